@@ -1,0 +1,1 @@
+"""Plain ASE code: calculator loading and benchmark task functions. No Django here."""

@@ -1,0 +1,51 @@
+"""Resolve a checkpoint string to a local file: a path, or a URL cached on disk."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from compute.errors import CalculatorLoadError
+
+DOWNLOAD_TIMEOUT_S = 30
+
+
+def is_url(checkpoint: str) -> bool:
+    return checkpoint.startswith(("http://", "https://"))
+
+
+def cached_path(url: str, cache_dir: Path) -> Path:
+    """Where a URL's file lives in the cache: one folder per URL hash."""
+    digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+    name = url.rsplit("/", 1)[-1].split("?", 1)[0] or "checkpoint"
+    return cache_dir / "checkpoints" / digest / name
+
+
+def resolve_checkpoint(checkpoint: str, cache_dir: Path) -> Path:
+    """Return a local file for ``checkpoint``, downloading a URL once into the cache."""
+    if not is_url(checkpoint):
+        path = Path(checkpoint).expanduser()
+        if not path.exists():
+            raise CalculatorLoadError(f"checkpoint file {checkpoint!r} does not exist")
+        return path
+    target = cached_path(checkpoint, cache_dir)
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with urllib.request.urlopen(checkpoint, timeout=DOWNLOAD_TIMEOUT_S) as response:
+            with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp:
+                shutil.copyfileobj(response, tmp)
+        os.replace(tmp.name, target)
+    except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise CalculatorLoadError(
+            f"cannot download checkpoint {checkpoint} ({reason}); "
+            f"download it by hand and put it at {target}"
+        ) from exc
+    return target

@@ -1,0 +1,79 @@
+"""Atoms as plain data, content hashes, and reading structure files with clear errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from ase import Atoms
+from ase.io import iread
+
+from compute.errors import ComputeError
+
+FILE_FORMATS = {".xyz": "extxyz", ".extxyz": "extxyz", ".cif": "cif", ".db": "db", ".json": "db"}
+
+
+class StructureFileError(ComputeError):
+    """A structure file could not be read; the message names the frame or line."""
+
+
+def atoms_to_dict(atoms: Atoms) -> dict[str, Any]:
+    """Plain, JSON-ready description: numbers, positions (Å), cell (Å), pbc."""
+    return {
+        "numbers": [int(z) for z in atoms.numbers],
+        "positions": np.asarray(atoms.positions, dtype=float).round(10).tolist(),
+        "cell": np.asarray(atoms.cell, dtype=float).round(10).tolist(),
+        "pbc": [bool(p) for p in atoms.pbc],
+    }
+
+
+def atoms_from_dict(data: dict[str, Any]) -> Atoms:
+    return Atoms(
+        numbers=data["numbers"], positions=data["positions"], cell=data["cell"], pbc=data["pbc"]
+    )
+
+
+def structure_hash(data: dict[str, Any]) -> str:
+    """Content hash of an atoms dict, stable across imports of the same structure."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def guess_format(path: Path) -> str | None:
+    name = path.name.upper()
+    if name.startswith(("POSCAR", "CONTCAR")) or path.suffix.lower() == ".vasp":
+        return "vasp"
+    return FILE_FORMATS.get(path.suffix.lower())
+
+
+def read_structures(path: Path, file_format: str | None = None) -> list[Atoms]:
+    """Every frame of ``path``; raises StructureFileError naming the frame at fault."""
+    if not path.exists():
+        raise StructureFileError(f"{path}: no such file")
+    file_format = file_format or guess_format(path)
+    frames: list[Atoms] = []
+    try:
+        for frames_read, atoms in enumerate(iread(str(path), index=":", format=file_format)):
+            _check_frame(atoms, frames_read + 1)
+            frames.append(atoms)
+    except StructureFileError as exc:
+        raise StructureFileError(f"{path}: {exc}") from exc
+    except Exception as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StructureFileError(
+            f"{path}: frame {len(frames) + 1} could not be read ({reason})"
+        ) from exc
+    if not frames:
+        raise StructureFileError(f"{path}: no structures found")
+    return frames
+
+
+def _check_frame(atoms: Atoms, frame: int) -> None:
+    if len(atoms) == 0:
+        raise StructureFileError(f"frame {frame} has no atoms")
+    if not np.all(np.isfinite(atoms.positions)):
+        raise StructureFileError(f"frame {frame} has non-finite positions")
+    if atoms.pbc.any() and abs(atoms.cell.volume) < 1e-6:
+        raise StructureFileError(f"frame {frame} is periodic but its cell has zero volume")

@@ -1,0 +1,76 @@
+"""Bulk equation of state: MLIP Arena's protocol as the default parameters.
+
+Relax cell and positions, scale the cell over a volume range, relax positions at
+each fixed cell, and fit Birch–Murnaghan.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from ase import Atoms
+from ase.calculators.calculator import Calculator
+
+from compute.birch_murnaghan import fit_birch_murnaghan
+from compute.tasks.relax import relax_atoms
+
+
+def run(
+    atoms: Atoms,
+    calculator: Calculator,
+    *,
+    optimizer: str = "FIRE",
+    cell_filter: str | None = "FrechetCell",
+    fmax: float = 0.1,
+    steps: int = 500,
+    npoints: int = 21,
+    min_volume_factor: float = 0.8,
+    max_volume_factor: float = 1.2,
+    symmetry: bool = False,
+) -> dict[str, Any]:
+    """E(V) curve and its fit. Volumes in Å³ and energies in eV for the whole cell."""
+    relaxed, converged, nsteps = relax_atoms(
+        atoms,
+        calculator,
+        optimizer=optimizer,
+        cell_filter=cell_filter,
+        fmax=fmax,
+        steps=steps,
+        symmetry=symmetry,
+    )
+    cell0 = relaxed.get_cell()
+    volumes, energies, point_converged, point_steps = [], [], [], []
+    for factor in np.linspace(min_volume_factor, max_volume_factor, npoints):
+        strained = relaxed.copy()
+        strained.set_cell(cell0 * factor ** (1.0 / 3.0), scale_atoms=True)
+        point, ok, n = relax_atoms(
+            strained,
+            calculator,
+            optimizer=optimizer,
+            cell_filter=None,
+            fmax=fmax,
+            steps=steps,
+            symmetry=symmetry,
+        )
+        volumes.append(float(point.get_volume()))
+        energies.append(float(point.get_potential_energy()))
+        point_converged.append(ok)
+        point_steps.append(n)
+    fit = fit_birch_murnaghan(np.array(volumes), np.array(energies))
+    natoms = len(atoms)
+    return {
+        "natoms": natoms,
+        "volumes_a3": volumes,
+        "energies_ev": energies,
+        "v0_a3_per_atom": fit.v0_a3 / natoms,
+        "e0_ev_per_atom": fit.e0_ev / natoms,
+        "b0_gpa": fit.b0_gpa,
+        "b0_prime": fit.b0_prime,
+        "fit_residual": fit.residual,
+        "relaxed_volume_a3": float(relaxed.get_volume()),
+        "relax_converged": converged,
+        "relax_steps": nsteps,
+        "points_converged": point_converged,
+        "points_steps": point_steps,
+    }

@@ -1,0 +1,115 @@
+"""Structure relaxation with ASE optimizers and cell filters chosen by name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from ase import Atoms
+from ase.calculators.calculator import Calculator
+from ase.constraints import FixSymmetry
+from ase.filters import ExpCellFilter, FrechetCellFilter, StrainFilter, UnitCellFilter
+from ase.optimize import BFGS, FIRE, LBFGS, BFGSLineSearch, GPMin, LBFGSLineSearch, MDMin
+from ase.optimize.optimize import Optimizer
+
+from compute.errors import TaskFailed
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    "FIRE": FIRE,
+    "BFGS": BFGS,
+    "LBFGS": LBFGS,
+    "BFGSLineSearch": BFGSLineSearch,
+    "LBFGSLineSearch": LBFGSLineSearch,
+    "MDMin": MDMin,
+    "GPMin": GPMin,
+}
+CELL_FILTERS = {
+    "FrechetCell": FrechetCellFilter,
+    "UnitCell": UnitCellFilter,
+    "ExpCell": ExpCellFilter,
+    "Strain": StrainFilter,
+}
+# A cell that grows or shrinks this much during a relaxation has diverged.
+MAX_VOLUME_CHANGE = 4.0
+
+
+def relax_atoms(
+    atoms: Atoms,
+    calculator: Calculator,
+    *,
+    optimizer: str = "FIRE",
+    cell_filter: str | None = "FrechetCell",
+    fmax: float = 0.1,
+    steps: int = 500,
+    symmetry: bool = False,
+) -> tuple[Atoms, bool, int]:
+    """Relax a copy of ``atoms``; return it with (converged, steps taken).
+
+    Raises TaskFailed on NaN energies or forces, or a cell that diverges.
+    """
+    if optimizer not in OPTIMIZERS:
+        raise TaskFailed(f"unknown optimizer {optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
+    if cell_filter is not None and cell_filter not in CELL_FILTERS:
+        raise TaskFailed(
+            f"unknown cell filter {cell_filter!r}; choose from {', '.join(CELL_FILTERS)} or null"
+        )
+    atoms = atoms.copy()
+    atoms.calc = calculator
+    if symmetry:
+        atoms.set_constraint(FixSymmetry(atoms))
+    target = CELL_FILTERS[cell_filter](atoms) if cell_filter else atoms
+    start_volume = atoms.get_volume() if atoms.pbc.all() else None
+    opt = OPTIMIZERS[optimizer](target, logfile=None)
+
+    def check() -> None:
+        energy = atoms.get_potential_energy()
+        forces = atoms.get_forces()
+        if not (np.isfinite(energy) and np.all(np.isfinite(forces))):
+            raise TaskFailed(f"non-finite energy or forces at step {opt.nsteps}")
+        if start_volume and not (
+            1 / MAX_VOLUME_CHANGE < atoms.get_volume() / start_volume < MAX_VOLUME_CHANGE
+        ):
+            raise TaskFailed(
+                f"relaxation diverged: volume {atoms.get_volume():.1f} Å³ "
+                f"from {start_volume:.1f} Å³ at step {opt.nsteps}"
+            )
+
+    opt.attach(check, interval=1)
+    converged = bool(opt.run(fmax=fmax, steps=steps))
+    atoms.set_constraint()
+    return atoms, converged, int(opt.nsteps)
+
+
+def run(
+    atoms: Atoms,
+    calculator: Calculator,
+    *,
+    optimizer: str = "FIRE",
+    cell_filter: str | None = "FrechetCell",
+    fmax: float = 0.05,
+    steps: int = 500,
+    symmetry: bool = False,
+) -> dict[str, Any]:
+    """Relax ``atoms``; return the final structure, energy (eV) and convergence."""
+    relaxed, converged, nsteps = relax_atoms(
+        atoms,
+        calculator,
+        optimizer=optimizer,
+        cell_filter=cell_filter,
+        fmax=fmax,
+        steps=steps,
+        symmetry=symmetry,
+    )
+    energy = float(relaxed.get_potential_energy())
+    forces = relaxed.get_forces()
+    return {
+        "energy_ev": energy,
+        "energy_per_atom_ev": energy / len(relaxed),
+        "volume_a3": float(relaxed.get_volume()) if relaxed.pbc.all() else None,
+        "max_force_ev_per_a": float(np.linalg.norm(forces, axis=1).max()),
+        "converged": converged,
+        "steps": nsteps,
+        "cell": np.asarray(relaxed.cell).tolist(),
+        "positions": relaxed.positions.tolist(),
+        "numbers": relaxed.numbers.tolist(),
+    }

@@ -1,0 +1,65 @@
+"""The MLIP registry: one row per model a benchmark can run."""
+
+from django.db import models
+
+from models_app.validators import validate_family, validate_json_object, validate_string_list
+
+
+class PredictionType(models.TextChoices):
+    E = "E", "energy"
+    EF = "EF", "energy, forces"
+    EFS = "EFS", "energy, forces, stress"
+    EFSM = "EFSM", "energy, forces, stress, magmoms"
+
+
+def _empty_list() -> list:
+    return []
+
+
+def _empty_dict() -> dict:
+    return {}
+
+
+class MLIP(models.Model):
+    """A machine-learning interatomic potential: a family adapter, a checkpoint, kwargs."""
+
+    name = models.CharField(max_length=100, unique=True)
+    family = models.CharField(max_length=40, validators=[validate_family])
+    checkpoint = models.CharField(
+        max_length=500, blank=True, help_text="Version name, local path, URL or hf://ORG/REPO/FILE"
+    )
+    calculator_kwargs = models.JSONField(
+        default=_empty_dict, blank=True, validators=[validate_json_object]
+    )
+    package_pin = models.CharField(max_length=100, blank=True, help_text="e.g. chgnet==0.4.2")
+    training_datasets = models.JSONField(
+        default=_empty_list, blank=True, validators=[validate_string_list]
+    )
+    cpu_tasks = models.JSONField(default=_empty_list, blank=True, validators=[validate_string_list])
+    gpu_tasks = models.JSONField(default=_empty_list, blank=True, validators=[validate_string_list])
+    prediction_type = models.CharField(
+        max_length=4, choices=PredictionType.choices, default=PredictionType.EFS
+    )
+    supports_nvt = models.BooleanField(default=False)
+    supports_npt = models.BooleanField(default=False)
+    license = models.CharField(max_length=100, blank=True)
+    code_url = models.URLField(blank=True)
+    paper_url = models.URLField(blank=True)
+    release_date = models.DateField(null=True, blank=True)
+    enabled = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "MLIP"
+        verbose_name_plural = "MLIPs"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def runs_task(self, task_slug: str) -> bool:
+        return task_slug in self.cpu_tasks or task_slug in self.gpu_tasks
+
+    def queue_for(self, task_slug: str) -> str:
+        """``gpu`` when the model lists the task for GPUs, else ``cpu``."""
+        return "gpu" if task_slug in self.gpu_tasks else "cpu"

@@ -1,0 +1,124 @@
+"""Services that write the model registry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from arena_site.errors import ArenaError
+from models_app.models import MLIP
+
+REGISTRY_PATH = Path(__file__).with_name("registry.yaml")
+SEEDED_FIELDS = [f.name for f in MLIP._meta.get_fields() if f.concrete and f.name not in ("id", "updated_at")]
+
+
+@dataclass
+class SeedReport:
+    """What a seeding pass did, one line per row touched or refused."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def lines(self, kind: str) -> list[str]:
+        return (
+            [f"created {kind} {n}" for n in self.created]
+            + [f"updated {kind} {n}" for n in self.updated]
+            + [f"deleted {kind} {n}" for n in self.deleted]
+            + [f"error: {kind} {e}" for e in self.errors]
+        )
+
+
+def load_yaml_entries(path: Path, key: str) -> list[dict[str, Any]]:
+    """The list under ``key`` in a registry YAML file; raises ArenaError if unreadable."""
+    try:
+        document = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ArenaError(f"cannot read registry {path}: {str(exc).splitlines()[0]}") from exc
+    entries = (document or {}).get(key) if isinstance(document, dict) else None
+    if not isinstance(entries, list):
+        raise ArenaError(f"registry {path} needs a top-level list named {key!r}")
+    return entries
+
+
+def upsert_row(model_class, lookup: dict[str, Any], values: dict[str, Any], fields: list[str]):
+    """Create or update one registry row after full validation.
+
+    Returns (row, created, changed field names); raises ValidationError.
+    """
+    row = model_class.objects.filter(**lookup).first()
+    created = row is None
+    row = row or model_class(**lookup)
+    changed = [f for f in fields if f in values and getattr(row, f) != values[f]]
+    for name in changed:
+        setattr(row, name, values[name])
+    row.full_clean()
+    if created or changed:
+        row.save()
+    return row, created, changed
+
+
+def seed_models(*, path: Path = REGISTRY_PATH, prune: bool = False) -> SeedReport:
+    """Create and update MLIP rows from YAML; delete unlisted rows only if ``prune``."""
+    report = SeedReport()
+    seen: set[str] = set()
+    for index, entry in enumerate(load_yaml_entries(path, "models"), start=1):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not name:
+            report.errors.append(f"entry {index} in {path.name} has no name")
+            continue
+        seen.add(name)
+        unknown = sorted(set(entry) - set(SEEDED_FIELDS))
+        if unknown:
+            report.errors.append(f"{name}: unknown field(s) {', '.join(unknown)}")
+            continue
+        try:
+            with transaction.atomic():
+                _, created, changed = upsert_row(MLIP, {"name": name}, entry, SEEDED_FIELDS)
+        except ValidationError as exc:
+            report.errors.append(f"{name}: {_one_line(exc)}")
+            continue
+        if created:
+            report.created.append(name)
+        elif changed:
+            report.updated.append(f"{name} ({', '.join(changed)})")
+    if prune:
+        stale = MLIP.objects.exclude(name__in=seen)
+        report.deleted = sorted(stale.values_list("name", flat=True))
+        stale.delete()
+    return report
+
+
+def _one_line(error: ValidationError) -> str:
+    if hasattr(error, "message_dict"):
+        return "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
+    return " ".join(error.messages)
+
+
+def model_check_load(model: MLIP) -> str:
+    """Build the model's calculator and evaluate one fcc Cu cell; return a one-line outcome."""
+    from ase.build import bulk
+    from django.conf import settings
+
+    from compute.calculators import load_calculator
+    from compute.errors import ComputeError
+    from models_app.selectors import model_spec
+
+    try:
+        calculator = load_calculator(
+            model_spec(model), device=settings.ARENA_DEVICE, cache_dir=settings.ARENA_CACHE_DIR
+        )
+        atoms = bulk("Cu", "fcc", a=3.6)
+        atoms.calc = calculator
+        energy = atoms.get_potential_energy()
+    except ComputeError as exc:
+        raise ArenaError(str(exc)) from exc
+    except Exception as exc:
+        raise ArenaError(f"{model.name}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from exc
+    return f"{model.name} loads: fcc Cu energy {energy:.4f} eV with {type(calculator).__name__}"

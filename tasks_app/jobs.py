@@ -1,0 +1,61 @@
+"""The job function: the one seam between Django and compute/.
+
+RQ workers run ``execute_job``; without Redis the dispatcher calls it in-process.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+
+from django.conf import settings
+from rq import get_current_job
+
+from compute.calculators import load_calculator
+from compute.errors import ComputeError
+from compute.metrics import evaluate
+from compute.structures import atoms_from_dict
+from compute.tasks import run_task
+from tasks_app.selectors import job_payload
+from tasks_app.services import job_fail, job_finish, job_start
+
+
+def execute_job(job_id: int) -> None:
+    """Run one job and record its outcome.
+
+    Errors a user can act on (model cannot load, NaN energies) are recorded as the
+    job's failure. Anything unexpected is recorded too, then re-raised so that RQ
+    keeps it in its failed-job registry and applies its retry policy.
+    """
+    payload = job_payload(job_id=job_id)
+    rq_job = get_current_job()
+    job_start(job_id=job_id, rq_job_id=rq_job.id if rq_job else "")
+    started = time.perf_counter()
+    try:
+        calculator = load_calculator(
+            payload.spec, device=settings.ARENA_DEVICE, cache_dir=settings.ARENA_CACHE_DIR
+        )
+        output = run_task(payload.function, atoms_from_dict(payload.atoms), calculator, payload.params)
+        metrics = evaluate(payload.function, output, payload.reference)
+    except ComputeError as exc:
+        job_fail(
+            job_id=job_id,
+            error=str(exc),
+            traceback=traceback.format_exc(),
+            compute_seconds=time.perf_counter() - started,
+        )
+        return
+    except Exception as exc:
+        job_fail(
+            job_id=job_id,
+            error=f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}",
+            traceback=traceback.format_exc(),
+            compute_seconds=time.perf_counter() - started,
+        )
+        raise
+    job_finish(
+        job_id=job_id,
+        output=output,
+        metrics=metrics,
+        compute_seconds=time.perf_counter() - started,
+    )

@@ -1,0 +1,68 @@
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from compute.errors import ComputeError
+from models_app.selectors import models_for_task
+from tasks_app.dispatch import run_jobs, uses_rq
+from tasks_app.selectors import failed_jobs, run_summary, structure_set_by_name, task_by_slug
+from tasks_app.services import run_create
+
+
+class Command(BaseCommand):
+    help = "Run a benchmark task for every enabled model that lists it (or --models)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("task", help="Task slug, e.g. eos")
+        parser.add_argument("--models", help="Comma-separated model names")
+        parser.add_argument("--set", dest="set_name", help="Structure set (default: the task's)")
+        parser.add_argument("--limit", type=int, help="Only the first N structures of the set")
+        parser.add_argument("--force", action="store_true", help="Re-run jobs already done")
+        parser.add_argument("--timeout", type=float, help="Stop waiting for RQ workers after S s")
+
+    def handle(self, *args, task, models, set_name, limit, force, timeout, **options):
+        try:
+            task_row = task_by_slug(task)
+            names = [n.strip() for n in models.split(",") if n.strip()] if models else None
+            chosen = models_for_task(task_slug=task_row.slug, names=names)
+            if not chosen:
+                raise CommandError(f"no enabled model lists task {task_row.slug!r}")
+            structure_set = structure_set_by_name(set_name or task_row.default_structure_set)
+            run, jobs = run_create(
+                task=task_row,
+                models=chosen,
+                structure_set=structure_set,
+                limit=limit,
+                force=force,
+                queued_on="rq" if uses_rq() else None,
+            )
+        except ComputeError as exc:
+            raise CommandError(str(exc)) from exc
+        mode = "RQ queues" if uses_rq() else "in-process"
+        self.stdout.write(
+            f"run {run.pk}: {task_row.slug} on {structure_set.name}, {len(jobs)} jobs ({mode}), "
+            f"{run.skipped_done} already done"
+        )
+        with tqdm(total=len(jobs), unit="job", file=sys.stderr, disable=not jobs) as bar:
+            run_jobs(run, jobs, progress=lambda n: bar.update(n - bar.n), timeout_s=timeout)
+        self.print_summary(run)
+
+    def print_summary(self, run):
+        rows = run_summary(run=run)
+        header = f"{'model':<24}{'done':>6}{'failed':>8}{'Δ meV/atom':>13}{'|B0 err|':>10}{'seconds':>10}"
+        self.stdout.write(header)
+        for row in rows:
+            delta = f"{row.median_delta_mev:.2f}" if row.median_delta_mev is not None else "-"
+            b0 = f"{row.median_abs_b0_error:.1%}" if row.median_abs_b0_error is not None else "-"
+            self.stdout.write(
+                f"{row.model:<24}{row.done:>6}{row.failed:>8}{delta:>13}{b0:>10}{row.seconds:>10.1f}"
+            )
+        failures = failed_jobs(run=run)
+        unfinished = sum(1 for _ in run.jobs.exclude(status__in=["done", "failed"]))
+        for job in failures:
+            self.stdout.write(f"FAILED {job.model.name} / {job.structure.label}: {job.error}")
+        if unfinished:
+            self.stdout.write(f"{unfinished} jobs still queued or running")
+        if failures or unfinished:
+            raise CommandError(f"{len(failures)} failed, {unfinished} unfinished (run {run.pk})")

@@ -1,0 +1,158 @@
+"""Task registry, structures, benchmark runs, jobs and their results."""
+
+from django.db import models
+
+from models_app.models import MLIP
+from models_app.validators import validate_json_object
+
+
+def _empty_dict() -> dict:
+    return {}
+
+
+class Task(models.Model):
+    """A benchmark: a compute task function with default parameters and structures."""
+
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=120)
+    category = models.CharField(max_length=60, blank=True)
+    description = models.TextField(blank=True)
+    function = models.CharField(max_length=60, help_text="Task function name in compute.tasks")
+    version = models.PositiveIntegerField(
+        default=1, help_text="Bump when the protocol changes; old results stop counting as done."
+    )
+    default_params = models.JSONField(
+        default=_empty_dict, blank=True, validators=[validate_json_object]
+    )
+    default_structure_set = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StructureSet(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Structure(models.Model):
+    """One crystal or molecule, stored as plain Atoms data, with optional reference values."""
+
+    structure_set = models.ForeignKey(
+        StructureSet, on_delete=models.CASCADE, related_name="structures"
+    )
+    label = models.CharField(max_length=100)
+    position = models.PositiveIntegerField(default=0)
+    formula = models.CharField(max_length=100)
+    natoms = models.PositiveIntegerField()
+    atoms = models.JSONField(help_text="numbers, positions (Å), cell (Å), pbc")
+    content_hash = models.CharField(max_length=64, db_index=True)
+    reference = models.JSONField(
+        default=_empty_dict, blank=True, help_text="e.g. WIEN2k v0_a3_per_atom, b0_gpa, b0_prime"
+    )
+
+    class Meta:
+        ordering = ["structure_set", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["structure_set", "label"], name="unique_label_in_set")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.structure_set.name})"
+
+
+class BenchmarkRun(models.Model):
+    """One invocation of run_benchmark: the jobs it made, and the options it was given."""
+
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="runs")
+    structure_set = models.ForeignKey(StructureSet, on_delete=models.PROTECT, related_name="runs")
+    params = models.JSONField(default=_empty_dict)
+    options = models.JSONField(default=_empty_dict, help_text="models, limit, force")
+    skipped_done = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"run {self.pk}: {self.task.slug} on {self.structure_set.name}"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Job(models.Model):
+    """One model × task × structure × parameters; ``key`` identifies identical work."""
+
+    run = models.ForeignKey(BenchmarkRun, on_delete=models.CASCADE, related_name="jobs")
+    model = models.ForeignKey(MLIP, on_delete=models.PROTECT, related_name="jobs")
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="jobs")
+    structure = models.ForeignKey(Structure, on_delete=models.PROTECT, related_name="jobs")
+    key = models.CharField(max_length=64, db_index=True)
+    params = models.JSONField(default=_empty_dict)
+    params_hash = models.CharField(max_length=64)
+    status = models.CharField(
+        max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True
+    )
+    queue = models.CharField(max_length=20, default="inline")
+    rq_job_id = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    compute_seconds = models.FloatField(
+        null=True, blank=True, help_text="Time inside model loading, calculator and optimizer"
+    )
+    error = models.TextField(blank=True)
+    traceback = models.TextField(blank=True)
+    worker_host = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"job {self.pk}: {self.model} {self.task.slug} {self.structure.label}"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
+class Result(models.Model):
+    """The outcome of a done job; one current result per job key."""
+
+    key = models.CharField(max_length=64, unique=True)
+    job = models.OneToOneField(Job, on_delete=models.CASCADE, related_name="result")
+    model = models.ForeignKey(MLIP, on_delete=models.PROTECT, related_name="results")
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="results")
+    structure = models.ForeignKey(Structure, on_delete=models.PROTECT, related_name="results")
+    # EOS headline numbers; other tasks leave them empty and keep theirs in ``output``.
+    v0_a3_per_atom = models.FloatField(null=True, blank=True)
+    e0_ev_per_atom = models.FloatField(null=True, blank=True)
+    b0_gpa = models.FloatField(null=True, blank=True)
+    b0_prime = models.FloatField(null=True, blank=True)
+    output = models.JSONField(default=_empty_dict, help_text="Curves and everything else returned")
+    metrics = models.JSONField(default=_empty_dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["task", "model", "structure"]
+        indexes = [models.Index(fields=["task", "model"])]
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.task.slug} {self.structure.label}"
