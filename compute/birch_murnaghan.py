@@ -36,7 +36,9 @@ def fit_birch_murnaghan(volumes: np.ndarray, energies: np.ndarray) -> BirchMurna
     minima = [
         r.real
         for r in d1.roots
-        if abs(r.imag) < 1e-12 and r.real > 0 and d2(r.real) > 0
+        if abs(r.imag) < 1e-12
+        and r.real > 0
+        and d2(r.real) > 0
         and x.min() * 0.9 <= r.real <= x.max() * 1.1
     ]
     if not minima:

@@ -38,9 +38,11 @@ def resolve_checkpoint(checkpoint: str, cache_dir: Path) -> Path:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with urllib.request.urlopen(checkpoint, timeout=DOWNLOAD_TIMEOUT_S) as response:
-            with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp:
-                shutil.copyfileobj(response, tmp)
+        with (
+            urllib.request.urlopen(checkpoint, timeout=DOWNLOAD_TIMEOUT_S) as response,
+            tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp,
+        ):
+            shutil.copyfileobj(response, tmp)
         os.replace(tmp.name, target)
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         reason = getattr(exc, "reason", exc)

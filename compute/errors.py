@@ -11,3 +11,9 @@ class CalculatorLoadError(ComputeError):
 
 class TaskFailed(ComputeError):
     """A task could not produce a physical result (divergence, NaN energies)."""
+
+
+def first_line(exc: BaseException) -> str:
+    """``TypeName: first line of the message``, for one-line error reports."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__

@@ -11,7 +11,7 @@ import numpy as np
 from ase import Atoms
 from ase.io import iread
 
-from compute.errors import ComputeError
+from compute.errors import ComputeError, first_line
 
 FILE_FORMATS = {".xyz": "extxyz", ".extxyz": "extxyz", ".cif": "cif", ".db": "db", ".json": "db"}
 
@@ -61,9 +61,8 @@ def read_structures(path: Path, file_format: str | None = None) -> list[Atoms]:
     except StructureFileError as exc:
         raise StructureFileError(f"{path}: {exc}") from exc
     except Exception as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise StructureFileError(
-            f"{path}: frame {len(frames) + 1} could not be read ({reason})"
+            f"{path}: frame {len(frames) + 1} could not be read ({first_line(exc)})"
         ) from exc
     if not frames:
         raise StructureFileError(f"{path}: no structures found")

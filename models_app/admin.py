@@ -19,7 +19,14 @@ class MLIPForm(forms.ModelForm):
 class MLIPAdmin(admin.ModelAdmin):
     form = MLIPForm
     list_display = ["name", "family", "checkpoint", "prediction_type", "license", "enabled"]
-    list_filter = ["family", "enabled", "prediction_type", "supports_nvt", "supports_npt", "license"]
+    list_filter = [
+        "family",
+        "enabled",
+        "prediction_type",
+        "supports_nvt",
+        "supports_npt",
+        "license",
+    ]
     search_fields = ["name", "family", "checkpoint", "license"]
     actions = ["check_loads"]
 

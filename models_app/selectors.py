@@ -25,7 +25,8 @@ def models_for_task(*, task_slug: str, names: list[str] | None = None) -> list[M
     unknown = [n for n in names if n.lower() not in by_name]
     if unknown:
         raise ArenaError(
-            f"unknown model(s) {', '.join(unknown)}; valid names: {', '.join(sorted(m.name for m in by_name.values()))}"
+            f"unknown model(s) {', '.join(unknown)}; "
+            f"valid names: {', '.join(sorted(m.name for m in by_name.values()))}"
         )
     chosen = [by_name[n.lower()] for n in names]
     not_listing = [m.name for m in chosen if not m.runs_task(task_slug)]

@@ -14,7 +14,9 @@ from arena_site.errors import ArenaError
 from models_app.models import MLIP
 
 REGISTRY_PATH = Path(__file__).with_name("registry.yaml")
-SEEDED_FIELDS = [f.name for f in MLIP._meta.get_fields() if f.concrete and f.name not in ("id", "updated_at")]
+SEEDED_FIELDS = [
+    f.name for f in MLIP._meta.get_fields() if f.concrete and f.name not in ("id", "updated_at")
+]
 
 
 @dataclass
@@ -107,7 +109,7 @@ def model_check_load(model: MLIP) -> str:
     from django.conf import settings
 
     from compute.calculators import load_calculator
-    from compute.errors import ComputeError
+    from compute.errors import ComputeError, first_line
     from models_app.selectors import model_spec
 
     try:
@@ -120,5 +122,5 @@ def model_check_load(model: MLIP) -> str:
     except ComputeError as exc:
         raise ArenaError(str(exc)) from exc
     except Exception as exc:
-        raise ArenaError(f"{model.name}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from exc
+        raise ArenaError(f"{model.name}: {first_line(exc)}") from exc
     return f"{model.name} loads: fcc Cu energy {energy:.4f} eV with {type(calculator).__name__}"

@@ -17,7 +17,7 @@ def validate_family(value: str) -> None:
 def validate_json_object(value: Any) -> None:
     if not isinstance(value, dict):
         raise ValidationError(
-            f"must be a JSON object such as {{\"key\": 1}}, not {type(value).__name__}"
+            f'must be a JSON object such as {{"key": 1}}, not {type(value).__name__}'
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 
@@ -24,17 +25,17 @@ def uses_rq() -> bool:
     return bool(settings.REDIS_URL)
 
 
-def run_jobs(run: BenchmarkRun, jobs: list[Job], *, progress: Progress, timeout_s: float | None) -> None:
+def run_jobs(
+    run: BenchmarkRun, jobs: list[Job], *, progress: Progress, timeout_s: float | None
+) -> None:
     """Execute every job of ``run`` and return when all have finished (or time ran out)."""
     if uses_rq():
         enqueue(jobs)
         wait(run, progress=progress, timeout_s=timeout_s)
     else:
         for finished, job in enumerate(jobs, start=1):
-            try:
+            with contextlib.suppress(Exception):  # already recorded as the job's failure
                 execute_job(job.id)
-            except Exception:  # already recorded as the job's failure
-                pass
             progress(finished)
 
 
@@ -47,7 +48,9 @@ def enqueue(jobs: list[Job]) -> None:
         Job.objects.filter(pk=job.pk).update(rq_job_id=rq_job.id)
 
 
-def wait(run: BenchmarkRun, *, progress: Progress, timeout_s: float | None, poll_s: float = 0.5) -> None:
+def wait(
+    run: BenchmarkRun, *, progress: Progress, timeout_s: float | None, poll_s: float = 0.5
+) -> None:
     deadline = time.monotonic() + timeout_s if timeout_s else None
     while True:
         counts = run_status_counts(run=run)
@@ -65,7 +68,8 @@ def record_lost_jobs(pending: list[Job]) -> None:
     if not with_ids:
         return
     connection = django_rq.get_connection("default")
-    for job, rq_job in zip(with_ids, RQJob.fetch_many([j.rq_job_id for j in with_ids], connection)):
+    rq_jobs = RQJob.fetch_many([j.rq_job_id for j in with_ids], connection)
+    for job, rq_job in zip(with_ids, rq_jobs, strict=True):
         if rq_job is None:
             continue
         status = rq_job.get_status(refresh=False)

@@ -12,7 +12,7 @@ from django.conf import settings
 from rq import get_current_job
 
 from compute.calculators import load_calculator
-from compute.errors import ComputeError
+from compute.errors import ComputeError, first_line
 from compute.metrics import evaluate
 from compute.structures import atoms_from_dict
 from compute.tasks import run_task
@@ -35,7 +35,9 @@ def execute_job(job_id: int) -> None:
         calculator = load_calculator(
             payload.spec, device=settings.ARENA_DEVICE, cache_dir=settings.ARENA_CACHE_DIR
         )
-        output = run_task(payload.function, atoms_from_dict(payload.atoms), calculator, payload.params)
+        output = run_task(
+            payload.function, atoms_from_dict(payload.atoms), calculator, payload.params
+        )
         metrics = evaluate(payload.function, output, payload.reference)
     except ComputeError as exc:
         job_fail(
@@ -48,7 +50,7 @@ def execute_job(job_id: int) -> None:
     except Exception as exc:
         job_fail(
             job_id=job_id,
-            error=f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}",
+            error=first_line(exc),
             traceback=traceback.format_exc(),
             compute_seconds=time.perf_counter() - started,
         )

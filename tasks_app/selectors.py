@@ -75,9 +75,7 @@ def unfinished_jobs(*, run: BenchmarkRun) -> list[Job]:
 
 
 def failed_jobs(*, run: BenchmarkRun) -> list[Job]:
-    return list(
-        run.jobs.filter(status=JobStatus.FAILED).select_related("model", "structure")
-    )
+    return list(run.jobs.filter(status=JobStatus.FAILED).select_related("model", "structure"))
 
 
 def run_summary(*, run: BenchmarkRun) -> list[ModelSummary]:

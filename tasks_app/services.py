@@ -32,7 +32,12 @@ from tasks_app.models import (
 
 REGISTRY_PATH = Path(__file__).with_name("registry.yaml")
 TASK_FIELDS = [
-    "name", "category", "description", "function", "version", "default_params",
+    "name",
+    "category",
+    "description",
+    "function",
+    "version",
+    "default_params",
     "default_structure_set",
 ]
 DELTA_SET = "delta-dcdft"
@@ -153,14 +158,20 @@ def run_create(
     """
     params = {**task.default_params, **(params or {})}
     check_params(task.function, params)
-    structures = list(structure_set.structures.all()[:limit] if limit else structure_set.structures.all())
+    structures = list(structure_set.structures.all())[:limit]
     planned = [
         (model, structure, job_key(model=model, task=task, structure=structure, params=params))
         for model in models
         for structure in structures
     ]
-    done = set() if force else set(
-        Result.objects.filter(key__in=[key for *_, key in planned]).values_list("key", flat=True)
+    done = (
+        set()
+        if force
+        else set(
+            Result.objects.filter(key__in=[key for *_, key in planned]).values_list(
+                "key", flat=True
+            )
+        )
     )
     with transaction.atomic():
         run = BenchmarkRun.objects.create(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ase.calculators.calculator import Calculator
 
-from compute.errors import CalculatorLoadError
+from compute.errors import CalculatorLoadError, first_line
 from compute.model_spec import ModelSpec
 
 # family name -> (adapter module, pip requirement named in errors)
@@ -78,6 +78,10 @@ def _build(spec: ModelSpec, device: str, cache_dir: Path) -> Calculator:
             f"model {spec.name!r}: family {spec.family!r} needs the package "
             f"{requirement!r} ({exc}); install it with pip"
         ) from exc
+    except Exception as exc:  # a broken install fails deep inside the import
+        raise CalculatorLoadError(
+            f"model {spec.name!r}: importing the {spec.family!r} adapter failed: {first_line(exc)}"
+        ) from exc
     try:
         return adapter.load(
             spec.checkpoint, device=device, cache_dir=cache_dir, **spec.calculator_kwargs
@@ -89,8 +93,7 @@ def _build(spec: ModelSpec, device: str, cache_dir: Path) -> Calculator:
             f"model {spec.name!r}: bad calculator kwargs {spec.calculator_kwargs}: {exc}"
         ) from exc
     except Exception as exc:  # library errors from deep inside model code
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise CalculatorLoadError(
             f"model {spec.name!r} ({spec.family}, checkpoint {spec.checkpoint!r}) "
-            f"failed to load: {type(exc).__name__}: {first}"
+            f"failed to load: {first_line(exc)}"
         ) from exc

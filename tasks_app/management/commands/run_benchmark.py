@@ -50,8 +50,10 @@ class Command(BaseCommand):
 
     def print_summary(self, run):
         rows = run_summary(run=run)
-        header = f"{'model':<24}{'done':>6}{'failed':>8}{'Δ meV/atom':>13}{'|B0 err|':>10}{'seconds':>10}"
-        self.stdout.write(header)
+        self.stdout.write(
+            f"{'model':<24}{'done':>6}{'failed':>8}{'Δ meV/atom':>13}"
+            f"{'|B0 err|':>10}{'seconds':>10}"
+        )
         for row in rows:
             delta = f"{row.median_delta_mev:.2f}" if row.median_delta_mev is not None else "-"
             b0 = f"{row.median_abs_b0_error:.1%}" if row.median_abs_b0_error is not None else "-"

@@ -10,7 +10,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--prune", action="store_true", help="Delete registry rows that the YAML no longer lists"
+            "--prune",
+            action="store_true",
+            help="Delete registry rows that the YAML no longer lists",
         )
 
     def handle(self, *args, prune: bool, **options):

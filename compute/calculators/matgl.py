@@ -1,0 +1,44 @@
+"""MatGL: a pretrained name on Hugging Face (materialyze/<name>) or a saved Potential folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matgl
+from matgl.ext.ase import PESCalculator
+
+from compute.errors import CalculatorLoadError
+
+# What Potential.save(folder) writes and matgl.load_model(folder) reads.
+MODEL_FILES = ("model.json", "model.pt", "state.pt")
+HUB_ORG = "materialyze"
+
+
+def load(checkpoint: str, *, device: str, cache_dir: Path) -> PESCalculator:
+    """``cache_dir`` is unused: matgl keeps its downloads under ~/.cache/matgl."""
+    folder = Path(checkpoint).expanduser()
+    if folder.is_dir():
+        missing = [name for name in MODEL_FILES if not (folder / name).is_file()]
+        if missing:
+            raise CalculatorLoadError(
+                f"matgl folder {checkpoint!r} lacks {', '.join(missing)}; "
+                "write one with matgl's Potential.save(folder)"
+            )
+    try:
+        potential = matgl.load_model(folder if folder.is_dir() else checkpoint)
+    except Exception as exc:
+        raise CalculatorLoadError(_unavailable_message(checkpoint, exc)) from exc
+    # ASE expects stress in eV/Å^3; PESCalculator defaults to GPa.
+    return PESCalculator(potential.to(device), stress_unit="eV/A3")
+
+
+def _unavailable_message(checkpoint: str, exc: Exception) -> str:
+    # load_model hides the real reason behind a generic "Bad serialized model" error.
+    cause = exc.__cause__ or exc
+    reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    repo = checkpoint if "/" in checkpoint else f"{HUB_ORG}/{checkpoint}"
+    return (
+        f"cannot load matgl model {checkpoint!r} ({reason}); without network access, "
+        f"download {', '.join(MODEL_FILES)} from https://huggingface.co/{repo} into a "
+        "folder and use that folder as the checkpoint"
+    )

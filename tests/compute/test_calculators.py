@@ -1,0 +1,181 @@
+"""Every model family loads through load_calculator and gives physically sound numbers."""
+
+from __future__ import annotations
+
+import socket
+
+import numpy as np
+import pytest
+from ase import Atoms
+from ase.build import bulk
+from ase.calculators.emt import EMT
+
+from compute.calculators import clear_cache, load_calculator
+from compute.checkpoints import cached_path
+from compute.errors import CalculatorLoadError
+from compute.model_spec import ModelSpec
+from tests.compute.tiny_models import build_tiny_mace, build_tiny_matgl
+
+FAMILIES = ["emt", "chgnet", "sevennet", "mace", "matgl"]
+# Families with trained weights, whose answers are physics rather than noise.
+TRAINED = {"emt", "chgnet", "sevennet"}
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def specs(tmp_path_factory) -> dict[str, ModelSpec]:
+    models = tmp_path_factory.mktemp("models")
+    return {
+        "emt": ModelSpec("EMT", "emt"),
+        "chgnet": ModelSpec("CHGNet", "chgnet", "0.3.0"),
+        "sevennet": ModelSpec("SevenNet-0", "sevennet", "7net-0"),
+        "mace": ModelSpec("tiny MACE", "mace", str(build_tiny_mace(models / "mace.model"))),
+        "matgl": ModelSpec("tiny TensorNet", "matgl", str(build_tiny_matgl(models / "tensornet"))),
+    }
+
+
+@pytest.fixture(params=FAMILIES)
+def family(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def calculator(family, specs, cache_dir):
+    return load_calculator(specs[family], device="cpu", cache_dir=cache_dir)
+
+
+def copper(a: float = 3.6) -> Atoms:
+    return bulk("Cu", "fcc", a=a, cubic=True)
+
+
+def stress_from_strain(atoms: Atoms, eps: float = 2e-3) -> float:
+    """sigma_xx in eV/Å^3 as the central difference of E over a uniaxial strain."""
+    energies = []
+    for sign in (1, -1):
+        strained = atoms.copy()
+        strained.calc = atoms.calc
+        strained.set_cell(atoms.cell.array @ np.diag([1 + sign * eps, 1, 1]), scale_atoms=True)
+        energies.append(strained.get_potential_energy())
+    return (energies[0] - energies[1]) / (2 * eps * atoms.get_volume())
+
+
+def test_perfect_lattice_has_no_forces(calculator):
+    atoms = copper()
+    atoms.calc = calculator
+    assert np.isfinite(atoms.get_potential_energy())
+    assert np.abs(atoms.get_forces()).max() < 1e-4
+
+
+def test_displaced_atom_feels_a_force_and_momentum_is_conserved(family, calculator):
+    atoms = copper()
+    displacement = np.array([0.1, 0.05, 0.0])
+    atoms.positions[0] += displacement
+    atoms.calc = calculator
+    forces = atoms.get_forces()
+    assert np.all(np.isfinite(forces))
+    assert np.linalg.norm(forces[0]) > 1e-5
+    assert np.abs(forces.sum(axis=0)).max() < 1e-5 * max(1.0, np.abs(forces).max())
+    if family in TRAINED:
+        assert forces[0] @ displacement < 0, "a displaced atom is pulled back"
+
+
+def test_stress_is_the_strain_derivative_of_energy(family, calculator):
+    atoms = copper(a=3.45)
+    atoms.positions[0] += [0.1, 0.05, 0.0]
+    atoms.calc = calculator
+    stress_xx = atoms.get_stress()[0]
+    assert stress_from_strain(atoms) == pytest.approx(stress_xx, rel=0.03, abs=2e-6)
+    if family in TRAINED:
+        assert stress_xx < 0, "a compressed copper crystal pushes outwards"
+
+
+def test_emt_matches_ase_directly(specs, cache_dir):
+    atoms = copper()
+    atoms.rattle(0.05, seed=1)
+    direct = atoms.copy()
+    direct.calc = EMT()
+    atoms.calc = load_calculator(specs["emt"], device="cpu", cache_dir=cache_dir)
+    assert atoms.get_potential_energy() == pytest.approx(direct.get_potential_energy())
+    np.testing.assert_allclose(atoms.get_forces(), direct.get_forces())
+
+
+@pytest.mark.parametrize("name", ["chgnet", "sevennet"])
+def test_pretrained_copper_energy_is_physical(name, specs, cache_dir):
+    atoms = copper()
+    atoms.calc = load_calculator(specs[name], device="cpu", cache_dir=cache_dir)
+    assert -4.5 < atoms.get_potential_energy() / len(atoms) < -3.0
+
+
+def test_second_load_returns_the_cached_calculator(specs, cache_dir):
+    clear_cache()
+    first = load_calculator(specs["emt"], device="cpu", cache_dir=cache_dir)
+    assert load_calculator(specs["emt"], device="cpu", cache_dir=cache_dir) is first
+    clear_cache()
+    assert load_calculator(specs["emt"], device="cpu", cache_dir=cache_dir) is not first
+
+
+def test_unknown_family_lists_known_ones(cache_dir):
+    with pytest.raises(CalculatorLoadError, match="known families: chgnet, emt, mace"):
+        load_calculator(ModelSpec("X", "schnet"), device="cpu", cache_dir=cache_dir)
+
+
+def one_line_error(spec: ModelSpec, cache_dir) -> str:
+    with pytest.raises(CalculatorLoadError) as info:
+        load_calculator(spec, device="cpu", cache_dir=cache_dir)
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+def unused_local_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/mace-mp-medium.model"
+
+
+def test_mace_url_offline_says_where_to_put_the_file(tmp_path):
+    url = unused_local_url()
+    message = one_line_error(ModelSpec("MACE-MP", "mace", url), tmp_path)
+    assert url in message
+    assert f"put it at {cached_path(url, tmp_path)}" in message
+
+
+def test_matgl_name_offline_says_to_use_a_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
+    name = "TensorNet-MatPES-PBE-v2025.1-PES"
+    message = one_line_error(ModelSpec("TensorNet", "matgl", name), tmp_path)
+    assert f"https://huggingface.co/materialyze/{name}" in message
+    assert "use that folder as the checkpoint" in message
+
+
+def test_matgl_folder_without_model_files(tmp_path):
+    message = one_line_error(ModelSpec("TensorNet", "matgl", str(tmp_path)), tmp_path)
+    assert "lacks model.json, model.pt, state.pt" in message
+
+
+@pytest.mark.parametrize(
+    ("family", "checkpoint"),
+    [("chgnet", "0.9.9"), ("sevennet", "7net-99"), ("mace", "missing.model")],
+)
+def test_unknown_checkpoint_is_a_missing_file(family, checkpoint, tmp_path):
+    message = one_line_error(ModelSpec("M", family, checkpoint), tmp_path)
+    assert f"checkpoint file {checkpoint!r} does not exist" in message
+
+
+@pytest.mark.parametrize(
+    ("family", "kwargs"),
+    [
+        ("emt", {"cutoff": 6.0}),
+        ("mace", {"default_dtype": "float64", "dtype": "float32"}),
+    ],
+)
+def test_bad_kwargs(family, kwargs, specs, tmp_path):
+    spec = ModelSpec("M", family, specs[family].checkpoint, kwargs)
+    message = one_line_error(spec, tmp_path)
+    assert "bad calculator kwargs" in message

@@ -1,0 +1,78 @@
+"""Shared fixtures: a seeded registry, real Redis, and subprocess helpers.
+
+The test command (scripts/test) points DATABASE_URL at the local PostgreSQL and
+TEST_REDIS_URL at a scratch Redis database; without them the suite runs on SQLite
+and the tests that need Redis are skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
+
+
+@pytest.fixture
+def seeded(db):
+    """Models, tasks and the Delta structure set, seeded from the real YAML files."""
+    from models_app.services import seed_models
+    from tasks_app.services import seed_delta_set, seed_tasks
+
+    seed_models()
+    seed_tasks()
+    seed_delta_set()
+
+
+@pytest.fixture
+def inline_jobs(settings):
+    """Run jobs in-process whatever the environment says."""
+    settings.REDIS_URL = ""
+
+
+@pytest.fixture
+def redis_url(settings):
+    """A real Redis database, emptied before and after; RQ queues point at it."""
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        pytest.skip("TEST_REDIS_URL is not set (scripts/test sets it)")
+    import redis
+
+    connection = redis.Redis.from_url(url)
+    connection.flushdb()
+    settings.REDIS_URL = url
+    settings.RQ_QUEUES = {name: {"URL": url} for name in (*settings.ARENA_QUEUES, "default")}
+    yield url
+    connection.flushdb()
+
+
+def database_url_for_subprocess() -> str | None:
+    """DATABASE_URL of the test database pytest-django created, for child processes."""
+    from django.db import connection
+
+    config = connection.settings_dict
+    if config["ENGINE"].endswith("postgresql"):
+        host = config["HOST"] or "127.0.0.1"
+        port = config["PORT"] or 5432
+        return f"postgres://{config['USER']}@{host}:{port}/{config['NAME']}"
+    return None
+
+
+def manage(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess:
+    """Run ``manage.py`` in a child process, as a user would."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
