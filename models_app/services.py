@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError, QuerySet
 
 from arena_site.errors import ArenaError
 from models_app.models import MLIP
@@ -91,10 +92,19 @@ def seed_models(*, path: Path = REGISTRY_PATH, prune: bool = False) -> SeedRepor
         elif changed:
             report.updated.append(f"{name} ({', '.join(changed)})")
     if prune:
-        stale = MLIP.objects.exclude(name__in=seen)
-        report.deleted = sorted(stale.values_list("name", flat=True))
-        stale.delete()
+        prune_rows(MLIP.objects.exclude(name__in=seen), report)
     return report
+
+
+def prune_rows(stale: QuerySet, report: SeedReport) -> None:
+    """Delete rows the YAML no longer lists, except those that results depend on."""
+    for row in stale.order_by("pk"):
+        try:
+            row.delete()
+        except ProtectedError:
+            report.errors.append(f"{row}: has benchmark jobs; set enabled to false instead")
+        else:
+            report.deleted.append(str(row))
 
 
 def _one_line(error: ValidationError) -> str:

@@ -18,7 +18,7 @@ from compute.errors import ComputeError
 from compute.structures import atoms_to_dict, read_structures, structure_hash
 from compute.tasks import check_params
 from models_app.models import MLIP
-from models_app.services import SeedReport, load_yaml_entries, upsert_row
+from models_app.services import SeedReport, load_yaml_entries, prune_rows, upsert_row
 from tasks_app.keys import job_key, stable_hash
 from tasks_app.models import (
     BenchmarkRun,
@@ -69,9 +69,7 @@ def seed_tasks(*, path: Path = REGISTRY_PATH, prune: bool = False) -> SeedReport
         elif changed:
             report.updated.append(f"{slug} ({', '.join(changed)})")
     if prune:
-        stale = Task.objects.exclude(slug__in=seen).filter(results__isnull=True, jobs__isnull=True)
-        report.deleted = sorted(stale.values_list("slug", flat=True))
-        stale.delete()
+        prune_rows(Task.objects.exclude(slug__in=seen), report)
     return report
 
 

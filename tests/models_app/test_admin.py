@@ -1,0 +1,122 @@
+"""Registering a model through the admin form, and the admin's load check."""
+
+import numpy as np
+import pytest
+from ase.build import bulk
+from ase.calculators.emt import EMT
+from ase.eos import EquationOfState
+from ase.units import GPa
+from django.contrib.auth.models import User
+from django.contrib.messages import get_messages
+from django.core.management import call_command
+
+from compute.structures import atoms_from_dict
+from models_app.models import MLIP
+from tasks_app.models import Result
+from tasks_app.services import store_structure_set
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client, seeded):
+    user = User.objects.create_superuser("admin", "admin@example.org", "pw")
+    client.force_login(user)
+    store_structure_set(
+        name="cu-only", description="", structures=[("Cu", bulk("Cu", "fcc", a=3.6), {})]
+    )
+    return client
+
+
+def add_form(**overrides):
+    form = {
+        "name": "Tiny MACE",
+        "family": "mace",
+        "checkpoint": "",
+        "calculator_kwargs": '{"default_dtype": "float64"}',
+        "package_pin": "mace-torch",
+        "training_datasets": '["MPtrj"]',
+        "cpu_tasks": '["eos"]',
+        "gpu_tasks": "[]",
+        "prediction_type": "EFS",
+        "license": "MIT",
+        "code_url": "",
+        "paper_url": "",
+        "release_date": "",
+        "enabled": "on",
+    }
+    form.update(overrides)
+    return form
+
+
+def test_model_added_in_the_admin_runs_a_benchmark_without_code(admin_client, inline_jobs):
+    # A new model is a family, a checkpoint and kwargs: here ASE's EMT with the
+    # ASAP cutoff, which changes its energies.
+    response = admin_client.post(
+        "/admin/models_app/mlip/add/",
+        add_form(name="EMT-ASAP", family="emt", calculator_kwargs='{"asap_cutoff": true}'),
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    model = MLIP.objects.get(name="EMT-ASAP")
+    assert model.calculator_kwargs == {"asap_cutoff": True}
+
+    call_command("run_benchmark", "eos", models="EMT-ASAP", set_name="cu-only")
+    result = Result.objects.get(model=model)
+
+    # Independent reference: ASE's EquationOfState on energies from EMT(asap_cutoff=True).
+    atoms = atoms_from_dict(result.structure.atoms)
+    volumes, energies = [], []
+    for factor in np.linspace(0.8, 1.2, 21):
+        scaled = atoms.copy()
+        scaled.set_cell(atoms.cell * factor ** (1 / 3), scale_atoms=True)
+        scaled.calc = EMT(asap_cutoff=True)
+        volumes.append(scaled.get_volume())
+        energies.append(scaled.get_potential_energy())
+    v0, _, b0 = EquationOfState(volumes, energies, eos="birchmurnaghan").fit()
+    assert result.b0_gpa == pytest.approx(b0 / GPa, rel=2e-3)
+    assert result.v0_a3_per_atom == pytest.approx(v0 / len(atoms), rel=1e-3)
+    default_emt = EMT()
+    atoms.calc = default_emt
+    assert result.e0_ev_per_atom != pytest.approx(atoms.get_potential_energy() / len(atoms))
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("family", "vasp", "Select a valid choice"),
+        ("calculator_kwargs", "[1, 2]", "must be a JSON object"),
+        ("calculator_kwargs", "{not json", "Enter a valid JSON"),
+        ("cpu_tasks", '"eos"', "must be a JSON list of names"),
+    ],
+)
+def test_malformed_entries_are_refused_in_the_form(admin_client, field, value, message):
+    response = admin_client.post("/admin/models_app/mlip/add/", add_form(**{field: value}))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not MLIP.objects.filter(name="Tiny MACE").exists()
+
+
+def test_admin_lists_searches_and_filters(admin_client):
+    page = admin_client.get("/admin/models_app/mlip/", {"q": "CHG"}).content.decode()
+    assert "CHGNet" in page and "SevenNet-0" not in page
+    page = admin_client.get(
+        "/admin/models_app/mlip/", {"family__exact": "sevennet"}
+    ).content.decode()
+    assert "SevenNet-0" in page and "CHGNet" not in page
+
+
+def test_check_that_it_loads_action_reports_each_outcome(admin_client, tmp_path):
+    broken = MLIP.objects.create(
+        name="Broken", family="mace", checkpoint=str(tmp_path / "no.model")
+    )
+    emt = MLIP.objects.get(name="EMT")
+    response = admin_client.post(
+        "/admin/models_app/mlip/",
+        {"action": "check_loads", "_selected_action": [emt.pk, broken.pk]},
+        follow=True,
+    )
+    texts = [str(m) for m in get_messages(response.wsgi_request)]
+    assert any(t.startswith("EMT loads: fcc Cu energy") and "EMT" in t for t in texts)
+    assert any(t.startswith("Broken does not load:") and "does not exist" in t for t in texts), (
+        texts
+    )

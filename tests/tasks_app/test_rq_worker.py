@@ -1,0 +1,106 @@
+"""Jobs through real Redis and a real RQ worker process give the in-process results."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+import redis
+from ase.build import bulk
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from rq import Queue
+from rq.registry import FailedJobRegistry
+
+from models_app.models import MLIP
+from tasks_app.models import Job, JobStatus, Result, Structure
+from tasks_app.services import seed_delta_set, store_structure_set
+from tests.conftest import ROOT, database_url_for_subprocess
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def worker(redis_url):
+    """``manage.py rqworker gpu cpu`` in a child process against the test database."""
+    database_url = database_url_for_subprocess()
+    if database_url is None:
+        pytest.skip("a worker process needs a shared database server (DATABASE_URL)")
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "rqworker", "gpu", "cpu"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture
+def registry():
+    from models_app.services import seed_models
+    from tasks_app.services import seed_tasks
+
+    seed_models()
+    seed_tasks()
+    seed_delta_set()
+    references = {s.label: s.reference for s in Structure.objects.filter(label__in=["Cu", "He"])}
+    store_structure_set(
+        name="rq-set",
+        description="",
+        structures=[
+            ("Cu", bulk("Cu", "fcc", a=3.6), references["Cu"]),
+            ("He", bulk("He", "fcc", a=4.2), {}),  # EMT has no He: an unexpected error
+        ],
+    )
+    twin = MLIP.objects.get(name="EMT")
+    twin.pk, twin.name = None, "EMT twin"
+    twin.save()
+
+
+def test_worker_result_equals_in_process_result(registry, worker, redis_url, settings):
+    settings.REDIS_URL = ""
+    with pytest.raises(CommandError, match="1 failed"):
+        call_command("run_benchmark", "eos", models="EMT", set_name="rq-set")
+    settings.REDIS_URL = redis_url
+    with pytest.raises(CommandError, match="1 failed"):
+        call_command("run_benchmark", "eos", models="EMT twin", set_name="rq-set", timeout=240)
+
+    inline = Result.objects.get(model__name="EMT", structure__label="Cu")
+    queued = Result.objects.get(model__name="EMT twin", structure__label="Cu")
+    assert queued.job.queue == "cpu" and queued.job.rq_job_id
+    assert inline.job.queue == "inline" and not inline.job.rq_job_id
+    for column in ("b0_gpa", "v0_a3_per_atom", "e0_ev_per_atom", "b0_prime"):
+        assert getattr(queued, column) == pytest.approx(getattr(inline, column), rel=1e-12)
+    assert queued.output["energies_ev"] == pytest.approx(inline.output["energies_ev"], rel=1e-12)
+    assert queued.metrics == pytest.approx(inline.metrics, rel=1e-9)
+
+    # The unexpected failure is stored with its traceback and kept in RQ's failed registry.
+    failed = Job.objects.get(model__name="EMT twin", structure__label="He")
+    assert failed.status == JobStatus.FAILED
+    assert failed.error == "NotImplementedError: No EMT-potential for He"
+    assert "Traceback" in failed.traceback
+    queue = Queue("cpu", connection=redis.Redis.from_url(redis_url))
+    assert failed.rq_job_id in FailedJobRegistry(queue=queue).get_job_ids()
+
+
+def test_worker_records_a_model_that_cannot_load(registry, worker, redis_url, settings, tmp_path):
+    MLIP.objects.create(
+        name="Lost", family="mace", checkpoint=str(tmp_path / "gone.model"), gpu_tasks=["eos"]
+    )
+    settings.REDIS_URL = redis_url
+    with pytest.raises(CommandError, match="2 failed"):
+        call_command("run_benchmark", "eos", models="Lost", set_name="rq-set", timeout=240)
+    jobs = Job.objects.filter(model__name="Lost")
+    assert {job.queue for job in jobs} == {"gpu"}
+    assert all("does not exist" in job.error and job.worker_host for job in jobs)

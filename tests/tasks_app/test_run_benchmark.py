@@ -1,0 +1,143 @@
+"""run_benchmark in-process: jobs, results, skipping done work, and failures kept apart."""
+
+import numpy as np
+import pytest
+from ase import Atoms
+from ase.build import bulk
+from ase.eos import EquationOfState
+from ase.units import GPa
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from models_app.models import MLIP
+from tasks_app.models import BenchmarkRun, Job, JobStatus, Result
+from tasks_app.services import store_structure_set
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def metals(seeded, inline_jobs):
+    """Three fcc metals EMT knows, with the WIEN2k references of the Delta set."""
+    from tasks_app.models import Structure
+
+    delta = {s.label: s for s in Structure.objects.filter(label__in=["Cu", "Al", "Ni"])}
+    store_structure_set(
+        name="metals",
+        description="",
+        structures=[
+            (label, bulk(label, "fcc", a=a), delta[label].reference)
+            for label, a in [("Cu", 3.6), ("Al", 4.05), ("Ni", 3.52)]
+        ],
+    )
+    return "metals"
+
+
+def test_eos_results_are_stored_with_headline_numbers_curves_and_metrics(metals, capsys):
+    call_command("run_benchmark", "eos", models="EMT", set_name=metals)
+    out = capsys.readouterr().out
+    assert ": eos on metals, 3 jobs (in-process), 0 already done" in out
+    assert out.splitlines()[-1].split()[:3] == ["EMT", "3", "0"]
+
+    results = {r.structure.label: r for r in Result.objects.select_related("structure")}
+    assert set(results) == {"Cu", "Al", "Ni"}
+    cu = results["Cu"]
+    ase_eos = EquationOfState(cu.output["volumes_a3"], cu.output["energies_ev"], "birchmurnaghan")
+    v0, _, b0 = ase_eos.fit()
+    assert cu.b0_gpa == pytest.approx(b0 / GPa, rel=1e-3)
+    assert cu.v0_a3_per_atom == pytest.approx(v0 / cu.output["natoms"], rel=1e-4)
+    assert cu.metrics["energy_derivative_flips"] == 1
+    ref = cu.structure.reference
+    assert cu.metrics["v0_rel_error"] == pytest.approx(
+        (cu.v0_a3_per_atom - ref["v0_a3_per_atom"]) / ref["v0_a3_per_atom"]
+    )
+    job = cu.job
+    assert job.status == JobStatus.DONE and job.attempts == 1
+    assert job.started_at <= job.finished_at and job.compute_seconds > 0
+    assert job.worker_host
+
+
+def test_done_work_is_skipped_unless_forced(metals, capsys):
+    call_command("run_benchmark", "eos", models="EMT", set_name=metals)
+    first_ids = sorted(Result.objects.values_list("pk", flat=True))
+    call_command("run_benchmark", "eos", models="EMT", set_name=metals)
+    assert "0 jobs (in-process), 3 already done" in capsys.readouterr().out
+    assert Job.objects.count() == 3
+
+    call_command("run_benchmark", "eos", models="EMT", set_name=metals, limit=1, force=True)
+    assert Job.objects.count() == 4
+    assert Result.objects.count() == 3  # one current result per key, replaced
+    assert sorted(Result.objects.values_list("pk", flat=True)) == first_ids
+
+
+def test_changed_parameters_or_checkpoint_make_new_keys(metals):
+    call_command("run_benchmark", "eos", models="EMT", set_name=metals, limit=1)
+    MLIP.objects.filter(name="EMT").update(calculator_kwargs={"asap_cutoff": True})
+    call_command("run_benchmark", "eos", models="EMT", set_name=metals, limit=1)
+    assert Job.objects.count() == 2
+    assert len(set(Job.objects.values_list("key", flat=True))) == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "options", "message"),
+    [
+        (["phonons"], {}, "unknown task 'phonons'; valid tasks: eos, relax"),
+        (["eos"], {"models": "EMT,GAP-20"}, "unknown model(s) GAP-20; valid names: CHGNet, EMT"),
+        (["eos"], {"set_name": "wbm"}, "unknown structure set 'wbm'; valid sets: delta-dcdft"),
+    ],
+)
+def test_unknown_names_give_one_line_listing_valid_names(seeded, args, options, message):
+    with pytest.raises(CommandError) as error:
+        call_command("run_benchmark", *args, **options)
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
+    assert not BenchmarkRun.objects.exists()
+
+
+def test_a_model_that_cannot_load_fails_its_jobs_and_the_others_still_run(metals, tmp_path, capsys):
+    MLIP.objects.create(
+        name="Lost MACE", family="mace", checkpoint=str(tmp_path / "gone.model"), cpu_tasks=["eos"]
+    )
+    with pytest.raises(CommandError, match="3 failed, 0 unfinished"):
+        call_command("run_benchmark", "eos", models="EMT,Lost MACE", set_name=metals)
+    out = capsys.readouterr().out
+    assert (
+        f"FAILED Lost MACE / Cu: model 'Lost MACE': checkpoint file '{tmp_path}/gone.model'" in out
+    )
+    assert Result.objects.filter(model__name="EMT").count() == 3
+    failed = Job.objects.filter(status=JobStatus.FAILED)
+    assert failed.count() == 3
+    assert all("does not exist" in job.error and job.traceback for job in failed)
+
+
+def test_nan_energies_are_a_failed_job_not_a_result(seeded, inline_jobs, capsys):
+    overlapping = Atoms("Cu2", positions=[[0, 0, 0], [0, 0, 0]], cell=[3, 3, 3], pbc=True)
+    store_structure_set(
+        name="broken",
+        description="",
+        structures=[("overlap", overlapping, {}), ("Cu", bulk("Cu", "fcc", a=3.6), {})],
+    )
+    with pytest.raises(CommandError, match="1 failed"):
+        call_command("run_benchmark", "eos", models="EMT", set_name="broken")
+    job = Job.objects.get(structure__label="overlap")
+    assert job.status == JobStatus.FAILED
+    assert job.error == "non-finite energy or forces at step 0"
+    assert not Result.objects.filter(job=job).exists()
+    assert Result.objects.filter(structure__label="Cu").exists()
+
+
+def test_earlier_results_survive_a_later_failing_run(metals, tmp_path):
+    call_command("run_benchmark", "eos", models="EMT", set_name=metals)
+    before = list(Result.objects.order_by("pk").values_list("pk", "b0_gpa"))
+    MLIP.objects.filter(name="EMT").update(family="mace", checkpoint=str(tmp_path / "x"))
+    with pytest.raises(CommandError):
+        call_command("run_benchmark", "eos", models="EMT", set_name=metals)
+    assert list(Result.objects.order_by("pk").values_list("pk", "b0_gpa")) == before
+
+
+def test_relax_task_stores_its_output(metals):
+    call_command("run_benchmark", "relax", models="EMT", set_name=metals, limit=1)
+    result = Result.objects.get(task__slug="relax")
+    assert result.b0_gpa is None
+    assert result.output["converged"] is True
+    assert np.isfinite(result.output["energy_ev"])
