@@ -76,7 +76,7 @@ class BenchmarkRun(models.Model):
     task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="runs")
     structure_set = models.ForeignKey(StructureSet, on_delete=models.PROTECT, related_name="runs")
     params = models.JSONField(default=_empty_dict)
-    options = models.JSONField(default=_empty_dict, help_text="models, limit, force")
+    options = models.JSONField(default=_empty_dict, help_text="models, structures, force")
     skipped_done = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 

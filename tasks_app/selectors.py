@@ -11,7 +11,7 @@ from django.db.models import Count
 from arena_site.errors import ArenaError
 from compute.model_spec import ModelSpec
 from models_app.selectors import model_spec
-from tasks_app.models import BenchmarkRun, Job, JobStatus, StructureSet, Task
+from tasks_app.models import BenchmarkRun, Job, JobStatus, Structure, StructureSet, Task
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,23 @@ def structure_set_by_name(name: str) -> StructureSet:
             "(seed_registry adds delta-dcdft; import_structures adds others)"
         )
     return found
+
+
+def structures_for_run(
+    *, structure_set: StructureSet, labels: list[str] | None = None, limit: int | None = None
+) -> list[Structure]:
+    """The set's structures in order, only ``labels`` if given, then the first ``limit``."""
+    structures = list(structure_set.structures.all())
+    if labels:
+        by_label = {s.label: s for s in structures}
+        unknown = [label for label in labels if label not in by_label]
+        if unknown:
+            raise ArenaError(
+                f"structure(s) {', '.join(unknown)} not in set {structure_set.name!r}; "
+                f"its labels: {', '.join(by_label)}"
+            )
+        structures = [by_label[label] for label in labels]
+    return structures[:limit] if limit else structures
 
 
 def job_payload(*, job_id: int) -> JobPayload:

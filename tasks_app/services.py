@@ -144,7 +144,7 @@ def run_create(
     task: Task,
     models: list[MLIP],
     structure_set: StructureSet,
-    limit: int | None = None,
+    structures: list[Structure],
     force: bool = False,
     params: dict[str, Any] | None = None,
     queued_on: str | None = None,
@@ -156,7 +156,6 @@ def run_create(
     """
     params = {**task.default_params, **(params or {})}
     check_params(task.function, params)
-    structures = list(structure_set.structures.all())[:limit]
     planned = [
         (model, structure, job_key(model=model, task=task, structure=structure, params=params))
         for model in models
@@ -176,7 +175,11 @@ def run_create(
             task=task,
             structure_set=structure_set,
             params=params,
-            options={"models": [m.name for m in models], "limit": limit, "force": force},
+            options={
+                "models": [m.name for m in models],
+                "structures": [s.label for s in structures],
+                "force": force,
+            },
             skipped_done=sum(1 for *_, key in planned if key in done),
         )
         jobs = Job.objects.bulk_create(

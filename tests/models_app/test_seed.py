@@ -110,12 +110,12 @@ def test_nothing_is_deleted_unless_pruning(tmp_path):
 
 
 def test_pruning_keeps_a_model_that_has_jobs(tmp_path, seeded, inline_jobs):
-    emt = MLIP.objects.get(name="EMT")
+    delta = StructureSet.objects.get(name="delta-dcdft")
     run_create(
         task=Task.objects.get(slug="eos"),
-        models=[emt],
-        structure_set=StructureSet.objects.get(name="delta-dcdft"),
-        limit=1,
+        models=[MLIP.objects.get(name="EMT")],
+        structure_set=delta,
+        structures=list(delta.structures.all()[:1]),
     )
     only_chgnet = write_registry(tmp_path, [{"name": "CHGNet", "family": "chgnet"}])
     report = seed_models(path=only_chgnet, prune=True)

@@ -84,6 +84,11 @@ def test_changed_parameters_or_checkpoint_make_new_keys(metals):
         (["phonons"], {}, "unknown task 'phonons'; valid tasks: eos, relax"),
         (["eos"], {"models": "EMT,GAP-20"}, "unknown model(s) GAP-20; valid names: CHGNet, EMT"),
         (["eos"], {"set_name": "wbm"}, "unknown structure set 'wbm'; valid sets: delta-dcdft"),
+        (
+            ["eos"],
+            {"structures": "Cu,Xx"},
+            "structure(s) Xx not in set 'delta-dcdft'; its labels: H,",
+        ),
     ],
 )
 def test_unknown_names_give_one_line_listing_valid_names(seeded, args, options, message):

@@ -6,7 +6,13 @@ from tqdm import tqdm
 from compute.errors import ComputeError
 from models_app.selectors import models_for_task
 from tasks_app.dispatch import run_jobs, uses_rq
-from tasks_app.selectors import failed_jobs, run_summary, structure_set_by_name, task_by_slug
+from tasks_app.selectors import (
+    failed_jobs,
+    run_summary,
+    structure_set_by_name,
+    structures_for_run,
+    task_by_slug,
+)
 from tasks_app.services import run_create
 
 
@@ -17,15 +23,15 @@ class Command(BaseCommand):
         parser.add_argument("task", help="Task slug, e.g. eos")
         parser.add_argument("--models", help="Comma-separated model names")
         parser.add_argument("--set", dest="set_name", help="Structure set (default: the task's)")
-        parser.add_argument("--limit", type=int, help="Only the first N structures of the set")
+        parser.add_argument("--structures", help="Comma-separated structure labels, e.g. Cu,Al")
+        parser.add_argument("--limit", type=int, help="Only the first N structures")
         parser.add_argument("--force", action="store_true", help="Re-run jobs already done")
         parser.add_argument("--timeout", type=float, help="Stop waiting for RQ workers after S s")
 
-    def handle(self, *args, task, models, set_name, limit, force, timeout, **options):
+    def handle(self, *args, task, models, set_name, structures, limit, force, timeout, **options):
         try:
             task_row = task_by_slug(task)
-            names = [n.strip() for n in models.split(",") if n.strip()] if models else None
-            chosen = models_for_task(task_slug=task_row.slug, names=names)
+            chosen = models_for_task(task_slug=task_row.slug, names=split_names(models))
             if not chosen:
                 raise CommandError(f"no enabled model lists task {task_row.slug!r}")
             structure_set = structure_set_by_name(set_name or task_row.default_structure_set)
@@ -33,7 +39,9 @@ class Command(BaseCommand):
                 task=task_row,
                 models=chosen,
                 structure_set=structure_set,
-                limit=limit,
+                structures=structures_for_run(
+                    structure_set=structure_set, labels=split_names(structures), limit=limit
+                ),
                 force=force,
                 queued_on="rq" if uses_rq() else None,
             )
@@ -68,3 +76,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{unfinished} jobs still queued or running")
         if failures or unfinished:
             raise CommandError(f"{len(failures)} failed, {unfinished} unfinished (run {run.pk})")
+
+
+def split_names(value: str | None) -> list[str] | None:
+    return [n.strip() for n in value.split(",") if n.strip()] if value else None

@@ -1,0 +1,67 @@
+"""Framework overhead per EOS job: run_benchmark's wall time minus time inside compute.
+
+Usage: .venv/bin/python bench/eos_overhead.py
+
+Runs in a scratch SQLite database unless DATABASE_URL is set. "Inside compute" is
+each job's ``compute_seconds``: calculator loading, the optimizers, the calculator
+calls and the metrics. What is left is the framework: creating runs and jobs,
+reading payloads, writing results and statuses, and the progress bar.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    scratch = tempfile.mkdtemp(prefix="arena-bench-")
+    os.environ.setdefault("SQLITE_PATH", str(Path(scratch) / "bench.sqlite3"))
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena_site.settings")
+    os.environ["REDIS_URL"] = ""
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    call_command("seed_registry", stdout=io.StringIO())
+    print(f"database: {connection.vendor}, jobs in-process, {os.cpu_count()} cores")
+    print(f"{'case':<34}{'jobs':>6}{'wall s':>9}{'compute s':>11}{'overhead ms/job':>17}")
+    measure("EMT, Delta set (71)", models="EMT")
+    measure("CHGNet, 5 Delta crystals", models="CHGNet", structures="Al,Cu,Si,Ag,W")
+
+
+def measure(label: str, **options) -> None:
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+    from django.db.models import Sum
+
+    from tasks_app.models import BenchmarkRun
+
+    quiet = io.StringIO()
+    started = time.perf_counter()
+    # failed jobs (EMT lacks most elements) are part of the workload
+    with contextlib.suppress(CommandError), contextlib.redirect_stderr(quiet):
+        call_command("run_benchmark", "eos", force=True, stdout=quiet, **options)
+    wall = time.perf_counter() - started
+    run = BenchmarkRun.objects.latest("created_at")
+    jobs = run.jobs.count()
+    compute = run.jobs.aggregate(total=Sum("compute_seconds"))["total"] or 0.0
+    overhead_ms = 1000 * (wall - compute) / jobs
+    print(f"{label:<34}{jobs:>6}{wall:>9.2f}{compute:>11.2f}{overhead_ms:>17.1f}")
+
+
+if __name__ == "__main__":
+    main()
