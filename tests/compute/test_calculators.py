@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -179,3 +183,30 @@ def test_bad_kwargs(family, kwargs, specs, tmp_path):
     spec = ModelSpec("M", family, specs[family].checkpoint, kwargs)
     message = one_line_error(spec, tmp_path)
     assert "bad calculator kwargs" in message
+
+
+def test_missing_package_is_one_line_naming_it(tmp_path):
+    # Shadow chgnet with a package whose import fails as an uninstalled one does.
+    (tmp_path / "chgnet").mkdir()
+    (tmp_path / "chgnet" / "__init__.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'chgnet'\", name='chgnet')\n"
+    )
+    code = (
+        "from compute.calculators import load_calculator\n"
+        "from compute.model_spec import ModelSpec\n"
+        "load_calculator(ModelSpec('CHGNet', 'chgnet', '0.3.0'), device='cpu')\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{root}"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    last = done.stderr.strip().splitlines()[-1]
+    assert last == (
+        "compute.errors.CalculatorLoadError: model 'CHGNet': family 'chgnet' needs the package "
+        "'chgnet' (No module named 'chgnet'); install it with pip"
+    )
