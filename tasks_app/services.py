@@ -216,6 +216,7 @@ def job_finish(
 ) -> Result:
     """Mark a job done and store its result, replacing an earlier result for its key."""
     job = Job.objects.select_related("model", "task", "structure").get(pk=job_id)
+    output, metrics = _json_safe(output), _json_safe(metrics)
     headline = {k: output.get(k) for k in HEADLINE_FIELDS}
     with transaction.atomic():
         result, _ = Result.objects.update_or_create(
@@ -227,7 +228,7 @@ def job_finish(
                 "structure": job.structure,
                 **headline,
                 "output": {k: v for k, v in output.items() if k not in HEADLINE_FIELDS},
-                "metrics": _json_safe(metrics),
+                "metrics": metrics,
             },
         )
         Job.objects.filter(pk=job_id).update(

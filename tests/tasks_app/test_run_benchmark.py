@@ -146,3 +146,27 @@ def test_relax_task_stores_its_output(metals):
     assert result.b0_gpa is None
     assert result.output["converged"] is True
     assert np.isfinite(result.output["energy_ev"])
+
+
+def test_nan_numbers_in_an_outcome_are_stored_as_null(metals):
+    from tasks_app.models import StructureSet, Task
+    from tasks_app.services import job_finish, run_create
+
+    structure_set = StructureSet.objects.get(name=metals)
+    _, jobs = run_create(
+        task=Task.objects.get(slug="eos"),
+        models=[MLIP.objects.get(name="EMT")],
+        structure_set=structure_set,
+        structures=list(structure_set.structures.all()[:1]),
+    )
+    nan = float("nan")
+    job_finish(
+        job_id=jobs[0].pk,
+        output={"b0_gpa": nan, "energies_ev": [1.0, nan]},
+        metrics={"tortuosity": nan, "flips": 1},
+        compute_seconds=0.1,
+    )
+    result = Result.objects.get(job=jobs[0])
+    assert result.b0_gpa is None
+    assert result.output == {"energies_ev": [1.0, None]}
+    assert result.metrics == {"tortuosity": None, "flips": 1}
