@@ -84,7 +84,9 @@ RQ_QUEUES = {
     name: {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 6 * 3600}
     for name in (*ARENA_QUEUES, "default")
 }
-RQ = {"COMMIT_MODE": "auto"}
+# SimpleWorker runs jobs in the worker process itself (no fork per job), so each
+# worker loads a model's calculator once and reuses it for every later job.
+RQ = {"COMMIT_MODE": "auto", "WORKER_CLASS": "rq.worker.SimpleWorker"}
 ARENA_JOB_RETRIES = int(os.environ.get("ARENA_JOB_RETRIES", "0"))
 
 # Compute: where checkpoints are cached, and the device (blank: CUDA if present, else CPU).
@@ -100,6 +102,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "leaderboard_app.static_finders.PlotlyFinder",  # plotly.min.js from the plotly package
+]
 
 LOGGING = {
     "version": 1,

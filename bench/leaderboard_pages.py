@@ -1,0 +1,226 @@
+"""Server time and query count of every leaderboard page with 20 models × 71 structures.
+
+Usage:
+    DATABASE_URL=postgres://USER@HOST:PORT/NAME .venv/bin/python bench/leaderboard_pages.py [--keep]
+
+Creates a scratch PostgreSQL database NAME_leaderboard_bench next to NAME (dropping an
+earlier one), fills it through the services with synthetic EOS results (Birch–Murnaghan
+curves around the WIEN2k references, with per-model errors and a few failed jobs),
+then requests each page 50 times with Django's test Client and prints the median and
+p95 server time and the query count. ``--keep`` leaves the database for a look with
+``runserver``. Goal: every page's p95 under 150 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+MODELS = 20
+REQUESTS = 50
+WARMUP = 3
+FAILED_FRACTION = 0.03
+GOAL_MS = 150.0
+
+
+def scratch_database(url: str) -> str:
+    """Create an empty NAME_leaderboard_bench on the server of ``url``; return its URL."""
+    import dj_database_url
+
+    config = dj_database_url.parse(url)
+    if not config["ENGINE"].endswith("postgresql"):
+        sys.exit(
+            "DATABASE_URL must point at PostgreSQL, e.g. postgres://postgres@127.0.0.1:5432/arena"
+        )
+    name = f"{config['NAME']}_leaderboard_bench"
+    with server_connection(url) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return f"{url.rsplit('/', 1)[0]}/{name}"
+
+
+def server_connection(url: str):
+    """An autocommit connection to the server's ``postgres`` database."""
+    import psycopg
+
+    return psycopg.connect(f"{url.rsplit('/', 1)[0]}/postgres", autocommit=True)
+
+
+def synthetic_eos(reference: dict, natoms: int, rng, skill: float) -> dict:
+    """A 21-point E(V) scan from a Birch–Murnaghan curve with the model's errors, fitted."""
+    import numpy as np
+    from ase.units import GPa
+
+    from compute.birch_murnaghan import fit_birch_murnaghan
+
+    v0 = reference["v0_a3_per_atom"] * (1 + rng.normal(0, 0.03 * skill))
+    b0 = reference["b0_gpa"] * (1 + rng.normal(0, 0.15 * skill))
+    bp = reference["b0_prime"] + rng.normal(0, 0.5 * skill)
+    volumes = np.linspace(0.8, 1.2, 21) * v0 * natoms
+    eta = (v0 * natoms / volumes) ** (2 / 3) - 1
+    energies = 9 * v0 * natoms * b0 * GPa / 16 * (eta**3 * bp + eta**2 * (6 - 4 * (eta + 1)))
+    energies = energies - 4.0 * natoms + rng.normal(0, 2e-4 * skill * natoms, len(volumes))
+    fit = fit_birch_murnaghan(volumes, energies)
+    return {
+        "natoms": natoms,
+        "volumes_a3": volumes.tolist(),
+        "energies_ev": energies.tolist(),
+        "v0_a3_per_atom": fit.v0_a3 / natoms,
+        "e0_ev_per_atom": fit.e0_ev / natoms,
+        "b0_gpa": fit.b0_gpa,
+        "b0_prime": fit.b0_prime,
+        "fit_residual": fit.residual,
+    }
+
+
+def fill() -> dict:
+    """Registry, 20 models, one EOS run over the 71 Delta structures; returns page ids."""
+    import numpy as np
+
+    from compute.errors import TaskFailed
+    from compute.metrics import evaluate
+    from models_app.models import MLIP
+    from models_app.services import seed_models
+    from tasks_app.models import Task
+    from tasks_app.services import (
+        job_fail,
+        job_finish,
+        job_start,
+        run_create,
+        seed_delta_set,
+        seed_tasks,
+    )
+
+    seed_models()
+    seed_tasks()
+    structure_set, _ = seed_delta_set()
+    licenses = ["MIT", "BSD-3-Clause", "Apache-2.0", "GPL-3.0-only"]
+    datasets = [["MPtrj"], ["MPtrj", "Alexandria"], ["OMat24"], ["MatPES-PBE"]]
+    MLIP.objects.bulk_create(
+        MLIP(
+            name=f"Synthetic-{i:02d}",
+            family="emt",
+            training_datasets=datasets[i % len(datasets)],
+            cpu_tasks=["eos"],
+            license=licenses[i % len(licenses)],
+            code_url="https://example.org/code",
+            paper_url="https://example.org/paper",
+        )
+        for i in range(MODELS - MLIP.objects.count())
+    )
+    task = Task.objects.get(slug="eos")
+    models = list(MLIP.objects.all())
+    every = list(structure_set.structures.all())
+    run, jobs = run_create(task=task, models=models, structure_set=structure_set, structures=every)
+    rng = np.random.default_rng(7)
+    skills = {m.id: 0.3 + 2.0 * i / len(models) for i, m in enumerate(models)}
+    structures = {s.id: s for s in every}
+    for job in jobs:
+        job_start(job_id=job.id)
+        structure = structures[job.structure_id]
+        try:
+            if rng.random() < FAILED_FRACTION:
+                raise TaskFailed("EOS curve has no energy minimum inside the sampled volumes")
+            output = synthetic_eos(structure.reference, structure.natoms, rng, skills[job.model_id])
+        except TaskFailed as exc:
+            job_fail(job_id=job.id, error=str(exc), traceback=f"Traceback (synthetic)\n{exc}")
+            continue
+        metrics = evaluate("eos", output, structure.reference)
+        job_finish(job_id=job.id, output=output, metrics=metrics, compute_seconds=0.5)
+    failed = next(j for j in run.jobs.filter(status="failed"))
+    return {
+        "model": models[0].name,
+        "structure": structures[next(iter(structures))].id,
+        "run": run.pk,
+        "job": failed.pk,
+    }
+
+
+def time_page(client, url: str) -> tuple[float, float, int]:
+    """Median and p95 milliseconds over REQUESTS requests, and the queries of one."""
+    from django.db import connection
+
+    from leaderboard_app.run_pages import nearest_rank
+
+    for _ in range(WARMUP):
+        assert client.get(url).status_code == 200, url
+    queries = []
+    with connection.execute_wrapper(
+        lambda execute, sql, *args: queries.append(sql) or execute(sql, *args)
+    ):
+        client.get(url)
+    times = []
+    for _ in range(REQUESTS):
+        start = time.perf_counter()
+        client.get(url)
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times), nearest_rank(times, 0.95), len(queries)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", action="store_true", help="Keep the scratch database")
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        sys.exit(
+            "set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/arena"
+        )
+    os.environ["DATABASE_URL"] = scratch_database(url)
+    os.environ.update(
+        HF_HUB_OFFLINE="1", REDIS_URL="", DEBUG="0", SECRET_KEY="bench", ALLOWED_HOSTS="testserver"
+    )
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena_site.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.test import Client
+
+    print(f"scratch database: {os.environ['DATABASE_URL'].rsplit('/', 1)[1]}")
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    ids = fill()
+    print(f"filled {MODELS} models × 71 structures in {time.perf_counter() - started:.0f} s")
+    client = Client()
+    pages = {
+        "leaderboard": "/",
+        "leaderboard, compliant": "/?compliant=on",
+        "task eos": "/tasks/eos/",
+        "task relax (no metrics)": "/tasks/relax/",
+        "model": f"/models/{ids['model']}/",
+        "structure": f"/structures/{ids['structure']}/",
+        "runs": "/runs/",
+        "run": f"/runs/{ids['run']}/",
+        "jobs": "/jobs/",
+        "jobs, failed": "/jobs/?status=failed",
+        "job": f"/jobs/{ids['job']}/",
+        "task eos CSV": "/tasks/eos/?format=csv",
+        "jobs JSON (all)": "/jobs/?format=json",
+    }
+    print(f"{'page':<26}{'median ms':>10}{'p95 ms':>9}{'queries':>9}")
+    slow = []
+    for name, path in pages.items():
+        median, p95, queries = time_page(client, path)
+        print(f"{name:<26}{median:>10.1f}{p95:>9.1f}{queries:>9}")
+        if p95 > GOAL_MS:
+            slow.append(name)
+    print(f"goal p95 < {GOAL_MS:.0f} ms: {'met' if not slow else 'missed by ' + ', '.join(slow)}")
+    if not args.keep:
+        from django.db import connections
+
+        connections.close_all()
+        scratch = os.environ["DATABASE_URL"]
+        with server_connection(scratch) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{scratch.rsplit("/", 1)[1]}"')
+
+
+if __name__ == "__main__":
+    main()

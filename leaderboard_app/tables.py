@@ -1,0 +1,179 @@
+"""Tables: one description serves the HTML page, the CSV and the JSON download.
+
+A Table holds raw values per row; ``cells`` formats them for display (with a sort key
+for the browser), and ``table_csv`` / ``table_json`` export the raw values.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+TEXT, INT, FLOAT, MEAN_STD, BOOL, LIST, DATE, DATETIME, LINK = (
+    "text", "int", "float", "mean_std", "bool", "list", "date", "datetime", "link",
+)  # fmt: skip
+NUMERIC_KINDS = {INT, FLOAT, MEAN_STD}
+
+
+@dataclass(frozen=True)
+class Column:
+    """``kind`` says how to show the value; a ``mean_std`` column also exports ``KEY_std``.
+
+    ``link_key`` names the row key holding the cell's URL; ``percent`` shows fractions
+    as %; ``max_chars`` shortens long text (the full text becomes the cell's title);
+    ``details_key`` names a row key whose text is shown folded under the cell; ``badge``
+    shows the value as a coloured label (job states).
+    """
+
+    key: str
+    label: str
+    kind: str = TEXT
+    digits: int = 3
+    percent: bool = False
+    link_key: str = ""
+    max_chars: int = 0
+    details_key: str = ""
+    badge: bool = False
+    help: str = ""
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in NUMERIC_KINDS
+
+
+class Cell(NamedTuple):
+    """One displayed cell; a tuple of strings, which the garbage collector can skip."""
+
+    text: str
+    sort: str
+    href: str = ""
+    title: str = ""
+    details: str = ""
+    css: str = ""
+    badge: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    id: str
+    title: str
+    columns: Sequence[Column]
+    rows: Sequence[dict[str, Any]]
+    empty: str = "Nothing to show."
+
+    def cells(self) -> list[list[Cell]]:
+        """Display rows: each cell's text, its sort key and its link."""
+        return [[cell(column, row) for column in self.columns] for row in self.rows]
+
+
+def cell(column: Column, row: dict[str, Any]) -> Cell:
+    value = row.get(column.key)
+    href = row.get(column.link_key, "") if column.link_key else ""
+    css = "num" if column.numeric else "wrap" if column.details_key or column.kind == LIST else ""
+    if column.kind == LINK:
+        return Cell("link" if value else "–", value or "", value or "")
+    text = display(column, value, row)
+    title = ""
+    if column.max_chars and len(text) > column.max_chars:
+        text, title = "…" + text[-(column.max_chars - 1) :], text
+    details = str(row.get(column.details_key) or "") if column.details_key else ""
+    badge = str(value) if column.badge and value else ""
+    return Cell(text, sort_key(column, value), href or "", title, details, css, badge)
+
+
+def display(column: Column, value: Any, row: dict[str, Any]) -> str:
+    if value is None or value == "" or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    if column.kind == MEAN_STD:
+        std = row.get(f"{column.key}_std")
+        text = _number(value, column)
+        return f"{text} ± {_number(std, column, fixed=True)}" if std is not None else text
+    if column.kind in (INT, FLOAT):
+        return _number(value, column)
+    if column.kind == BOOL:
+        return "yes" if value else "no"
+    if column.kind == LIST:
+        return ", ".join(str(v) for v in value) or "none"
+    if column.kind == DATE:
+        return value.isoformat()
+    if column.kind == DATETIME:
+        return value.strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def sort_key(column: Column, value: Any) -> str:
+    """What the browser sorts on: numbers as plain decimals, blanks empty (sorted last)."""
+    if value is None or value == "" or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    if column.numeric:
+        return repr(float(value))
+    if column.kind == BOOL:
+        return "1" if value else "0"
+    if column.kind in (DATE, DATETIME):
+        return value.isoformat()
+    return display(column, value, {}).lower()
+
+
+def export_records(table: Table) -> list[dict[str, Any]]:
+    """Raw values per row, keyed by column key; ``mean_std`` columns add ``KEY_std``."""
+    records = []
+    for row in table.rows:
+        record: dict[str, Any] = {}
+        for column in table.columns:
+            record[column.key] = _plain(row.get(column.key))
+            if column.kind == MEAN_STD:
+                record[f"{column.key}_std"] = _plain(row.get(f"{column.key}_std"))
+        records.append(record)
+    return records
+
+
+def table_json(table: Table) -> str:
+    return json.dumps(export_records(table), indent=1, ensure_ascii=False)
+
+
+def table_csv(table: Table) -> str:
+    records = export_records(table)
+    header = [key for column in table.columns for key in _export_keys(column)]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
+    writer.writeheader()
+    for record in records:
+        writer.writerow({k: _csv_value(v) for k, v in record.items()})
+    return out.getvalue()
+
+
+def _export_keys(column: Column) -> list[str]:
+    return [column.key, f"{column.key}_std"] if column.kind == MEAN_STD else [column.key]
+
+
+def _number(value: float, column: Column, *, fixed: bool = False) -> str:
+    """Fixed decimals; very small or large values in g format unless ``fixed``."""
+    if column.kind == INT:
+        return f"{int(value):d}"
+    if column.percent:
+        return f"{value * 100:.{max(column.digits - 2, 1)}f}%"
+    if value and not fixed and not 1e-3 <= abs(value) < 1e5:
+        return f"{value:.{column.digits}g}"
+    return f"{value:.{column.digits}f}"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    return "" if value is None else value

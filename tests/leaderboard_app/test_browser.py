@@ -1,0 +1,103 @@
+"""A real browser: Debian's headless Chromium, driven by Selenium, against the live server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+OUTPUT = ROOT / "test-output"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+ARGUMENTS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking")
+INSTALL = (["apt-get", "update"], ["apt-get", "install", "-y", "chromium", "chromium-driver"])
+
+
+def install_chromium() -> str:
+    """Install Debian's chromium and chromium-driver if missing; return why not, or ''."""
+    if CHROMIUM.exists() and CHROMEDRIVER.exists():
+        return ""
+    if shutil.which("apt-get") is None:
+        return "chromium is not installed and apt-get is not available"
+    if os.geteuid() != 0:
+        return "chromium is not installed and installing it with apt-get needs root"
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in INSTALL:
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
+        if done.returncode:
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            return f"`{' '.join(command)}` failed: {last}"
+    return "" if CHROMIUM.exists() and CHROMEDRIVER.exists() else "apt-get installed no chromium"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    reason = install_chromium()
+    if reason:
+        pytest.skip(reason)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    options.binary_location = str(CHROMIUM)
+    for argument in (*ARGUMENTS, "--window-size=1440,1000"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    yield driver
+    driver.quit()
+
+
+def full_page_screenshot(driver, name: str) -> Path:
+    OUTPUT.mkdir(exist_ok=True)
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1440, min(max(height + 200, 1000), 6000))
+    path = OUTPUT / name
+    driver.save_screenshot(str(path))
+    driver.set_window_size(1440, 1000)
+    return path
+
+
+def column_sort_keys(table, index: int) -> list[float]:
+    cells = table.find_elements("css selector", f"tbody tr td:nth-child({index + 1})")
+    return [float(c.get_attribute("data-sort")) for c in cells]
+
+
+@pytest.mark.browser
+def test_leaderboard_to_eos_page_draws_charts_and_sorts(browser, live_server, arena):
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(browser, 30)
+    browser.get(f"{live_server.url}/")
+    assert "Arena ranking" in browser.page_source
+    full_page_screenshot(browser, "leaderboard.png")
+
+    browser.find_element("link text", "Equation of state (bulk)").click()
+    wait.until(ec.url_contains("/tasks/eos/"))
+    for chart in ("eos-curves", "parity", "delta-table"):
+        wait.until(ec.presence_of_element_located(("css selector", f"#chart-{chart} svg.main-svg")))
+    assert browser.find_elements("css selector", "#chart-eos-curves g.trace.scatter")
+
+    table = browser.find_element("css selector", 'table[data-table="task-eos"]')
+    headers = table.find_elements("css selector", "thead th")
+    index = next(i for i, th in enumerate(headers) if th.text.startswith("Δ (meV/atom)"))
+    headers[index].find_element("tag name", "button").click()
+    assert headers[index].get_attribute("aria-sort") == "ascending"
+    ascending = column_sort_keys(table, index)
+    assert ascending == sorted(ascending) and len(ascending) == 3
+    headers[index].find_element("tag name", "button").click()
+    assert column_sort_keys(table, index) == sorted(ascending, reverse=True)
+
+    raw = browser.find_element(
+        "xpath", "//*[@id='chart-eos-curves']//*[name()='text' and text()='Raw energies']"
+    )
+    raw.find_element("xpath", "..").click()
+    wait.until(
+        ec.text_to_be_present_in_element(("css selector", "#chart-eos-curves .ytitle"), "eV/atom")
+    )
+    assert full_page_screenshot(browser, "eos-task.png").stat().st_size > 10_000

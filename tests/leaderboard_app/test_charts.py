@@ -1,0 +1,96 @@
+"""Figure builders: figures plotly's own validators accept, holding the right numbers."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import pytest
+from ase.data import atomic_numbers, chemical_symbols
+from ase.units import GPa
+
+from leaderboard_app.charts import (
+    EOSCurve,
+    ParityPoint,
+    element_position,
+    eos_figure,
+    model_colors,
+    parity_figure,
+    periodic_table_figure,
+)
+
+CURVE = EOSCurve(
+    "M", volumes_a3=[22.0, 18.0, 20.0], energies_ev=[1.0, 1.0, 0.0], natoms=2, b0_gpa=100.0
+)
+
+
+def test_eos_curves_use_mlip_arenas_normalisation():
+    """V0 and E_min are the middle point of the scan; y = (E − E_min) / (B0 V0)."""
+    figure = eos_figure([CURVE], colors=model_colors(["M"]))
+    go.Figure(figure)
+    trace = figure["data"][0]
+    assert trace["x"] == pytest.approx([0.9, 1.0, 1.1])
+    expected = 1.0 / (100.0 * GPa * 20.0)
+    assert trace["y"] == pytest.approx([expected, 0.0, expected], rel=1e-5)
+
+
+def test_eos_toggle_switches_to_raw_energies_per_atom():
+    figure = eos_figure([CURVE], colors={}, reference_b0_prime=4.0)
+    normalised, raw = figure["layout"]["updatemenus"][0]["buttons"]
+    assert raw["args"][0]["x"][0] == pytest.approx([9.0, 10.0, 11.0])
+    assert raw["args"][0]["y"][0] == pytest.approx([0.5, 0.0, 0.5])
+    assert raw["args"][1]["yaxis.title.text"] == "E (eV/atom)"
+    assert normalised["args"][0]["y"][0] == figure["data"][0]["y"]
+    reference = figure["data"][1]
+    assert reference["y"][reference["x"].index(1.0)] == pytest.approx(0.0)
+    assert min(reference["y"]) == pytest.approx(0.0)
+
+
+def test_a_curve_without_bulk_modulus_still_draws_raw():
+    figure = eos_figure([EOSCurve("M", [18.0, 20.0, 22.0], [1.0, 0.0, 1.0], 2, None)], colors={})
+    go.Figure(figure)
+    assert figure["data"][0]["y"] == [None, None, None]
+
+
+def test_parity_has_one_legend_entry_per_model_and_both_panels():
+    points = [
+        ParityPoint("A", "Cu", v0_ref=11.95, v0=12.0, b0_ref=141.0, b0=130.0),
+        ParityPoint("A", "Al", v0_ref=16.5, v0=16.0, b0_ref=78.0, b0=None),
+        ParityPoint("B", "Cu", v0_ref=11.95, v0=11.5, b0_ref=141.0, b0=150.0),
+    ]
+    figure = parity_figure(points, colors=model_colors(["A", "B"]))
+    go.Figure(figure)
+    model_traces = [t for t in figure["data"] if t["name"] in {"A", "B"}]
+    assert [(t["name"], t["xaxis"], t["showlegend"]) for t in model_traces] == [
+        ("A", "x", True),
+        ("A", "x2", False),
+        ("B", "x", True),
+        ("B", "x2", False),
+    ]
+    a_b0 = model_traces[1]
+    assert (a_b0["x"], a_b0["y"], a_b0["text"]) == ([141.0], [130.0], ["Cu"])
+
+
+def test_periodic_positions_are_the_usual_table():
+    assert element_position(1) == (0, 0)
+    assert element_position(2) == (0, 17)
+    assert element_position(atomic_numbers["B"]) == (1, 12)
+    assert element_position(atomic_numbers["Al"]) == (2, 12)
+    assert element_position(atomic_numbers["Kr"]) == (3, 17)
+    assert element_position(atomic_numbers["Hf"]) == (5, 3)
+    assert element_position(atomic_numbers["Rn"]) == (5, 17)
+    assert element_position(atomic_numbers["La"]) == (8, 2)
+    assert element_position(atomic_numbers["Lr"]) == (9, 16)
+    positions = [element_position(z) for z in range(1, 104)]
+    assert len(set(positions)) == len(positions)
+
+
+def test_periodic_table_colours_log_delta_and_labels_every_element():
+    figure = periodic_table_figure({"Cu": 10.0, "Al": 0.1}, label="meV/atom")
+    go.Figure(figure)
+    base, values = figure["data"]
+    row, col = element_position(atomic_numbers["Cu"])
+    assert values["z"][row][col] == pytest.approx(1.0)
+    assert values["customdata"][row][col] == 10.0
+    assert values["text"][row][col] == "Cu" and base["text"][row][col] == ""
+    labelled = {t for grid in (base["text"], values["text"]) for r in grid for t in r if t}
+    assert labelled == set(chemical_symbols[1:104])
+    assert values["colorbar"]["ticktext"] == ["0.1", "1", "10"]

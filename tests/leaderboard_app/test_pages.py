@@ -1,0 +1,345 @@
+"""Every page through Django's test client: with data, empty, filtered and downloaded."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.urls import reverse
+
+from leaderboard_app import run_pages
+from tests.leaderboard_app.conftest import RUN_LABELS, Arena
+
+PLOTLY = "/static/plotly/plotly.min.js"
+
+
+def csv_rows(client, url: str, **params) -> list[dict[str, str]]:
+    response = client.get(url, {**params, "format": "csv"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    return list(csv.DictReader(io.StringIO(response.content.decode())))
+
+
+def test_leaderboard_ranks_models_and_shows_metadata(client, arena):
+    response = client.get("/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    for text in ("Arena ranking", "eos rank", "Training sets", "BSD-3-Clause", "EFSM", "link"):
+        assert text in html
+    assert reverse("leaderboard:model", args=["CHGNet"]) in html
+    rows = csv_rows(client, "/")
+    ranked = {r["model"]: int(r["rank"]) for r in rows}
+    # EMT: smooth and complete. CHGNet: zigzag curves. SevenNet-0: misses Ni.
+    assert ranked["EMT"] == 1 and {ranked["CHGNet"], ranked["SevenNet-0"]} <= {2, 3}
+    # No EOS results: last for the task, so tied last in the arena.
+    assert ranked["MACE-MP(M)"] == ranked["TensorNet-MatPES-PBE"] == 4
+    assert [r["model"] for r in rows][-2:] == ["MACE-MP(M)", "TensorNet-MatPES-PBE"]
+    assert rows[0]["training_datasets"] in {"", "MPtrj"}
+
+
+@pytest.mark.parametrize(
+    ("params", "models"),
+    [
+        ({"compliant": "on"}, {"CHGNet", "SevenNet-0", "MACE-MP(M)"}),
+        ({"dataset": "MatPES-PBE"}, {"TensorNet-MatPES-PBE"}),
+        ({"license": "MIT"}, {"MACE-MP(M)"}),
+        ({"prediction_type": "EFSM"}, {"CHGNet"}),
+        (
+            {"license": "no-such-license"},
+            {"EMT", "CHGNet", "SevenNet-0", "MACE-MP(M)", "TensorNet-MatPES-PBE"},
+        ),
+    ],
+)
+def test_filters_keep_matching_models_and_rerank_them(client, arena, params, models):
+    rows = csv_rows(client, "/", **params)
+    assert {r["model"] for r in rows} == models
+    assert min(int(r["rank"]) for r in rows) == 1
+
+
+def test_compliant_preset_reranks_among_mptrj_models(client, arena):
+    rows = csv_rows(client, reverse("leaderboard:task", args=["eos"]), compliant="on")
+    assert {r["model"] for r in rows} == {"CHGNet", "SevenNet-0"}
+    assert rows[0]["rank"] == "1"
+
+
+def test_eos_task_page_has_metrics_table_and_embedded_charts(client, arena):
+    url = reverse("leaderboard:task", args=["eos"])
+    response = client.get(url)
+    html = response.content.decode()
+    assert response.status_code == 200
+    for label in (
+        "Flips",
+        "Tortuosity",
+        "ρ comp. E",
+        "ρ comp. dE/dV",
+        "ρ tension E",
+        "Δ (meV/atom)",
+        "|V0 error|",
+        "|B0 error|",
+        "Missing",
+    ):
+        assert label in html
+    assert 'class="sortable"' in html and "±" in html
+    for figure_id in ("eos-curves", "parity", "delta-table"):
+        assert f'id="{figure_id}" type="application/json"' in html
+    assert f'src="{PLOTLY}"' in html and "cdn" not in html.lower()
+    figure = json.loads(
+        html.split('id="eos-curves" type="application/json">')[1].split("</script>")[0]
+    )
+    assert {t["name"] for t in figure["data"]} == {
+        "EMT",
+        "CHGNet",
+        "SevenNet-0",
+        "WIEN2k (BM shape)",
+    }
+    rows = {r["model"]: r for r in csv_rows(client, url)}
+    assert (rows["EMT"]["done"], rows["EMT"]["missing"], rows["EMT"]["failed"]) == ("3", "68", "2")
+    assert rows["SevenNet-0"]["done"] == "2"
+    assert float(rows["EMT"]["tortuosity"]) >= 1.0 and "tortuosity_std" in rows["EMT"]
+    assert rows["EMT"]["delta_mev_per_atom"] != ""
+
+
+def test_chart_choices_pick_the_structure_and_the_periodic_table_model(client, arena):
+    aluminium = arena.structure_ids["Al"]
+    url = reverse("leaderboard:task", args=["eos"])
+    html = client.get(url, {"structure": aluminium, "model": "SevenNet-0"}).content.decode()
+    assert f'<option value="{aluminium}" selected>' in html
+    assert "E(V) of Al (Al4)" in html and "Δ per element: SevenNet-0" in html
+    assert reverse("leaderboard:structure", args=[aluminium]) in html
+    fallback = client.get(url, {"structure": "999999", "model": "nobody"})
+    assert fallback.status_code == 200
+
+
+def test_task_without_metrics_lists_results_and_says_so(client, arena, relaxed_copper):
+    html = client.get(reverse("leaderboard:task", args=["relax"])).content.decode()
+    assert "no ranking metrics" in html
+    assert "data-figure" not in html
+    rows = csv_rows(client, reverse("leaderboard:task", args=["relax"]))
+    assert [(r["model"], r["done"]) for r in rows] == [("EMT", "1")]
+    latest = csv_rows(client, reverse("leaderboard:task", args=["relax"]), table="results-relax")
+    assert [(r["model"], r["structure"], r["steps"]) for r in latest] == [
+        ("EMT", "fcc Cu", str(relaxed_copper["steps"]))
+    ]
+    assert float(latest[0]["energy_per_atom_ev"]) == pytest.approx(
+        relaxed_copper["energy_per_atom_ev"]
+    )
+
+
+def test_a_new_task_row_adds_a_page_and_a_navigation_entry(client, seeded):
+    from tasks_app.models import Task
+
+    Task.objects.create(slug="phonons", name="Phonon spectra", function="phonons")
+    assert "Phonon spectra" in client.get("/").content.decode()
+    html = client.get(reverse("leaderboard:task", args=["phonons"])).content.decode()
+    assert "No results yet: run <code>python manage.py run_benchmark phonons</code>" in html
+
+
+def test_model_page_shows_metadata_results_and_failed_jobs(client, arena):
+    response = client.get(reverse("leaderboard:model", args=["EMT"]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    for text in (
+        "LGPL-2.1",
+        "Results on every task",
+        "Equation of state (bulk): per structure",
+        "Failed jobs",
+    ):
+        assert text in html
+    assert "No EMT-potential for" in html and "<summary>traceback</summary>" in html
+    assert reverse("leaderboard:structure", args=[arena.structure_ids["Cu"]]) in html
+    failed = csv_rows(client, reverse("leaderboard:model", args=["EMT"]), table="failed-jobs")
+    assert {r["structure"] for r in failed} == {"Fe", "W"}
+    tasks = csv_rows(client, reverse("leaderboard:model", args=["EMT"]), table="tasks")
+    assert {r["task"]: r["done"] for r in tasks} == {
+        "Equation of state (bulk)": "3",
+        "Structure relaxation": "1",
+    }
+    per_structure = csv_rows(
+        client, reverse("leaderboard:model", args=["EMT"]), table="results-eos"
+    )
+    assert {r["structure"] for r in per_structure} == {"Cu", "Al", "Ni"}
+    relax = csv_rows(client, reverse("leaderboard:model", args=["EMT"]), table="results-relax")
+    assert float(relax[0]["energy_per_atom_ev"]) < 0.1
+
+
+def test_structure_page_shows_cell_reference_and_every_models_curve(client, arena):
+    url = reverse("leaderboard:structure", args=[arena.structure_ids["Cu"]])
+    html = client.get(url).content.decode()
+    assert "Cu4" in html and "B₀ (GPa)" in html and "WIEN2k PBE" in html
+    figure = json.loads(
+        html.split('id="eos-eos" type="application/json">')[1].split("</script>")[0]
+    )
+    assert {t["name"] for t in figure["data"]} >= {"EMT", "CHGNet", "SevenNet-0"}
+    assert {r["model"] for r in csv_rows(client, url)} == {"EMT", "CHGNet", "SevenNet-0"}
+
+
+def test_runs_page_counts_states_and_durations(client, arena):
+    rows = {int(r["run"]): r for r in csv_rows(client, reverse("leaderboard:runs"))}
+    eos_run = rows[arena.run_ids[0]]
+    assert (eos_run["total"], eos_run["done"], eos_run["failed"]) == ("15", "8", "7")
+    assert float(eos_run["wall_seconds"]) >= 0 and float(eos_run["compute_seconds"]) > 0
+    html = client.get(reverse("leaderboard:run", args=[arena.run_ids[0]])).content.decode()
+    assert "Jobs per model" in html and "Median job (s)" in html
+    models = {
+        r["model"]: r for r in csv_rows(client, reverse("leaderboard:run", args=[arena.run_ids[0]]))
+    }
+    assert (models["SevenNet-0"]["done"], models["SevenNet-0"]["failed"]) == ("2", "3")
+
+
+def test_jobs_filter_by_state_model_and_task_and_show_tracebacks(client, arena, monkeypatch):
+    url = reverse("leaderboard:jobs")
+    html = client.get(url, {"status": "failed", "model": "EMT", "task": "eos"}).content.decode()
+    assert "No EMT-potential for" in html and "<summary>traceback</summary>" in html
+    rows = csv_rows(client, url, status="failed", model="EMT", task="eos")
+    assert len(rows) == 2
+    assert {(r["status"], r["model"], r["task"]) for r in rows} == {("failed", "EMT", "eos")}
+    assert len(csv_rows(client, url, status="done")) == 9
+    assert len(csv_rows(client, url, run=arena.run_ids[1])) == 1
+    monkeypatch.setattr(run_pages, "JOBS_PER_PAGE", 4)
+    page_two = client.get(url, {"page": 2})
+    assert page_two.status_code == 200 and "page 2 of 4" in page_two.content.decode()
+
+
+def test_job_pages_show_error_traceback_and_result(client, arena):
+    failed = client.get(reverse("leaderboard:job", args=[arena.failed_job_id])).content.decode()
+    assert "NotImplementedError" in failed and "Traceback (most recent call last)" in failed
+    done = client.get(reverse("leaderboard:job", args=[arena.done_job_id])).content.decode()
+    assert "Result" in done and "GPa" in done
+
+
+def test_json_downloads_are_lists_of_records(client, arena):
+    response = client.get("/", {"format": "json"})
+    assert response["Content-Disposition"] == 'attachment; filename="leaderboard.json"'
+    records = json.loads(response.content)
+    assert {"model", "rank", "rank_sum", "license", "training_datasets"} <= set(records[0])
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/tasks/nope/",
+        "/models/nope/",
+        "/structures/999999/",
+        "/runs/999999/",
+        "/jobs/999999/",
+        "/?format=csv&table=nope",
+    ],
+)
+def test_unknown_objects_are_404(client, seeded, url):
+    assert client.get(url).status_code == 404
+
+
+def test_empty_site_says_how_to_seed(client, db):
+    html = client.get("/").content.decode()
+    assert "No tasks registered yet: run <code>python manage.py seed_registry</code>" in html
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["index", "task", "model", "structure", "runs", "jobs"],
+)
+def test_pages_without_results_say_which_command_runs_a_benchmark(client, seeded, name):
+    from tasks_app.models import Structure
+
+    args = {
+        "task": ["eos"],
+        "model": ["EMT"],
+        "structure": [Structure.objects.get(label="Cu").pk],
+    }.get(name, [])
+    response = client.get(reverse(f"leaderboard:{name}", args=args))
+    html = response.content.decode()
+    assert response.status_code == 200
+    if name == "jobs":
+        assert "No job matches these filters." in html
+    else:
+        assert "No results yet: run <code>python manage.py run_benchmark eos" in html
+    assert "data-figure" not in html
+
+
+def test_run_without_jobs_and_queued_job_pages(client, seeded):
+    from models_app.models import MLIP
+    from tasks_app.models import StructureSet, Task
+    from tasks_app.services import run_create
+
+    eos = Task.objects.get(slug="eos")
+    delta = StructureSet.objects.get(name="delta-dcdft")
+    emt = [MLIP.objects.get(name="EMT")]
+    empty, _ = run_create(task=eos, models=emt, structure_set=delta, structures=[])
+    html = client.get(reverse("leaderboard:run", args=[empty.pk])).content.decode()
+    assert "This run has no jobs." in html
+    _, jobs = run_create(
+        task=eos, models=emt, structure_set=delta, structures=[delta.structures.first()]
+    )
+    html = client.get(reverse("leaderboard:job", args=[jobs[0].pk])).content.decode()
+    assert "queued" in html and "Traceback" not in html and "Result" not in html
+
+
+def test_plotly_comes_from_the_plotly_package_through_staticfiles():
+    found = finders.find("plotly/plotly.min.js")
+    assert found and found.endswith("plotly/package_data/plotly.min.js")
+    assert [
+        path
+        for path, _ in finders.get_finder("leaderboard_app.static_finders.PlotlyFinder").list([])
+    ] == ["plotly.min.js"]
+
+
+def grow(arena: Arena, curves) -> None:
+    """Seven more models, results on nine structures each: more of everything."""
+    from models_app.models import MLIP
+    from tests.leaderboard_app.conftest import record_eos_run
+
+    MLIP.objects.bulk_create(
+        MLIP(name=f"Extra-{i}", family="emt", training_datasets=["MPtrj"], license="MIT")
+        for i in range(5)
+    )
+    more = {
+        name: (1.0 + i / 10, 0.0, ())
+        for i, name in enumerate(
+            ["MACE-MP(M)", "TensorNet-MatPES-PBE", *(f"Extra-{i}" for i in range(5))]
+        )
+    }
+    elements = ("Cu", "Al", "Ni", "Ag", "Au", "Pd", "Pt", "C", "Fe")
+    record_eos_run(curves, more, labels=(*elements, *RUN_LABELS), elements=elements)
+
+
+PAGE_LIMITS = {
+    "index": 6,
+    "task-eos": 8,
+    "task-relax": 8,
+    "model": 10,
+    "structure": 7,
+    "runs": 4,
+    "run": 4,
+    "jobs": 5,
+    "job": 3,
+}
+
+
+def page_url(page: str, arena: Arena) -> str:
+    return {
+        "index": "/",
+        "task-eos": reverse("leaderboard:task", args=["eos"]),
+        "task-relax": reverse("leaderboard:task", args=["relax"]),
+        "model": reverse("leaderboard:model", args=["EMT"]),
+        "structure": reverse("leaderboard:structure", args=[arena.structure_ids["Cu"]]),
+        "runs": reverse("leaderboard:runs"),
+        "run": reverse("leaderboard:run", args=[arena.run_ids[0]]),
+        "jobs": reverse("leaderboard:jobs") + "?status=failed",
+        "job": reverse("leaderboard:job", args=[arena.failed_job_id]),
+    }[page]
+
+
+@pytest.mark.parametrize("page", PAGE_LIMITS)
+def test_query_count_does_not_grow_with_models_and_structures(
+    client, arena, emt_curves, django_assert_max_num_queries, page
+):
+    url = page_url(page, arena)
+    with django_assert_max_num_queries(PAGE_LIMITS[page]) as before:
+        assert client.get(url).status_code == 200
+    grow(arena, emt_curves)
+    with django_assert_max_num_queries(PAGE_LIMITS[page]) as after:
+        assert client.get(url).status_code == 200
+    assert len(after) == len(before)

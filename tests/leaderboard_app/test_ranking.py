@@ -1,0 +1,114 @@
+"""Ranking against hand computations: MLIP Arena's EOS method, then the arena sum."""
+
+from __future__ import annotations
+
+import pytest
+
+from leaderboard_app.ranking import (
+    EOS_METRICS,
+    MISSING_KEY,
+    ModelEvidence,
+    arena_ranking,
+    rank_min,
+    score_task,
+    stats,
+)
+
+
+def eos_row(flips, tortuosity, comp_e, comp_de, tension_e, delta=1.0, v0=0.01, b0=0.05):
+    return {
+        "energy_derivative_flips": flips,
+        "tortuosity": tortuosity,
+        "spearman_compression_energy": comp_e,
+        "spearman_compression_derivative": comp_de,
+        "spearman_tension_energy": tension_e,
+        "delta_mev_per_atom": delta,
+        "v0_rel_error": v0,
+        "b0_rel_error": b0,
+    }
+
+
+def test_rank_min_ties_share_the_lowest_rank_and_none_ranks_last():
+    assert rank_min([3.0, 1.0, 3.0, None, 2.0]) == [3, 1, 3, 5, 2]
+    assert rank_min([None, None]) == [1, 1]
+    assert rank_min([]) == []
+
+
+def test_stats_mean_and_sample_std_skip_missing_values():
+    summary = stats([1.0, 2.0, 3.0, None, float("nan")])
+    assert (summary.mean, summary.std, summary.count) == (2.0, 1.0, 3)
+    assert stats([4.0]).std is None
+    assert stats([None]).mean is None
+
+
+def test_eos_task_ranks_as_mlip_arena_by_hand():
+    """Three models over two structures; every rank below is worked out by hand.
+
+    flips |mean-1|: A 0, B 1, C 1           -> A1 B2 C2
+    tortuosity: A 1.1, B 1.0, C 1.05        -> B1 C2 A3
+    ρ comp. E (lower better): A -1, B -0.9, C -1        -> A1 C1 B3
+    ρ comp. dE/dV (higher better): A 1, B 1, C 0.5      -> A1 B1 C3
+    ρ tension E (higher better): A 1, B 0.8, C missing  -> A1 B2 C3
+    missing of 2 structures: A 0, B 0, C 1  -> A1 B1 C3
+    sums: A 8, B 10, C 14 -> ranks 1, 2, 3
+    """
+    evidence = [
+        ModelEvidence("A", [eos_row(1, 1.0, -1, 1, 1), eos_row(1, 1.2, -1, 1, 1)]),
+        ModelEvidence("B", [eos_row(1, 1.0, -0.9, 1, 0.8), eos_row(3, 1.0, -0.9, 1, 0.8)]),
+        ModelEvidence("C", [eos_row(0, 1.05, -1, 0.5, None)], failed=1),
+    ]
+    scores = {s.model: s for s in score_task(evidence, metrics=EOS_METRICS, structure_count=2)}
+    assert scores["A"].ranks == {
+        "energy_derivative_flips": 1,
+        "tortuosity": 3,
+        "spearman_compression_energy": 1,
+        "spearman_compression_derivative": 1,
+        "spearman_tension_energy": 1,
+        MISSING_KEY: 1,
+    }
+    assert [scores[m].rank_sum for m in "ABC"] == [8, 10, 14]
+    assert [scores[m].rank for m in "ABC"] == [1, 2, 3]
+    assert (scores["C"].done, scores["C"].missing, scores["C"].failed) == (1, 1, 1)
+    assert scores["B"].stats["tortuosity"].mean == pytest.approx(1.0)
+    assert scores["A"].stats["tortuosity"].std == pytest.approx(0.1414213562)
+
+
+def test_equal_models_tie_and_the_next_rank_is_skipped():
+    row = eos_row(1, 1.0, -1, 1, 1)
+    worse = eos_row(2, 1.5, -0.5, 0.5, 0.5)
+    evidence = [ModelEvidence("A", [row]), ModelEvidence("B", [row]), ModelEvidence("C", [worse])]
+    scores = score_task(evidence, metrics=EOS_METRICS, structure_count=1)
+    assert [(s.model, s.rank) for s in scores] == [("A", 1), ("B", 1), ("C", 3)]
+
+
+def test_delta_and_errors_are_shown_not_ranked_and_errors_average_as_absolute():
+    good = ModelEvidence(
+        "A", [eos_row(1, 1.0, -1, 1, 1, delta=90.0, v0=-0.1), eos_row(1, 1.0, -1, 1, 1, v0=0.1)]
+    )
+    bad = ModelEvidence("B", [eos_row(1, 1.1, -1, 1, 1, delta=0.1), eos_row(1, 1.1, -1, 1, 1)])
+    scores = {s.model: s for s in score_task([good, bad], metrics=EOS_METRICS, structure_count=2)}
+    assert scores["A"].rank == 1
+    assert "delta_mev_per_atom" not in scores["A"].ranks
+    assert scores["A"].stats["v0_rel_error"].mean == pytest.approx(0.1)
+
+
+def test_a_task_without_metrics_counts_but_does_not_rank():
+    scores = score_task([ModelEvidence("A", [{}, {}])], metrics=(), structure_count=3)
+    assert (scores[0].rank, scores[0].done, scores[0].missing, scores[0].ranks) == (0, 2, 1, {})
+
+
+def test_arena_sums_task_ranks_and_a_missing_task_ranks_last():
+    """eos: A1 B2; other: B1 C2. Missing ranks last (3). Sums A4 B3 C5 D6."""
+    rows = arena_ranking(["A", "B", "C", "D"], {"eos": {"A": 1, "B": 2}, "other": {"B": 1, "C": 2}})
+    assert [(r.model, r.rank_sum, r.rank) for r in rows] == [
+        ("B", 3, 1),
+        ("A", 4, 2),
+        ("C", 5, 3),
+        ("D", 6, 4),
+    ]
+    assert rows[1].task_ranks == {"eos": 1, "other": 3}
+
+
+def test_arena_ties_share_the_lowest_rank():
+    rows = arena_ranking(["A", "B", "C"], {"eos": {"A": 1, "B": 1}})
+    assert [(r.model, r.rank) for r in rows] == [("A", 1), ("B", 1), ("C", 3)]
