@@ -1,4 +1,4 @@
-"""Resolve a checkpoint string to a local file: a path, or a URL cached on disk."""
+"""Resolve a checkpoint string to a local file: a path, or a URL or hf:// file cached on disk."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 from compute.errors import CalculatorLoadError
+from compute.hub import download_checkpoint, is_hub_checkpoint
 
 DOWNLOAD_TIMEOUT_S = 30
 
@@ -27,7 +28,9 @@ def cached_path(url: str, cache_dir: Path) -> Path:
 
 
 def resolve_checkpoint(checkpoint: str, cache_dir: Path) -> Path:
-    """Return a local file for ``checkpoint``, downloading a URL once into the cache."""
+    """Return a local file for ``checkpoint``, downloading a URL or hf:// file once."""
+    if is_hub_checkpoint(checkpoint):
+        return download_checkpoint(checkpoint, cache_dir)
     if not is_url(checkpoint):
         path = Path(checkpoint).expanduser()
         if not path.exists():

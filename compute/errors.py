@@ -13,7 +13,13 @@ class TaskFailed(ComputeError):
     """A task could not produce a physical result (divergence, NaN energies)."""
 
 
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """The non-empty lines of an error's message joined into one, cut at ``limit`` chars."""
+    text = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    text = text or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def first_line(exc: BaseException) -> str:
-    """``TypeName: first line of the message``, for one-line error reports."""
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
+    """``TypeName: message`` on one line, for errors from inside libraries."""
+    return f"{type(exc).__name__}: {one_line(exc)}"

@@ -212,11 +212,11 @@ def job_start(*, job_id: int, rq_job_id: str = "") -> None:
 
 
 def job_finish(
-    *, job_id: int, output: dict[str, Any], metrics: dict[str, Any], compute_seconds: float
+    *, job_id: int, output: dict[str, Any], metrics: dict[str, Any], compute_seconds: float | None
 ) -> Result:
     """Mark a job done and store its result, replacing an earlier result for its key."""
     job = Job.objects.select_related("model", "task", "structure").get(pk=job_id)
-    output, metrics = _json_safe(output), _json_safe(metrics)
+    output, metrics = json_safe(output), json_safe(metrics)
     headline = {k: output.get(k) for k in HEADLINE_FIELDS}
     with transaction.atomic():
         result, _ = Result.objects.update_or_create(
@@ -249,12 +249,12 @@ def job_fail(
     )
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """NaN and infinities become None so every database stores the same JSON."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     return value

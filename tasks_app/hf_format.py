@@ -1,0 +1,148 @@
+"""The on-disk format of an export: file layout, JSON Lines rows, flattened dict fields.
+
+    README.md                  dataset card; its YAML declares every file below as a config
+    data/<task>.jsonl          every current result of a task, with its metrics and curves
+    leaderboard/<task>.jsonl   per model: metric means, deviations and ranks
+    leaderboard/arena.jsonl    the arena rank from the task ranks
+    registry/*.jsonl           the models, tasks and structures the results need (import_hf)
+
+One JSON object a line, keys sorted, floats in Python's shortest repr, no NaN.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from arena_site.errors import ArenaError
+from compute.errors import one_line
+from tasks_app.services import json_safe
+
+CARD = "README.md"
+DATA_DIR, LEADERBOARD_DIR, REGISTRY_DIR = "data", "leaderboard", "registry"
+MODELS_FILE = f"{REGISTRY_DIR}/models.jsonl"
+TASKS_FILE = f"{REGISTRY_DIR}/tasks.jsonl"
+STRUCTURES_FILE = f"{REGISTRY_DIR}/structures.jsonl"
+ARENA_FILE = f"{LEADERBOARD_DIR}/arena.jsonl"
+MANAGED_DIRS = (DATA_DIR, LEADERBOARD_DIR, REGISTRY_DIR)
+# The dict fields of each kind of row, written as ``field.key`` columns (see flat_row).
+RESULT_DICTS = ("params", "metrics", "output")
+MODEL_DICTS = ("calculator_kwargs",)
+TASK_DICTS = ("default_params",)
+STRUCTURE_DICTS = ("atoms", "reference")
+REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
+
+
+def check_repo_id(repo_id: str) -> str:
+    if not REPO_ID.match(repo_id or ""):
+        raise ArenaError(f"bad dataset repo {repo_id!r}; write ORG/NAME, e.g. my-lab/mlip-arena")
+    return repo_id
+
+
+def data_path(slug: str) -> str:
+    return f"{DATA_DIR}/{slug}.jsonl"
+
+
+def board_path(slug: str) -> str:
+    return f"{LEADERBOARD_DIR}/{slug}.jsonl"
+
+
+def flat_row(row: dict[str, Any]) -> dict[str, Any]:
+    """Dict fields become top-level columns named ``field.key``.
+
+    `datasets` reads a nested dict whose keys differ between rows (metrics without a
+    reference, say) through pandas' JSON codec, which keeps only 10 decimals of every
+    float in the file; top-level columns that come and go are read exactly.
+    """
+    flat: dict[str, Any] = {}
+    for name, value in row.items():
+        if isinstance(value, dict):
+            flat |= {f"{name}.{key}": item for key, item in value.items()}
+        else:
+            flat[name] = value
+    return flat
+
+
+def nested_row(row: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    """Undo ``flat_row`` for the dict ``fields`` of a file (an empty dict leaves no column)."""
+    nested: dict[str, Any] = {name: {} for name in fields}
+    for name, value in row.items():
+        field_name, dot, key = name.partition(".")
+        if dot and field_name in nested:
+            nested[field_name][key] = value
+        else:
+            nested[name] = value
+    return nested
+
+
+def jsonl(rows: list[dict[str, Any]]) -> bytes:
+    lines = (
+        json.dumps(
+            json_safe(flat_row(row)),
+            sort_keys=True,
+            ensure_ascii=False,
+            allow_nan=False,
+            separators=(",", ":"),
+        )
+        for row in rows
+    )
+    return "".join(f"{line}\n" for line in lines).encode()
+
+
+def read_jsonl(
+    folder: Path, where: str, dict_fields: tuple[str, ...]
+) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, row) for each line of the file ``where`` in ``folder``.
+
+    Raises ArenaError naming the file and line at fault.
+    """
+    try:
+        lines = (folder / where).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ArenaError(f"cannot read {where} in {folder}: {one_line(exc)}") from exc
+    rows = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ArenaError(f"{where}:{number} is not JSON ({exc.msg})") from exc
+        if not isinstance(row, dict):
+            raise ArenaError(f"{where}:{number} is not a JSON object")
+        rows.append((number, nested_row(row, dict_fields)))
+    return rows
+
+
+def write_folder(folder: Path, files: dict[str, bytes]) -> list[str]:
+    """Write ``files`` under ``folder``, delete managed files no longer exported; return changes."""
+    if folder.exists() and not folder.is_dir():
+        raise ArenaError(f"{folder} is a file; give --out a folder")
+    changed = []
+    for path in managed_files(folder):
+        if path not in files:
+            (folder / path).unlink()
+            changed.append(path)
+    for path, content in files.items():
+        target = folder / path
+        if target.is_file() and target.read_bytes() == content:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+        changed.append(path)
+    return sorted(changed)
+
+
+def managed_files(folder: Path) -> list[str]:
+    """The files of an export under ``folder``, as relative POSIX paths; others are ignored."""
+    found = [CARD] if (folder / CARD).is_file() else []
+    for name in MANAGED_DIRS:
+        found += [p.relative_to(folder).as_posix() for p in (folder / name).glob("*.jsonl")]
+    return sorted(found)
+
+
+def is_managed(path: str) -> bool:
+    head, _, tail = path.partition("/")
+    return path == CARD or (head in MANAGED_DIRS and "/" not in tail and tail.endswith(".jsonl"))

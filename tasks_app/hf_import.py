@@ -1,0 +1,329 @@
+"""Import a dataset written by export_hf, from a folder or a Hugging Face dataset repo.
+
+Registry rows the results need (models, tasks, structures) are created when missing
+and must agree with the export when present. Results are upserted by job key through
+the same service that records a finished job, so a second import changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Model
+from huggingface_hub import parse_hf_uri, snapshot_download
+from huggingface_hub.errors import HfUriError
+
+from arena_site.errors import ArenaError
+from compute.hub import hub_cache_dir, hub_error_message
+from compute.structures import structure_hash
+from models_app.models import MLIP
+from models_app.services import SEEDED_FIELDS, upsert_row
+from tasks_app.hf_format import (
+    CARD,
+    DATA_DIR,
+    MANAGED_DIRS,
+    MODEL_DICTS,
+    MODELS_FILE,
+    REPO_ID,
+    RESULT_DICTS,
+    STRUCTURE_DICTS,
+    STRUCTURES_FILE,
+    TASK_DICTS,
+    TASKS_FILE,
+    read_jsonl,
+)
+from tasks_app.keys import job_key, stable_hash
+from tasks_app.models import BenchmarkRun, Job, Result, Structure, StructureSet, Task
+from tasks_app.services import HEADLINE_FIELDS, TASK_FIELDS, job_finish
+
+# Fields that enter a job key: a model or task here must match the export on these.
+MODEL_KEY_FIELDS = ("family", "checkpoint", "calculator_kwargs")
+TASK_KEY_FIELDS = ("function", "version")
+STRUCTURE_FIELDS = ("position", "formula", "natoms", "atoms", "content_hash")
+
+
+@dataclass
+class ImportReport:
+    source: str
+    models: list[str] = field(default_factory=list)
+    tasks: list[str] = field(default_factory=list)
+    structures: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def summary(self) -> str:
+        return (
+            f"imported {self.source}: {self.created} results created, {self.updated} updated, "
+            f"{self.unchanged} unchanged; added {len(self.models)} models, "
+            f"{len(self.tasks)} tasks, {self.structures} structures"
+        )
+
+
+@dataclass(frozen=True)
+class ExportFiles:
+    models: list[dict[str, Any]]
+    tasks: list[dict[str, Any]]
+    structures: list[dict[str, Any]]
+    results: list[tuple[str, dict[str, Any]]]  # (where, row), "data/eos.jsonl:3"
+
+
+def import_dataset(*, source: str, revision: str | None = None) -> ImportReport:
+    """Import from a folder, or from ORG/NAME (or hf://datasets/ORG/NAME) on the Hub."""
+    folder = source_folder(source, revision=revision)
+    export = read_export(folder)
+    report = ImportReport(source)
+    with transaction.atomic():
+        models = _ensure_models(export.models, report)
+        tasks = _ensure_tasks(export.tasks, report)
+        structures = _ensure_structures(export.structures, report)
+        _store_results(export.results, models, tasks, structures, report)
+    return report
+
+
+def source_folder(source: str, *, revision: str | None = None) -> Path:
+    """A local folder as is; a dataset repo downloaded into the Hub cache."""
+    if Path(source).expanduser().is_dir():
+        return Path(source).expanduser()
+    repo_id = _repo_id(source)
+    if repo_id is None:
+        raise ArenaError(f"{source!r} is neither a folder nor a dataset repo ORG/NAME")
+    repo_id, uri_revision = repo_id
+    try:
+        path = snapshot_download(
+            repo_id,
+            repo_type="dataset",
+            revision=revision or uri_revision,
+            cache_dir=hub_cache_dir(settings.ARENA_CACHE_DIR),
+            allow_patterns=[CARD, *(f"{name}/*.jsonl" for name in MANAGED_DIRS)],
+        )
+    except Exception as exc:
+        reason = hub_error_message(exc, what=f"dataset {repo_id}", repo_id=repo_id)
+        raise ArenaError(f"no folder {source!r}, and from the Hub: {reason}") from exc
+    return Path(path)
+
+
+def _repo_id(source: str) -> tuple[str, str | None] | None:
+    if REPO_ID.match(source):
+        return source, None
+    try:
+        uri = parse_hf_uri(source)
+    except HfUriError:
+        return None
+    return (uri.id, uri.revision) if uri.type == "dataset" and not uri.path_in_repo else None
+
+
+def read_export(folder: Path) -> ExportFiles:
+    """Every row of an export folder; raises ArenaError naming the file and line at fault."""
+    if not (folder / MODELS_FILE).is_file():
+        raise ArenaError(f"{folder} is not an export of export_hf: it has no {MODELS_FILE}")
+    data_files = sorted(
+        p.relative_to(folder).as_posix() for p in (folder / DATA_DIR).glob("*.jsonl")
+    )
+    return ExportFiles(
+        models=[row for _, row in read_jsonl(folder, MODELS_FILE, MODEL_DICTS)],
+        tasks=[row for _, row in read_jsonl(folder, TASKS_FILE, TASK_DICTS)],
+        structures=[row for _, row in read_jsonl(folder, STRUCTURES_FILE, STRUCTURE_DICTS)],
+        results=[
+            (f"{where}:{number}", row)
+            for where in data_files
+            for number, row in read_jsonl(folder, where, RESULT_DICTS)
+        ],
+    )
+
+
+def _ensure_models(rows: list[dict[str, Any]], report: ImportReport) -> dict[str, MLIP]:
+    found = {}
+    for row in rows:
+        name = _get(row, "name", MODELS_FILE)
+        model = MLIP.objects.filter(name=name).first()
+        if model is None:
+            values = {k: row[k] for k in SEEDED_FIELDS if k in row}
+            model = _create(MLIP, {"name": name}, values, SEEDED_FIELDS, f"model {name!r}")
+            report.models.append(name)
+        _check_agrees(model, row, MODEL_KEY_FIELDS, f"model {name!r}")
+        found[name] = model
+    return found
+
+
+def _ensure_tasks(rows: list[dict[str, Any]], report: ImportReport) -> dict[str, Task]:
+    found = {}
+    for row in rows:
+        slug = _get(row, "slug", TASKS_FILE)
+        task = Task.objects.filter(slug=slug).first()
+        if task is None:
+            values = {k: row[k] for k in TASK_FIELDS if k in row}
+            task = _create(Task, {"slug": slug}, values, TASK_FIELDS, f"task {slug!r}")
+            report.tasks.append(slug)
+        _check_agrees(task, row, TASK_KEY_FIELDS, f"task {slug!r}")
+        found[slug] = task
+    return found
+
+
+def _ensure_structures(
+    rows: list[dict[str, Any]], report: ImportReport
+) -> dict[tuple[str, str], Structure]:
+    found = {}
+    for row in rows:
+        set_name = _get(row, "structure_set", STRUCTURES_FILE)
+        label = _get(row, "label", STRUCTURES_FILE)
+        where = f"structure {label!r} of set {set_name!r}"
+        values = {k: _get(row, k, where) for k in STRUCTURE_FIELDS}
+        if structure_hash(values["atoms"]) != values["content_hash"]:
+            raise ArenaError(f"{where}: its atoms do not match its content_hash in the export")
+        structure_set, _ = StructureSet.objects.get_or_create(
+            name=set_name, defaults={"description": row.get("structure_set_description", "")}
+        )
+        structure = structure_set.structures.filter(label=label).first()
+        if structure is None:
+            structure = Structure.objects.create(
+                structure_set=structure_set,
+                label=label,
+                **values,
+                reference=row.get("reference") or {},
+            )
+            report.structures += 1
+        elif structure.content_hash != values["content_hash"]:
+            raise ArenaError(
+                f"{where} has other atoms here than in the export; "
+                "import into another set name or remove the local one"
+            )
+        found[(set_name, label)] = structure
+    return found
+
+
+@dataclass(frozen=True)
+class ImportedResult:
+    model: MLIP
+    task: Task
+    structure: Structure
+    row: dict[str, Any]
+
+
+def _store_results(
+    rows: list[tuple[str, dict[str, Any]]],
+    models: dict[str, MLIP],
+    tasks: dict[str, Task],
+    structures: dict[tuple[str, str], Structure],
+    report: ImportReport,
+) -> None:
+    """Record each new or changed result as a done job of an import run."""
+    keys = [row.get("key") for _, row in rows]
+    existing = {r.key: r for r in Result.objects.filter(key__in=keys)}
+    runs: dict[tuple[int, int, str], list[ImportedResult]] = defaultdict(list)
+    for where, row in rows:
+        item = ImportedResult(
+            model=_lookup(models, _get(row, "model", where), where, "model"),
+            task=_lookup(tasks, _get(row, "task", where), where, "task"),
+            structure=_lookup(
+                structures,
+                (_get(row, "structure_set", where), _get(row, "structure", where)),
+                where,
+                "structure",
+            ),
+            row=row,
+        )
+        params = _get(row, "params", where)
+        key = job_key(model=item.model, task=item.task, structure=item.structure, params=params)
+        if key != _get(row, "key", where):
+            raise ArenaError(f"{where}: its key does not match its model, task, structure, params")
+        current = existing.get(key)
+        if current is not None and _same_result(current, item):
+            report.unchanged += 1
+            continue
+        report.updated += current is not None
+        report.created += current is None
+        group = (item.task.id, item.structure.structure_set_id, stable_hash(params))
+        runs[group].append(item)
+    for items in runs.values():
+        _record_run(items, source=report.source)
+
+
+def _record_run(items: list[ImportedResult], *, source: str) -> None:
+    """One benchmark run per task, structure set and params, whose jobs are done."""
+    first = items[0]
+    run = BenchmarkRun.objects.create(
+        task=first.task,
+        structure_set=first.structure.structure_set,
+        params=first.row["params"],
+        options={
+            "models": sorted({i.model.name for i in items}),
+            "structures": list(dict.fromkeys(i.structure.label for i in items)),
+            "imported_from": source,
+        },
+    )
+    jobs = Job.objects.bulk_create(
+        Job(
+            run=run,
+            model=i.model,
+            task=i.task,
+            structure=i.structure,
+            key=i.row["key"],
+            params=i.row["params"],
+            params_hash=stable_hash(i.row["params"]),
+        )
+        for i in items
+    )
+    for job, item in zip(jobs, items, strict=True):
+        headline = {name: item.row.get(name) for name in HEADLINE_FIELDS}
+        job_finish(
+            job_id=job.id,
+            output={**(item.row.get("output") or {}), **headline},
+            metrics=item.row.get("metrics") or {},
+            compute_seconds=item.row.get("compute_seconds"),
+        )
+
+
+def _same_result(result: Result, item: ImportedResult) -> bool:
+    row = item.row
+    return (
+        (result.model_id, result.task_id, result.structure_id)
+        == (item.model.id, item.task.id, item.structure.id)
+        and all(getattr(result, name) == row.get(name) for name in HEADLINE_FIELDS)
+        and result.output == (row.get("output") or {})
+        and result.metrics == (row.get("metrics") or {})
+    )
+
+
+def _get(row: dict[str, Any], name: str, where: str) -> Any:
+    if name not in row:
+        raise ArenaError(f"{where}: the row has no {name!r}; is this an export of export_hf?")
+    return row[name]
+
+
+def _lookup(found: Mapping[Any, Any], key: Any, where: str, kind: str) -> Any:
+    if key not in found:
+        raise ArenaError(f"{where}: {kind} {key!r} is not in the export's registry files")
+    return found[key]
+
+
+def _create(
+    model_class: type[Model],
+    lookup: dict[str, Any],
+    values: dict[str, Any],
+    fields: Sequence[str],
+    what: str,
+) -> Model:
+    try:
+        row, _, _ = upsert_row(model_class, lookup, values, list(fields))
+    except ValidationError as exc:
+        raise ArenaError(f"{what} in the export is invalid: {' '.join(exc.messages)}") from exc
+    return row
+
+
+def _check_agrees(row: Model, exported: dict[str, Any], fields: Sequence[str], what: str) -> None:
+    """Refuse rows that exist here with other values in the fields a job key depends on."""
+    for name in fields:
+        here, there = getattr(row, name), exported.get(name)
+        if here != there:
+            raise ArenaError(
+                f"{what} has {name} {here!r} here but {there!r} in the export; "
+                "rename one of them or align them before importing"
+            )

@@ -1,0 +1,171 @@
+"""export_hf: a dataset folder that `datasets` reads back as the database holds it, byte-stable."""
+
+from __future__ import annotations
+
+import statistics
+
+import datasets
+import pytest
+import yaml
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from models_app.models import MLIP
+from tasks_app.hf_export import export_dataset
+from tasks_app.models import Result, Structure, Task
+from tasks_app.services import TASK_FIELDS
+from tests.hf.conftest import SECOND_MODEL, folder_files
+
+pytestmark = pytest.mark.django_db
+REPO = "arena-test/results"
+
+
+def without_nulls(value):
+    """`datasets` gives every row of a struct column every key, filling None."""
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(v) for v in value]
+    return value
+
+
+def read_config(folder, name, cache_dir) -> list[dict]:
+    rows = datasets.load_dataset(str(folder), name, split="train", cache_dir=str(cache_dir))
+    return [without_nulls(row) for row in rows]
+
+
+def card_configs(folder) -> list[str]:
+    front = (folder / "README.md").read_text().split("---\n")[1]
+    return [config["config_name"] for config in yaml.safe_load(front)["configs"]]
+
+
+def columns(row: dict) -> dict:
+    """A row as the dataset's columns: dict fields flattened to ``field.key``."""
+    flat = {}
+    for name, value in row.items():
+        if isinstance(value, dict):
+            flat |= {f"{name}.{key}": item for key, item in value.items()}
+        else:
+            flat[name] = value
+    return without_nulls(flat)
+
+
+def result_as_stored(result: Result) -> dict:
+    structure = result.structure
+    return columns(
+        {
+            "key": result.key,
+            "model": result.model.name,
+            "task": result.task.slug,
+            "task_version": result.task.version,
+            "structure_set": structure.structure_set.name,
+            "structure": structure.label,
+            "formula": structure.formula,
+            "natoms": structure.natoms,
+            "structure_hash": structure.content_hash,
+            "params": result.job.params,
+            "v0_a3_per_atom": result.v0_a3_per_atom,
+            "e0_ev_per_atom": result.e0_ev_per_atom,
+            "b0_gpa": result.b0_gpa,
+            "b0_prime": result.b0_prime,
+            "metrics": result.metrics,
+            "output": result.output,
+            "compute_seconds": result.job.compute_seconds,
+        }
+    )
+
+
+def test_every_config_reads_back_with_datasets_as_the_database_holds_it(arena_results, tmp_path):
+    report = export_dataset(repo_id=REPO, folder=tmp_path / "export")
+    folder = report.folder
+    assert report.results == {"eos": 5, "relax": 3} and report.stale == 0
+    assert card_configs(folder) == [
+        "eos", "relax", "leaderboard-eos", "leaderboard-relax", "leaderboard",
+        "registry-models", "registry-tasks", "registry-structures",
+    ]  # fmt: skip
+    cache = tmp_path / "datasets-cache"
+
+    for slug in ("eos", "relax"):
+        results = Result.objects.filter(task__slug=slug).select_related(
+            "model", "task", "structure__structure_set", "job"
+        )
+        expected = sorted(
+            (result_as_stored(r) for r in results),
+            key=lambda row: (row["model"], ["Al", "Cu", "Au"].index(row["structure"])),
+        )
+        assert read_config(folder, slug, cache) == expected
+
+    models = read_config(folder, "registry-models", cache)
+    assert [m["name"] for m in models] == ["EMT", SECOND_MODEL]
+    emt = MLIP.objects.get(name="EMT")
+    assert models[0]["checkpoint"] == emt.checkpoint
+    assert models[0]["release_date"].date() == emt.release_date  # pyarrow reads ISO dates
+    tasks = {t["slug"]: t for t in read_config(folder, "registry-tasks", cache)}
+    eos = Task.objects.get(slug="eos")
+    assert tasks["eos"] == columns({"slug": "eos", **{f: getattr(eos, f) for f in TASK_FIELDS}})
+    structures = read_config(folder, "registry-structures", cache)
+    assert [(s["structure_set"], s["label"]) for s in structures] == [
+        ("hf-metals", "Al"), ("hf-metals", "Cu"), ("hf-metals", "Au"),
+    ]  # fmt: skip
+    cu = Structure.objects.get(structure_set__name="hf-metals", label="Cu")
+    assert structures[1] == columns(
+        {
+            "structure_set": "hf-metals",
+            "structure_set_description": "fcc metals of the Delta set",
+            "label": "Cu",
+            "position": 1,
+            "formula": cu.formula,
+            "natoms": cu.natoms,
+            "atoms": cu.atoms,
+            "content_hash": cu.content_hash,
+            "reference": cu.reference,
+        }
+    )
+
+    board = read_config(folder, "leaderboard-eos", cache)
+    assert [(row["model"], row["results"], row["missing"]) for row in board] == [
+        ("EMT", 3, 0),
+        (SECOND_MODEL, 2, 1),
+    ]
+    emt_eos = Result.objects.filter(task__slug="eos", model__name="EMT")
+    tortuosity = [r.metrics["tortuosity"] for r in emt_eos]
+    assert board[0]["tortuosity"] == pytest.approx(statistics.fmean(tortuosity))
+    assert board[0]["rank"] == 1
+    assert [row["model"] for row in read_config(folder, "leaderboard", cache)][0] == "EMT"
+    assert read_config(folder, "leaderboard-relax", cache) == [
+        {"model": "EMT", "results": 3, "missing": 0}
+    ]
+    assert "EMT \\| twin" in (folder / "README.md").read_text()  # pipes escaped in tables
+
+
+def test_two_exports_are_byte_identical_and_a_second_one_changes_nothing(arena_results, tmp_path):
+    first = export_dataset(repo_id=REPO, folder=tmp_path / "a")
+    second = export_dataset(repo_id=REPO, folder=tmp_path / "b")
+    assert folder_files(first.folder) == folder_files(second.folder)
+    assert len(first.changed) == len(folder_files(first.folder)) == 9
+
+    mtimes = {p: p.stat().st_mtime_ns for p in first.folder.rglob("*.*")}
+    again = export_dataset(repo_id=REPO, folder=first.folder)
+    assert again.changed == []
+    assert {p: p.stat().st_mtime_ns for p in first.folder.rglob("*.*")} == mtimes
+
+    result = Result.objects.get(model__name=SECOND_MODEL, structure__label="Cu")
+    result.metrics = {**result.metrics, "tortuosity": 1.5}
+    result.save()
+    changed = export_dataset(repo_id=REPO, folder=first.folder)
+    assert changed.changed == ["README.md", "data/eos.jsonl", "leaderboard/eos.jsonl"]
+
+
+def test_results_of_an_older_task_version_are_left_out(arena_results, tmp_path):
+    Task.objects.filter(slug="relax").update(version=2)
+    report = export_dataset(repo_id=REPO, folder=tmp_path / "export")
+    assert report.results == {"eos": 5} and report.stale == 3
+    assert not (tmp_path / "export" / "data" / "relax.jsonl").exists()
+    assert "relax" not in card_configs(report.folder)
+
+
+def test_export_errors_are_one_line(seeded, tmp_path):
+    with pytest.raises(CommandError, match="^no results to export; run a benchmark first"):
+        call_command("export_hf", "--repo", REPO, "--out", str(tmp_path))
+    with pytest.raises(CommandError, match=r"^bad dataset repo 'results'; write ORG/NAME"):
+        call_command("export_hf", "--repo", "results", "--out", str(tmp_path))

@@ -1,0 +1,121 @@
+"""import_hf: exports move between installations (PostgreSQL, SQLite) and back, idempotently."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from models_app.models import MLIP
+from tasks_app.hf_export import export_dataset
+from tasks_app.hf_import import import_dataset
+from tasks_app.models import BenchmarkRun, Job, JobStatus, Result, Structure, StructureSet, Task
+from tests.conftest import manage
+from tests.hf.conftest import SECOND_MODEL, folder_files, sqlite_env
+
+pytestmark = pytest.mark.django_db
+REPO = "arena-test/results"
+
+
+def forget_everything() -> None:
+    for model in (Result, Job, BenchmarkRun, Structure, StructureSet, Task, MLIP):
+        model.objects.all().delete()
+
+
+def test_round_trip_between_this_database_and_a_fresh_sqlite_one(arena_results, tmp_path):
+    original = export_dataset(repo_id=REPO, folder=tmp_path / "original").folder
+    env = sqlite_env(tmp_path / "other.sqlite3")
+    assert manage("migrate", "-v0", env=env).returncode == 0
+
+    first = manage("import_hf", str(original), env=env)
+    assert first.returncode == 0, first.stderr
+    assert f"{arena_results} results created, 0 updated, 0 unchanged" in first.stdout
+    assert "added 2 models, 2 tasks, 3 structures" in first.stdout
+    again = manage("import_hf", str(original), env=env)
+    assert f"0 results created, 0 updated, {arena_results} unchanged" in again.stdout
+    exported = manage("export_hf", "--repo", REPO, "--out", str(tmp_path / "sqlite"), env=env)
+    assert exported.returncode == 0, exported.stderr
+    assert folder_files(tmp_path / "sqlite") == folder_files(original)
+
+    back = import_dataset(source=str(tmp_path / "sqlite"))
+    assert (back.created, back.updated, back.unchanged) == (0, 0, arena_results)
+
+    forget_everything()
+    report = import_dataset(source=str(tmp_path / "sqlite"))
+    assert (report.created, report.models, report.structures) == (
+        arena_results,
+        ["EMT", SECOND_MODEL],
+        3,
+    )
+    assert set(Job.objects.values_list("status", flat=True)) == {JobStatus.DONE}
+    runs = BenchmarkRun.objects.all()
+    assert {(run.task.slug, run.options["imported_from"]) for run in runs} == {
+        ("eos", str(tmp_path / "sqlite")),
+        ("relax", str(tmp_path / "sqlite")),
+    }
+    again = export_dataset(repo_id=REPO, folder=tmp_path / "again").folder
+    assert folder_files(again) == folder_files(original)
+
+
+def test_a_changed_result_is_replaced_through_a_new_job(arena_results, tmp_path):
+    folder = export_dataset(repo_id=REPO, folder=tmp_path / "export").folder
+    result = Result.objects.get(model__name="EMT", task__slug="eos", structure__label="Cu")
+    exported_metrics, old_job = dict(result.metrics), result.job_id
+    Result.objects.filter(pk=result.pk).update(metrics={"tortuosity": 9.0}, b0_gpa=1.0)
+
+    report = import_dataset(source=str(folder))
+    assert (report.created, report.updated, report.unchanged) == (0, 1, arena_results - 1)
+    result.refresh_from_db()
+    assert result.metrics == exported_metrics and result.b0_gpa != 1.0
+    assert result.job_id != old_job and result.job.status == JobStatus.DONE
+    assert result.job.run.options["imported_from"] == str(folder)
+
+
+def test_import_refuses_a_model_that_differs_and_imports_nothing(arena_results, tmp_path):
+    folder = export_dataset(repo_id=REPO, folder=tmp_path / "export").folder
+    forget_everything()
+    MLIP.objects.create(name="EMT", family="emt", checkpoint="other.model")
+    with pytest.raises(CommandError) as error:
+        call_command("import_hf", str(folder))
+    assert str(error.value) == (
+        "model 'EMT' has checkpoint 'other.model' here but '' in the export; "
+        "rename one of them or align them before importing"
+    )
+    assert not Result.objects.exists() and not Task.objects.exists()
+
+
+def test_bad_sources_fail_with_one_line(db, tmp_path):
+    with pytest.raises(CommandError, match="is not an export of export_hf: it has no registry"):
+        call_command("import_hf", str(tmp_path))
+    (tmp_path / "registry").mkdir()
+    (tmp_path / "registry" / "models.jsonl").write_text('{"name": "EMT"\n')
+    with pytest.raises(CommandError, match=r"^registry/models.jsonl:1 is not JSON \("):
+        call_command("import_hf", str(tmp_path))
+    with pytest.raises(CommandError, match="is neither a folder nor a dataset repo ORG/NAME"):
+        call_command("import_hf", "no/such/folder")
+
+
+def test_import_from_a_hub_dataset_repo_then_offline_from_the_cache(
+    arena_results, hub_env, monkeypatch, tmp_path
+):
+    folder = export_dataset(repo_id=REPO, folder=tmp_path / "export").folder
+    hub_env.seed("dataset", REPO, folder_files(folder), "an earlier push")
+    online = sqlite_env(tmp_path / "online.sqlite3")
+    manage("migrate", "-v0", env=online)
+    imported = manage("import_hf", REPO, env=online)
+    assert imported.returncode == 0, imported.stderr
+    assert f"{arena_results} results created" in imported.stdout
+    assert hub_env.calls("GET", f"^/datasets/{REPO}/resolve/[0-9a-f]{{40}}/data/eos.jsonl$")
+
+    hub_env.stop()
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    cached = manage("import_hf", REPO, env=online)
+    assert cached.returncode == 0, cached.stderr
+    assert f"0 results created, 0 updated, {arena_results} unchanged" in cached.stdout
+    missing = manage("import_hf", "arena-test/never-pushed", env=online)
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == (
+        "CommandError: no folder 'arena-test/never-pushed', and from the Hub: "
+        "dataset arena-test/never-pushed is not in the Hub cache and the Hub cannot be "
+        "reached (no network, or HF_HUB_OFFLINE=1); download it once while online"
+    )
