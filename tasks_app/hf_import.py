@@ -81,8 +81,26 @@ def import_dataset(*, source: str, revision: str | None = None) -> ImportReport:
     export = read_export(folder)
     report = ImportReport(source)
     with transaction.atomic():
-        models = _ensure_models(export.models, report)
-        tasks = _ensure_tasks(export.tasks, report)
+        models = _ensure_registry_rows(
+            MLIP,
+            export.models,
+            kind="model",
+            lookup="name",
+            fields=SEEDED_FIELDS,
+            key_fields=MODEL_KEY_FIELDS,
+            where=MODELS_FILE,
+            created=report.models,
+        )
+        tasks = _ensure_registry_rows(
+            Task,
+            export.tasks,
+            kind="task",
+            lookup="slug",
+            fields=TASK_FIELDS,
+            key_fields=TASK_KEY_FIELDS,
+            where=TASKS_FILE,
+            created=report.tasks,
+        )
         structures = _ensure_structures(export.structures, report)
         _store_results(export.results, models, tasks, structures, report)
     return report
@@ -139,31 +157,29 @@ def read_export(folder: Path) -> ExportFiles:
     )
 
 
-def _ensure_models(rows: list[dict[str, Any]], report: ImportReport) -> dict[str, MLIP]:
+def _ensure_registry_rows(
+    model_class: type[Model],
+    rows: list[dict[str, Any]],
+    *,
+    kind: str,
+    lookup: str,
+    fields: Sequence[str],
+    key_fields: Sequence[str],
+    where: str,
+    created: list[str],
+) -> dict[str, Any]:
+    """Registry rows by ``lookup``: created when missing, checked where job keys depend."""
     found = {}
     for row in rows:
-        name = _get(row, "name", MODELS_FILE)
-        model = MLIP.objects.filter(name=name).first()
-        if model is None:
-            values = {k: row[k] for k in SEEDED_FIELDS if k in row}
-            model = _create(MLIP, {"name": name}, values, SEEDED_FIELDS, f"model {name!r}")
-            report.models.append(name)
-        _check_agrees(model, row, MODEL_KEY_FIELDS, f"model {name!r}")
-        found[name] = model
-    return found
-
-
-def _ensure_tasks(rows: list[dict[str, Any]], report: ImportReport) -> dict[str, Task]:
-    found = {}
-    for row in rows:
-        slug = _get(row, "slug", TASKS_FILE)
-        task = Task.objects.filter(slug=slug).first()
-        if task is None:
-            values = {k: row[k] for k in TASK_FIELDS if k in row}
-            task = _create(Task, {"slug": slug}, values, TASK_FIELDS, f"task {slug!r}")
-            report.tasks.append(slug)
-        _check_agrees(task, row, TASK_KEY_FIELDS, f"task {slug!r}")
-        found[slug] = task
+        name = _get(row, lookup, where)
+        what = f"{kind} {name!r}"
+        instance = model_class.objects.filter(**{lookup: name}).first()
+        if instance is None:
+            values = {k: row[k] for k in fields if k in row}
+            instance = _create(model_class, {lookup: name}, values, fields, what)
+            created.append(name)
+        _check_agrees(instance, row, key_fields, what)
+        found[name] = instance
     return found
 
 
