@@ -1,8 +1,10 @@
 """Framework overhead per EOS job: run_benchmark's wall time minus time inside compute.
 
-Usage: .venv/bin/python bench/eos_overhead.py
+Usage: .venv/bin/python bench/eos_overhead.py [--rq]
 
-Runs in a scratch SQLite database unless DATABASE_URL is set. "Inside compute" is
+Runs in a scratch SQLite database unless DATABASE_URL is set. With --rq (needs
+DATABASE_URL and REDIS_URL), jobs go through Redis to an RQ worker process that this
+script starts, and the wall time includes queueing and polling. "Inside compute" is
 each job's ``compute_seconds``: calculator loading, the optimizers, the calculator
 calls and the metrics. What is left is the framework: creating runs and jobs,
 reading payloads, writing results and statuses, and the progress bar.
@@ -10,9 +12,11 @@ reading payloads, writing results and statuses, and the progress bar.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -23,11 +27,17 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rq", action="store_true", help="through Redis and an RQ worker")
+    use_rq = parser.parse_args().rq
+    if use_rq and not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
+        sys.exit("--rq needs DATABASE_URL (PostgreSQL) and REDIS_URL")
     scratch = tempfile.mkdtemp(prefix="arena-bench-")
     os.environ.setdefault("SQLITE_PATH", str(Path(scratch) / "bench.sqlite3"))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena_site.settings")
-    os.environ["REDIS_URL"] = ""
+    if not use_rq:
+        os.environ["REDIS_URL"] = ""
 
     import django
 
@@ -37,10 +47,29 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     call_command("seed_registry", stdout=io.StringIO())
-    print(f"database: {connection.vendor}, jobs in-process, {os.cpu_count()} cores")
+    mode = "an RQ worker process" if use_rq else "jobs in-process"
+    print(f"database: {connection.vendor}, {mode}, {os.cpu_count()} cores")
     print(f"{'case':<34}{'jobs':>6}{'wall s':>9}{'compute s':>11}{'overhead ms/job':>17}")
-    measure("EMT, Delta set (71)", models="EMT")
-    measure("CHGNet, 5 Delta crystals", models="CHGNet", structures="Al,Cu,Si,Ag,W")
+    with worker_process() if use_rq else contextlib.nullcontext():
+        measure("EMT, Delta set (71)", models="EMT")
+        measure("CHGNet, 5 Delta crystals", models="CHGNet", structures="Al,Cu,Si,Ag,W")
+
+
+@contextlib.contextmanager
+def worker_process():
+    """``manage.py rqworker gpu cpu``, started and warmed up before timing begins."""
+    worker = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "rqworker", "gpu", "cpu"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(5)  # Django and RQ imports
+        yield
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
 
 
 def measure(label: str, **options) -> None:
