@@ -14,7 +14,7 @@ from ase import Atoms
 from ase.build import bulk
 from ase.calculators.emt import EMT
 
-from compute.calculators import clear_cache, load_calculator
+from compute.calculators import clear_cache, load_calculator, pick_device
 from compute.checkpoints import cached_path
 from compute.errors import CalculatorLoadError
 from compute.model_spec import ModelSpec
@@ -210,3 +210,10 @@ def test_missing_package_is_one_line_naming_it(tmp_path):
         "compute.errors.CalculatorLoadError: model 'CHGNet': family 'chgnet' needs the package "
         "'chgnet' (No module named 'chgnet'); install it with pip"
     )
+
+
+def test_device_is_cuda_where_present_else_cpu_and_can_be_overridden():
+    import torch
+
+    assert pick_device(None) == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert pick_device("cuda:1") == "cuda:1"

@@ -68,7 +68,7 @@ def test_nan_forces_fail_the_relaxation_with_the_step():
 
 
 @pytest.mark.parametrize("optimizer", ["FIRE", "BFGS", "LBFGS", "BFGSLineSearch"])
-@pytest.mark.parametrize("cell_filter", ["FrechetCell", "UnitCell", "ExpCell"])
+@pytest.mark.parametrize("cell_filter", ["FrechetCell", "UnitCell", "ExpCell", "Strain"])
 def test_relax_finds_emt_copper_lattice_with_each_optimizer_and_filter(optimizer, cell_filter):
     # Reference: the EMT Cu lattice constant from ASE's own EOS on the primitive cell.
     volumes = np.linspace(0.95, 1.05, 11) * 3.6**3 / 4
