@@ -7,12 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from ase.build import bulk
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError, QuerySet
 
 from arena_site.errors import ArenaError
+from compute.errors import ComputeError, first_line
+from models_app.loading import calculator_for
 from models_app.models import MLIP
+from models_app.selectors import model_spec
 
 REGISTRY_PATH = Path(__file__).with_name("registry.yaml")
 SEEDED_FIELDS = [
@@ -115,17 +119,8 @@ def _one_line(error: ValidationError) -> str:
 
 def model_check_load(model: MLIP) -> str:
     """Build the model's calculator and evaluate one fcc Cu cell; return a one-line outcome."""
-    from ase.build import bulk
-    from django.conf import settings
-
-    from compute.calculators import load_calculator
-    from compute.errors import ComputeError, first_line
-    from models_app.selectors import model_spec
-
     try:
-        calculator = load_calculator(
-            model_spec(model), device=settings.ARENA_DEVICE, cache_dir=settings.ARENA_CACHE_DIR
-        )
+        calculator = calculator_for(model_spec(model))
         atoms = bulk("Cu", "fcc", a=3.6)
         atoms.calc = calculator
         energy = atoms.get_potential_energy()

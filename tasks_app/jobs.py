@@ -8,14 +8,13 @@ from __future__ import annotations
 import time
 import traceback
 
-from django.conf import settings
 from rq import get_current_job
 
-from compute.calculators import load_calculator
 from compute.errors import ComputeError, first_line
 from compute.metrics import evaluate
 from compute.structures import atoms_from_dict
 from compute.tasks import run_task
+from models_app.loading import calculator_for
 from tasks_app.selectors import job_payload
 from tasks_app.services import job_fail, job_finish, job_start
 
@@ -32,9 +31,7 @@ def execute_job(job_id: int) -> None:
     job_start(job_id=job_id, rq_job_id=rq_job.id if rq_job else "")
     started = time.perf_counter()
     try:
-        calculator = load_calculator(
-            payload.spec, device=settings.ARENA_DEVICE, cache_dir=settings.ARENA_CACHE_DIR
-        )
+        calculator = calculator_for(payload.spec)
         output = run_task(
             payload.function, atoms_from_dict(payload.atoms), calculator, payload.params
         )

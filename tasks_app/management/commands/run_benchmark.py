@@ -6,8 +6,10 @@ from tqdm import tqdm
 from compute.errors import ComputeError
 from models_app.selectors import models_for_task
 from tasks_app.dispatch import run_jobs, uses_rq
+from tasks_app.models import JobStatus
 from tasks_app.selectors import (
     failed_jobs,
+    run_status_counts,
     run_summary,
     structure_set_by_name,
     structures_for_run,
@@ -69,7 +71,8 @@ class Command(BaseCommand):
                 f"{row.model:<24}{row.done:>6}{row.failed:>8}{delta:>13}{b0:>10}{row.seconds:>10.1f}"
             )
         failures = failed_jobs(run=run)
-        unfinished = sum(1 for _ in run.jobs.exclude(status__in=["done", "failed"]))
+        counts = run_status_counts(run=run)
+        unfinished = counts[JobStatus.QUEUED] + counts[JobStatus.RUNNING]
         for job in failures:
             self.stdout.write(f"FAILED {job.model.name} / {job.structure.label}: {job.error}")
         if unfinished:

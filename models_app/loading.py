@@ -1,0 +1,11 @@
+"""Calculators for registry models, on the device and cache the settings name."""
+
+from ase.calculators.calculator import Calculator
+from django.conf import settings
+
+from compute.calculators import load_calculator
+from compute.model_spec import ModelSpec
+
+
+def calculator_for(spec: ModelSpec) -> Calculator:
+    return load_calculator(spec, device=settings.ARENA_DEVICE, cache_dir=settings.ARENA_CACHE_DIR)
