@@ -74,8 +74,9 @@ def record_lost_jobs(pending: list[Job]) -> None:
             continue
         status = rq_job.get_status(refresh=False)
         if status in LOST_RQ_STATES and not rq_job.retries_left:
+            outcome = rq_job.latest_result()
             job_fail(
                 job_id=job.id,
-                error=f"RQ marked the job {status}",
-                traceback=rq_job.latest_result().exc_string if rq_job.latest_result() else "",
+                error=f"RQ marked the job {RQStatus(status).value}",
+                traceback=(outcome.exc_string or "") if outcome else "",
             )

@@ -104,3 +104,32 @@ def test_worker_records_a_model_that_cannot_load(registry, worker, redis_url, se
     jobs = Job.objects.filter(model__name="Lost")
     assert {job.queue for job in jobs} == {"gpu"}
     assert all("does not exist" in job.error and job.worker_host for job in jobs)
+
+
+def test_a_job_rq_gave_up_on_is_recorded_as_failed(registry, redis_url, settings):
+    # No worker: the job sits in Redis; then RQ marks it failed as it does for a job
+    # whose worker died, and the follower records that in the database.
+    from rq.job import Job as RQJob
+    from rq.job import JobStatus as RQStatus
+
+    from tasks_app.dispatch import enqueue, record_lost_jobs
+    from tasks_app.models import StructureSet, Task
+    from tasks_app.services import run_create
+
+    structure_set = StructureSet.objects.get(name="rq-set")
+    _, jobs = run_create(
+        task=Task.objects.get(slug="eos"),
+        models=[MLIP.objects.get(name="EMT")],
+        structure_set=structure_set,
+        structures=list(structure_set.structures.all()[:1]),
+        queued_on="rq",
+    )
+    enqueue(jobs)
+    job = Job.objects.get(pk=jobs[0].pk)
+    connection = redis.Redis.from_url(redis_url)
+    RQJob.fetch(job.rq_job_id, connection=connection).set_status(RQStatus.FAILED)
+
+    record_lost_jobs([job])
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert job.error == "RQ marked the job failed"
