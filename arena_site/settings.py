@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "models_app",
     "tasks_app",
     "leaderboard_app",
+    "publishing",
 ]
 
 MIDDLEWARE = [

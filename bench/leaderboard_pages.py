@@ -58,7 +58,7 @@ def synthetic_eos(reference: dict, natoms: int, rng, skill: float) -> dict:
     import numpy as np
     from ase.units import GPa
 
-    from compute.birch_murnaghan import fit_birch_murnaghan
+    from compute.tasks.eos.birch_murnaghan import fit_birch_murnaghan
 
     v0 = reference["v0_a3_per_atom"] * (1 + rng.normal(0, 0.03 * skill))
     b0 = reference["b0_gpa"] * (1 + rng.normal(0, 0.15 * skill))
@@ -85,22 +85,24 @@ def fill() -> dict:
     import numpy as np
 
     from compute.errors import TaskFailed
-    from compute.metrics import evaluate
+    from compute.tasks import evaluate
+    from compute.tasks.eos.delta_set import DELTA_SET
     from models_app.models import MLIP
     from models_app.services import seed_models
-    from tasks_app.models import Task
+    from tasks_app.models import StructureSet, Task
     from tasks_app.services import (
         job_fail,
         job_finish,
         job_start,
         run_create,
-        seed_delta_set,
+        seed_structure_sets,
         seed_tasks,
     )
 
     seed_models()
     seed_tasks()
-    structure_set, _ = seed_delta_set()
+    seed_structure_sets()
+    structure_set = StructureSet.objects.get(name=DELTA_SET.name)
     licenses = ["MIT", "BSD-3-Clause", "Apache-2.0", "GPL-3.0-only"]
     datasets = [["MPtrj"], ["MPtrj", "Alexandria"], ["OMat24"], ["MatPES-PBE"]]
     MLIP.objects.bulk_create(

@@ -9,17 +9,14 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
-from leaderboard_app.ranking import MISSING_KEY, TASK_METRICS, ArenaRow, Metric, TaskScore
+from compute.tasks import spec_or_placeholder
+from compute.tasks.spec import HIGHER, LOWER, Metric, Quantity
+from leaderboard_app.ranking import MISSING_KEY, ArenaRow, TaskScore
 from leaderboard_app.tables import BOOL, DATE, FLOAT, INT, LINK, LIST, MEAN_STD, Column, Table
 from models_app.models import MLIP
 from tasks_app.models import Result, Task
 
-HEADLINE_COLUMNS = (
-    Column("v0_a3_per_atom", "V₀ (Å³/atom)", FLOAT, digits=3),
-    Column("b0_gpa", "B₀ (GPa)", FLOAT, digits=1),
-    Column("b0_prime", "B₀′", FLOAT, digits=2),
-    Column("e0_ev_per_atom", "E₀ (eV/atom)", FLOAT, digits=4),
-)
+NOT_BENCHMARKED = "not benchmarked"
 METADATA_COLUMNS = (
     Column("prediction_type", "Predicts", help="E energy, F forces, S stress, M magnetic moments"),
     Column("supports_nvt", "NVT", BOOL),
@@ -46,7 +43,13 @@ def leaderboard_table(
 ) -> Table:
     """Arena rank, each task's rank, their sum, then the registry's metadata."""
     rank_columns = [
-        Column("rank", "Rank", INT, help="Rank of the sum of task ranks; ties share the lowest"),
+        Column(
+            "rank",
+            "Rank",
+            INT,
+            help="Rank of the sum of task ranks; ties share the lowest",
+            blank=NOT_BENCHMARKED,
+        ),
         Column("model", "Model", link_key="model_url"),
         *(
             Column(f"rank_{t.slug}", f"{t.slug} rank", INT, link_key=f"url_{t.slug}", help=t.name)
@@ -78,8 +81,9 @@ def leaderboard_table(
     )
 
 
-def task_table(task: Task, scores: Sequence[TaskScore], *, metrics: Sequence[Metric]) -> Table:
+def task_table(task: Task, scores: Sequence[TaskScore]) -> Table:
     """Per model: rank, rank sum, mean ± std of each metric, missing and failed counts."""
+    metrics = spec_or_placeholder(task.function).metrics
     counts = [
         Column("done", "Done", INT, help="Structures with a result"),
         Column(
@@ -88,23 +92,21 @@ def task_table(task: Task, scores: Sequence[TaskScore], *, metrics: Sequence[Met
         Column("failed", "Failed", INT, link_key="failed_url", help="Structures whose jobs failed"),
     ]
     head = [Column("model", "Model", link_key="model_url")]
-    if metrics:
+    if any(m.ranked for m in metrics):
         head = [
-            Column("rank", "Rank", INT, help="Rank of the sum of metric ranks"),
+            Column(
+                "rank", "Rank", INT, help="Rank of the sum of metric ranks", blank=NOT_BENCHMARKED
+            ),
             *head,
             Column(
                 "rank_sum", "Σ ranks", INT, help="Sum of the ranks of ranked metrics and missing"
             ),
         ]
-    metric_columns = [
-        Column(m.key, m.label, MEAN_STD, digits=m.digits, percent=m.percent, help=m.help)
-        for m in metrics
-    ]
     rows = []
     for score in scores:
         row: dict[str, Any] = {
-            "rank": score.rank,
-            "rank_sum": score.rank_sum,
+            "rank": score.rank or None,
+            "rank_sum": score.rank_sum or None,
             "model": score.model,
             "model_url": model_url(score.model),
             "done": score.done,
@@ -119,10 +121,36 @@ def task_table(task: Task, scores: Sequence[TaskScore], *, metrics: Sequence[Met
     return Table(
         id=f"task-{task.slug}",
         title=f"{task.name}: models",
-        columns=[*head, *metric_columns, *counts],
+        columns=[*head, *(metric_column(m, MEAN_STD) for m in metrics), *counts],
         rows=rows,
         empty=f"No model has run {task.slug} yet.",
     )
+
+
+def metric_column(metric: Metric, kind: str) -> Column:
+    """A metric's column: its label and unit, and a help text saying which way is better."""
+    return Column(
+        metric.key,
+        metric.heading,
+        kind,
+        digits=metric.digits,
+        percent=metric.percent,
+        help=f"{metric.help} {_ranking_note(metric)}",
+    )
+
+
+def quantity_column(quantity: Quantity) -> Column:
+    return Column(quantity.key, quantity.heading, FLOAT, digits=quantity.digits)
+
+
+def _ranking_note(metric: Metric) -> str:
+    if not metric.ranked:
+        return "Shown, not ranked."
+    if metric.direction == LOWER:
+        return "Lower ranks better."
+    if metric.direction == HIGHER:
+        return "Higher ranks better."
+    return f"Closest to {metric.ideal:g} ranks better."
 
 
 def task_summary_table(
@@ -164,23 +192,21 @@ def task_summary_table(
 
 def results_table(task: Task, results: Sequence[Result], *, by: Sequence[str], title: str) -> Table:
     """One row per result of a task, labelled ``by`` "model", "structure" or both."""
-    metrics = TASK_METRICS.get(task.function, ())
+    spec = spec_or_placeholder(task.function)
     labels = {
         "model": Column("model", "Model", link_key="model_url"),
         "structure": Column("structure", "Structure", link_key="structure_url"),
     }
-    # Tasks without metrics show the plain numbers their output holds instead.
-    outputs = [{} if metrics else _scalar_outputs(r.output or {}) for r in results]
-    rows = [{**_result_row(r, metrics), **out} for r, out in zip(results, outputs, strict=True)]
-    headline = [c for c in HEADLINE_COLUMNS if any(row.get(c.key) is not None for row in rows)]
+    # Tasks without metrics show the plain numbers their output holds as well.
+    outputs = [{} if spec.metrics else _scalar_outputs(r.output or {}) for r in results]
+    rows = [
+        {**_result_row(r, spec.metrics), **out} for r, out in zip(results, outputs, strict=True)
+    ]
     scalar_keys = sorted({key for out in outputs for key in out})
     columns = [
         *(labels[name] for name in by),
-        *headline,
-        *(
-            Column(m.key, m.label, INT if m.integer else FLOAT, m.digits, m.percent, help=m.help)
-            for m in metrics
-        ),
+        *(quantity_column(q) for q in spec.quantities),
+        *(metric_column(m, INT if m.integer else FLOAT) for m in spec.metrics),
         *(Column(key, key, _number_kind(key, outputs)) for key in scalar_keys),
     ]
     return Table(id=f"results-{task.slug}", title=title, columns=columns, rows=rows)
@@ -197,13 +223,9 @@ def _result_row(result: Result, metrics: Sequence[Metric]) -> dict[str, Any]:
         "structure_url": reverse("leaderboard:structure", args=[result.structure_id]),
         "model": result.model.name,
         "model_url": model_url(result.model.name),
-        **{c.key: getattr(result, c.key) for c in HEADLINE_COLUMNS},
-        **{m.key: _metric_value((result.metrics or {}).get(m.key), m) for m in metrics},
+        **(result.headline or {}),
+        **{m.key: m.value((result.metrics or {}).get(m.key)) for m in metrics},
     }
-
-
-def _metric_value(raw: float | None, metric: Metric) -> float | None:
-    return None if raw is None else metric.value(raw)
 
 
 def _scalar_outputs(output: Mapping[str, Any]) -> dict[str, float]:

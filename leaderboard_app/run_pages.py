@@ -13,6 +13,8 @@ from django.core.paginator import Paginator
 from django.http import QueryDict
 from django.urls import reverse
 
+from compute.tasks import spec_or_placeholder
+from compute.tasks.spec import format_number
 from leaderboard_app import selectors
 from leaderboard_app.filters import AUTOSUBMIT
 from leaderboard_app.result_tables import jobs_url, model_url
@@ -94,9 +96,20 @@ def jobs_page(
 
 def job_page(*, job: Job) -> dict[str, Any]:
     result = getattr(job, "result", None) if job.status == JobStatus.DONE else None
+    spec = spec_or_placeholder(job.task.function)
+    headline = (result.headline or {}) if result else {}
+    measured = (result.metrics or {}) if result else {}
     return {
         "job": job,
         "result": result,
+        "headline": [
+            (q.label, _shown(headline.get(q.key), q.digits), q.unit) for q in spec.quantities
+        ],
+        "metrics": [
+            (m.label, _shown(measured.get(m.key), m.digits, percent=m.percent), m.unit)
+            for m in spec.metrics
+            if m.key in measured
+        ],
         "model_url": model_url(job.model.name),
         "run_url": reverse("leaderboard:run", args=[job.run_id]),
         "structure_url": reverse("leaderboard:structure", args=[job.structure_id]),
@@ -209,6 +222,12 @@ def jobs_table(
         rows=rows,
         empty="No job matches these filters.",
     )
+
+
+def _shown(value: Any, digits: int, *, percent: bool = False) -> str:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return "–"
+    return format_number(value, digits, percent=percent)
 
 
 def _seconds_between(start: datetime | None, end: datetime | None) -> float | None:

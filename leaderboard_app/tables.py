@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from compute.tasks.spec import format_number
+
 TEXT, INT, FLOAT, MEAN_STD, BOOL, LIST, DATE, DATETIME, LINK = (
     "text", "int", "float", "mean_std", "bool", "list", "date", "datetime", "link",
 )  # fmt: skip
@@ -28,7 +30,7 @@ class Column:
     ``link_key`` names the row key holding the cell's URL; ``percent`` shows fractions
     as %; ``max_chars`` shortens long text (the full text becomes the cell's title);
     ``details_key`` names a row key whose text is shown folded under the cell; ``badge``
-    shows the value as a coloured label (job states).
+    shows the value as a coloured label (job states); ``blank`` is shown for no value.
     """
 
     key: str
@@ -41,6 +43,7 @@ class Column:
     details_key: str = ""
     badge: bool = False
     help: str = ""
+    blank: str = "–"
 
     @property
     def numeric(self) -> bool:
@@ -89,7 +92,7 @@ def cell(column: Column, row: dict[str, Any]) -> Cell:
 
 def display(column: Column, value: Any, row: dict[str, Any]) -> str:
     if value is None or value == "" or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
+        return column.blank
     if column.kind == MEAN_STD:
         std = row.get(f"{column.key}_std")
         text = _number(value, column)
@@ -153,14 +156,12 @@ def _export_keys(column: Column) -> list[str]:
 
 
 def _number(value: float, column: Column, *, fixed: bool = False) -> str:
-    """Fixed decimals; very small or large values in g format unless ``fixed``."""
+    """At the column's precision; a deviation (``fixed``) never switches to ``g`` format."""
     if column.kind == INT:
         return f"{int(value):d}"
-    if column.percent:
-        return f"{value * 100:.{max(column.digits - 2, 1)}f}%"
-    if value and not fixed and not 1e-3 <= abs(value) < 1e5:
-        return f"{value:.{column.digits}g}"
-    return f"{value:.{column.digits}f}"
+    if fixed and not column.percent:
+        return f"{value:.{column.digits}f}"
+    return format_number(value, column.digits, percent=column.percent)
 
 
 def _plain(value: Any) -> Any:

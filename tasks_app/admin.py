@@ -39,7 +39,7 @@ class JobAdmin(admin.ModelAdmin):
 
 @admin.register(Result)
 class ResultAdmin(admin.ModelAdmin):
-    list_display = ["id", "model", "task", "structure", "b0_gpa", "v0_a3_per_atom"]
+    list_display = ["id", "model", "task", "structure", "headline", "created_at"]
     list_filter = ["task", "model"]
     list_select_related = ["model", "task", "structure"]
     raw_id_fields = ["job", "structure"]

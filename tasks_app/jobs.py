@@ -11,9 +11,8 @@ import traceback
 from rq import get_current_job
 
 from compute.errors import ComputeError, first_line
-from compute.metrics import evaluate
 from compute.structures import atoms_from_dict
-from compute.tasks import run_task
+from compute.tasks import evaluate, run_task
 from models_app.loading import calculator_for
 from tasks_app.selectors import job_payload
 from tasks_app.services import job_fail, job_finish, job_start

@@ -7,19 +7,20 @@ import json
 from typing import Any
 
 from models_app.models import MLIP
-from tasks_app.models import Structure, Task
+from tasks_app.models import Task
 
 
 def stable_hash(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def job_key(*, model: MLIP, task: Task, structure: Structure, params: dict[str, Any]) -> str:
+def job_key(*, model: MLIP, task: Task, structure_hash: str, params: dict[str, Any]) -> str:
+    """Same key, same work: a result for it can stand in for running the job again."""
     return stable_hash(
         {
             "model": [model.name, model.family, model.checkpoint, model.calculator_kwargs],
             "task": [task.function, task.version],
-            "structure": structure.content_hash,
+            "structure": structure_hash,
             "params": params,
         }
     )

@@ -4,6 +4,7 @@ from django.db import models
 
 from models_app.models import MLIP
 from models_app.validators import validate_json_object
+from tasks_app.validators import validate_task_function
 
 
 def _empty_dict() -> dict:
@@ -17,7 +18,11 @@ class Task(models.Model):
     name = models.CharField(max_length=120)
     category = models.CharField(max_length=60, blank=True)
     description = models.TextField(blank=True)
-    function = models.CharField(max_length=60, help_text="Task function name in compute.tasks")
+    function = models.CharField(
+        max_length=60,
+        validators=[validate_task_function],
+        help_text="Task spec name in compute.tasks.TASKS",
+    )
     version = models.PositiveIntegerField(
         default=1, help_text="Bump when the protocol changes; old results stop counting as done."
     )
@@ -141,11 +146,9 @@ class Result(models.Model):
     model = models.ForeignKey(MLIP, on_delete=models.PROTECT, related_name="results")
     task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="results")
     structure = models.ForeignKey(Structure, on_delete=models.PROTECT, related_name="results")
-    # EOS headline numbers; other tasks leave them empty and keep theirs in ``output``.
-    v0_a3_per_atom = models.FloatField(null=True, blank=True)
-    e0_ev_per_atom = models.FloatField(null=True, blank=True)
-    b0_gpa = models.FloatField(null=True, blank=True)
-    b0_prime = models.FloatField(null=True, blank=True)
+    headline = models.JSONField(
+        default=_empty_dict, blank=True, help_text="The task spec's headline quantities by key"
+    )
     output = models.JSONField(default=_empty_dict, help_text="Curves and everything else returned")
     metrics = models.JSONField(default=_empty_dict)
     created_at = models.DateTimeField(auto_now_add=True)

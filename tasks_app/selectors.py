@@ -10,7 +10,10 @@ from django.db.models import Count
 
 from arena_site.errors import ArenaError
 from compute.model_spec import ModelSpec
+from compute.tasks import task_spec
+from models_app.models import MLIP
 from models_app.selectors import model_spec
+from tasks_app.evidence import task_evidence
 from tasks_app.models import BenchmarkRun, Job, JobStatus, Structure, StructureSet, Task
 
 
@@ -23,16 +26,6 @@ class JobPayload:
     atoms: dict[str, Any]
     params: dict[str, Any]
     reference: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class ModelSummary:
-    model: str
-    done: int
-    failed: int
-    median_delta_mev: float | None
-    median_abs_b0_error: float | None
-    seconds: float
 
 
 def task_by_slug(slug: str) -> Task:
@@ -95,37 +88,6 @@ def failed_jobs(*, run: BenchmarkRun) -> list[Job]:
     return list(run.jobs.filter(status=JobStatus.FAILED).select_related("model", "structure"))
 
 
-def run_summary(*, run: BenchmarkRun) -> list[ModelSummary]:
-    """Per model: done, failed, median Delta (meV/atom), median |B0 error|, seconds."""
-    rows: dict[str, dict[str, Any]] = {}
-    jobs = run.jobs.select_related("model", "result").order_by("model__name", "id")
-    for job in jobs:
-        row = rows.setdefault(
-            job.model.name, {"done": 0, "failed": 0, "delta": [], "b0": [], "seconds": 0.0}
-        )
-        row["seconds"] += job.duration_seconds or 0.0
-        if job.status == JobStatus.FAILED:
-            row["failed"] += 1
-        elif job.status == JobStatus.DONE:
-            row["done"] += 1
-            metrics = job.result.metrics
-            if metrics.get("delta_mev_per_atom") is not None:
-                row["delta"].append(metrics["delta_mev_per_atom"])
-            if metrics.get("b0_rel_error") is not None:
-                row["b0"].append(abs(metrics["b0_rel_error"]))
-    return [
-        ModelSummary(
-            model=name,
-            done=row["done"],
-            failed=row["failed"],
-            median_delta_mev=statistics.median(row["delta"]) if row["delta"] else None,
-            median_abs_b0_error=statistics.median(row["b0"]) if row["b0"] else None,
-            seconds=row["seconds"],
-        )
-        for name, row in rows.items()
-    ]
-
-
 def task_overview() -> list[Task]:
     """Every task with counts of its results and of models that have results."""
     return list(
@@ -134,3 +96,51 @@ def task_overview() -> list[Task]:
             model_count=Count("results__model", distinct=True),
         )
     )
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    """One model's line in run_benchmark's summary; ``medians`` by the spec's summary keys."""
+
+    model: str
+    done: int
+    failed: int
+    missing: int
+    medians: dict[str, float | None]
+    seconds: float
+
+
+def run_summary(*, run: BenchmarkRun) -> list[ModelSummary]:
+    """Per model of the run: its standing on the run's structures and the spec's medians."""
+    spec = task_spec(run.task.function)
+    options = run.options or {}
+    models = list(MLIP.objects.filter(name__in=options.get("models") or []))
+    structures = run.structure_set.structures.filter(
+        label__in=options.get("structures") or []
+    ).select_related("structure_set")
+    # Results an earlier run stored for the same keys count as done.
+    evidence = task_evidence(
+        tasks=[run.task], models=models, structures=list(structures), params=run.params
+    )[run.task.pk]
+    seconds: dict[int, float] = {}
+    for job in run.jobs.only("model_id", "started_at", "finished_at"):
+        seconds[job.model_id] = seconds.get(job.model_id, 0.0) + (job.duration_seconds or 0.0)
+    rows = []
+    for model in sorted(models, key=lambda m: m.name.lower()):
+        done = evidence.done(model.pk).values()
+        medians = {}
+        for key in spec.summary:
+            metric = spec.metric(key)
+            values = [v for row in done if (v := metric.value(row.metrics.get(key))) is not None]
+            medians[key] = statistics.median(values) if values else None
+        rows.append(
+            ModelSummary(
+                model=model.name,
+                done=len(done),
+                failed=evidence.failed_count(model.pk),
+                missing=evidence.missing(model.pk),
+                medians=medians,
+                seconds=seconds.get(model.pk, 0.0),
+            )
+        )
+    return rows

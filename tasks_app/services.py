@@ -8,17 +8,16 @@ from pathlib import Path
 from typing import Any
 
 from ase import Atoms
-from ase.collections import dcdft
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from compute.errors import ComputeError
 from compute.structures import atoms_to_dict, read_structures, structure_hash
-from compute.tasks import check_params
+from compute.tasks import TASKS, reference_keys, structure_sets, task_spec
+from compute.tasks.spec import TaskSpec
 from models_app.models import MLIP
-from models_app.services import SeedReport, load_yaml_entries, prune_rows, upsert_row
+from models_app.services import SeedReport, prune_rows, upsert_row
 from tasks_app.keys import job_key, stable_hash
 from tasks_app.models import (
     BenchmarkRun,
@@ -30,7 +29,6 @@ from tasks_app.models import (
     Task,
 )
 
-REGISTRY_PATH = Path(__file__).with_name("registry.yaml")
 TASK_FIELDS = [
     "name",
     "category",
@@ -40,56 +38,52 @@ TASK_FIELDS = [
     "default_params",
     "default_structure_set",
 ]
-DELTA_SET = "delta-dcdft"
-HEADLINE_FIELDS = ["v0_a3_per_atom", "e0_ev_per_atom", "b0_gpa", "b0_prime"]
 
 
-def seed_tasks(*, path: Path = REGISTRY_PATH, prune: bool = False) -> SeedReport:
-    """Create and update Task rows from YAML; delete unlisted rows only if ``prune``."""
+def task_values(spec: TaskSpec) -> dict[str, Any]:
+    """A Task row's fields as the spec defines them; the slug is the spec's name."""
+    return {
+        "name": spec.title,
+        "category": spec.category,
+        "description": spec.description,
+        "function": spec.name,
+        "version": spec.version,
+        "default_params": spec.default_params(),
+        "default_structure_set": spec.default_structure_set,
+    }
+
+
+def seed_tasks(*, prune: bool = False) -> SeedReport:
+    """Create and update one Task row per spec in compute.tasks.TASKS.
+
+    Rows the registry no longer has are deleted only if ``prune``, and never when
+    they have jobs.
+    """
     report = SeedReport()
-    seen: set[str] = set()
-    for index, entry in enumerate(load_yaml_entries(path, "tasks"), start=1):
-        slug = entry.get("slug") if isinstance(entry, dict) else None
-        if not slug:
-            report.errors.append(f"entry {index} in {path.name} has no slug")
-            continue
-        seen.add(slug)
+    for slug, spec in TASKS.items():
         try:
-            check_params(entry.get("function", ""), entry.get("default_params") or {})
             with transaction.atomic():
-                _, created, changed = upsert_row(Task, {"slug": slug}, entry, TASK_FIELDS)
+                _, created, changed = upsert_row(
+                    Task, {"slug": slug}, task_values(spec), TASK_FIELDS
+                )
         except ValidationError as exc:
             report.errors.append(f"{slug}: {' '.join(exc.messages)}")
-            continue
-        except ComputeError as exc:
-            report.errors.append(f"{slug}: {exc}")
             continue
         if created:
             report.created.append(slug)
         elif changed:
             report.updated.append(f"{slug} ({', '.join(changed)})")
     if prune:
-        prune_rows(Task.objects.exclude(slug__in=seen), report)
+        prune_rows(Task.objects.exclude(slug__in=list(TASKS)), report)
     return report
 
 
-def seed_delta_set() -> tuple[StructureSet, int]:
-    """The 71 elemental crystals of the Delta test with their WIEN2k PBE references."""
-    structures = []
-    for name in dcdft.names:
-        data = dcdft.data[name]
-        reference = {
-            "source": "WIEN2k PBE (Delta test, ase.collections.dcdft)",
-            "v0_a3_per_atom": data["wien2k_volume"],
-            "b0_gpa": data["wien2k_B"],
-            "b0_prime": data["wien2k_Bp"],
-        }
-        structures.append((name, dcdft[name], reference))
-    return store_structure_set(
-        name=DELTA_SET,
-        description="Elemental crystals of the Delta test (Lejaeghere et al., Science 2016)",
-        structures=structures,
-    )
+def seed_structure_sets() -> list[tuple[StructureSet, int]]:
+    """Store every structure set a task spec needs; returns (set, structures touched)."""
+    return [
+        store_structure_set(name=s.name, description=s.description, structures=s.build())
+        for s in structure_sets()
+    ]
 
 
 def store_structure_set(
@@ -132,7 +126,7 @@ def import_structures(
     for index, atoms in enumerate(frames):
         label = str(atoms.info.get("label") or atoms.info.get("name") or "")
         label = label or (stem if len(frames) == 1 else f"{stem}-{index}")
-        reference = {k: atoms.info[k] for k in HEADLINE_FIELDS if k in atoms.info}
+        reference = {k: atoms.info[k] for k in sorted(reference_keys()) if k in atoms.info}
         structures.append((label, atoms, reference))
     return store_structure_set(
         name=set_name, description=f"imported from {path.name}", structures=structures
@@ -155,9 +149,13 @@ def run_create(
     or None for in-process jobs.
     """
     params = {**task.default_params, **(params or {})}
-    check_params(task.function, params)
+    task_spec(task.function).check_params(params)
     planned = [
-        (model, structure, job_key(model=model, task=task, structure=structure, params=params))
+        (
+            model,
+            structure,
+            job_key(model=model, task=task, structure_hash=structure.content_hash, params=params),
+        )
         for model in models
         for structure in structures
     ]
@@ -216,8 +214,8 @@ def job_finish(
 ) -> Result:
     """Mark a job done and store its result, replacing an earlier result for its key."""
     job = Job.objects.select_related("model", "task", "structure").get(pk=job_id)
-    output, metrics = json_safe(output), json_safe(metrics)
-    headline = {k: output.get(k) for k in HEADLINE_FIELDS}
+    headline, output = split_output(function=job.task.function, output=json_safe(output))
+    metrics = json_safe(metrics)
     with transaction.atomic():
         result, _ = Result.objects.update_or_create(
             key=job.key,
@@ -226,8 +224,8 @@ def job_finish(
                 "model": job.model,
                 "task": job.task,
                 "structure": job.structure,
-                **headline,
-                "output": {k: v for k, v in output.items() if k not in HEADLINE_FIELDS},
+                "headline": headline,
+                "output": output,
                 "metrics": metrics,
             },
         )
@@ -235,6 +233,12 @@ def job_finish(
             status=JobStatus.DONE, finished_at=timezone.now(), compute_seconds=compute_seconds
         )
     return result
+
+
+def split_output(*, function: str, output: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A task's output as (headline quantities of its spec, everything else)."""
+    headline = task_spec(function).headline(output)
+    return headline, {k: v for k, v in output.items() if k not in headline}
 
 
 def job_fail(

@@ -23,11 +23,11 @@ os.environ.setdefault("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
 def seeded(db):
     """Models, tasks and the Delta structure set, seeded from the real YAML files."""
     from models_app.services import seed_models
-    from tasks_app.services import seed_delta_set, seed_tasks
+    from tasks_app.services import seed_structure_sets, seed_tasks
 
     seed_models()
     seed_tasks()
-    seed_delta_set()
+    seed_structure_sets()
 
 
 @pytest.fixture

@@ -27,9 +27,18 @@ def test_fresh_sqlite_install_runs_a_benchmark_end_to_end(tmp_path):
     again = manage("run_benchmark", "eos", "--models", "EMT", "--set", "m", env=env)
     assert "0 jobs (in-process), 2 already done" in again.stdout
 
+    scan = manage("run_benchmark", "ev", "--models", "EMT", "--set", "m", env=env)
+    assert scan.returncode == 0, scan.stdout + scan.stderr
+    assert "Tortuosity" in scan.stdout.splitlines()[-2]  # the E–V task's summary columns
+
     with sqlite3.connect(tmp_path / "arena.sqlite3") as db:
-        rows = db.execute("select b0_gpa from tasks_app_result").fetchall()
-    assert len(rows) == 2 and all(b0 > 0 for (b0,) in rows)
+        rows = db.execute(
+            "select t.slug, json_extract(r.headline, '$.b0_gpa'), r.headline "
+            "from tasks_app_result r join tasks_app_task t on t.id = r.task_id"
+        ).fetchall()
+    assert sorted(slug for slug, *_ in rows) == ["eos", "eos", "ev", "ev"]
+    assert all(b0 > 0 for slug, b0, _ in rows if slug == "eos")
+    assert all('"v_min_ratio"' in headline for slug, _, headline in rows if slug == "ev")
 
 
 def test_failed_jobs_make_the_command_exit_non_zero_and_list_them(tmp_path):

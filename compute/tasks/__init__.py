@@ -1,38 +1,79 @@
-"""Task functions by name: each takes Atoms, a calculator and parameters, returns a dict."""
+"""The task registry: one spec per task folder, looked up by the task's function name.
+
+Adding a benchmark means adding a folder with a ``TASK`` spec and one line here.
+"""
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 
 from ase import Atoms
 from ase.calculators.calculator import Calculator
 
 from compute.errors import TaskFailed
-from compute.tasks import eos, relax
+from compute.tasks import eos, ev, relax
+from compute.tasks.spec import Quantity, StructureSetSpec, TaskSpec
 
-TASK_FUNCTIONS: dict[str, Callable[..., dict[str, Any]]] = {
-    "relax": relax.run,
-    "eos": eos.run,
+TASKS: dict[str, TaskSpec] = {
+    "eos": eos.TASK,
+    "ev": ev.TASK,
+    "relax": relax.TASK,
 }
 
 
-def check_params(task: str, params: dict[str, Any]) -> None:
-    """Raise TaskFailed if ``task`` is unknown or ``params`` names unknown parameters."""
-    if task not in TASK_FUNCTIONS:
-        raise TaskFailed(f"unknown task function {task!r}; known: {', '.join(TASK_FUNCTIONS)}")
-    accepted = set(inspect.signature(TASK_FUNCTIONS[task]).parameters) - {"atoms", "calculator"}
-    unknown = sorted(set(params) - accepted)
-    if unknown:
-        raise TaskFailed(
-            f"task {task!r} has no parameter {', '.join(unknown)}; "
-            f"it takes {', '.join(sorted(accepted))}"
-        )
+def task_spec(name: str) -> TaskSpec:
+    """The spec of task function ``name``; raises TaskFailed with the known names."""
+    if name not in TASKS:
+        raise TaskFailed(f"unknown task function {name!r}; known: {', '.join(TASKS)}")
+    return TASKS[name]
+
+
+def spec_or_placeholder(name: str) -> TaskSpec:
+    """The spec of ``name``, or one with no metrics for a function this code lacks.
+
+    Pages and exports use it so that a task row left by another version still shows.
+    """
+    return TASKS.get(name) or TaskSpec(name=name, title=name, description="", run=_not_installed)
+
+
+def _not_installed(atoms: Atoms, calculator: Calculator) -> dict[str, Any]:
+    raise TaskFailed(f"this task's code is not installed; known: {', '.join(TASKS)}")
+
+
+def check_params(task: str, params: Mapping[str, Any]) -> None:
+    task_spec(task).check_params(params)
 
 
 def run_task(
-    task: str, atoms: Atoms, calculator: Calculator, params: dict[str, Any]
+    task: str, atoms: Atoms, calculator: Calculator, params: Mapping[str, Any]
 ) -> dict[str, Any]:
-    check_params(task, params)
-    return TASK_FUNCTIONS[task](atoms, calculator, **params)
+    spec = task_spec(task)
+    spec.check_params(params)
+    return spec.run(atoms, calculator, **params)
+
+
+def evaluate(
+    task: str, output: Mapping[str, Any], reference: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """Per-structure metrics of ``task``'s output; a task without metrics gives {}."""
+    return task_spec(task).evaluate(output, reference)
+
+
+def structure_sets() -> list[StructureSetSpec]:
+    """Every structure set some task needs, once each."""
+    found: dict[str, StructureSetSpec] = {}
+    for spec in TASKS.values():
+        for structure_set in spec.structure_sets:
+            found.setdefault(structure_set.name, structure_set)
+    return list(found.values())
+
+
+def reference_keys() -> set[str]:
+    """Keys of reference values some task reads, e.g. WIEN2k ``b0_gpa``."""
+    return {key for spec in TASKS.values() for key in spec.reference_keys}
+
+
+def quantity_labels() -> dict[str, Quantity]:
+    """Every headline quantity by key, to label reference values of the same name."""
+    return {q.key: q for spec in TASKS.values() for q in spec.quantities}

@@ -8,10 +8,10 @@ from ase.calculators.emt import EMT
 from ase.eos import EquationOfState, birchmurnaghan
 from ase.units import GPa
 
-from compute.birch_murnaghan import fit_birch_murnaghan
 from compute.errors import TaskFailed
+from compute.optimize import relax_atoms
 from compute.tasks import check_params, run_task
-from compute.tasks.relax import relax_atoms
+from compute.tasks.eos.birch_murnaghan import fit_birch_murnaghan
 
 
 def test_fit_recovers_exact_birch_murnaghan_parameters():
@@ -108,5 +108,5 @@ def test_unknown_names_are_refused_with_the_valid_choices():
         run_task("relax", bulk("Cu"), EMT(), {"optimizer": "Newton"})
     with pytest.raises(TaskFailed, match="has no parameter tolerance"):
         check_params("eos", {"tolerance": 1})
-    with pytest.raises(TaskFailed, match="known: relax, eos"):
+    with pytest.raises(TaskFailed, match="known: eos, ev, relax"):
         check_params("phonons", {})

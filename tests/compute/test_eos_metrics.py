@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from ase.units import GPa
 
-from compute.metrics.eos import curve_metrics, evaluate, reference_metrics
+from compute.tasks.curve_shape import curve_metrics
+from compute.tasks.eos.metrics import evaluate, reference_metrics
 
 
 def test_smooth_convex_curve_has_ideal_metrics():
@@ -74,3 +75,22 @@ def test_evaluate_adds_reference_metrics_only_with_a_reference():
     assert "delta_mev_per_atom" not in evaluate(output, None)
     ref = {"v0_a3_per_atom": 10.0, "b0_gpa": 100.0, "b0_prime": 4.0}
     assert evaluate(output, ref)["delta_mev_per_atom"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_flat_steps_carry_no_sign_and_are_dropped_as_mlip_arena_does():
+    """E = 9 5 5 2 0 1 1 3 6 at V = 1..9, the middle point (V=5, E=0) the minimum.
+
+    Steps −4 0 −3 −2 +1 0 +2 +3: without the two flat ones the signs change once.
+    Compression slopes at V = 1.5, 3.5, 4.5 are −4, −3, −2: ρ = +1 (with the flat step
+    at 2.5 kept it would be 0.4). Tortuosity 15 / (9 + 6) = 1. Spearman of E on the
+    compression side with the 5, 5 tie (average ranks): −3/√10; on the tension side
+    with the 1, 1 tie: √0.95.
+    """
+    volumes = [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    energies = [9.0, 5.0, 5.0, 2.0, 0.0, 1.0, 1.0, 3.0, 6.0]
+    metrics = curve_metrics(volumes, energies)
+    assert metrics["energy_derivative_flips"] == 1
+    assert metrics["spearman_compression_derivative"] == pytest.approx(1.0, abs=1e-12)
+    assert metrics["tortuosity"] == pytest.approx(1.0, abs=1e-12)
+    assert metrics["spearman_compression_energy"] == pytest.approx(-3 / math.sqrt(10), abs=1e-12)
+    assert metrics["spearman_tension_energy"] == pytest.approx(math.sqrt(0.95), abs=1e-12)

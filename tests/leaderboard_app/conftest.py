@@ -44,7 +44,7 @@ def emt_curves() -> dict[str, dict[str, Any]]:
 
 def scaled_output(output: dict[str, Any], scale: float, zigzag: float) -> dict[str, Any]:
     """The same scan with energies times ``scale``, every third point raised by ``zigzag``."""
-    from compute.birch_murnaghan import fit_birch_murnaghan
+    from compute.tasks.eos.birch_murnaghan import fit_birch_murnaghan
 
     energies = [
         e * scale + (zigzag if i % 3 == 1 else 0.0) for i, e in enumerate(output["energies_ev"])
@@ -74,7 +74,7 @@ def record_eos_run(
     caller can give models results on more structures than there are curves.
     Returns the run id, the done job ids and the failed job ids.
     """
-    from compute.metrics import evaluate
+    from compute.tasks import evaluate
     from models_app.models import MLIP
     from tasks_app.models import StructureSet, Task
     from tasks_app.services import job_fail, job_finish, job_start, run_create

@@ -63,8 +63,12 @@ def full_page_screenshot(driver, name: str) -> Path:
 
 
 def column_sort_keys(table, index: int) -> list[float]:
+    """The column's numbers in row order; blank cells (not benchmarked) must come last."""
     cells = table.find_elements("css selector", f"tbody tr td:nth-child({index + 1})")
-    return [float(c.get_attribute("data-sort")) for c in cells]
+    keys = [c.get_attribute("data-sort") for c in cells]
+    numbers = [float(k) for k in keys if k]
+    assert keys == [*keys[: len(numbers)], *[""] * (len(keys) - len(numbers))]
+    return numbers
 
 
 @pytest.mark.browser

@@ -7,19 +7,24 @@ import pytest
 from ase.data import atomic_numbers, chemical_symbols
 from ase.units import GPa
 
+from leaderboard_app.boards.eos import eos_figure
+from leaderboard_app.boards.ev import ev_figure
 from leaderboard_app.charts import (
-    EOSCurve,
+    ParityPanel,
     ParityPoint,
     element_position,
-    eos_figure,
     model_colors,
     parity_figure,
     periodic_table_figure,
 )
 
-CURVE = EOSCurve(
-    "M", volumes_a3=[22.0, 18.0, 20.0], energies_ev=[1.0, 1.0, 0.0], natoms=2, b0_gpa=100.0
-)
+
+def result(volumes, energies, natoms=2, b0_gpa=100.0):
+    output = {"volumes_a3": volumes, "energies_ev": energies, "natoms": natoms}
+    return {"output": output, "headline": {"b0_gpa": b0_gpa}}
+
+
+CURVE = ("M", result([22.0, 18.0, 20.0], [1.0, 1.0, 0.0]))
 
 
 def test_eos_curves_use_mlip_arenas_normalisation():
@@ -45,18 +50,34 @@ def test_eos_toggle_switches_to_raw_energies_per_atom():
 
 
 def test_a_curve_without_bulk_modulus_still_draws_raw():
-    figure = eos_figure([EOSCurve("M", [18.0, 20.0, 22.0], [1.0, 0.0, 1.0], 2, None)], colors={})
+    figure = eos_figure(
+        [("M", result([18.0, 20.0, 22.0], [1.0, 0.0, 1.0], b0_gpa=None))], colors={}
+    )
     go.Figure(figure)
     assert figure["data"][0]["y"] == [None, None, None]
 
 
+def test_ev_curves_are_energy_per_atom_against_volume_ratio_to_the_middle_point():
+    figure = ev_figure([("M", result([22.0, 18.0, 20.0], [1.0, 3.0, 0.0], natoms=4))], colors={})
+    go.Figure(figure)
+    trace = figure["data"][0]
+    assert trace["x"] == pytest.approx([0.9, 1.0, 1.1])
+    assert trace["y"] == pytest.approx([0.75, 0.0, 0.25])  # (E − E_mid) / 4 atoms
+
+
 def test_parity_has_one_legend_entry_per_model_and_both_panels():
-    points = [
-        ParityPoint("A", "Cu", v0_ref=11.95, v0=12.0, b0_ref=141.0, b0=130.0),
-        ParityPoint("A", "Al", v0_ref=16.5, v0=16.0, b0_ref=78.0, b0=None),
-        ParityPoint("B", "Cu", v0_ref=11.95, v0=11.5, b0_ref=141.0, b0=150.0),
+    volumes = [
+        ParityPoint("A", "Cu", 11.95, 12.0),
+        ParityPoint("A", "Al", 16.5, 16.0),
+        ParityPoint("B", "Cu", 11.95, 11.5),
     ]
-    figure = parity_figure(points, colors=model_colors(["A", "B"]))
+    moduli = [
+        ParityPoint("A", "Cu", 141.0, 130.0),
+        ParityPoint("A", "Al", 78.0, None),
+        ParityPoint("B", "Cu", 141.0, 150.0),
+    ]
+    panels = [ParityPanel("V₀", "Å³/atom", volumes), ParityPanel("B₀", "GPa", moduli, "WIEN2k")]
+    figure = parity_figure(panels, colors=model_colors(["A", "B"]))
     go.Figure(figure)
     model_traces = [t for t in figure["data"] if t["name"] in {"A", "B"}]
     assert [(t["name"], t["xaxis"], t["showlegend"]) for t in model_traces] == [
@@ -67,6 +88,9 @@ def test_parity_has_one_legend_entry_per_model_and_both_panels():
     ]
     a_b0 = model_traces[1]
     assert (a_b0["x"], a_b0["y"], a_b0["text"]) == ([141.0], [130.0], ["Cu"])
+    layout = figure["layout"]
+    assert layout["xaxis"]["domain"] == [0, 0.44] and layout["xaxis2"]["domain"] == [0.56, 1]
+    assert layout["xaxis2"]["title"]["text"] == "WIEN2k B₀ (GPa)"
 
 
 def test_periodic_positions_are_the_usual_table():

@@ -31,12 +31,13 @@ def test_leaderboard_ranks_models_and_shows_metadata(client, arena):
         assert text in html
     assert reverse("leaderboard:model", args=["CHGNet"]) in html
     rows = csv_rows(client, "/")
-    ranked = {r["model"]: int(r["rank"]) for r in rows}
+    ranked = {r["model"]: r["rank"] for r in rows}
     # EMT: smooth and complete. CHGNet: zigzag curves. SevenNet-0: misses Ni.
-    assert ranked["EMT"] == 1 and {ranked["CHGNet"], ranked["SevenNet-0"]} <= {2, 3}
-    # No EOS results: last for the task, so tied last in the arena.
-    assert ranked["MACE-MP(M)"] == ranked["TensorNet-MatPES-PBE"] == 4
+    assert ranked["EMT"] == "1" and {ranked["CHGNet"], ranked["SevenNet-0"]} <= {"2", "3"}
+    # No results at all: not benchmarked, so unranked and listed after the ranked ones.
+    assert ranked["MACE-MP(M)"] == ranked["TensorNet-MatPES-PBE"] == ""
     assert [r["model"] for r in rows][-2:] == ["MACE-MP(M)", "TensorNet-MatPES-PBE"]
+    assert "not benchmarked" in html
     assert rows[0]["training_datasets"] in {"", "MPtrj"}
 
 
@@ -56,13 +57,16 @@ def test_leaderboard_ranks_models_and_shows_metadata(client, arena):
 def test_filters_keep_matching_models_and_rerank_them(client, arena, params, models):
     rows = csv_rows(client, "/", **params)
     assert {r["model"] for r in rows} == models
-    assert min(int(r["rank"]) for r in rows) == 1
+    ranks = [int(r["rank"]) for r in rows if r.get("rank")]
+    assert not ranks or min(ranks) == 1
 
 
 def test_compliant_preset_reranks_among_mptrj_models(client, arena):
     rows = csv_rows(client, reverse("leaderboard:task", args=["eos"]), compliant="on")
-    assert {r["model"] for r in rows} == {"CHGNet", "SevenNet-0"}
+    assert {r["model"] for r in rows if r["rank"]} == {"CHGNet", "SevenNet-0"}
     assert rows[0]["rank"] == "1"
+    # MACE-MP(M) lists eos but has no result: shown last, not benchmarked.
+    assert (rows[-1]["model"], rows[-1]["rank"], rows[-1]["done"]) == ("MACE-MP(M)", "", "0")
 
 
 def test_eos_task_page_has_metrics_table_and_embedded_charts(client, arena):
@@ -118,7 +122,8 @@ def test_task_without_metrics_lists_results_and_says_so(client, arena, relaxed_c
     assert "no ranking metrics" in html
     assert "data-figure" not in html
     rows = csv_rows(client, reverse("leaderboard:task", args=["relax"]))
-    assert [(r["model"], r["done"]) for r in rows] == [("EMT", "1")]
+    assert (rows[0]["model"], rows[0]["done"]) == ("EMT", "1")
+    assert {r["done"] for r in rows[1:]} == {"0"}  # models that list relax but never ran it
     latest = csv_rows(client, reverse("leaderboard:task", args=["relax"]), table="results-relax")
     assert [(r["model"], r["structure"], r["steps"]) for r in latest] == [
         ("EMT", "fcc Cu", str(relaxed_copper["steps"]))
@@ -155,6 +160,7 @@ def test_model_page_shows_metadata_results_and_failed_jobs(client, arena):
     tasks = csv_rows(client, reverse("leaderboard:model", args=["EMT"]), table="tasks")
     assert {r["task"]: r["done"] for r in tasks} == {
         "Equation of state (bulk)": "3",
+        "E–V scan (unrelaxed)": "0",
         "Structure relaxation": "1",
     }
     per_structure = csv_rows(
@@ -170,7 +176,7 @@ def test_structure_page_shows_cell_reference_and_every_models_curve(client, aren
     html = client.get(url).content.decode()
     assert "Cu4" in html and "B₀ (GPa)" in html and "WIEN2k PBE" in html
     figure = json.loads(
-        html.split('id="eos-eos" type="application/json">')[1].split("</script>")[0]
+        html.split('id="curves-eos" type="application/json">')[1].split("</script>")[0]
     )
     assert {t["name"] for t in figure["data"]} >= {"EMT", "CHGNet", "SevenNet-0"}
     assert {r["model"] for r in csv_rows(client, url)} == {"EMT", "CHGNet", "SevenNet-0"}
@@ -310,7 +316,7 @@ PAGE_LIMITS = {
     "task-eos": 8,
     "task-relax": 8,
     "model": 10,
-    "structure": 7,
+    "structure": 8,
     "runs": 4,
     "run": 4,
     "jobs": 5,
@@ -343,3 +349,70 @@ def test_query_count_does_not_grow_with_models_and_structures(
     with django_assert_max_num_queries(PAGE_LIMITS[page]) as after:
         assert client.get(url).status_code == 200
     assert len(after) == len(before)
+
+
+def record_ev_run(models: dict[str, float]) -> None:
+    """Real EMT E–V scans of Cu, Al and Ni, energies scaled per model, through the services."""
+    from ase.calculators.emt import EMT
+
+    from compute.structures import atoms_from_dict
+    from compute.tasks import evaluate, run_task
+    from models_app.models import MLIP
+    from tasks_app.models import StructureSet, Task
+    from tasks_app.services import job_finish, job_start, run_create
+
+    delta = StructureSet.objects.get(name="delta-dcdft")
+    structures = list(delta.structures.filter(label__in=("Cu", "Al", "Ni")))
+    _, jobs = run_create(
+        task=Task.objects.get(slug="ev"),
+        models=list(MLIP.objects.filter(name__in=models)),
+        structure_set=delta,
+        structures=structures,
+    )
+    outputs = {s.pk: run_task("ev", atoms_from_dict(s.atoms), EMT(), {}) for s in structures}
+    for job in jobs:
+        scale = models[job.model.name]
+        output = dict(outputs[job.structure_id])
+        output["energies_ev"] = [e * scale for e in output["energies_ev"]]
+        job_start(job_id=job.pk)
+        job_finish(
+            job_id=job.pk,
+            output=output,
+            metrics=evaluate("ev", output, None),
+            compute_seconds=0.1,
+        )
+
+
+def test_ev_task_is_ranked_charted_and_counted_in_the_arena(client, arena):
+    record_ev_run({"EMT": 1.0, "CHGNet": 1.1})
+    url = reverse("leaderboard:task", args=["ev"])
+    html = client.get(url).content.decode()
+    assert 'id="ev-curves" type="application/json"' in html
+    figure = json.loads(
+        html.split('id="ev-curves" type="application/json">')[1].split("</script>")[0]
+    )
+    assert {t["name"] for t in figure["data"]} == {"EMT", "CHGNet"}
+    rows = {r["model"]: r for r in csv_rows(client, url)}
+    # Same curve shape for both (energies only scaled): every metric ties, so both rank 1.
+    assert (rows["EMT"]["rank"], rows["CHGNet"]["rank"]) == ("1", "1")
+    assert (rows["EMT"]["done"], rows["EMT"]["missing"]) == ("3", "68")
+    assert rows["SevenNet-0"]["rank"] == ""  # lists ev, has no result: not benchmarked
+    arena_rows = {r["model"]: r for r in csv_rows(client, "/")}
+    assert arena_rows["EMT"]["rank_ev"] == "1" and arena_rows["SevenNet-0"]["rank_ev"] == "3"
+    structure = client.get(reverse("leaderboard:structure", args=[arena.structure_ids["Cu"]]))
+    assert 'id="curves-ev" type="application/json"' in structure.content.decode()
+
+
+def test_the_export_ranks_exactly_as_the_site_does(client, arena, tmp_path):
+    from publishing.export import export_dataset
+
+    folder = export_dataset(repo_id="arena-test/site", folder=tmp_path / "export").folder
+    exported = [
+        json.loads(line) for line in (folder / "leaderboard" / "eos.jsonl").read_text().splitlines()
+    ]
+    site = csv_rows(client, reverse("leaderboard:task", args=["eos"]))
+    with_results = [r for r in site if r["done"] != "0"]
+    assert [(r["model"], r["rank"], r["missing"], r["failed"]) for r in with_results] == [
+        (r["model"], str(r["rank"]), str(r["missing"]), str(r["failed"])) for r in exported
+    ]
+    assert {r["model"]: r["failed"] for r in exported} == {"EMT": 2, "CHGNet": 2, "SevenNet-0": 3}

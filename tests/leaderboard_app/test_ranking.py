@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from compute.tasks.eos.metrics import METRICS as EOS_METRICS
 from leaderboard_app.ranking import (
-    EOS_METRICS,
     MISSING_KEY,
+    NOT_BENCHMARKED,
     ModelEvidence,
     arena_ranking,
     rank_min,
@@ -55,9 +56,9 @@ def test_eos_task_ranks_as_mlip_arena_by_hand():
     evidence = [
         ModelEvidence("A", [eos_row(1, 1.0, -1, 1, 1), eos_row(1, 1.2, -1, 1, 1)]),
         ModelEvidence("B", [eos_row(1, 1.0, -0.9, 1, 0.8), eos_row(3, 1.0, -0.9, 1, 0.8)]),
-        ModelEvidence("C", [eos_row(0, 1.05, -1, 0.5, None)], failed=1),
+        ModelEvidence("C", [eos_row(0, 1.05, -1, 0.5, None)], failed=1, missing=1),
     ]
-    scores = {s.model: s for s in score_task(evidence, metrics=EOS_METRICS, structure_count=2)}
+    scores = {s.model: s for s in score_task(evidence, metrics=EOS_METRICS)}
     assert scores["A"].ranks == {
         "energy_derivative_flips": 1,
         "tortuosity": 3,
@@ -77,7 +78,7 @@ def test_equal_models_tie_and_the_next_rank_is_skipped():
     row = eos_row(1, 1.0, -1, 1, 1)
     worse = eos_row(2, 1.5, -0.5, 0.5, 0.5)
     evidence = [ModelEvidence("A", [row]), ModelEvidence("B", [row]), ModelEvidence("C", [worse])]
-    scores = score_task(evidence, metrics=EOS_METRICS, structure_count=1)
+    scores = score_task(evidence, metrics=EOS_METRICS)
     assert [(s.model, s.rank) for s in scores] == [("A", 1), ("B", 1), ("C", 3)]
 
 
@@ -86,29 +87,83 @@ def test_delta_and_errors_are_shown_not_ranked_and_errors_average_as_absolute():
         "A", [eos_row(1, 1.0, -1, 1, 1, delta=90.0, v0=-0.1), eos_row(1, 1.0, -1, 1, 1, v0=0.1)]
     )
     bad = ModelEvidence("B", [eos_row(1, 1.1, -1, 1, 1, delta=0.1), eos_row(1, 1.1, -1, 1, 1)])
-    scores = {s.model: s for s in score_task([good, bad], metrics=EOS_METRICS, structure_count=2)}
+    scores = {s.model: s for s in score_task([good, bad], metrics=EOS_METRICS)}
     assert scores["A"].rank == 1
     assert "delta_mev_per_atom" not in scores["A"].ranks
     assert scores["A"].stats["v0_rel_error"].mean == pytest.approx(0.1)
 
 
 def test_a_task_without_metrics_counts_but_does_not_rank():
-    scores = score_task([ModelEvidence("A", [{}, {}])], metrics=(), structure_count=3)
+    scores = score_task([ModelEvidence("A", [{}, {}], missing=1)], metrics=())
     assert (scores[0].rank, scores[0].done, scores[0].missing, scores[0].ranks) == (0, 2, 1, {})
 
 
+def test_values_equal_at_display_precision_tie():
+    """Tortuosity shows 3 decimals: 1.00025 and 1.00032 both read 1.000, so they tie;
+    ρ shows 3 decimals: −0.9999999999999998 and −0.9999999999999999 both read −1.000.
+    A and B tie everywhere (rank sum 6, rank 1); C is worse on tortuosity (1.002)."""
+    a = eos_row(1, 1.00025, -0.9999999999999998, 1, 1)
+    b = eos_row(1, 1.00032, -0.9999999999999999, 1, 1)
+    c = eos_row(1, 1.002, -1, 1, 1)
+    evidence = [ModelEvidence("A", [a]), ModelEvidence("B", [b]), ModelEvidence("C", [c])]
+    scores = {s.model: s for s in score_task(evidence, metrics=EOS_METRICS)}
+    assert scores["A"].ranks["tortuosity"] == scores["B"].ranks["tortuosity"] == 1
+    assert scores["C"].ranks["tortuosity"] == 3
+    assert {m: scores[m].ranks["spearman_compression_energy"] for m in "ABC"} == {
+        "A": 1,
+        "B": 1,
+        "C": 1,
+    }
+    assert [scores[m].rank for m in "ABC"] == [1, 1, 3]
+
+
+def test_flips_rank_by_distance_from_one_at_display_precision():
+    """Mean flips 1.004 shows as 1.00 (2 decimals): it ties a perfect 1; 0.99 does not."""
+    near = ModelEvidence("near", [eos_row(1.004, 1, -1, 1, 1)])
+    exact = ModelEvidence("exact", [eos_row(1, 1, -1, 1, 1)])
+    low = ModelEvidence("low", [eos_row(0.99, 1, -1, 1, 1)])
+    ranks = {
+        s.model: s.ranks["energy_derivative_flips"]
+        for s in score_task([near, exact, low], metrics=EOS_METRICS)
+    }
+    assert ranks == {"near": 1, "exact": 1, "low": 3}
+
+
+def test_a_model_without_results_is_not_benchmarked_and_takes_no_rank():
+    """N has only failures: it is listed last, unranked, and A and B rank among themselves."""
+    evidence = [
+        ModelEvidence("N", [], failed=2, missing=2),
+        ModelEvidence("A", [eos_row(1, 1.0, -1, 1, 1)], missing=1),
+        ModelEvidence("B", [eos_row(2, 1.5, -0.5, 0.5, 0.5)], missing=1),
+    ]
+    scores = score_task(evidence, metrics=EOS_METRICS)
+    assert [(s.model, s.rank) for s in scores] == [("A", 1), ("B", 2), ("N", NOT_BENCHMARKED)]
+    assert scores[2].ranks == {} and not scores[2].benchmarked
+    assert scores[1].ranks[MISSING_KEY] == 1  # N's missing 2 does not push B down
+
+
 def test_arena_sums_task_ranks_and_a_missing_task_ranks_last():
-    """eos: A1 B2; other: B1 C2. Missing ranks last (3). Sums A4 B3 C5 D6."""
+    """eos: A1 B2; other: B1 C2. Missing ranks last (3). Sums A4 B3 C5; D ran nothing."""
     rows = arena_ranking(["A", "B", "C", "D"], {"eos": {"A": 1, "B": 2}, "other": {"B": 1, "C": 2}})
     assert [(r.model, r.rank_sum, r.rank) for r in rows] == [
         ("B", 3, 1),
         ("A", 4, 2),
         ("C", 5, 3),
-        ("D", 6, 4),
+        ("D", 0, NOT_BENCHMARKED),
     ]
     assert rows[1].task_ranks == {"eos": 1, "other": 3}
 
 
+def test_arena_leaves_models_ranked_nowhere_unranked_after_the_others():
+    rows = arena_ranking(["Z", "A", "B"], {"eos": {"A": 1, "B": 2}})
+    assert [(r.model, r.rank, r.rank_sum) for r in rows] == [
+        ("A", 1, 1),
+        ("B", 2, 2),
+        ("Z", NOT_BENCHMARKED, 0),
+    ]
+
+
 def test_arena_ties_share_the_lowest_rank():
-    rows = arena_ranking(["A", "B", "C"], {"eos": {"A": 1, "B": 1}})
+    rows = arena_ranking(["A", "B", "C"], {"eos": {"A": 1, "B": 1}, "ev": {"C": 1}})
+    # eos: A1 B1, C missing -> 3; ev: C1, A and B missing -> 2. Sums: A3 B3 C4.
     assert [(r.model, r.rank) for r in rows] == [("A", 1), ("B", 1), ("C", 3)]

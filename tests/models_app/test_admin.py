@@ -73,11 +73,13 @@ def test_model_added_in_the_admin_runs_a_benchmark_without_code(admin_client, in
         volumes.append(scaled.get_volume())
         energies.append(scaled.get_potential_energy())
     v0, _, b0 = EquationOfState(volumes, energies, eos="birchmurnaghan").fit()
-    assert result.b0_gpa == pytest.approx(b0 / GPa, rel=2e-3)
-    assert result.v0_a3_per_atom == pytest.approx(v0 / len(atoms), rel=1e-3)
+    assert result.headline["b0_gpa"] == pytest.approx(b0 / GPa, rel=2e-3)
+    assert result.headline["v0_a3_per_atom"] == pytest.approx(v0 / len(atoms), rel=1e-3)
     default_emt = EMT()
     atoms.calc = default_emt
-    assert result.e0_ev_per_atom != pytest.approx(atoms.get_potential_energy() / len(atoms))
+    assert result.headline["e0_ev_per_atom"] != pytest.approx(
+        atoms.get_potential_energy() / len(atoms)
+    )
 
 
 @pytest.mark.parametrize(

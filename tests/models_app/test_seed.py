@@ -21,7 +21,7 @@ def test_seed_registry_creates_everything_then_changes_nothing(capsys):
     entries = yaml.safe_load(REGISTRY_PATH.read_text())["models"]
     assert sorted(MLIP.objects.values_list("name", flat=True)) == sorted(e["name"] for e in entries)
     assert f"created model {entries[0]['name']}" in first
-    assert set(Task.objects.values_list("slug", flat=True)) == {"eos", "relax"}
+    assert set(Task.objects.values_list("slug", flat=True)) == {"eos", "ev", "relax"}
     assert Structure.objects.filter(structure_set__name="delta-dcdft").count() == 71
     snapshot = list(MLIP.objects.order_by("pk").values())
 
@@ -122,3 +122,48 @@ def test_pruning_keeps_a_model_that_has_jobs(tmp_path, seeded, inline_jobs):
     assert "EMT" not in report.deleted
     assert any(line.startswith("EMT: has benchmark jobs") for line in report.errors)
     assert MLIP.objects.filter(name="EMT").exists()
+
+
+def test_task_rows_carry_mlip_arenas_protocols_from_the_task_specs():
+    from tasks_app.services import seed_tasks
+
+    report = seed_tasks()
+    assert sorted(report.created) == ["eos", "ev", "relax"]
+    eos = Task.objects.get(slug="eos")
+    # MLIP Arena's eos_bulk: FIRE + FrechetCell to fmax 0.1, 21 points over ±20 % volume.
+    assert eos.default_params == {
+        "optimizer": "FIRE",
+        "cell_filter": "FrechetCell",
+        "fmax": 0.1,
+        "steps": 500,
+        "npoints": 21,
+        "min_volume_factor": 0.8,
+        "max_volume_factor": 1.2,
+        "symmetry": False,
+    }
+    assert (eos.function, eos.version, eos.default_structure_set) == ("eos", 1, "delta-dcdft")
+    # MLIP Arena's tasks/ev.py: 21 points, linear strain up to ±0.2, no relaxation.
+    assert Task.objects.get(slug="ev").default_params == {"max_abs_strain": 0.2, "npoints": 21}
+
+    Task.objects.filter(slug="eos").update(version=7, name="Renamed")
+    report = seed_tasks()
+    assert report.updated == ["eos (name, version)"]
+    assert Task.objects.get(slug="eos").version == 1
+
+
+def test_task_pruning_deletes_only_unlisted_rows_without_jobs(seeded, inline_jobs):
+    from tasks_app.services import seed_tasks
+
+    Task.objects.create(slug="old-eos", name="Old", function="eos")
+    used = Task.objects.create(slug="used-eos", name="Used", function="eos")
+    delta = StructureSet.objects.get(name="delta-dcdft")
+    run_create(
+        task=used,
+        models=[MLIP.objects.get(name="EMT")],
+        structure_set=delta,
+        structures=list(delta.structures.all()[:1]),
+    )
+    report = seed_tasks(prune=True)
+    assert report.deleted == ["Old"]
+    assert any(line.startswith("Used: has benchmark jobs") for line in report.errors)
+    assert set(Task.objects.values_list("slug", flat=True)) == {"eos", "ev", "relax", "used-eos"}

@@ -14,7 +14,7 @@ from rq.registry import FailedJobRegistry
 
 from models_app.models import MLIP
 from tasks_app.models import Job, JobStatus, Result, Structure
-from tasks_app.services import seed_delta_set, store_structure_set
+from tasks_app.services import seed_structure_sets, store_structure_set
 from tests.conftest import ROOT, database_url_for_subprocess
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -53,7 +53,7 @@ def registry():
 
     seed_models()
     seed_tasks()
-    seed_delta_set()
+    seed_structure_sets()
     references = {s.label: s.reference for s in Structure.objects.filter(label__in=["Cu", "He"])}
     store_structure_set(
         name="rq-set",
@@ -68,20 +68,22 @@ def registry():
     twin.save()
 
 
-def test_worker_result_equals_in_process_result(registry, worker, redis_url, settings):
+@pytest.mark.parametrize("task", ["eos", "ev"])
+def test_worker_result_equals_in_process_result(registry, worker, redis_url, settings, task):
     settings.REDIS_URL = ""
     with pytest.raises(CommandError, match="1 failed"):
-        call_command("run_benchmark", "eos", models="EMT", set_name="rq-set")
+        call_command("run_benchmark", task, models="EMT", set_name="rq-set")
     settings.REDIS_URL = redis_url
     with pytest.raises(CommandError, match="1 failed"):
-        call_command("run_benchmark", "eos", models="EMT twin", set_name="rq-set", timeout=240)
+        call_command("run_benchmark", task, models="EMT twin", set_name="rq-set", timeout=240)
 
     inline = Result.objects.get(model__name="EMT", structure__label="Cu")
     queued = Result.objects.get(model__name="EMT twin", structure__label="Cu")
     assert queued.job.queue == "cpu" and queued.job.rq_job_id
     assert inline.job.queue == "inline" and not inline.job.rq_job_id
-    for column in ("b0_gpa", "v0_a3_per_atom", "e0_ev_per_atom", "b0_prime"):
-        assert getattr(queued, column) == pytest.approx(getattr(inline, column), rel=1e-12)
+    assert set(queued.headline) == set(inline.headline) and inline.headline
+    for key, value in inline.headline.items():
+        assert queued.headline[key] == pytest.approx(value, rel=1e-12)
     assert queued.output["energies_ev"] == pytest.approx(inline.output["energies_ev"], rel=1e-12)
     assert queued.metrics == pytest.approx(inline.metrics, rel=1e-9)
 

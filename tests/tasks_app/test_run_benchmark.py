@@ -1,6 +1,5 @@
 """run_benchmark in-process: jobs, results, skipping done work, and failures kept apart."""
 
-import numpy as np
 import pytest
 from ase import Atoms
 from ase.build import bulk
@@ -37,20 +36,26 @@ def test_eos_results_are_stored_with_headline_numbers_curves_and_metrics(metals,
     call_command("run_benchmark", "eos", models="EMT", set_name=metals)
     out = capsys.readouterr().out
     assert ": eos on metals, 3 jobs (in-process), 0 already done" in out
-    assert out.splitlines()[-1].split()[:3] == ["EMT", "3", "0"]
+    header, line = out.splitlines()[-2:]
+    assert header.split()[:4] == ["model", "done", "failed", "missing"]
+    assert "Δ (meV/atom)" in header and "|B0 error|" in header
 
     results = {r.structure.label: r for r in Result.objects.select_related("structure")}
     assert set(results) == {"Cu", "Al", "Ni"}
     cu = results["Cu"]
     ase_eos = EquationOfState(cu.output["volumes_a3"], cu.output["energies_ev"], "birchmurnaghan")
     v0, _, b0 = ase_eos.fit()
-    assert cu.b0_gpa == pytest.approx(b0 / GPa, rel=1e-3)
-    assert cu.v0_a3_per_atom == pytest.approx(v0 / cu.output["natoms"], rel=1e-4)
+    assert cu.headline["b0_gpa"] == pytest.approx(b0 / GPa, rel=1e-3)
+    assert cu.headline["v0_a3_per_atom"] == pytest.approx(v0 / cu.output["natoms"], rel=1e-4)
     assert cu.metrics["energy_derivative_flips"] == 1
     ref = cu.structure.reference
     assert cu.metrics["v0_rel_error"] == pytest.approx(
-        (cu.v0_a3_per_atom - ref["v0_a3_per_atom"]) / ref["v0_a3_per_atom"]
+        (cu.headline["v0_a3_per_atom"] - ref["v0_a3_per_atom"]) / ref["v0_a3_per_atom"]
     )
+    # The summary line: EMT, 3 done, 0 failed, 0 missing, then the medians over the three.
+    deltas = sorted(r.metrics["delta_mev_per_atom"] for r in results.values())
+    errors = sorted(abs(r.metrics["b0_rel_error"]) for r in results.values())
+    assert line.split()[:6] == ["EMT", "3", "0", "0", f"{deltas[1]:.2f}", f"{errors[1]:.1%}"]
     job = cu.job
     assert job.status == JobStatus.DONE and job.attempts == 1
     assert job.started_at <= job.finished_at and job.compute_seconds > 0
@@ -81,7 +86,7 @@ def test_changed_parameters_or_checkpoint_make_new_keys(metals):
 @pytest.mark.parametrize(
     ("args", "options", "message"),
     [
-        (["phonons"], {}, "unknown task 'phonons'; valid tasks: eos, relax"),
+        (["phonons"], {}, "unknown task 'phonons'; valid tasks: eos, ev, relax"),
         (["eos"], {"models": "EMT,GAP-20"}, "unknown model(s) GAP-20; valid names: CHGNet, EMT"),
         (["eos"], {"set_name": "wbm"}, "unknown structure set 'wbm'; valid sets: delta-dcdft"),
         (
@@ -133,19 +138,23 @@ def test_nan_energies_are_a_failed_job_not_a_result(seeded, inline_jobs, capsys)
 
 def test_earlier_results_survive_a_later_failing_run(metals, tmp_path):
     call_command("run_benchmark", "eos", models="EMT", set_name=metals)
-    before = list(Result.objects.order_by("pk").values_list("pk", "b0_gpa"))
+    before = list(Result.objects.order_by("pk").values_list("pk", "headline"))
     MLIP.objects.filter(name="EMT").update(family="mace", checkpoint=str(tmp_path / "x"))
     with pytest.raises(CommandError):
         call_command("run_benchmark", "eos", models="EMT", set_name=metals)
-    assert list(Result.objects.order_by("pk").values_list("pk", "b0_gpa")) == before
+    assert list(Result.objects.order_by("pk").values_list("pk", "headline")) == before
 
 
 def test_relax_task_stores_its_output(metals):
     call_command("run_benchmark", "relax", models="EMT", set_name=metals, limit=1)
     result = Result.objects.get(task__slug="relax")
-    assert result.b0_gpa is None
-    assert result.output["converged"] is True
-    assert np.isfinite(result.output["energy_ev"])
+    assert set(result.headline) == {"energy_per_atom_ev", "volume_a3", "max_force_ev_per_a"}
+    natoms = len(result.output["numbers"])
+    assert result.headline["energy_per_atom_ev"] == pytest.approx(
+        result.output["energy_ev"] / natoms
+    )
+    assert result.output["converged"] is True and "volume_a3" not in result.output
+    assert result.headline["max_force_ev_per_a"] < 0.05  # the protocol's fmax
 
 
 def test_nan_numbers_in_an_outcome_are_stored_as_null(metals):
@@ -167,6 +176,11 @@ def test_nan_numbers_in_an_outcome_are_stored_as_null(metals):
         compute_seconds=0.1,
     )
     result = Result.objects.get(job=jobs[0])
-    assert result.b0_gpa is None
+    assert result.headline == {
+        "v0_a3_per_atom": None,
+        "b0_gpa": None,
+        "b0_prime": None,
+        "e0_ev_per_atom": None,
+    }
     assert result.output == {"energies_ev": [1.0, None]}
     assert result.metrics == {"tortuosity": None, "flips": 1}

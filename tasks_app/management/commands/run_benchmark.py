@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from compute.errors import ComputeError
+from compute.tasks import task_spec
 from models_app.selectors import models_for_task
 from tasks_app.dispatch import run_jobs, uses_rq
 from tasks_app.models import JobStatus
@@ -59,17 +60,19 @@ class Command(BaseCommand):
         self.print_summary(run)
 
     def print_summary(self, run):
-        rows = run_summary(run=run)
-        self.stdout.write(
-            f"{'model':<24}{'done':>6}{'failed':>8}{'Δ meV/atom':>13}"
-            f"{'|B0 err|':>10}{'seconds':>10}"
-        )
-        for row in rows:
-            delta = f"{row.median_delta_mev:.2f}" if row.median_delta_mev is not None else "-"
-            b0 = f"{row.median_abs_b0_error:.1%}" if row.median_abs_b0_error is not None else "-"
-            self.stdout.write(
-                f"{row.model:<24}{row.done:>6}{row.failed:>8}{delta:>13}{b0:>10}{row.seconds:>10.1f}"
-            )
+        spec = task_spec(run.task.function)
+        metrics = [spec.metric(key) for key in spec.summary]
+        labels = [m.heading for m in metrics]
+        widths = [max(len(label) + 2, 10) for label in labels]
+        header = f"{'model':<24}{'done':>6}{'failed':>8}{'missing':>9}"
+        header += "".join(f"{label:>{w}}" for label, w in zip(labels, widths, strict=True))
+        self.stdout.write(f"{header}{'seconds':>10}")
+        for row in run_summary(run=run):
+            line = f"{row.model:<24}{row.done:>6}{row.failed:>8}{row.missing:>9}"
+            for metric, width in zip(metrics, widths, strict=True):
+                median = row.medians[metric.key]
+                line += f"{metric.format(median) if median is not None else '-':>{width}}"
+            self.stdout.write(f"{line}{row.seconds:>10.1f}")
         failures = failed_jobs(run=run)
         counts = run_status_counts(run=run)
         unfinished = counts[JobStatus.QUEUED] + counts[JobStatus.RUNNING]

@@ -1,4 +1,4 @@
-"""Export the results as a Hugging Face dataset folder (layout in hf_format), deterministically.
+"""Export the results as a Hugging Face dataset folder (layout in publishing.format).
 
 The same database gives byte-identical files: rows are sorted in Python (not by a
 database collation) and nothing depends on the clock.
@@ -16,20 +16,19 @@ import yaml
 from django.conf import settings
 
 from arena_site.errors import ArenaError
-from leaderboard_app.ranking import (
-    TASK_METRICS,
-    Metric,
-    ModelEvidence,
-    TaskScore,
-    arena_ranking,
-    score_task,
-)
-from leaderboard_app.tables import MEAN_STD, Column, display
+from compute.tasks import spec_or_placeholder
+from compute.tasks.spec import Metric
+from leaderboard_app.ranking import TaskScore
+from leaderboard_app.result_tables import metric_column
+from leaderboard_app.standings import arena_rows as arena_ranking_rows
+from leaderboard_app.standings import ranked_tasks, task_scores
+from leaderboard_app.tables import MEAN_STD, display
 from models_app.models import MLIP
 from models_app.services import SEEDED_FIELDS
-from tasks_app.hf_format import (
+from publishing.format import (
     ARENA_FILE,
     CARD,
+    FORMAT_VERSION,
     MODELS_FILE,
     STRUCTURES_FILE,
     TASKS_FILE,
@@ -39,9 +38,9 @@ from tasks_app.hf_format import (
     jsonl,
     write_folder,
 )
-from tasks_app.keys import job_key
+from tasks_app.evidence import TaskEvidence, task_evidence
 from tasks_app.models import Result, Structure, Task
-from tasks_app.services import HEADLINE_FIELDS, TASK_FIELDS
+from tasks_app.services import TASK_FIELDS
 
 LICENSE = "cc-by-4.0"
 TAGS = ["mlip", "interatomic-potentials", "materials-science", "chemistry", "benchmark"]
@@ -89,11 +88,14 @@ def export_dataset(*, repo_id: str, folder: Path) -> ExportReport:
 def dataset_files(*, repo_id: str) -> tuple[dict[str, bytes], ExportRows]:
     """Every file of the dataset by relative path, and the rows they were made from."""
     check_repo_id(repo_id)
-    rows = export_rows()
+    rows, evidence, models = export_rows()
     if not rows.results:
         raise ArenaError("no results to export; run a benchmark first (manage.py run_benchmark)")
-    boards = {t["slug"]: leaderboard_rows(t, rows.results[t["slug"]]) for t in rows.tasks}
-    arena = arena_rows(rows.tasks, boards)
+    scores = {t["slug"]: task_scores(evidence[t["slug"]], models, listed=False) for t in rows.tasks}
+    boards = {
+        slug: [_score_row(s, _metrics(rows, slug)) for s in task] for slug, task in scores.items()
+    }
+    arena = arena_rows([evidence[slug].task for slug in scores], scores, models)
     files = {data_path(slug): jsonl(task_rows) for slug, task_rows in rows.results.items()}
     files |= {board_path(slug): jsonl(board) for slug, board in boards.items()}
     if arena:
@@ -105,46 +107,50 @@ def dataset_files(*, repo_id: str) -> tuple[dict[str, bytes], ExportRows]:
     return dict(sorted(files.items())), rows
 
 
-def export_rows() -> ExportRows:
-    """Current results (their key still matches model, task and structure) and their registry rows.
+def export_rows() -> tuple[ExportRows, dict[str, TaskEvidence], list[MLIP]]:
+    """The current results (see tasks_app.evidence), the rows of what they need, the evidence.
 
-    A result whose key no longer matches, because the task's version went up or the
-    model's checkpoint changed, is left out and counted as stale.
+    Results that are not current, because the task's version or the model's
+    checkpoint changed since, or because they ran with other than the protocol's
+    parameters, are left out and counted as stale.
     """
     rows = ExportRows()
-    results = Result.objects.select_related("model", "task", "structure__structure_set", "job")
-    models, tasks, structures = {}, {}, {}
+    tasks = list(Task.objects.all())
+    models = list(MLIP.objects.all())
+    by_id = task_evidence(tasks=tasks, models=models)
+    current = {result_id for e in by_id.values() for result_id in e.result_ids()}
+    rows.stale = Result.objects.count() - len(current)
+    results = Result.objects.filter(id__in=current).select_related(
+        "model", "task", "structure__structure_set", "job"
+    )
     by_task: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for result in results.iterator(chunk_size=500):
-        model, task, structure = result.model, result.task, result.structure
-        params = result.job.params
-        if job_key(model=model, task=task, structure=structure, params=params) != result.key:
-            rows.stale += 1
-            continue
-        models[model.name] = model_row(model)
-        tasks[task.slug] = task_row(task)
-        structures[(structure.structure_set.name, structure.label)] = structure_row(structure)
-        by_task[task.slug].append(result_row(result))
-    order = {key: (row["position"], key[1]) for key, row in structures.items()}
+        by_task[result.task.slug].append(result_row(result))
+    exported = [t for t in tasks if by_task.get(t.slug)]
+    evidence = {t.slug: by_id[t.pk] for t in exported}
+    # Every structure that counts, with or without results, so that an import
+    # reproduces the missing counts of this leaderboard.
+    structure_ids = {info.id for e in evidence.values() for info in e.structures}
+    structures = Structure.objects.filter(id__in=structure_ids).select_related("structure_set")
+    order = {s.pk: (s.structure_set.name, s.position, s.label) for s in structures}
     for slug in sorted(by_task):
         rows.results[slug] = sorted(
             by_task[slug],
-            key=lambda r: (
-                r["model"],
-                r["structure_set"],
-                order[(r["structure_set"], r["structure"])],
-                r["key"],
-            ),
+            key=lambda r: (r["model"], r["structure_set"], r["position"], r["structure"], r["key"]),
         )
-    rows.tasks = [tasks[slug] for slug in sorted(tasks)]
-    rows.models = [models[name] for name in sorted(models)]
-    rows.structures = [
-        structures[key] for key in sorted(structures, key=lambda k: (k[0], order[k]))
+        for row in rows.results[slug]:
+            del row["position"]
+    with_results = {r["model"] for task_rows in rows.results.values() for r in task_rows}
+    rows.tasks = [task_row(t) for t in sorted(exported, key=lambda t: t.slug)]
+    rows.models = [
+        model_row(m) for m in sorted(models, key=lambda m: m.name) if m.name in with_results
     ]
-    return rows
+    rows.structures = [structure_row(s) for s in sorted(structures, key=lambda s: order[s.pk])]
+    return rows, evidence, [m for m in models if m.name in with_results]
 
 
 def result_row(result: Result) -> dict[str, Any]:
+    """A result as a row of data/<task>.jsonl (``position`` only orders the rows)."""
     structure = result.structure
     return {
         "key": result.key,
@@ -153,11 +159,12 @@ def result_row(result: Result) -> dict[str, Any]:
         "task_version": result.task.version,
         "structure_set": structure.structure_set.name,
         "structure": structure.label,
+        "position": structure.position,
         "formula": structure.formula,
         "natoms": structure.natoms,
         "structure_hash": structure.content_hash,
         "params": result.job.params,
-        **{name: getattr(result, name) for name in HEADLINE_FIELDS},
+        "headline": result.headline,
         "metrics": result.metrics,
         "output": result.output,
         "compute_seconds": result.job.compute_seconds,
@@ -188,23 +195,9 @@ def structure_row(structure: Structure) -> dict[str, Any]:
     }
 
 
-def leaderboard_rows(task: dict[str, Any], results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per model, ranked as on the site, but over this export's results only.
-
-    ``missing`` counts the structures of this export that other models have and this
-    one lacks; failed jobs are not exported, so they do not count here.
-    """
-    metrics = TASK_METRICS.get(task["function"], ())
-    by_model: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in results:
-        by_model[row["model"]].append(row["metrics"])
-    structure_count = len({(r["structure_set"], r["structure"]) for r in results})
-    scores = score_task(
-        [ModelEvidence(model, by_model[model]) for model in sorted(by_model)],
-        metrics=metrics,
-        structure_count=structure_count,
-    )
-    return [_score_row(score, metrics) for score in scores]
+def _metrics(rows: ExportRows, slug: str) -> Sequence[Metric]:
+    task = next(t for t in rows.tasks if t["slug"] == slug)
+    return spec_or_placeholder(task["function"]).metrics
 
 
 def _score_row(score: TaskScore, metrics: Sequence[Metric]) -> dict[str, Any]:
@@ -213,6 +206,7 @@ def _score_row(score: TaskScore, metrics: Sequence[Metric]) -> dict[str, Any]:
         "model": score.model,
         "results": score.done,
         "missing": score.missing,
+        "failed": score.failed,
     }
     for metric in metrics:
         row[metric.key] = score.stats[metric.key].mean
@@ -222,21 +216,18 @@ def _score_row(score: TaskScore, metrics: Sequence[Metric]) -> dict[str, Any]:
 
 
 def arena_rows(
-    tasks: list[dict[str, Any]], boards: dict[str, list[dict[str, Any]]]
+    tasks: list[Task], scores: dict[str, list[TaskScore]], models: list[MLIP]
 ) -> list[dict[str, Any]]:
     """The arena rank over the tasks that are ranked; empty when none is."""
-    ranked = {
-        task["slug"]: {row["model"]: row["rank"] for row in boards[task["slug"]]}
-        for task in tasks
-        if task["function"] in TASK_METRICS
-    }
+    ranked = {t.slug for t in ranked_tasks(tasks)}
     if not ranked:
         return []
-    models = sorted({model for board in boards.values() for model in (r["model"] for r in board)})
+    by_task = {slug: task for slug, task in scores.items() if slug in ranked}
+    names = sorted(m.name for m in models)
     return [
-        {"rank": row.rank, "model": row.model, "rank_sum": row.rank_sum}
+        {"rank": row.rank or None, "model": row.model, "rank_sum": row.rank_sum or None}
         | {f"{slug}_rank": rank for slug, rank in row.task_ranks.items()}
-        for row in arena_ranking(models, ranked)
+        for row in arena_ranking_rows(names, by_task)
     ]
 
 
@@ -262,6 +253,7 @@ def dataset_card(
         "license": LICENSE,
         "pretty_name": "MLIP Arena results",
         "tags": TAGS,
+        "mlip_arena": {"format_version": FORMAT_VERSION},
         "configs": [
             {"config_name": c.name, "data_files": [{"split": "train", "path": c.path}]}
             | ({"default": True} if index == 0 else {})
@@ -280,8 +272,12 @@ def dataset_card(
         "model and structure: headline numbers, metrics and the raw curves. "
         "`manage.py import_hf` loads the dataset into another installation.",
         "",
-        "Dict fields are flat columns named FIELD.KEY, such as `metrics.tortuosity` or "
-        "`output.energies_ev` (curves in eV and Å³); a row lacks the keys its dict lacks.",
+        "Dict fields are flat columns named FIELD.KEY, such as `headline.b0_gpa`, "
+        "`metrics.tortuosity` or `output.energies_ev` (curves in eV and Å³); a row lacks "
+        "the keys its dict lacks. Each task's leaderboard follows; headline numbers and "
+        "metrics are described in the task's section.",
+        "",
+        f"Export format version {FORMAT_VERSION} (`mlip_arena.format_version` above).",
         "",
         "```python",
         "from datasets import load_dataset",
@@ -322,23 +318,18 @@ def dataset_configs(
 
 
 def _board_markdown(task: dict[str, Any], board: list[dict[str, Any]]) -> list[str]:
-    metrics = TASK_METRICS.get(task["function"], ())
-    header = ["rank", "model", "results", *(_cell(m.label) for m in metrics)]
+    metrics = spec_or_placeholder(task["function"]).metrics
+    header = ["rank", "model", "results", *(_cell(m.heading) for m in metrics)]
     lines = [f"## {task['name']} (`{task['slug']}`, version {task['version']})", ""]
     lines += [f"| {' | '.join(header)} |", f"| {' | '.join('---' for _ in header)} |"]
     for row in board:
-        cells = [str(row["rank"] or "–"), _cell(row["model"]), str(row["results"])]
-        cells += [_cell(display(_column(m), row[m.key], row)) for m in metrics]
+        cells = [str(row["rank"] or "not benchmarked"), _cell(row["model"]), str(row["results"])]
+        cells += [_cell(display(metric_column(m, MEAN_STD), row[m.key], row)) for m in metrics]
         lines.append(f"| {' | '.join(cells)} |")
     lines.append("")
-    lines += [f"- {m.label}: {m.help}" for m in metrics]
+    lines += [f"- {m.heading}: {m.help}" for m in metrics]
     return [*lines, ""] if metrics else lines
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|")
-
-
-def _column(metric: Metric) -> Column:
-    """The site's column for a metric, so the card shows numbers as the site does."""
-    return Column(metric.key, metric.label, MEAN_STD, digits=metric.digits, percent=metric.percent)

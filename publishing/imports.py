@@ -25,7 +25,7 @@ from compute.hub import hub_cache_dir, hub_error_message
 from compute.structures import structure_hash
 from models_app.models import MLIP
 from models_app.services import SEEDED_FIELDS, upsert_row
-from tasks_app.hf_format import (
+from publishing.format import (
     CARD,
     DATA_DIR,
     MANAGED_DIRS,
@@ -37,11 +37,14 @@ from tasks_app.hf_format import (
     STRUCTURES_FILE,
     TASK_DICTS,
     TASKS_FILE,
+    V1_RESULT_FIELDS,
+    card_metadata,
+    format_version,
     read_jsonl,
 )
 from tasks_app.keys import job_key, stable_hash
 from tasks_app.models import BenchmarkRun, Job, Result, Structure, StructureSet, Task
-from tasks_app.services import HEADLINE_FIELDS, TASK_FIELDS, job_finish
+from tasks_app.services import TASK_FIELDS, job_finish, split_output
 
 # Fields that enter a job key: a model or task here must match the export on these.
 MODEL_KEY_FIELDS = ("family", "checkpoint", "calculator_kwargs")
@@ -142,6 +145,10 @@ def read_export(folder: Path) -> ExportFiles:
     """Every row of an export folder; raises ArenaError naming the file and line at fault."""
     if not (folder / MODELS_FILE).is_file():
         raise ArenaError(f"{folder} is not an export of export_hf: it has no {MODELS_FILE}")
+    card = folder / CARD
+    version = (
+        format_version(card_metadata(card.read_text(encoding="utf-8"))) if card.is_file() else 1
+    )
     data_files = sorted(
         p.relative_to(folder).as_posix() for p in (folder / DATA_DIR).glob("*.jsonl")
     )
@@ -150,11 +157,28 @@ def read_export(folder: Path) -> ExportFiles:
         tasks=[row for _, row in read_jsonl(folder, TASKS_FILE, TASK_DICTS)],
         structures=[row for _, row in read_jsonl(folder, STRUCTURES_FILE, STRUCTURE_DICTS)],
         results=[
-            (f"{where}:{number}", row)
+            (f"{where}:{number}", _with_full_output(row, version))
             for where in data_files
             for number, row in read_jsonl(folder, where, RESULT_DICTS)
         ],
     )
+
+
+def _with_full_output(row: dict[str, Any], version: int) -> dict[str, Any]:
+    """The row with its headline numbers back in ``output``, as the task returned them.
+
+    Format 1 kept them as top-level columns, format 2 under ``headline``; job_finish
+    splits them off again by the local task spec.
+    """
+    row = dict(row)
+    if version == 1:
+        extra = [k for k in row if k not in V1_RESULT_FIELDS and k not in RESULT_DICTS]
+        headline = {k: row.pop(k) for k in extra}
+    else:
+        headline = row.pop("headline", None) or {}
+    known = {k: v for k, v in headline.items() if v is not None}
+    row["output"] = {**(row.get("output") or {}), **known}
+    return row
 
 
 def _ensure_registry_rows(
@@ -247,7 +271,12 @@ def _store_results(
             row=row,
         )
         params = _get(row, "params", where)
-        key = job_key(model=item.model, task=item.task, structure=item.structure, params=params)
+        key = job_key(
+            model=item.model,
+            task=item.task,
+            structure_hash=item.structure.content_hash,
+            params=params,
+        )
         if key != _get(row, "key", where):
             raise ArenaError(f"{where}: its key does not match its model, task, structure, params")
         current = existing.get(key)
@@ -288,10 +317,9 @@ def _record_run(items: list[ImportedResult], *, source: str) -> None:
         for i in items
     )
     for job, item in zip(jobs, items, strict=True):
-        headline = {name: item.row.get(name) for name in HEADLINE_FIELDS}
         job_finish(
             job_id=job.id,
-            output={**(item.row.get("output") or {}), **headline},
+            output=item.row["output"],
             metrics=item.row.get("metrics") or {},
             compute_seconds=item.row.get("compute_seconds"),
         )
@@ -299,11 +327,12 @@ def _record_run(items: list[ImportedResult], *, source: str) -> None:
 
 def _same_result(result: Result, item: ImportedResult) -> bool:
     row = item.row
+    headline, output = split_output(function=item.task.function, output=row["output"])
     return (
         (result.model_id, result.task_id, result.structure_id)
         == (item.model.id, item.task.id, item.structure.id)
-        and all(getattr(result, name) == row.get(name) for name in HEADLINE_FIELDS)
-        and result.output == (row.get("output") or {})
+        and result.headline == headline
+        and result.output == output
         and result.metrics == (row.get("metrics") or {})
     )
 

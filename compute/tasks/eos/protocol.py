@@ -12,8 +12,8 @@ import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator
 
-from compute.birch_murnaghan import fit_birch_murnaghan
-from compute.tasks.relax import relax_atoms
+from compute.optimize import relax_atoms
+from compute.tasks.eos.birch_murnaghan import fit_birch_murnaghan
 
 
 def run(

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from compute.errors import ComputeError
-from tasks_app.hf_import import import_dataset
+from publishing.imports import import_dataset
 
 
 class Command(BaseCommand):

@@ -1,8 +1,6 @@
-"""Structure relaxation with ASE optimizers and cell filters chosen by name."""
+"""Relaxation of a structure with ASE optimizers and cell filters chosen by name."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import numpy as np
 from ase import Atoms
@@ -78,38 +76,3 @@ def relax_atoms(
     converged = bool(opt.run(fmax=fmax, steps=steps))
     atoms.set_constraint()
     return atoms, converged, int(opt.nsteps)
-
-
-def run(
-    atoms: Atoms,
-    calculator: Calculator,
-    *,
-    optimizer: str = "FIRE",
-    cell_filter: str | None = "FrechetCell",
-    fmax: float = 0.05,
-    steps: int = 500,
-    symmetry: bool = False,
-) -> dict[str, Any]:
-    """Relax ``atoms``; return the final structure, energy (eV) and convergence."""
-    relaxed, converged, nsteps = relax_atoms(
-        atoms,
-        calculator,
-        optimizer=optimizer,
-        cell_filter=cell_filter,
-        fmax=fmax,
-        steps=steps,
-        symmetry=symmetry,
-    )
-    energy = float(relaxed.get_potential_energy())
-    forces = relaxed.get_forces()
-    return {
-        "energy_ev": energy,
-        "energy_per_atom_ev": energy / len(relaxed),
-        "volume_a3": float(relaxed.get_volume()) if relaxed.pbc.all() else None,
-        "max_force_ev_per_a": float(np.linalg.norm(forces, axis=1).max()),
-        "converged": converged,
-        "steps": nsteps,
-        "cell": np.asarray(relaxed.cell).tolist(),
-        "positions": relaxed.positions.tolist(),
-        "numbers": relaxed.numbers.tolist(),
-    }

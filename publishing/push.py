@@ -19,7 +19,7 @@ from huggingface_hub.utils.sha import git_hash
 
 from arena_site.errors import ArenaError
 from compute.errors import one_line
-from tasks_app.hf_format import check_repo_id, is_managed, managed_files
+from publishing.format import check_repo_id, is_managed, managed_files
 
 DEFAULT_REVISION = "main"
 

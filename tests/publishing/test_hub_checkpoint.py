@@ -10,7 +10,7 @@ from compute.errors import CalculatorLoadError
 from compute.hub import HubFile, parse_hub_checkpoint
 from compute.model_spec import ModelSpec
 from tests.compute.tiny_models import build_tiny_mace
-from tests.hf.conftest import run_python
+from tests.publishing.conftest import run_python
 
 MODEL_REPO = "arena-test/tiny-mace"
 # In a child process, so that huggingface_hub reads HF_ENDPOINT and HF_HUB_OFFLINE afresh.

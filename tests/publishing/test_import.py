@@ -7,11 +7,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from models_app.models import MLIP
-from tasks_app.hf_export import export_dataset
-from tasks_app.hf_import import import_dataset
+from publishing.export import export_dataset
+from publishing.imports import import_dataset
 from tasks_app.models import BenchmarkRun, Job, JobStatus, Result, Structure, StructureSet, Task
 from tests.conftest import manage
-from tests.hf.conftest import SECOND_MODEL, folder_files, sqlite_env
+from tests.publishing.conftest import SECOND_MODEL, folder_files, sqlite_env
 
 pytestmark = pytest.mark.django_db
 REPO = "arena-test/results"
@@ -30,7 +30,7 @@ def test_round_trip_between_this_database_and_a_fresh_sqlite_one(arena_results, 
     first = manage("import_hf", str(original), env=env)
     assert first.returncode == 0, first.stderr
     assert f"{arena_results} results created, 0 updated, 0 unchanged" in first.stdout
-    assert "added 2 models, 2 tasks, 3 structures" in first.stdout
+    assert "added 2 models, 2 tasks, 74 structures" in first.stdout
     again = manage("import_hf", str(original), env=env)
     assert f"0 results created, 0 updated, {arena_results} unchanged" in again.stdout
     exported = manage("export_hf", "--repo", REPO, "--out", str(tmp_path / "sqlite"), env=env)
@@ -45,7 +45,7 @@ def test_round_trip_between_this_database_and_a_fresh_sqlite_one(arena_results, 
     assert (report.created, report.models, report.structures) == (
         arena_results,
         ["EMT", SECOND_MODEL],
-        3,
+        74,
     )
     assert set(Job.objects.values_list("status", flat=True)) == {JobStatus.DONE}
     runs = BenchmarkRun.objects.all()
@@ -61,12 +61,15 @@ def test_a_changed_result_is_replaced_through_a_new_job(arena_results, tmp_path)
     folder = export_dataset(repo_id=REPO, folder=tmp_path / "export").folder
     result = Result.objects.get(model__name="EMT", task__slug="eos", structure__label="Cu")
     exported_metrics, old_job = dict(result.metrics), result.job_id
-    Result.objects.filter(pk=result.pk).update(metrics={"tortuosity": 9.0}, b0_gpa=1.0)
+    exported_headline = dict(result.headline)
+    Result.objects.filter(pk=result.pk).update(
+        metrics={"tortuosity": 9.0}, headline={**exported_headline, "b0_gpa": 1.0}
+    )
 
     report = import_dataset(source=str(folder))
     assert (report.created, report.updated, report.unchanged) == (0, 1, arena_results - 1)
     result.refresh_from_db()
-    assert result.metrics == exported_metrics and result.b0_gpa != 1.0
+    assert result.metrics == exported_metrics and result.headline == exported_headline
     assert result.job_id != old_job and result.job.status == JobStatus.DONE
     assert result.job.run.options["imported_from"] == str(folder)
 
@@ -119,3 +122,52 @@ def test_import_from_a_hub_dataset_repo_then_offline_from_the_cache(
         "dataset arena-test/never-pushed is not in the Hub cache and the Hub cannot be "
         "reached (no network, or HF_HUB_OFFLINE=1); download it once while online"
     )
+
+
+def as_format_1(folder, target) -> None:
+    """Rewrite an export the way format 1 wrote it: no format version in the card, EOS
+    headline numbers as top-level columns, relax's inside ``output``."""
+    import json
+    import shutil
+
+    shutil.copytree(folder, target)
+    card = (target / "README.md").read_text()
+    (target / "README.md").write_text(card.replace("mlip_arena:\n  format_version: 2\n", ""))
+    for path in (target / "data").glob("*.jsonl"):
+        rows = [json.loads(line) for line in path.read_text().splitlines()]
+        for row in rows:
+            for column in [c for c in row if c.startswith("headline.")]:
+                key = column.removeprefix("headline.")
+                row[key if row["task"] == "eos" else f"output.{key}"] = row.pop(column)
+        path.write_text("".join(json.dumps(row, sort_keys=True) + "\n" for row in rows))
+
+
+def test_an_export_in_format_1_imports_to_the_same_results(arena_results, tmp_path):
+    folder = export_dataset(repo_id=REPO, folder=tmp_path / "v2").folder
+    assert "format_version: 2" in (folder / "README.md").read_text()
+    as_format_1(folder, tmp_path / "v1")
+    before = {
+        (r.model.name, r.task.slug, r.structure.label): (r.headline, r.output, r.metrics)
+        for r in Result.objects.select_related("model", "task", "structure")
+    }
+    forget_everything()
+    report = import_dataset(source=str(tmp_path / "v1"))
+    assert report.created == arena_results
+    after = {
+        (r.model.name, r.task.slug, r.structure.label): (r.headline, r.output, r.metrics)
+        for r in Result.objects.select_related("model", "task", "structure")
+    }
+    assert after == before
+    assert set(Result.objects.get(task__slug="relax", structure__label="Cu").headline) == {
+        "energy_per_atom_ev",
+        "volume_a3",
+        "max_force_ev_per_a",
+    }
+
+
+def test_an_export_of_an_unknown_format_is_refused_in_one_line(arena_results, tmp_path):
+    folder = export_dataset(repo_id=REPO, folder=tmp_path / "export").folder
+    card = (folder / "README.md").read_text()
+    (folder / "README.md").write_text(card.replace("format_version: 2", "format_version: 9"))
+    with pytest.raises(CommandError, match=r"^export format 9 is not known here"):
+        call_command("import_hf", str(folder))

@@ -3,8 +3,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from compute.errors import ComputeError
-from tasks_app.hf_export import default_export_dir, export_dataset
-from tasks_app.hf_push import DEFAULT_REVISION, push_dataset
+from publishing.export import default_export_dir, export_dataset
+from publishing.push import DEFAULT_REVISION, push_dataset
 
 
 class Command(BaseCommand):

@@ -14,12 +14,11 @@ from pathlib import Path
 import pytest
 from ase.calculators.emt import EMT
 
-from compute.metrics import evaluate
 from compute.structures import atoms_from_dict
-from compute.tasks import run_task
+from compute.tasks import evaluate, run_task
 from tasks_app.keys import stable_hash
 from tests.conftest import ROOT
-from tests.hf.hub_stub import HubStub
+from tests.publishing.hub_stub import HubStub
 
 LABELS = ("Al", "Cu", "Au")
 SECOND_MODEL = "EMT | twin"  # a pipe and a space, as a model name may have

@@ -8,7 +8,7 @@ import pytest
 
 from tasks_app.models import Result
 from tests.conftest import database_url_for_subprocess, manage
-from tests.hf.conftest import SECOND_MODEL, folder_files
+from tests.publishing.conftest import SECOND_MODEL, folder_files
 
 pytestmark = pytest.mark.django_db(transaction=True)
 REPO = "arena-test/results"

@@ -7,6 +7,10 @@
     registry/*.jsonl           the models, tasks and structures the results need (import_hf)
 
 One JSON object a line, keys sorted, floats in Python's shortest repr, no NaN.
+
+Format versions (the card's ``mlip_arena.format_version``): 1 kept the EOS headline
+numbers as top-level columns of every result row; 2 keeps any task's headline
+numbers as ``headline.KEY`` columns. import_hf reads both.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import json
 import re
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from arena_site.errors import ArenaError
 from compute.errors import one_line
@@ -28,11 +34,41 @@ STRUCTURES_FILE = f"{REGISTRY_DIR}/structures.jsonl"
 ARENA_FILE = f"{LEADERBOARD_DIR}/arena.jsonl"
 MANAGED_DIRS = (DATA_DIR, LEADERBOARD_DIR, REGISTRY_DIR)
 # The dict fields of each kind of row, written as ``field.key`` columns (see flat_row).
-RESULT_DICTS = ("params", "metrics", "output")
+RESULT_DICTS = ("params", "headline", "metrics", "output")
 MODEL_DICTS = ("calculator_kwargs",)
 TASK_DICTS = ("default_params",)
 STRUCTURE_DICTS = ("atoms", "reference")
+FORMAT_VERSION = 2
+# The fields of a version 1 result row; any other top-level number was a headline number.
+V1_RESULT_FIELDS = frozenset(
+    ("key", "model", "task", "task_version", "structure_set", "structure", "formula", "natoms",
+     "structure_hash", "params", "metrics", "output", "compute_seconds")
+)  # fmt: skip
 REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
+
+
+def card_metadata(text: str) -> dict[str, Any]:
+    """The YAML front matter of a dataset card, or {} when it has none."""
+    if not text.startswith("---\n"):
+        return {}
+    front, _, _ = text[4:].partition("\n---")
+    try:
+        metadata = yaml.safe_load(front)
+    except yaml.YAMLError as exc:
+        raise ArenaError(f"the dataset card's YAML cannot be read: {one_line(exc)}") from exc
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def format_version(metadata: dict[str, Any]) -> int:
+    """The export format a card declares; cards of format 1 declared none."""
+    arena = metadata.get("mlip_arena")
+    version = arena.get("format_version", 1) if isinstance(arena, dict) else 1
+    if version not in (1, FORMAT_VERSION):
+        raise ArenaError(
+            f"export format {version!r} is not known here (this arena reads 1 and "
+            f"{FORMAT_VERSION}); update the arena to import it"
+        )
+    return version
 
 
 def check_repo_id(repo_id: str) -> str:

@@ -1,0 +1,83 @@
+"""MLIP Arena's shape metrics of an E(V) curve, shared by the EOS and E–V tasks.
+
+The middle point of the scan is taken as the minimum (the relaxed or input cell).
+Steps where E does not change carry no sign, so they are dropped before counting
+sign flips of dE/dV and before correlating dE/dV with V, as MLIP Arena does.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.stats import spearmanr
+
+from compute.tasks.spec import HIGHER, LOWER, TARGET, Metric
+
+CURVE_METRICS: tuple[Metric, ...] = (
+    Metric(
+        "energy_derivative_flips",
+        "Flips",
+        "Sign changes of dE/dV along the scan; ideal 1 (one minimum).",
+        direction=TARGET,
+        ideal=1,
+        digits=2,
+        integer=True,
+    ),
+    Metric(
+        "tortuosity",
+        "Tortuosity",
+        "Total variation of E over the direct path from both ends to the minimum; ideal 1.",
+        direction=LOWER,
+        ideal=1,
+    ),
+    Metric(
+        "spearman_compression_energy",
+        "ρ comp. E",
+        "Spearman ρ of E against V under compression; ideal −1 (E falls as V grows).",
+        direction=LOWER,
+        ideal=-1,
+    ),
+    Metric(
+        "spearman_compression_derivative",
+        "ρ comp. dE/dV",
+        "Spearman ρ of dE/dV against V under compression; ideal +1 (convex).",
+        direction=HIGHER,
+        ideal=1,
+    ),
+    Metric(
+        "spearman_tension_energy",
+        "ρ tension E",
+        "Spearman ρ of E against V under tension; ideal +1 (E rises as V grows).",
+        direction=HIGHER,
+        ideal=1,
+    ),
+)
+
+
+def curve_metrics(volumes: list[float], energies: list[float]) -> dict[str, float]:
+    """Flips, tortuosity and the three Spearman coefficients of E(V)."""
+    order = np.argsort(volumes)
+    v = np.asarray(volumes, dtype=float)[order]
+    e = np.asarray(energies, dtype=float)[order]
+    middle = len(e) // 2
+    e_min = e[middle]
+    steps = np.diff(e)
+    moving = np.sign(steps) != 0
+    midpoints = ((v[:-1] + v[1:]) / 2)[moving]
+    slopes = steps[moving]
+    compression = midpoints < v[middle]
+    span = abs(e[0] - e_min) + abs(e[-1] - e_min)
+    return {
+        "energy_derivative_flips": int(np.sum(np.diff(np.sign(slopes)) != 0)),
+        "tortuosity": float(np.abs(steps).sum() / span) if span > 0 else math.nan,
+        "spearman_compression_energy": _spearman(v[:middle], e[:middle]),
+        "spearman_compression_derivative": _spearman(midpoints[compression], slopes[compression]),
+        "spearman_tension_energy": _spearman(v[middle:], e[middle:]),
+    }
+
+
+def _spearman(x: np.ndarray, y: np.ndarray) -> float:
+    if len(x) < 2 or np.all(y == y[0]):
+        return math.nan
+    return float(spearmanr(x, y).statistic)

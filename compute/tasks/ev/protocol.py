@@ -1,0 +1,53 @@
+"""E–V scan: MLIP Arena's ``tasks/ev.py`` protocol, with no relaxation.
+
+The input cell is strained isotropically by linear factors 1 + s for s evenly spaced
+over [−max_abs_strain, +max_abs_strain], atoms scaled with the cell, and the energy
+of each strained copy is taken as it is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from ase import Atoms
+from ase.calculators.calculator import Calculator
+
+from compute.errors import TaskFailed
+
+
+def run(
+    atoms: Atoms,
+    calculator: Calculator,
+    *,
+    max_abs_strain: float = 0.2,
+    npoints: int = 21,
+) -> dict[str, Any]:
+    """E(V) over the strained cells: volumes in Å³ and energies in eV for the whole cell."""
+    if not 0 < max_abs_strain < 1:
+        raise TaskFailed(f"max_abs_strain must lie between 0 and 1, not {max_abs_strain}")
+    if npoints < 5:
+        raise TaskFailed(f"npoints must be at least 5, not {npoints}")
+    cell0 = atoms.get_cell()
+    strains = np.linspace(-max_abs_strain, max_abs_strain, npoints)
+    volumes, energies = [], []
+    for strain in strains:
+        strained = atoms.copy()
+        strained.set_cell(cell0 * (1.0 + strain), scale_atoms=True)
+        strained.calc = calculator
+        volumes.append(float(strained.get_volume()))
+        energies.append(float(strained.get_potential_energy()))
+    if not np.all(np.isfinite(energies)):
+        raise TaskFailed("non-finite energy in the E–V scan")
+    natoms = len(atoms)
+    lowest = int(np.argmin(energies))
+    middle = npoints // 2
+    return {
+        "natoms": natoms,
+        "strains": [float(s) for s in strains],
+        "volumes_a3": volumes,
+        "energies_ev": energies,
+        "e_input_ev_per_atom": energies[middle] / natoms,
+        "e_min_ev_per_atom": energies[lowest] / natoms,
+        "v_min_ratio": volumes[lowest] / volumes[middle],
+    }

@@ -1,0 +1,19 @@
+"""Structure relaxation: a utility task with no ranking metrics."""
+
+from compute.tasks.eos.delta_set import DELTA_SET
+from compute.tasks.relax.protocol import run
+from compute.tasks.spec import Quantity, TaskSpec
+
+TASK = TaskSpec(
+    name="relax",
+    title="Structure relaxation",
+    category="Utility",
+    description="Relax positions and cell with a named ASE optimizer and cell filter.",
+    run=run,
+    quantities=(
+        Quantity("energy_per_atom_ev", "E", "eV/atom", digits=4),
+        Quantity("volume_a3", "V", "Å³", digits=3),
+        Quantity("max_force_ev_per_a", "max |F|", "eV/Å", digits=4),
+    ),
+    structure_sets=(DELTA_SET,),
+)

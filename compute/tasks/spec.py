@@ -1,0 +1,195 @@
+"""What a benchmark task knows about itself: protocol, headline quantities, metrics, structures.
+
+One ``TaskSpec`` per task folder. The Django apps read specs and never name a task:
+the job function calls ``run`` and ``evaluate``, results keep ``quantities`` as their
+headline, pages and exports show and rank ``metrics``, and ``seed_registry`` stores
+the ``structure_sets``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ase import Atoms
+
+from compute.errors import TaskFailed
+
+LOWER, HIGHER, TARGET = "lower", "higher", "target"
+DIRECTIONS = (LOWER, HIGHER, TARGET)
+
+TaskFunction = Callable[..., dict[str, Any]]
+MetricsFunction = Callable[[Mapping[str, Any], Mapping[str, Any] | None], dict[str, Any]]
+LabelledStructure = tuple[str, Atoms, dict[str, Any]]  # label, atoms, reference values
+
+
+def format_number(value: float, digits: int, *, percent: bool = False) -> str:
+    """``value`` at a display precision: fixed decimals, or ``g`` for tiny and huge values."""
+    if percent:
+        return f"{value * 100:.{max(digits - 2, 1)}f}%"
+    if value and not 1e-3 <= abs(value) < 1e5:
+        return f"{value:.{digits}g}"
+    return f"{value:.{digits}f}"
+
+
+def displayed(value: float, digits: int, *, percent: bool = False) -> float:
+    """The number a reader sees when ``value`` is shown with ``format_number``."""
+    text = format_number(value, digits, percent=percent)
+    return float(text[:-1]) / 100 if percent else float(text)
+
+
+def with_unit(label: str, unit: str) -> str:
+    return f"{label} ({unit})" if unit else label
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A headline number of a result, e.g. B₀ in GPa; ``key`` names it in the output."""
+
+    key: str
+    label: str
+    unit: str = ""
+    digits: int = 3
+
+    @property
+    def heading(self) -> str:
+        return with_unit(self.label, self.unit)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A per-structure metric and how models are compared on its mean.
+
+    ``direction``: ``lower`` or ``higher`` is better, or ``target``: closest to
+    ``ideal``. ``absolute`` averages |value| (signed errors); ``ranked`` False shows
+    the metric without ranking on it.
+    """
+
+    key: str
+    label: str
+    help: str
+    direction: str
+    ideal: float | None = None
+    digits: int = 3
+    unit: str = ""
+    percent: bool = False
+    integer: bool = False
+    absolute: bool = False
+    ranked: bool = True
+
+    def __post_init__(self) -> None:
+        if self.direction not in DIRECTIONS:
+            raise ValueError(f"metric {self.key}: direction must be one of {DIRECTIONS}")
+        if self.direction == TARGET and self.ideal is None:
+            raise ValueError(f"metric {self.key}: a target direction needs an ideal value")
+
+    @property
+    def heading(self) -> str:
+        return with_unit(self.label, self.unit)
+
+    def value(self, raw: float | None) -> float | None:
+        """The per-structure value that is averaged."""
+        if raw is None or not math.isfinite(raw):
+            return None
+        return abs(raw) if self.absolute else float(raw)
+
+    def shown(self, value: float) -> float:
+        return displayed(value, self.digits, percent=self.percent)
+
+    def format(self, value: float) -> str:
+        return format_number(value, self.digits, percent=self.percent)
+
+    def badness(self, mean: float | None) -> float | None:
+        """A model's mean as a number where lower ranks better, at display precision."""
+        if mean is None or not math.isfinite(mean):
+            return None
+        shown = self.shown(mean)
+        if self.direction == LOWER:
+            return shown
+        if self.direction == HIGHER:
+            return -shown
+        return abs(shown - self.shown(self.ideal))
+
+
+@dataclass(frozen=True)
+class StructureSetSpec:
+    """A structure set a task needs; ``build`` returns its structures in order."""
+
+    name: str
+    description: str
+    build: Callable[[], list[LabelledStructure]]
+
+
+def no_metrics(output: Mapping[str, Any], reference: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {}
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """Everything a benchmark task knows; the folder that defines it is the whole task.
+
+    ``run(atoms, calculator, **params)`` returns a JSON-safe dict; its keyword defaults
+    are the protocol. ``evaluate(output, reference)`` gives the per-structure metrics.
+    ``summary`` names the metrics whose medians ``run_benchmark`` prints. Bump
+    ``version`` when the protocol changes, so earlier results stop counting as done.
+    """
+
+    name: str
+    title: str
+    description: str
+    run: TaskFunction
+    evaluate: MetricsFunction = no_metrics
+    category: str = ""
+    version: int = 1
+    quantities: tuple[Quantity, ...] = ()
+    metrics: tuple[Metric, ...] = ()
+    summary: tuple[str, ...] = ()
+    structure_sets: tuple[StructureSetSpec, ...] = ()
+    reference_keys: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        keys = {m.key for m in self.metrics}
+        unknown = [key for key in self.summary if key not in keys]
+        if unknown:
+            raise ValueError(f"task {self.name}: summary names unknown metrics {unknown}")
+
+    @property
+    def ranked_metrics(self) -> tuple[Metric, ...]:
+        return tuple(m for m in self.metrics if m.ranked)
+
+    @property
+    def default_structure_set(self) -> str:
+        return self.structure_sets[0].name if self.structure_sets else ""
+
+    def metric(self, key: str) -> Metric:
+        return next(m for m in self.metrics if m.key == key)
+
+    def default_params(self) -> dict[str, Any]:
+        """The protocol: the keyword defaults of ``run``."""
+        return {
+            name: parameter.default
+            for name, parameter in self._parameters().items()
+            if parameter.default is not inspect.Parameter.empty
+        }
+
+    def check_params(self, params: Mapping[str, Any]) -> None:
+        """Raise TaskFailed naming any parameter ``run`` does not take."""
+        accepted = self._parameters()
+        unknown = sorted(set(params) - set(accepted))
+        if unknown:
+            raise TaskFailed(
+                f"task {self.name!r} has no parameter {', '.join(unknown)}; "
+                f"it takes {', '.join(sorted(accepted))}"
+            )
+
+    def headline(self, output: Mapping[str, Any]) -> dict[str, Any]:
+        return {q.key: output.get(q.key) for q in self.quantities}
+
+    def _parameters(self) -> dict[str, inspect.Parameter]:
+        parameters = dict(inspect.signature(self.run).parameters)
+        parameters.pop("atoms", None)
+        parameters.pop("calculator", None)
+        return parameters

@@ -1,0 +1,113 @@
+"""Task-specific figures: an optional module per task function, ``boards/<function>.py``.
+
+A board module may define ``task_section(view) -> dict`` (controls and figures for the
+task page) and ``structure_figures(task, rows, colors, structure) -> list`` (figures for
+a structure page). Pages look modules up by the task's function and never name a task.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, TypeVar
+
+from ase.formula import Formula
+from django.http import QueryDict
+
+from compute.tasks.spec import TaskSpec
+from leaderboard_app import selectors
+from leaderboard_app.ranking import TaskScore
+from tasks_app.evidence import StructureInfo, TaskEvidence
+from tasks_app.models import Structure, Task
+
+Context = dict[str, Any]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """What a board needs to draw a task page: evidence, scores and the visitor's choices."""
+
+    task: Task
+    spec: TaskSpec
+    evidence: TaskEvidence
+    scores: Sequence[TaskScore]
+    names: Mapping[int, str]  # model id -> name, the models shown
+    colors: Mapping[str, str]
+    query: QueryDict
+
+    def rows_by_model(self) -> dict[str, dict[int, Any]]:
+        """Current result rows by model name, then structure id, for the models shown."""
+        return {
+            self.names[model_id]: rows
+            for model_id, rows in self.evidence.results.items()
+            if model_id in self.names
+        }
+
+    def structure_choice(self) -> tuple[StructureInfo, dict[str, Any]]:
+        """The structure asked for, else the one most models have; and its control."""
+        counts: dict[int, int] = {}
+        for rows in self.rows_by_model().values():
+            for structure_id in rows:
+                counts[structure_id] = counts.get(structure_id, 0) + 1
+        options = [s for s in self.evidence.structures if s.id in counts]
+        most = max(options, key=lambda s: counts[s.id])
+        chosen = choose(options, self.query.get("structure"), key=lambda s: str(s.id), default=most)
+        control = {
+            "name": "structure",
+            "label": "Structure",
+            "options": [(str(s.id), f"{s.label} ({s.formula})") for s in options],
+            "selected": str(chosen.id),
+        }
+        return chosen, control
+
+    def outputs_for(self, structure_id: int) -> list[tuple[str, dict[str, Any]]]:
+        """(model name, result with output and headline) for one structure, by model name."""
+        ids = {
+            rows[structure_id].result_id: name
+            for name, rows in self.rows_by_model().items()
+            if structure_id in rows
+        }
+        found = selectors.result_outputs(result_ids=list(ids))
+        return sorted(((ids[r["id"]], r) for r in found), key=lambda item: item[0].lower())
+
+
+def choose(options: Sequence[T], wanted: str | None, *, key: Callable[[T], str], default: T) -> T:
+    """The option whose key is ``wanted``, else ``default``."""
+    return next((o for o in options if key(o) == wanted), default)
+
+
+def element_of(formula: str) -> str | None:
+    """The element of a one-element formula ('Cu4' → 'Cu'), else None."""
+    try:
+        elements = list(Formula(formula).count())
+    except ValueError:
+        return None
+    return elements[0] if len(elements) == 1 else None
+
+
+def board_for(function: str) -> ModuleType | None:
+    if not function.isidentifier():
+        return None
+    name = f"{__name__}.{function}"
+    return importlib.import_module(name) if importlib.util.find_spec(name) else None
+
+
+def task_section(view: TaskView) -> Context:
+    board = board_for(view.task.function)
+    section = getattr(board, "task_section", None)
+    return section(view) if section else {}
+
+
+def structure_figures(
+    task: Task,
+    rows: Sequence[tuple[str, Mapping[str, Any]]],
+    colors: Mapping[str, str],
+    structure: Structure,
+) -> list[Context]:
+    board = board_for(task.function)
+    figures = getattr(board, "structure_figures", None)
+    return figures(task, rows, colors, structure) if figures else []

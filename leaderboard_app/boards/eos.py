@@ -1,0 +1,227 @@
+"""EOS figures: E(V) curves in MLIP Arena's normalisation, V₀/B₀ parity, Δ per element."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ase.units import GPa
+from django.urls import reverse
+
+from leaderboard_app.boards import Context, TaskView, choose, element_of
+from leaderboard_app.charts import (
+    Figure,
+    ParityPanel,
+    ParityPoint,
+    layout_for,
+    line_trace,
+    parity_figure,
+    periodic_table_figure,
+    rounded,
+)
+from tasks_app.models import Structure, Task
+
+NORMALISED_AXES = ("V / V₀", "(E − E_min) / (B₀ V₀)")
+RAW_AXES = ("V (Å³/atom)", "E (eV/atom)")
+REFERENCE = "WIEN2k"
+
+
+def task_section(view: TaskView) -> Context:
+    """Curves of a chosen structure, V₀ and B₀ against WIEN2k, and a Δ periodic table."""
+    structure, structure_control = view.structure_choice()
+    by_model = view.rows_by_model()
+    ranked = [s.model for s in view.scores if s.done]
+    heat_model = choose(ranked, view.query.get("model"), key=str, default=ranked[0])
+    return {
+        "controls": [
+            structure_control,
+            {
+                "name": "model",
+                "label": "Periodic table model",
+                "options": [(n, n) for n in ranked],
+                "selected": heat_model,
+            },
+        ],
+        "structure": structure,
+        "structure_url": reverse("leaderboard:structure", args=[structure.id]),
+        "figures": [
+            {
+                "id": "eos-curves",
+                "title": f"E(V) of {structure.label} ({structure.formula}), models overlaid",
+                "figure": eos_figure(
+                    view.outputs_for(structure.id),
+                    colors=view.colors,
+                    reference_b0_prime=structure.reference.get("b0_prime"),
+                ),
+            },
+            {
+                "id": "parity",
+                "title": f"V₀ and B₀ against {REFERENCE}",
+                "figure": parity_figure(_parity_panels(view, by_model), colors=view.colors),
+            },
+            {
+                "id": "delta-table",
+                "title": f"Δ per element: {heat_model}",
+                "figure": periodic_table_figure(
+                    _delta_by_element(view, by_model.get(heat_model, {})), label="meV/atom"
+                ),
+            },
+        ],
+    }
+
+
+def structure_figures(
+    task: Task,
+    rows: Sequence[tuple[str, Mapping[str, Any]]],
+    colors: Mapping[str, str],
+    structure: Structure,
+) -> list[Context]:
+    return [
+        {
+            "id": f"curves-{task.slug}",
+            "title": f"{task.name}: every model's curve",
+            "figure": eos_figure(
+                rows, colors=colors, reference_b0_prime=structure.reference.get("b0_prime")
+            ),
+        }
+    ]
+
+
+def eos_figure(
+    rows: Sequence[tuple[str, Mapping[str, Any]]],
+    *,
+    colors: Mapping[str, str],
+    reference_b0_prime: float | None = None,
+) -> Figure:
+    """E(V) of each (model, result), in MLIP Arena's normalisation, raw energies on a toggle.
+
+    Normalised: V₀ and E_min are the middle point of the scan (the relaxed cell) and
+    B₀ the model's fitted bulk modulus, so y = (E − E_min) / (B₀·V₀) is dimensionless.
+    With ``reference_b0_prime`` the reference Birch–Murnaghan shape is drawn too.
+    """
+    traces, normalised, raw = [], [], []
+    for model, result in rows:
+        volumes, energies = sorted_curve(result["output"])
+        natoms = max(int(result["output"].get("natoms") or 1), 1)
+        norm_xy = _normalise(volumes, energies, result["headline"].get("b0_gpa"))
+        normalised.append(norm_xy)
+        raw.append(
+            ([rounded(v / natoms) for v in volumes], [rounded(e / natoms) for e in energies])
+        )
+        traces.append(line_trace(model, *norm_xy, colors.get(model)))
+    if reference_b0_prime is not None:
+        ref_xy = _reference_shape(reference_b0_prime)
+        normalised.append(ref_xy)
+        raw.append(([], []))
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": f"{REFERENCE} (BM shape)",
+                "x": ref_xy[0],
+                "y": ref_xy[1],
+                "line": {"color": "#444", "dash": "dash", "width": 1.5},
+                "hoverinfo": "skip",
+            }
+        )
+    marker_line = {
+        "type": "line", "xref": "x", "yref": "paper", "x0": 1, "x1": 1, "y0": 0, "y1": 1,
+        "line": {"color": "#999", "dash": "dot", "width": 1},
+    }  # fmt: skip
+    layout = layout_for(height=420)
+    layout.update(
+        xaxis={"title": {"text": NORMALISED_AXES[0]}, "zeroline": False},
+        yaxis={"title": {"text": NORMALISED_AXES[1]}, "zeroline": False},
+        shapes=[marker_line],
+        updatemenus=[
+            {
+                "type": "buttons",
+                "direction": "right",
+                "x": 0,
+                "y": 1.14,
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "showactive": True,
+                "buttons": [
+                    _axis_button("Normalised", normalised, NORMALISED_AXES, [marker_line]),
+                    _axis_button("Raw energies", raw, RAW_AXES, []),
+                ],
+            }
+        ],
+    )
+    return {"data": traces, "layout": layout}
+
+
+def sorted_curve(output: Mapping[str, Any]) -> tuple[list[float], list[float]]:
+    """The scan's (volume, energy) points in volume order, whole-cell Å³ and eV."""
+    pairs = sorted(
+        (v, e)
+        for v, e in zip(
+            output.get("volumes_a3") or [], output.get("energies_ev") or [], strict=False
+        )
+        if v is not None and e is not None
+    )
+    return [v for v, _ in pairs], [e for _, e in pairs]
+
+
+def _normalise(
+    volumes: list[float], energies: list[float], b0_gpa: float | None
+) -> tuple[list, list]:
+    if not volumes:
+        return [], []
+    middle = len(volumes) // 2
+    v0, e_min = volumes[middle], energies[middle]
+    scale = (b0_gpa or 0.0) * GPa * v0
+    xs = [rounded(v / v0) for v in volumes]
+    ys = [rounded((e - e_min) / scale) if scale > 0 else None for e in energies]
+    return xs, ys
+
+
+def _reference_shape(b0_prime: float, points: int = 41) -> tuple[list, list]:
+    """Birch–Murnaghan (E − E0)/(B0 V0) against V/V0 for 0.8 ≤ V/V0 ≤ 1.2."""
+    xs = [0.8 + 0.4 * i / (points - 1) for i in range(points)]
+    ys = []
+    for x in xs:
+        eta = x ** (-2.0 / 3.0) - 1.0
+        ys.append(9.0 / 16.0 * (eta**3 * b0_prime + eta**2 * (6.0 - 4.0 * (eta + 1.0))))
+    return [rounded(x) for x in xs], [rounded(y) for y in ys]
+
+
+def _axis_button(
+    label: str, curves: list[tuple[list, list]], axes: tuple[str, str], shapes: list
+) -> dict[str, Any]:
+    return {
+        "label": label,
+        "method": "update",
+        "args": [
+            {"x": [xy[0] for xy in curves], "y": [xy[1] for xy in curves]},
+            {"xaxis.title.text": axes[0], "yaxis.title.text": axes[1], "shapes": shapes},
+        ],
+    }
+
+
+def _parity_panels(view: TaskView, by_model: Mapping[str, Mapping[int, Any]]) -> list:
+    panels = []
+    for key, label, unit in (("v0_a3_per_atom", "V₀", "Å³/atom"), ("b0_gpa", "B₀", "GPa")):
+        points = []
+        for model, rows in sorted(by_model.items(), key=lambda item: item[0].lower()):
+            for structure_id, row in rows.items():
+                info = view.evidence.structure(structure_id)
+                if info and key in info.reference:
+                    points.append(
+                        ParityPoint(model, info.label, info.reference[key], row.headline.get(key))
+                    )
+        panels.append(ParityPanel(label, unit, points, reference_name=REFERENCE))
+    return panels
+
+
+def _delta_by_element(view: TaskView, rows: Mapping[int, Any]) -> dict[str, float]:
+    values: dict[str, list[float]] = {}
+    for structure_id, row in rows.items():
+        info = view.evidence.structure(structure_id)
+        element = element_of(info.formula) if info else None
+        delta = row.metrics.get("delta_mev_per_atom")
+        if element and delta is not None:
+            values.setdefault(element, []).append(delta)
+    return {element: statistics.fmean(found) for element, found in values.items()}

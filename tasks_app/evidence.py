@@ -1,0 +1,196 @@
+"""What is known of each model on a task: the one rule that turns jobs and results into
+ranking inputs, for the site, the Hugging Face export and run_benchmark's summary.
+
+A result counts when it is current: its key is the key the model (name, family,
+checkpoint, kwargs), the task (function, version), the structure's content and the
+protocol parameters give today. A model's structure is done when it has a current
+result, failed when a current job failed and there is no such result, and missing
+otherwise (failed ones included). The structures every model should have are the
+task's default set plus any structure with a current result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, NamedTuple
+
+from django.db.models import Q
+
+from models_app.models import MLIP
+from tasks_app.keys import job_key
+from tasks_app.models import Job, JobStatus, Result, Structure, Task
+
+
+@dataclass(frozen=True)
+class StructureInfo:
+    id: int
+    label: str
+    formula: str
+    set_name: str
+    reference: dict[str, Any]
+    content_hash: str
+
+
+class ResultRow(NamedTuple):
+    """A current result's numbers, without its curves (pages hold thousands of them)."""
+
+    result_id: int
+    model_id: int
+    structure_id: int
+    metrics: dict[str, Any]
+    headline: dict[str, Any]
+
+
+@dataclass
+class TaskEvidence:
+    """One task's current results and failures per model, and the structures that count.
+
+    ``results[model_id][structure_id]`` and ``failed[model_id]`` (structure ids).
+    """
+
+    task: Task
+    structures: list[StructureInfo] = field(default_factory=list)
+    results: dict[int, dict[int, ResultRow]] = field(default_factory=dict)
+    failed: dict[int, set[int]] = field(default_factory=dict)
+
+    @property
+    def structure_count(self) -> int:
+        return len(self.structures)
+
+    def done(self, model_id: int) -> dict[int, ResultRow]:
+        return self.results.get(model_id, {})
+
+    def failed_count(self, model_id: int) -> int:
+        return len(self.failed.get(model_id, ()))
+
+    def missing(self, model_id: int) -> int:
+        return max(self.structure_count - len(self.done(model_id)), 0)
+
+    def has_evidence(self, model_id: int) -> bool:
+        return bool(self.done(model_id) or self.failed.get(model_id))
+
+    def result_ids(self) -> list[int]:
+        return [row.result_id for rows in self.results.values() for row in rows.values()]
+
+    def structure(self, structure_id: int) -> StructureInfo | None:
+        return self._by_id.get(structure_id)
+
+    @cached_property
+    def _by_id(self) -> dict[int, StructureInfo]:
+        return {s.id: s for s in self.structures}
+
+
+def task_evidence(
+    *,
+    tasks: Sequence[Task],
+    models: Sequence[MLIP],
+    structures: Sequence[Structure] | None = None,
+    params: dict[str, Any] | None = None,
+) -> dict[int, TaskEvidence]:
+    """Evidence per task id, in at most three queries whatever the number of tasks and models.
+
+    ``structures`` fixes the structures that count (a run's); ``params`` the
+    parameters of current keys (default: each task's protocol).
+    """
+    scope = Q(task_id__in=[t.pk for t in tasks], model_id__in=[m.pk for m in models])
+    if structures is not None:
+        scope &= Q(structure_id__in=[s.pk for s in structures])
+    rows = (
+        Result.objects.filter(scope)
+        .order_by("job_id")
+        .values_list("id", "task_id", "model_id", "structure_id", "key", "metrics", "headline")
+    )
+    failures = (
+        Job.objects.filter(scope, status=JobStatus.FAILED)
+        .values_list("task_id", "model_id", "structure_id", "key")
+        .distinct()
+    )
+    infos = (
+        {s.pk: _info(s) for s in structures}
+        if structures is not None
+        else _structure_infos(tasks, scope)
+    )
+    current = _CurrentKeys(tasks, models, infos, params)
+    evidence = {t.pk: TaskEvidence(task=t) for t in tasks}
+    for result_id, task_id, model_id, structure_id, key, metrics, headline in rows:
+        if current.matches(task_id, model_id, structure_id, key):
+            by_structure = evidence[task_id].results.setdefault(model_id, {})
+            by_structure[structure_id] = ResultRow(
+                result_id, model_id, structure_id, metrics or {}, headline or {}
+            )
+    for task_id, model_id, structure_id, key in failures:
+        done = structure_id in evidence[task_id].done(model_id)
+        if not done and current.matches(task_id, model_id, structure_id, key):
+            evidence[task_id].failed.setdefault(model_id, set()).add(structure_id)
+    for task in tasks:
+        with_results = {s for rows in evidence[task.pk].results.values() for s in rows}
+        evidence[task.pk].structures = [
+            info
+            for info in infos.values()
+            if structures is not None
+            or info.set_name == task.default_structure_set
+            or info.id in with_results
+        ]
+    return evidence
+
+
+class _CurrentKeys:
+    """Memoised current job keys of (task, model, structure)."""
+
+    def __init__(
+        self,
+        tasks: Sequence[Task],
+        models: Sequence[MLIP],
+        infos: dict[int, StructureInfo],
+        params: dict[str, Any] | None,
+    ) -> None:
+        self.tasks = {t.pk: t for t in tasks}
+        self.models = {m.pk: m for m in models}
+        self.infos = infos
+        self.params = params
+        self.keys: dict[tuple[int, int, int], str | None] = {}
+
+    def matches(self, task_id: int, model_id: int, structure_id: int, key: str) -> bool:
+        ids = (task_id, model_id, structure_id)
+        if ids not in self.keys:
+            info = self.infos.get(structure_id)
+            task = self.tasks[task_id]
+            self.keys[ids] = (
+                job_key(
+                    model=self.models[model_id],
+                    task=task,
+                    structure_hash=info.content_hash,
+                    params=task.default_params if self.params is None else self.params,
+                )
+                if info
+                else None
+            )
+        return self.keys[ids] == key
+
+
+def _info(structure: Structure) -> StructureInfo:
+    return StructureInfo(
+        id=structure.pk,
+        label=structure.label,
+        formula=structure.formula,
+        set_name=structure.structure_set.name,
+        reference=structure.reference or {},
+        content_hash=structure.content_hash,
+    )
+
+
+def _structure_infos(tasks: Sequence[Task], scope: Q) -> dict[int, StructureInfo]:
+    """The tasks' default sets and the structures with results in ``scope``, in set order."""
+    default_sets = {t.default_structure_set for t in tasks if t.default_structure_set}
+    chosen = Structure.objects.filter(
+        Q(structure_set__name__in=default_sets)
+        | Q(id__in=Result.objects.filter(scope).values("structure_id"))
+    )
+    rows = chosen.order_by("structure_set__name", "position", "id").values_list(
+        "id", "label", "formula", "structure_set__name", "reference", "content_hash"
+    )
+    return {
+        row[0]: StructureInfo(*row[:4], reference=row[4] or {}, content_hash=row[5]) for row in rows
+    }

@@ -1,0 +1,10 @@
+"""Field validators for task rows; they run in forms and in ``full_clean``."""
+
+from django.core.exceptions import ValidationError
+
+from compute.tasks import TASKS
+
+
+def validate_task_function(value: str) -> None:
+    if value not in TASKS:
+        raise ValidationError(f"unknown task function {value!r}; choose one of: {', '.join(TASKS)}")
