@@ -102,11 +102,6 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
-STATICFILES_FINDERS = [
-    "django.contrib.staticfiles.finders.FileSystemFinder",
-    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
-    "leaderboard_app.static_finders.PlotlyFinder",  # plotly.min.js from the plotly package
-]
 
 LOGGING = {
     "version": 1,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from django.urls import reverse
 from leaderboard_app import run_pages
 from tests.leaderboard_app.conftest import RUN_LABELS, Arena
 
-PLOTLY = "/static/plotly/plotly.min.js"
+PLOTLY = "/static/plotly/plotly-cartesian.min.js"
 TRACEBACK = "Traceback (most recent call last)"
 
 
@@ -340,13 +341,13 @@ def test_run_without_jobs_and_queued_job_pages(client, seeded):
     assert "queued" in html and "Traceback" not in html and "Result" not in html
 
 
-def test_plotly_comes_from_the_plotly_package_through_staticfiles():
-    found = finders.find("plotly/plotly.min.js")
-    assert found and found.endswith("plotly/package_data/plotly.min.js")
-    assert [
-        path
-        for path, _ in finders.get_finder("leaderboard_app.static_finders.PlotlyFinder").list([])
-    ] == ["plotly.min.js"]
+def test_the_plotly_bundle_is_the_plotly_js_version_the_plotly_package_writes_figures_for():
+    from plotly.offline import get_plotlyjs_version
+
+    bundle = Path(finders.find("plotly/plotly-cartesian.min.js"))
+    banner = bundle.read_text()[:200]
+    assert f"plotly.js (cartesian - minified) v{get_plotlyjs_version()}\n" in banner
+    assert (bundle.parent / "LICENSE").read_text().startswith("MIT License")
 
 
 def grow(arena: Arena, curves) -> None:
