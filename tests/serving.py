@@ -6,6 +6,7 @@ Shared by the tests and bench/leaderboard_pages.py. Servers listen on loopback o
 from __future__ import annotations
 
 import contextlib
+import gzip
 import http.client
 import os
 import signal
@@ -20,18 +21,27 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+import brotli
 from django.core.management.utils import get_random_secret_key
 
 ROOT = Path(__file__).resolve().parent.parent
 # The Procfile names `python` and `gunicorn`: this interpreter's, as in an activated venv.
 PATH = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 HTTPS = {"X-Forwarded-Proto": "https"}  # what the TLS-terminating proxy in front adds
+DECOMPRESS = {"br": brotli.decompress, "gzip": gzip.decompress}
+BROWSER = {**HTTPS, "Accept-Encoding": "gzip, deflate, br"}  # what a browser sends
 
 
 class Response(NamedTuple):
     status: int
     headers: http.client.HTTPMessage
     body: bytes  # as sent: still compressed when Content-Encoding says so
+
+    @property
+    def text(self) -> str:
+        """The body decompressed and decoded."""
+        encoding = self.headers.get("Content-Encoding")
+        return (DECOMPRESS[encoding](self.body) if encoding else self.body).decode()
 
     @property
     def wire_bytes(self) -> int:

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import re
 from pathlib import Path
 
-import brotli
 import pytest
 from django.contrib.staticfiles import finders
 from django.urls import reverse
 
 from tests.conftest import ROOT
-from tests.serving import HTTPS, Response, fetch
+from tests.serving import DECOMPRESS, HTTPS, fetch
 
 A_YEAR_S = 365 * 86400
-DECOMPRESS = {"br": brotli.decompress, "gzip": gzip.decompress}
-
-
-def decoded(response: Response) -> str:
-    encoding = response.headers.get("Content-Encoding")
-    return (DECOMPRESS[encoding](response.body) if encoding else response.body).decode()
 
 
 def test_gunicorn_serves_https_only_through_the_proxy(gunicorn, arena):
@@ -30,7 +22,7 @@ def test_gunicorn_serves_https_only_through_the_proxy(gunicorn, arena):
     assert plain.headers["Location"] == f"https://{gunicorn.removeprefix('http://')}/"
     page = fetch(f"{gunicorn}/", {**HTTPS, "Accept-Encoding": "gzip"})
     assert page.status == 200 and page.headers["Content-Encoding"] == "gzip"
-    assert "Arena ranking" in decoded(page)
+    assert "Arena ranking" in page.text
     assert page.headers["Strict-Transport-Security"] == (
         f"max-age={A_YEAR_S}; includeSubDomains; preload"
     )
@@ -45,7 +37,7 @@ def test_static_files_have_hashed_names_are_compressed_and_cached_for_a_year(gun
     }
     for name, pattern in sources.items():
         source = Path(finders.find(name)).read_bytes()
-        found = re.search(rf'"(/static/{pattern})"', decoded(task))
+        found = re.search(rf'"(/static/{pattern})"', task.text)
         assert found, name
         url, digest = found.groups()
         assert digest == hashlib.md5(source).hexdigest()[:12]  # Django's manifest names
@@ -64,6 +56,6 @@ def test_static_files_have_hashed_names_are_compressed_and_cached_for_a_year(gun
 def test_visitors_see_no_tracebacks_or_paths(gunicorn, arena, path, status):
     response = fetch(gunicorn + path.format(failed=arena.failed_job_id), HTTPS)
     assert response.status == status
-    html = decoded(response)
+    html = response.text
     assert "Traceback (most recent call last)" not in html
     assert str(ROOT) not in html and "URLconf" not in html
