@@ -1,29 +1,64 @@
 """Settings, all read from the environment, with safe defaults for the embedded mode.
 
-Embedded mode (no variables set): SQLite in the project folder, jobs run in-process.
-DATABASE_URL selects PostgreSQL; REDIS_URL turns on RQ queues.
+Embedded mode (no variables set): SQLite in the project folder, jobs run in-process,
+DEBUG off, a secret key generated once into var/secret_key, static files served by
+WhiteNoise straight from the apps. DATABASE_URL selects PostgreSQL; REDIS_URL turns
+on RQ queues. ARENA_PRODUCTION=1 is the deployment switch: it requires SECRET_KEY,
+turns on HTTPS-only cookies, redirects and HSTS (each still overridable), and serves
+collected static files with hashed names, compressed; ``check --deploy`` is then clean.
 """
 
+import contextlib
 import os
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.core.management.utils import get_random_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
 
 
 def _flag(name: str, default: bool) -> bool:
     return os.environ.get(name, "1" if default else "0").lower() in {"1", "true", "yes", "on"}
 
 
-DEBUG = _flag("DEBUG", True)
+def _local_secret_key(path: Path) -> str:
+    """The embedded mode's key: generated once into an owner-only file, then read back."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f"{path.name}.{os.getpid()}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(get_random_secret_key())
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)  # atomic: of processes starting together, the first wins
+        draft.unlink()
+    return path.read_text().strip()
+
+
+PRODUCTION = _flag("ARENA_PRODUCTION", False)
+DEBUG = _flag("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
-    SECRET_KEY = "insecure-local-development-key"
+    if PRODUCTION:
+        raise ImproperlyConfigured("SECRET_KEY must be set when ARENA_PRODUCTION is on")
+    SECRET_KEY = _local_secret_key(Path(os.environ.get("SECRET_KEY_FILE", VAR_DIR / "secret_key")))
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h]
+
+# HTTPS: on in production (TLS ends at a proxy that sets X-Forwarded-Proto), off for
+# the embedded mode's plain-HTTP runserver.
+_proxy_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto" if PRODUCTION else "")
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https") if _proxy_header else None
+)
+SECURE_SSL_REDIRECT = _flag("SECURE_SSL_REDIRECT", PRODUCTION)
+SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE", PRODUCTION)
+CSRF_COOKIE_SECURE = _flag("CSRF_COOKIE_SECURE", PRODUCTION)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 365 * 86400 if PRODUCTION else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _flag("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = _flag("SECURE_HSTS_PRELOAD", PRODUCTION)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -31,6 +66,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_rq",
     "models_app",
@@ -41,6 +77,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages compress about 5:1; Django's gzip pads its output against BREACH.
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -102,12 +141,19 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
-STATICFILES_FINDERS = [
-    "django.contrib.staticfiles.finders.FileSystemFinder",
-    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
-    "leaderboard_app.static_finders.PlotlyFinder",  # plotly.min.js from the plotly package
-]
+# Production serves what collectstatic wrote to STATIC_ROOT: hashed names (cached for
+# a year) with gzip and Brotli copies. The embedded mode serves the apps' files as
+# they are and collects nothing.
+STATIC_ROOT = os.environ.get("STATIC_ROOT") or (VAR_DIR / "static" if PRODUCTION else None)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
 
 LOGGING = {
     "version": 1,

@@ -1,23 +1,36 @@
-"""Server time and query count of every leaderboard page with 20 models × 71 structures.
+"""Server time, query count and weight of every leaderboard page, 20 models × 71 structures.
 
 Usage:
     DATABASE_URL=postgres://USER@HOST:PORT/NAME .venv/bin/python bench/leaderboard_pages.py [--keep]
 
 Creates a scratch PostgreSQL database NAME_leaderboard_bench next to NAME (dropping an
 earlier one), fills it through the services with synthetic EOS results (Birch–Murnaghan
-curves around the WIEN2k references, with per-model errors and a few failed jobs),
-then requests each page 50 times with Django's test Client and prints the median and
-p95 server time and the query count. ``--keep`` leaves the database for a look with
-``runserver``. Goal: every page's p95 under 150 ms.
+curves around the WIEN2k references, with per-model errors and a few failed jobs), then:
+
+1. requests each page 50 times with Django's test Client and prints the median and p95
+   server time and the query count (goal: every p95 under 150 ms);
+2. runs the Procfile's release and web processes (gunicorn, 4 workers, ARENA_PRODUCTION=1)
+   and has 4 concurrent clients request each page 25 times each: median and p95 latency
+   as a client sees it (clients and server share this machine's cores), requests/s;
+3. prints the bytes a browser transfers for each page with its scripts and styles
+   (Accept-Encoding: gzip, deflate, br): on a first load with an empty cache, and on a
+   repeat load that honours the cache headers (fresh files are not fetched again;
+   others are revalidated when they carry an ETag or Last-Modified). Goal for a task
+   page: under 1 MB first, under 100 KB after.
+
+``--keep`` leaves the database for a look with ``runserver``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import sys
+import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +41,13 @@ REQUESTS = 50
 WARMUP = 3
 FAILED_FRACTION = 0.03
 GOAL_MS = 150.0
+CLIENTS = 4
+REQUESTS_PER_CLIENT = 25
+GUNICORN_WORKERS = 4
+FIRST_LOAD_GOAL_KB = 1000
+REPEAT_LOAD_GOAL_KB = 100
+# What a browser loads with a page: its scripts and style sheets.
+ASSET = re.compile(r'<(?:script[^>]*\ssrc|link[^>]*rel="stylesheet"[^>]*\shref)="([^"]+)"')
 
 
 def scratch_database(url: str) -> str:
@@ -166,6 +186,83 @@ def time_page(client, url: str) -> tuple[float, float, int]:
     return statistics.median(times), nearest_rank(times, 0.95), len(queries)
 
 
+def time_concurrently(url: str) -> tuple[list[float], float]:
+    """Milliseconds per request of CLIENTS clients at once, and requests per second."""
+    from tests.serving import BROWSER, fetch
+
+    def client(_: int) -> list[float]:
+        times = []
+        for _ in range(REQUESTS_PER_CLIENT):
+            start = time.perf_counter()
+            assert fetch(url, BROWSER).status == 200, url
+            times.append((time.perf_counter() - start) * 1000)
+        return times
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        list(pool.map(lambda _: fetch(url, BROWSER), range(2 * GUNICORN_WORKERS)))  # warm up
+        started = time.perf_counter()
+        times = [t for each in pool.map(client, range(CLIENTS)) for t in each]
+    return times, len(times) / (time.perf_counter() - started)
+
+
+def page_weight(base: str, path: str) -> tuple[int, int]:
+    """Bytes transferred for a page and its assets: empty cache, then a repeat load."""
+    from tests.serving import BROWSER, fetch
+
+    page = fetch(base + path, BROWSER)
+    assets = {url: fetch(base + url, BROWSER) for url in ASSET.findall(page.text)}
+    first = page.wire_bytes + sum(r.wire_bytes for r in assets.values())
+    repeat = 0
+    for url, earlier in {path: page, **assets}.items():
+        if not still_fresh(earlier.headers.get("Cache-Control", "")):
+            validators = {
+                "If-None-Match": earlier.headers.get("ETag"),
+                "If-Modified-Since": earlier.headers.get("Last-Modified"),
+            }
+            sent = {k: v for k, v in validators.items() if v is not None}
+            repeat += fetch(base + url, {**BROWSER, **sent}).wire_bytes
+    return first, repeat
+
+
+def still_fresh(cache_control: str) -> bool:
+    """Whether a browser reuses the response a moment later without asking the server."""
+    max_age = re.search(r"max-age=(\d+)", cache_control)
+    return bool(max_age and int(max_age[1]) > 0 and "no-cache" not in cache_control)
+
+
+def under_gunicorn(database_url: str, pages: dict[str, str]) -> None:
+    from leaderboard_app.run_pages import nearest_rank
+    from tests.serving import production_env, run_process, web_server
+
+    print(
+        f"\ngunicorn, {GUNICORN_WORKERS} workers, ARENA_PRODUCTION=1; "
+        f"{CLIENTS} concurrent clients × {REQUESTS_PER_CLIENT} requests per page"
+    )
+    print(
+        f"{'page':<26}{'median ms':>10}{'p95 ms':>9}{'req/s':>8}{'first KB':>10}{'repeat KB':>11}"
+    )
+    heavy = []
+    with tempfile.TemporaryDirectory() as static_root:
+        env = production_env(database_url, Path(static_root))
+        run_process("release", env)
+        with web_server(env, workers=GUNICORN_WORKERS) as base:
+            for name, path in pages.items():
+                times, rate = time_concurrently(base + path)
+                median, p95 = statistics.median(times), nearest_rank(times, 0.95)
+                line = f"{name:<26}{median:>10.1f}{p95:>9.1f}{rate:>8.1f}"
+                if "format=" not in path:  # downloads are files, not pages
+                    first, repeat = page_weight(base, path)
+                    line += f"{first / 1000:>10.1f}{repeat / 1000:>11.1f}"
+                    too_big = (
+                        first > FIRST_LOAD_GOAL_KB * 1000 or repeat > REPEAT_LOAD_GOAL_KB * 1000
+                    )
+                    if name.startswith("task") and too_big:
+                        heavy.append(name)
+                print(line)
+    goal = f"task pages under {FIRST_LOAD_GOAL_KB} KB first, {REPEAT_LOAD_GOAL_KB} KB repeat"
+    print(f"goal {goal}: {'met' if not heavy else 'missed by ' + ', '.join(heavy)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", action="store_true", help="Keep the scratch database")
@@ -215,6 +312,7 @@ def main() -> None:
         if p95 > GOAL_MS:
             slow.append(name)
     print(f"goal p95 < {GOAL_MS:.0f} ms: {'met' if not slow else 'missed by ' + ', '.join(slow)}")
+    under_gunicorn(os.environ["DATABASE_URL"], pages)
     if not args.keep:
         from django.db import connections
 

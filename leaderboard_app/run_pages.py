@@ -88,7 +88,7 @@ def jobs_page(
     """A page of jobs matching the filters, or with ``everything`` all of them, unlinked."""
     names = [m.name for m in selectors.all_models()]
     form = JobFilterForm(query, model_names=names, tasks=tasks)
-    jobs = selectors.jobs_matching(**form.filters(), tracebacks=not everything)
+    jobs = selectors.jobs_matching(**form.filters())
     page = None if everything else Paginator(jobs, JOBS_PER_PAGE).get_page(query.get("page"))
     shown = list(jobs if page is None else page.object_list)
     return {"form": form, "page_obj": page, "tables": [jobs_table(shown, links=not everything)]}
@@ -194,11 +194,12 @@ def jobs_table(
             "started_at": job["started_at"],
             "duration_seconds": _seconds_between(job["started_at"], job["finished_at"]),
             "error": job["error"],
-            "traceback": job.get("traceback", ""),
         }
         if links:
+            job_url = reverse("leaderboard:job", args=[job["id"]])
             row.update(
-                job_url=reverse("leaderboard:job", args=[job["id"]]),
+                job_url=job_url,
+                traceback_url=f"{job_url}#traceback" if job["has_traceback"] else "",
                 run_url=reverse("leaderboard:run", args=[job["run_id"]]),
                 model_url=model_url(job["model__name"]),
                 structure_url=reverse("leaderboard:structure", args=[job["structure_id"]]),
@@ -217,7 +218,7 @@ def jobs_table(
             Column("attempts", "Attempts", INT),
             Column("started_at", "Started", DATETIME),
             Column("duration_seconds", "Duration (s)", FLOAT, digits=2),
-            Column("error", "Error", details_key="traceback"),
+            Column("error", "Error", traceback_key="traceback_url"),
         ],
         rows=rows,
         empty="No job matches these filters.",

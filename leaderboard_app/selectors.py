@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import Count, Max, Min, Q, QuerySet, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Min, Q, QuerySet, Sum
 
 from models_app.models import MLIP
 from tasks_app.models import BenchmarkRun, Job, JobStatus, Result, Structure, Task
@@ -82,9 +82,11 @@ def jobs_matching(
     task: str = "",
     run_id: int | None = None,
     structure_id: int | None = None,
-    tracebacks: bool = True,
 ) -> QuerySet:
-    """Jobs as dicts of ``JOB_LIST_FIELDS`` (and ``traceback``), newest first."""
+    """Jobs as dicts of ``JOB_LIST_FIELDS`` and ``has_traceback``, newest first.
+
+    Tracebacks themselves stay in the database: lists link to the job page instead.
+    """
     jobs = Job.objects.order_by("-id")
     if status:
         jobs = jobs.filter(status=status)
@@ -96,7 +98,8 @@ def jobs_matching(
         jobs = jobs.filter(run_id=run_id)
     if structure_id:
         jobs = jobs.filter(structure_id=structure_id)
-    return jobs.values(*JOB_LIST_FIELDS, *(("traceback",) if tracebacks else ()))
+    has_traceback = ExpressionWrapper(~Q(traceback=""), output_field=BooleanField())
+    return jobs.annotate(has_traceback=has_traceback).values(*JOB_LIST_FIELDS, "has_traceback")
 
 
 def job_with_relations(*, pk: int) -> Job | None:

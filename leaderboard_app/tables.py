@@ -21,6 +21,7 @@ TEXT, INT, FLOAT, MEAN_STD, BOOL, LIST, DATE, DATETIME, LINK = (
     "text", "int", "float", "mean_std", "bool", "list", "date", "datetime", "link",
 )  # fmt: skip
 NUMERIC_KINDS = {INT, FLOAT, MEAN_STD}
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,9 @@ class Column:
 
     ``link_key`` names the row key holding the cell's URL; ``percent`` shows fractions
     as %; ``max_chars`` shortens long text (the full text becomes the cell's title);
-    ``details_key`` names a row key whose text is shown folded under the cell; ``badge``
-    shows the value as a coloured label (job states); ``blank`` is shown for no value.
+    ``traceback_key`` names the row key holding the URL of the cell's traceback, which
+    only staff see linked; ``badge`` shows the value as a coloured label (job states);
+    ``blank`` is shown for no value.
     """
 
     key: str
@@ -40,7 +42,7 @@ class Column:
     percent: bool = False
     link_key: str = ""
     max_chars: int = 0
-    details_key: str = ""
+    traceback_key: str = ""
     badge: bool = False
     help: str = ""
     blank: str = "–"
@@ -57,7 +59,7 @@ class Cell(NamedTuple):
     sort: str
     href: str = ""
     title: str = ""
-    details: str = ""
+    traceback_url: str = ""
     css: str = ""
     badge: str = ""
 
@@ -78,16 +80,16 @@ class Table:
 def cell(column: Column, row: dict[str, Any]) -> Cell:
     value = row.get(column.key)
     href = row.get(column.link_key, "") if column.link_key else ""
-    css = "num" if column.numeric else "wrap" if column.details_key or column.kind == LIST else ""
+    css = "num" if column.numeric else "wrap" if column.traceback_key or column.kind == LIST else ""
     if column.kind == LINK:
         return Cell("link" if value else "–", value or "", value or "")
     text = display(column, value, row)
     title = ""
     if column.max_chars and len(text) > column.max_chars:
         text, title = "…" + text[-(column.max_chars - 1) :], text
-    details = str(row.get(column.details_key) or "") if column.details_key else ""
+    traceback_url = row.get(column.traceback_key, "") if column.traceback_key else ""
     badge = str(value) if column.badge and value else ""
-    return Cell(text, sort_key(column, value), href or "", title, details, css, badge)
+    return Cell(text, sort_key(column, value), href or "", title, traceback_url, css, badge)
 
 
 def display(column: Column, value: Any, row: dict[str, Any]) -> str:
@@ -144,7 +146,7 @@ def table_csv(table: Table) -> str:
     records = export_records(table)
     header = [key for column in table.columns for key in _export_keys(column)]
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=header)  # CRLF lines: fields with CR get quoted
     writer.writeheader()
     for record in records:
         writer.writerow({k: _csv_value(v) for k, v in record.items()})
@@ -175,6 +177,15 @@ def _plain(value: Any) -> Any:
 
 
 def _csv_value(value: Any) -> Any:
+    """The CSV cell: lists joined; text that a spreadsheet would run as a formula escaped.
+
+    OWASP's advice: a text cell starting with = + - @ tab or CR gets a leading ``'``.
+    Numbers stay numbers (-1.5 is no formula), so only text is touched.
+    """
     if isinstance(value, list):
-        return ";".join(str(v) for v in value)
-    return "" if value is None else value
+        value = ";".join(str(v) for v in value)
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value

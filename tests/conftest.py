@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,25 @@ def manage(
         text=True,
         timeout=timeout,
     )
+
+
+@pytest.fixture(scope="session")
+def released(django_db_setup, tmp_path_factory) -> dict[str, str]:
+    """A production environment on the test database, after the Procfile's release step."""
+    from tests.serving import production_env, run_process
+
+    url = database_url_for_subprocess()
+    if url is None:
+        pytest.skip("a server in another process needs PostgreSQL (scripts/test sets it)")
+    env = production_env(url, tmp_path_factory.mktemp("static"))
+    run_process("release", env)
+    return env
+
+
+@pytest.fixture
+def gunicorn(released, transactional_db) -> Iterator[str]:
+    """The Procfile's web process (gunicorn) with production settings; yields its URL."""
+    from tests.serving import web_server
+
+    with web_server(released) as url:
+        yield url

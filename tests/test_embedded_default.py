@@ -1,11 +1,13 @@
 """The embedded default, as a user runs it: SQLite, no Redis, in-process jobs."""
 
 import sqlite3
+from pathlib import Path
 
 from ase.build import bulk
 from ase.io import write
 
 from tests.conftest import manage
+from tests.serving import fetch, server
 
 
 def test_fresh_sqlite_install_runs_a_benchmark_end_to_end(tmp_path):
@@ -50,3 +52,44 @@ def test_failed_jobs_make_the_command_exit_non_zero_and_list_them(tmp_path):
     assert "FAILED EMT / He: NotImplementedError: No EMT-potential for He" in run.stdout
     assert "CommandError: 3 failed, 0 unfinished" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def embedded_env(tmp_path) -> dict[str, str]:
+    """No settings at all, as on a fresh machine (the key file and database in tmp_path)."""
+    return {
+        "DATABASE_URL": "",
+        "REDIS_URL": "",
+        "DEBUG": "",
+        "ARENA_PRODUCTION": "",
+        "SECRET_KEY": "",
+        "SQLITE_PATH": str(tmp_path / "arena.sqlite3"),
+        "SECRET_KEY_FILE": str(tmp_path / "var" / "secret_key"),
+    }
+
+
+def test_debug_is_off_and_the_key_is_generated_once_into_an_owner_only_file(tmp_path):
+    env = embedded_env(tmp_path)
+    show = "from django.conf import settings; print(settings.DEBUG, settings.SECRET_KEY)"
+    first, second = (manage("shell", "-v0", "-c", show, env=env) for _ in range(2))
+    assert first.returncode == 0, first.stderr
+    debug, key = first.stdout.split()
+    assert debug == "False" and len(key) >= 50 and second.stdout == first.stdout
+    key_file = tmp_path / "var" / "secret_key"
+    assert key_file.read_text() == key and key_file.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in key_file.parent.iterdir()] == ["secret_key"]
+
+
+def test_runserver_serves_pages_and_static_files_with_debug_off(tmp_path):
+    from django.contrib.staticfiles import finders
+
+    env = embedded_env(tmp_path)
+    assert manage("migrate", "-v0", env=env).returncode == 0
+    with server("python manage.py runserver --noreload $HOST:$PORT", env) as url:
+        page = fetch(f"{url}/")
+        assert page.status == 200 and b"No tasks registered yet" in page.body
+        for name in ("leaderboard/arena.css", "plotly/plotly-cartesian.min.js"):
+            static = fetch(f"{url}/static/{name}")
+            assert static.status == 200
+            assert static.body == Path(finders.find(name)).read_bytes()
+        missing = fetch(f"{url}/models/nope/")
+        assert missing.status == 404 and b"URLconf" not in missing.body

@@ -1,13 +1,17 @@
-"""A real browser: Debian's headless Chromium, driven by Selenium, against the live server."""
+"""A real browser: Debian's headless Chromium, driven by Selenium, against Django's live
+server and against gunicorn with the production settings."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.serving import HTTPS
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "test-output"
@@ -47,9 +51,27 @@ def browser():
     options.binary_location = str(CHROMIUM)
     for argument in (*ARGUMENTS, "--window-size=1440,1000"):
         options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
     yield driver
     driver.quit()
+
+
+@pytest.fixture(params=["live_server", "gunicorn"])
+def site(request, browser) -> Iterator[tuple[str, str]]:
+    """(name, URL) of a server; gunicorn sits behind a TLS proxy that the browser plays."""
+    url = request.getfixturevalue(request.param)
+    if request.param == "live_server":
+        yield request.param, url.url
+        return
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": HTTPS})
+    yield request.param, url
+    browser.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {}})
+
+
+def javascript_errors(driver) -> list[str]:
+    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
 
 
 def full_page_screenshot(driver, name: str) -> Path:
@@ -72,20 +94,24 @@ def column_sort_keys(table, index: int) -> list[float]:
 
 
 @pytest.mark.browser
-def test_leaderboard_to_eos_page_draws_charts_and_sorts(browser, live_server, arena):
+def test_leaderboard_to_eos_page_draws_charts_and_sorts(browser, transactional_db, site, arena):
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
+    server, url = site
     wait = WebDriverWait(browser, 30)
-    browser.get(f"{live_server.url}/")
+    javascript_errors(browser)  # empty the log
+    browser.get(f"{url}/")
     assert "Arena ranking" in browser.page_source
-    full_page_screenshot(browser, "leaderboard.png")
+    full_page_screenshot(browser, f"leaderboard-{server}.png")
 
     browser.find_element("link text", "Equation of state (bulk)").click()
     wait.until(ec.url_contains("/tasks/eos/"))
     for chart in ("eos-curves", "parity", "delta-table"):
         wait.until(ec.presence_of_element_located(("css selector", f"#chart-{chart} svg.main-svg")))
     assert browser.find_elements("css selector", "#chart-eos-curves g.trace.scatter")
+    assert browser.find_elements("css selector", "#chart-parity g.trace.scatter")
+    assert browser.find_elements("css selector", "#chart-delta-table g.hm image")
 
     table = browser.find_element("css selector", 'table[data-table="task-eos"]')
     headers = table.find_elements("css selector", "thead th")
@@ -104,4 +130,5 @@ def test_leaderboard_to_eos_page_draws_charts_and_sorts(browser, live_server, ar
     wait.until(
         ec.text_to_be_present_in_element(("css selector", "#chart-eos-curves .ytitle"), "eV/atom")
     )
-    assert full_page_screenshot(browser, "eos-task.png").stat().st_size > 10_000
+    assert full_page_screenshot(browser, f"eos-task-{server}.png").stat().st_size > 10_000
+    assert javascript_errors(browser) == []

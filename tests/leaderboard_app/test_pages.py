@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.staticfiles import finders
@@ -13,7 +15,8 @@ from django.urls import reverse
 from leaderboard_app import run_pages
 from tests.leaderboard_app.conftest import RUN_LABELS, Arena
 
-PLOTLY = "/static/plotly/plotly.min.js"
+PLOTLY = "/static/plotly/plotly-cartesian.min.js"
+TRACEBACK = "Traceback (most recent call last)"
 
 
 def csv_rows(client, url: str, **params) -> list[dict[str, str]]:
@@ -153,7 +156,7 @@ def test_model_page_shows_metadata_results_and_failed_jobs(client, arena):
         "Failed jobs",
     ):
         assert text in html
-    assert "No EMT-potential for" in html and "<summary>traceback</summary>" in html
+    assert "No EMT-potential for" in html
     assert reverse("leaderboard:structure", args=[arena.structure_ids["Cu"]]) in html
     failed = csv_rows(client, reverse("leaderboard:model", args=["EMT"]), table="failed-jobs")
     assert {r["structure"] for r in failed} == {"Fe", "W"}
@@ -195,10 +198,10 @@ def test_runs_page_counts_states_and_durations(client, arena):
     assert (models["SevenNet-0"]["done"], models["SevenNet-0"]["failed"]) == ("2", "3")
 
 
-def test_jobs_filter_by_state_model_and_task_and_show_tracebacks(client, arena, monkeypatch):
+def test_jobs_filter_by_state_model_and_task(client, arena, monkeypatch):
     url = reverse("leaderboard:jobs")
     html = client.get(url, {"status": "failed", "model": "EMT", "task": "eos"}).content.decode()
-    assert "No EMT-potential for" in html and "<summary>traceback</summary>" in html
+    assert "No EMT-potential for" in html
     rows = csv_rows(client, url, status="failed", model="EMT", task="eos")
     assert len(rows) == 2
     assert {(r["status"], r["model"], r["task"]) for r in rows} == {("failed", "EMT", "eos")}
@@ -209,11 +212,72 @@ def test_jobs_filter_by_state_model_and_task_and_show_tracebacks(client, arena, 
     assert page_two.status_code == 200 and "page 2 of 4" in page_two.content.decode()
 
 
-def test_job_pages_show_error_traceback_and_result(client, arena):
+def test_job_pages_show_error_and_result(client, arena):
     failed = client.get(reverse("leaderboard:job", args=[arena.failed_job_id])).content.decode()
-    assert "NotImplementedError" in failed and "Traceback (most recent call last)" in failed
+    assert "NotImplementedError: No EMT-potential for" in failed
     done = client.get(reverse("leaderboard:job", args=[arena.done_job_id])).content.decode()
     assert "Result" in done and "GPa" in done
+
+
+def failed_job_pages(arena: Arena) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Pages that list failed jobs: their URL and which failed jobs they list."""
+    nickel = arena.structure_ids["Ni"]
+    return {
+        "jobs": (reverse("leaderboard:jobs") + "?status=failed", {}),
+        "model": (reverse("leaderboard:model", args=["EMT"]), {"model__name": "EMT"}),
+        "structure": (reverse("leaderboard:structure", args=[nickel]), {"structure_id": nickel}),
+    }
+
+
+def traceback_links(**filters: Any) -> set[str]:
+    from tasks_app.models import Job
+
+    failed = Job.objects.filter(status="failed", **filters).values_list("pk", flat=True)
+    assert failed
+    return {f'href="{reverse("leaderboard:job", args=[pk])}#traceback"' for pk in failed}
+
+
+@pytest.mark.parametrize("viewer", ["anonymous", "logged-in, not staff"])
+def test_tracebacks_are_hidden_from_visitors_who_are_not_staff(
+    client, arena, django_user_model, viewer
+):
+    if viewer != "anonymous":
+        client.force_login(django_user_model.objects.create_user("visitor", password="pw"))
+    for page, (url, listed) in failed_job_pages(arena).items():
+        html = client.get(url).content.decode()
+        assert "No EMT-potential for" in html and TRACEBACK not in html, page
+        assert not any(link in html for link in traceback_links(**listed)), page
+    job_page = client.get(reverse("leaderboard:job", args=[arena.failed_job_id])).content.decode()
+    assert "Shown to staff only" in job_page and TRACEBACK not in job_page
+
+
+def test_staff_see_tracebacks_on_the_job_page_and_a_link_to_them_from_every_list(
+    client, arena, django_user_model
+):
+    staff = django_user_model.objects.create_user("staff", password="pw", is_staff=True)
+    client.force_login(staff)
+    job_page = client.get(reverse("leaderboard:job", args=[arena.failed_job_id])).content.decode()
+    assert TRACEBACK in job_page and '<h2 id="traceback">' in job_page
+    for page, (url, listed) in failed_job_pages(arena).items():
+        html = client.get(url).content.decode()
+        assert all(link in html for link in traceback_links(**listed)), page
+        assert TRACEBACK not in html, page  # linked, never inlined
+
+
+def test_csv_downloads_escape_text_that_a_spreadsheet_would_run(client, arena):
+    from models_app.models import MLIP
+    from tasks_app.models import Job
+    from tasks_app.services import job_fail
+
+    formula = '=HYPERLINK("https://example.org/x","click")'
+    MLIP.objects.create(name="@SUM(A1)", family="emt", license="-MIT")
+    job = Job.objects.filter(status="failed").first()
+    job_fail(job_id=job.pk, error=formula, traceback="")
+    errors = {r["job"]: r["error"] for r in csv_rows(client, reverse("leaderboard:jobs"))}
+    assert errors[str(job.pk)] == "'" + formula
+    rows = {r["model"]: r for r in csv_rows(client, "/")}
+    assert rows["'@SUM(A1)"]["license"] == "'-MIT"
+    assert rows["EMT"]["license"] == "LGPL-2.1"
 
 
 def test_json_downloads_are_lists_of_records(client, arena):
@@ -283,13 +347,13 @@ def test_run_without_jobs_and_queued_job_pages(client, seeded):
     assert "queued" in html and "Traceback" not in html and "Result" not in html
 
 
-def test_plotly_comes_from_the_plotly_package_through_staticfiles():
-    found = finders.find("plotly/plotly.min.js")
-    assert found and found.endswith("plotly/package_data/plotly.min.js")
-    assert [
-        path
-        for path, _ in finders.get_finder("leaderboard_app.static_finders.PlotlyFinder").list([])
-    ] == ["plotly.min.js"]
+def test_the_plotly_bundle_is_the_plotly_js_version_the_plotly_package_writes_figures_for():
+    from plotly.offline import get_plotlyjs_version
+
+    bundle = Path(finders.find("plotly/plotly-cartesian.min.js"))
+    banner = bundle.read_text()[:200]
+    assert f"plotly.js (cartesian - minified) v{get_plotlyjs_version()}\n" in banner
+    assert (bundle.parent / "LICENSE").read_text().startswith("MIT License")
 
 
 def grow(arena: Arena, curves) -> None:

@@ -93,3 +93,31 @@ def test_tiny_spreads_read_as_zero_and_huge_values_switch_to_g_format():
     assert display(column, -1.0, {"x_std": 1.12e-16}) == "-1.000 ± 0.000"
     assert display(Column("y", "Y", FLOAT), 2.5e-5, {}) == "2.5e-05"
     assert display(Column("y", "Y", FLOAT), 123456.0, {}) == "1.23e+05"
+
+
+def test_csv_escapes_text_cells_that_start_like_formulas_and_keeps_numbers():
+    table = Table(
+        id="t",
+        title="T",
+        columns=[
+            Column("text", "Text"),
+            Column("sets", "Sets", LIST),
+            Column("x", "X", FLOAT),
+            Column("n", "N", INT),
+            Column("when", "When", DATE),
+        ],
+        rows=[
+            {"text": "=1+2", "sets": ["-A", "B"], "x": -1.5, "n": -3, "when": dt.date(2024, 1, 2)},
+            {"text": "+1", "sets": ["@x"], "x": 2.0, "n": 0, "when": None},
+            {"text": "@SUM(A1)", "sets": [], "x": None, "n": 1, "when": None},
+            {"text": "\tcmd", "sets": ["ok"], "x": 0.0, "n": 2, "when": None},
+            {"text": "\rcmd", "sets": ["ok"], "x": 0.0, "n": 2, "when": None},
+            {"text": "safe = text", "sets": ["a-b"], "x": 1e-9, "n": 3, "when": None},
+        ],
+    )
+    rows = list(csv.reader(io.StringIO(table_csv(table), newline="")))[1:]
+    assert [r[0] for r in rows] == ["'=1+2", "'+1", "'@SUM(A1)", "'\tcmd", "'\rcmd", "safe = text"]
+    assert [r[1] for r in rows] == ["'-A;B", "'@x", "", "ok", "ok", "a-b"]
+    assert rows[0][2:] == ["-1.5", "-3", "2024-01-02"]
+    assert float(rows[0][2]) == -1.5 and int(rows[0][3]) == -3
+    assert json.loads(table_json(table))[0]["text"] == "=1+2"  # JSON keeps raw values
