@@ -124,10 +124,29 @@ RQ_QUEUES = {
     name: {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 6 * 3600}
     for name in (*ARENA_QUEUES, "default")
 }
-# SimpleWorker runs jobs in the worker process itself (no fork per job), so each
-# worker loads a model's calculator once and reuses it for every later job.
-RQ = {"COMMIT_MODE": "auto", "WORKER_CLASS": "rq.worker.SimpleWorker"}
+# ArenaWorker is an RQ SimpleWorker: jobs run in the worker process itself (no fork per
+# job), so each worker loads a model's calculator once and reuses it for every later job.
+RQ = {"COMMIT_MODE": "auto", "WORKER_CLASS": "tasks_app.worker.ArenaWorker"}
 ARENA_JOB_RETRIES = int(os.environ.get("ARENA_JOB_RETRIES", "0"))
+# Compute threads per worker process; 0: the host's cores divided by its workers, which
+# is ARENA_WORKERS_PER_HOST when a launcher sets it, else the live workers on the host.
+ARENA_WORKER_THREADS = int(os.environ.get("ARENA_WORKER_THREADS", "0"))
+ARENA_WORKERS_PER_HOST = int(os.environ.get("ARENA_WORKERS_PER_HOST", "0"))
+# Batch-scheduler defaults for launch_workers (each can be given on its command line).
+ARENA_CLUSTER = {
+    "scheduler": os.environ.get("ARENA_CLUSTER_SCHEDULER", "slurm"),
+    "partition": os.environ.get("ARENA_CLUSTER_PARTITION", ""),
+    "account": os.environ.get("ARENA_CLUSTER_ACCOUNT", ""),
+    "time": os.environ.get("ARENA_CLUSTER_TIME", "04:00:00"),
+    "prologue": os.environ.get("ARENA_CLUSTER_PROLOGUE", ""),
+}
+# What a worker started by a batch scheduler needs from this environment.
+WORKER_VARIABLES = (
+    "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "SECRET_KEY_FILE", "DEBUG", "ARENA_PRODUCTION",
+    "ARENA_CACHE_DIR", "ARENA_JOB_RETRIES", "HF_HOME", "HF_ENDPOINT", "HF_HUB_OFFLINE",
+    "HF_TOKEN", "LOG_LEVEL",
+)  # fmt: skip
+ARENA_WORKER_ENVIRONMENT = {n: os.environ[n] for n in WORKER_VARIABLES if n in os.environ}
 
 # Compute: where checkpoints are cached, and the device (blank: CUDA if present, else CPU).
 ARENA_CACHE_DIR = Path(

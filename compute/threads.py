@@ -1,0 +1,46 @@
+"""CPU threads per worker process: torch's intra- and inter-op pools, OpenMP and BLAS.
+
+Torch takes every core in every process; two workers on one host then fight for the
+cores and run slower together than one alone. Each worker takes its share instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity, which a batch scheduler may narrow)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def threads_per_worker(*, cores: int, workers: int) -> int:
+    """An equal share of ``cores`` for each of ``workers`` processes, at least one."""
+    return max(1, cores // max(1, workers))
+
+
+def apply_threads(threads: int) -> dict[str, int]:
+    """Limit this process to ``threads`` compute threads; return what each pool now has.
+
+    Inter-op parallelism only helps graphs with independent branches, which the
+    calculators we run rarely have, so it gets one thread.
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=threads)  # OpenMP and BLAS (OpenBLAS, MKL) loaded so far
+    chosen = {"blas_openmp": threads}
+    try:
+        import torch
+    except ImportError:
+        return chosen
+    torch.set_num_threads(threads)
+    # Torch allows this once, before any inter-op work has started.
+    with contextlib.suppress(RuntimeError):
+        torch.set_num_interop_threads(1)
+    chosen["torch_intra_op"] = torch.get_num_threads()
+    chosen["torch_inter_op"] = torch.get_num_interop_threads()
+    return chosen

@@ -1,0 +1,44 @@
+"""Each worker takes its share of the cores: torch, OpenMP and BLAS pools all limited."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from compute.threads import threads_per_worker
+from tests.conftest import ROOT
+
+PROBE = """
+import json, sys
+import numpy, torch
+from threadpoolctl import threadpool_info
+from compute.threads import apply_threads
+chosen = apply_threads(int(sys.argv[1]))
+pools = {i["internal_api"]: i["num_threads"] for i in threadpool_info()}
+print(json.dumps({"chosen": chosen, "torch": torch.get_num_threads(), "pools": pools}))
+"""
+
+
+def test_share_is_cores_divided_by_workers_and_never_zero():
+    assert threads_per_worker(cores=16, workers=4) == 4
+    assert threads_per_worker(cores=16, workers=3) == 5
+    assert threads_per_worker(cores=2, workers=4) == 1
+    assert threads_per_worker(cores=8, workers=0) == 8
+
+
+def test_apply_threads_limits_torch_and_every_native_pool_in_a_fresh_process():
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, "1"],
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["torch"] == 1
+    assert report["chosen"]["torch_inter_op"] == 1
+    assert set(report["pools"].values()) == {1}  # OpenMP and OpenBLAS alike
