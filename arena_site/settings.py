@@ -94,6 +94,20 @@ ARENA_CACHE_DIR = Path(
     os.environ.get("ARENA_CACHE_DIR", Path.home() / ".cache" / "mlip-arena")
 ).expanduser()
 ARENA_DEVICE = os.environ.get("ARENA_DEVICE", "") or None
+# Checkpoint prefixes whose pickles load without an admin-approved SHA-256: the model
+# authors' own release locations. Anything else that needs full unpickling must be pinned.
+ARENA_TRUSTED_CHECKPOINT_SOURCES = tuple(
+    prefix
+    for prefix in os.environ.get(
+        "ARENA_TRUSTED_CHECKPOINT_SOURCES",
+        "https://github.com/ACEsuit/mace-mp/releases/download/,"
+        "https://github.com/ACEsuit/mace-foundations/releases/download/,"
+        "https://github.com/ACEsuit/mace-off/raw/main/,"
+        "https://github.com/MDIL-SNU/SevenNet/raw/main/,"
+        "hf://mace-foundations/,hf://facebook/,hf://lab-cosmo/,hf://mir-group/",
+    ).split(",")
+    if prefix
+)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

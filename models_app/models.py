@@ -2,7 +2,12 @@
 
 from django.db import models
 
-from models_app.validators import validate_family, validate_json_object, validate_string_list
+from models_app.validators import (
+    validate_family,
+    validate_json_object,
+    validate_sha256,
+    validate_string_list,
+)
 
 
 class PredictionType(models.TextChoices):
@@ -47,6 +52,15 @@ class MLIP(models.Model):
     paper_url = models.URLField(blank=True)
     release_date = models.DateField(null=True, blank=True)
     enabled = models.BooleanField(default=True)
+    checkpoint_sha256 = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_sha256],
+        help_text="SHA-256 of the checkpoint file an admin approved; lets a pickled "
+        "checkpoint load from any source",
+    )
+    checkpoint_approved_by = models.CharField(max_length=150, blank=True)
+    checkpoint_approved_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

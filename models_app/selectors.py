@@ -14,6 +14,7 @@ def model_spec(model: MLIP) -> ModelSpec:
         family=model.family,
         checkpoint=model.checkpoint,
         calculator_kwargs=dict(model.calculator_kwargs or {}),
+        checkpoint_sha256=model.checkpoint_sha256,
     )
 
 

@@ -11,17 +11,25 @@ from ase.build import bulk
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError, QuerySet
+from django.utils import timezone
 
 from arena_site.errors import ArenaError
 from compute.errors import ComputeError, first_line
-from models_app.loading import calculator_for
+from compute.trust import file_sha256
+from models_app.loading import calculator_for, checkpoint_for
 from models_app.models import MLIP
 from models_app.selectors import model_spec
 
 REGISTRY_PATH = Path(__file__).with_name("registry.yaml")
+# Written by services as things happen here, never by a seed or an import.
+LOCAL_RECORD_FIELDS = ("id", "updated_at", "checkpoint_approved_by", "checkpoint_approved_at")
 SEEDED_FIELDS = [
-    f.name for f in MLIP._meta.get_fields() if f.concrete and f.name not in ("id", "updated_at")
+    f.name for f in MLIP._meta.get_fields() if f.concrete and f.name not in LOCAL_RECORD_FIELDS
 ]
+# What describes a model on any installation; whether it runs and which checkpoint file
+# is trusted are decided here, so exports leave them out and imports start disabled.
+PORTABLE_FIELDS = [f for f in SEEDED_FIELDS if f not in ("enabled", "checkpoint_sha256")]
+IMPORTED_MODEL_DEFAULTS = {"enabled": False}
 
 
 @dataclass
@@ -129,3 +137,22 @@ def model_check_load(model: MLIP) -> str:
     except Exception as exc:
         raise ArenaError(f"{model.name}: {first_line(exc)}") from exc
     return f"{model.name} loads: fcc Cu energy {energy:.4f} eV with {type(calculator).__name__}"
+
+
+def model_approve_checkpoint(*, model: MLIP, approved_by: str) -> str:
+    """Pin the SHA-256 of the model's checkpoint file as it is now; return a one-line outcome.
+
+    The file is downloaded first if it is a URL or hf:// checkpoint. From then on the
+    family may unpickle exactly this file, from wherever it came.
+    """
+    try:
+        path = checkpoint_for(model_spec(model)).local_file()
+    except ComputeError as exc:
+        raise ArenaError(f"{model.name}: nothing to approve: {exc}") from exc
+    digest = file_sha256(path)
+    MLIP.objects.filter(pk=model.pk).update(
+        checkpoint_sha256=digest,
+        checkpoint_approved_by=approved_by,
+        checkpoint_approved_at=timezone.now(),
+    )
+    return f"{model.name}: approved checkpoint {model.checkpoint} with SHA-256 {digest}"

@@ -26,7 +26,7 @@ from leaderboard_app.ranking import (
 )
 from leaderboard_app.tables import MEAN_STD, Column, display
 from models_app.models import MLIP
-from models_app.services import SEEDED_FIELDS
+from models_app.services import PORTABLE_FIELDS
 from tasks_app.hf_format import (
     ARENA_FILE,
     CARD,
@@ -165,7 +165,7 @@ def result_row(result: Result) -> dict[str, Any]:
 
 
 def model_row(model: MLIP) -> dict[str, Any]:
-    row = {name: getattr(model, name) for name in SEEDED_FIELDS}
+    row = {name: getattr(model, name) for name in PORTABLE_FIELDS}
     row["release_date"] = model.release_date.isoformat() if model.release_date else None
     return row
 
