@@ -10,6 +10,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from compute.environments import all_queue_names
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -79,7 +81,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Jobs: RQ queues when REDIS_URL is set, else in-process through the same job function.
 REDIS_URL = os.environ.get("REDIS_URL", "")
-ARENA_QUEUES = ("gpu", "cpu")
+# One queue per device kind and worker environment: gpu.main, cpu.fairchem, ...
+ARENA_QUEUES = tuple(all_queue_names())
+# Where build_env puts worker environments (virtualenvs), one folder each.
+ARENA_ENVS_DIR = Path(os.environ.get("ARENA_ENVS_DIR", BASE_DIR / "var" / "envs")).expanduser()
 RQ_QUEUES = {
     name: {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 6 * 3600}
     for name in (*ARENA_QUEUES, "default")

@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from compute.calculators import FAMILIES
+from compute.environments import queue_name
 from models_app.validators import (
     validate_family,
     validate_json_object,
@@ -74,6 +76,11 @@ class MLIP(models.Model):
     def runs_task(self, task_slug: str) -> bool:
         return task_slug in self.cpu_tasks or task_slug in self.gpu_tasks
 
+    @property
+    def environment(self) -> str:
+        """The worker environment that has the family's packages installed."""
+        return FAMILIES[self.family].environment
+
     def queue_for(self, task_slug: str) -> str:
-        """``gpu`` when the model lists the task for GPUs, else ``cpu``."""
-        return "gpu" if task_slug in self.gpu_tasks else "cpu"
+        """``gpu.ENV`` when the model lists the task for GPUs, else ``cpu.ENV``."""
+        return queue_name(self.environment, gpu=task_slug in self.gpu_tasks)

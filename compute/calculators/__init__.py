@@ -27,6 +27,9 @@ class Family:
     module: str
     requirements: tuple[str, ...]  # pip requirements with pins, installed in ``environment``
     environment: str = MAIN_ENVIRONMENT
+    # Dependencies removed after installing: PyPI's builds of torchvision and torchaudio
+    # need the CUDA torch, and nothing on the model's path imports them.
+    remove: tuple[str, ...] = ()
 
 
 FAMILIES: dict[str, Family] = {
@@ -35,6 +38,22 @@ FAMILIES: dict[str, Family] = {
     "sevennet": Family("compute.calculators.sevennet", ("sevenn==0.10.4", "e3nn==0.4.4")),
     "mace": Family("compute.calculators.mace", ("mace-torch>=0.3.12", "e3nn==0.4.4")),
     "matgl": Family("compute.calculators.matgl", ("matgl>=4.0,<5", "torch-geometric>=2.6")),
+    "ani": Family("compute.calculators.ani", ("torchani==2.9.0",)),
+    # Each of these needs packages that conflict with the main environment's pins.
+    "orb": Family("compute.calculators.orb", ("orb-models==0.5.5",), "orb"),
+    "mattersim": Family(
+        "compute.calculators.mattersim",
+        ("mattersim==1.2.3",),
+        "mattersim",
+        remove=("torchvision", "torchaudio"),
+    ),
+    "fairchem": Family("compute.calculators.fairchem", ("fairchem-core==2.24.0",), "fairchem"),
+    "pet": Family("compute.calculators.pet", ("upet==0.3.1",), "pet"),
+    "nequip": Family(
+        "compute.calculators.nequip", ("nequip==0.19.1", "nequip-allegro==0.8.3"), "nequip"
+    ),
+    "grace": Family("compute.calculators.grace", ("tensorpotential==0.6.2.1",), "grace"),
+    "deepmd": Family("compute.calculators.deepmd", ("deepmd-kit==3.2.0",), "deepmd"),
 }
 
 _CACHE: dict[str, Calculator] = {}
