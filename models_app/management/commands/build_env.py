@@ -12,7 +12,7 @@ from compute.errors import ComputeError
 
 
 class Command(BaseCommand):
-    help = "Build the worker environment of a group of model families and say how to start its workers."
+    help = "Build a worker environment for its model families and say how to start its workers."
 
     def add_arguments(self, parser):
         parser.add_argument("environment", choices=environment_names())
