@@ -68,6 +68,12 @@ def environment_python(root: Path, environment: str) -> Path:
     return root / environment / "bin" / "python"
 
 
+def current_environment(root: Path) -> str:
+    """The environment this interpreter belongs to: a folder under ``root``, else main."""
+    prefix = Path(sys.prefix).resolve()
+    return prefix.name if prefix.parent == root.resolve() else MAIN_ENVIRONMENT
+
+
 def worker_command(root: Path, queue: str) -> str:
     python = environment_python(root, environment_of_queue(queue))
     return f"{python} manage.py rqworker {queue}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import pickle
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +34,20 @@ def e3nn_import_allowed() -> Iterator[None]:
     """Let e3nn 0.4.4 torch.load its constants under torch>=2.6, and mute import chatter."""
     with torch.serialization.safe_globals([slice]), contextlib.redirect_stdout(io.StringIO()):
         yield
+
+
+@contextlib.contextmanager
+def weights_only_default_kept() -> Iterator[None]:
+    """Undo what importing mace does: it sets TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1, which
+    turns every later ``torch.load`` without an explicit ``weights_only`` into a pickle."""
+    before = os.environ.get("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD")
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", None)
+        else:
+            os.environ["TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"] = before
 
 
 def load_weights(path: Path, *, name: str) -> Any:

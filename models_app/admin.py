@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from arena_site.errors import ArenaError
 from compute.calculators import family_names
 from models_app.models import MLIP
-from models_app.services import model_approve_checkpoint, model_check_load
+from models_app.services import model_approve_checkpoint, model_check
 
 
 class MLIPForm(forms.ModelForm):
@@ -26,8 +26,15 @@ class MLIPAdmin(admin.ModelAdmin):
         "prediction_type",
         "license",
         "enabled",
+        "last_check_ok",
     ]
-    readonly_fields = ["checkpoint_approved_by", "checkpoint_approved_at"]
+    readonly_fields = [
+        "checkpoint_approved_by",
+        "checkpoint_approved_at",
+        "last_check_ok",
+        "last_check_at",
+        "last_check_message",
+    ]
     list_filter = [
         "family",
         "enabled",
@@ -46,10 +53,11 @@ class MLIPAdmin(admin.ModelAdmin):
     @admin.action(description="Check that it loads")
     def check_loads(self, request, queryset):
         for model in queryset:
-            try:
-                self.message_user(request, model_check_load(model), messages.SUCCESS)
-            except ArenaError as exc:
-                self.message_user(request, f"{model.name} does not load: {exc}", messages.ERROR)
+            ok, message = model_check(model=model)
+            if ok:
+                self.message_user(request, message, messages.SUCCESS)
+            else:
+                self.message_user(request, f"{model.name} does not load: {message}", messages.ERROR)
 
     @admin.action(description="Approve checkpoint (pin its file's SHA-256)")
     def approve_checkpoint(self, request, queryset):

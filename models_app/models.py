@@ -63,6 +63,9 @@ class MLIP(models.Model):
     )
     checkpoint_approved_by = models.CharField(max_length=150, blank=True)
     checkpoint_approved_at = models.DateTimeField(null=True, blank=True)
+    last_check_ok = models.BooleanField(null=True, blank=True)
+    last_check_at = models.DateTimeField(null=True, blank=True)
+    last_check_message = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

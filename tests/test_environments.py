@@ -142,3 +142,13 @@ def test_each_environment_serves_its_own_queue(environments, workers, seeded, se
         printed = run_in(env, REFERENCE_ENERGY, family, str(path), json.dumps(structure))
         reference = float(printed.splitlines()[-1])
         assert output["energy_ev"] == pytest.approx(reference, rel=1e-5)
+
+    # check_model from the main environment runs the check in MatterSim's own Python.
+    checked = manage(
+        "check_model", "Tiny MatterSim", env={"DATABASE_URL": database_url_for_subprocess()}
+    )
+    assert checked.returncode == 0, checked.stderr[-2000:]
+    assert checked.stdout.startswith("Tiny MatterSim loads: fcc Cu energy ")
+    assert checked.stdout.strip().endswith("with MatterSimCalculator")
+    row = MLIP.objects.get(name="Tiny MatterSim")
+    assert (row.last_check_ok, row.last_check_message) == (True, checked.stdout.strip())

@@ -13,6 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+from ase import Atoms
+from ase.build import bulk, molecule
 from ase.calculators.calculator import Calculator
 
 from compute.checkpoints import Checkpoint
@@ -148,4 +151,27 @@ def _missing_package_message(spec: ModelSpec, family: Family, exc: ImportError) 
         f"{needs} ({exc}), which live in the worker environment {family.environment!r}: "
         f"build it with `python manage.py build_env {family.environment}` and let its workers "
         "run the model"
+    )
+
+
+def check_calculator(calculator: Calculator) -> str:
+    """Evaluate fcc Cu, or for a model that knows no Cu a methane molecule in a box.
+
+    Returns a one-line outcome; errors of the second try propagate.
+    """
+    try:
+        return _evaluate("fcc Cu", bulk("Cu", "fcc", a=3.6), calculator)
+    except Exception:  # organic models (ANI, MACE-OFF) have no copper
+        methane = molecule("CH4", cell=[10.0, 10.0, 10.0], pbc=True)
+        return _evaluate("CH4 in a 10 Å box", methane, calculator)
+
+
+def _evaluate(label: str, atoms: Atoms, calculator: Calculator) -> str:
+    atoms.calc = calculator
+    energy = atoms.get_potential_energy()
+    force = np.abs(atoms.get_forces()).max()
+    if not (np.isfinite(energy) and np.isfinite(force)):
+        raise CalculatorLoadError(f"{label}: non-finite energy or forces")
+    return (
+        f"{label} energy {energy:.4f} eV, max |F| {force:.4f} eV/Å with {type(calculator).__name__}"
     )

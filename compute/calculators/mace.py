@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 
 from compute.checkpoints import Checkpoint
-from compute.torch_compat import e3nn_import_allowed
+from compute.torch_compat import e3nn_import_allowed, weights_only_default_kept
 
-with e3nn_import_allowed():
+with e3nn_import_allowed(), weights_only_default_kept():
     from mace.calculators import MACECalculator
 
 

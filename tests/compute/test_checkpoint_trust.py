@@ -6,6 +6,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import http.server
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from compute.model_spec import ModelSpec
 from compute.trust import UntrustedCheckpoint, from_trusted_source
 from tests.compute.crafted import build_crafted_checkpoint
 from tests.compute.tiny_models import build_tiny_mace
+from tests.conftest import ROOT
 
 CHGNET_FILE = Path(chgnet.__file__).parent / "pretrained/0.3.0/chgnet_0.3.0_e29f68s314m37.pth.tar"
 
@@ -141,3 +144,16 @@ def test_a_pickle_from_a_trusted_source_loads_without_a_pin(served, tmp_path):
 def test_trusted_sources_are_prefixes_that_end_in_a_slash(checkpoint, trusted):
     sources = ["hf://facebook/", "https://github.com/ACEsuit/mace-mp/releases/download/", "hf:"]
     assert from_trusted_source(checkpoint, sources) is trusted
+
+
+def test_importing_the_mace_adapter_keeps_torch_loads_weights_only_by_default():
+    # mace sets TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1 on import, which would turn every later
+    # torch.load without an explicit weights_only (e.g. inside another package) into a pickle.
+    code = (
+        "import os, compute.calculators.mace; "
+        "print(os.environ.get('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD'))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "None"

@@ -11,14 +11,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from compute.torch_compat import e3nn_import_allowed
+from compute.torch_compat import e3nn_import_allowed, weights_only_default_kept
 
 ATOMIC_NUMBERS = list(range(1, 95))
 
 
 def build_tiny_mace(path: Path, seed: int = 0) -> Path:
     """Save a 16-channel ScaleShiftMACE with ``torch.save(model)`` at ``path``."""
-    with e3nn_import_allowed():
+    with e3nn_import_allowed(), weights_only_default_kept():
         from e3nn import o3
         from mace import modules
 
