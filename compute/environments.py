@@ -50,6 +50,14 @@ def removals_of(environment: str) -> list[str]:
     return sorted({r for name in families_in(environment) for r in FAMILIES[name].remove})
 
 
+def torch_pin_of(environment: str) -> str:
+    """A family's own torch pin, or "" for the project's (constraints-torch.txt)."""
+    pins = {FAMILIES[name].torch for name in families_in(environment)} - {""}
+    if len(pins) > 1:
+        raise ComputeError(f"environment {environment!r} has families with different torch pins")
+    return pins.pop() if pins else ""
+
+
 def queue_name(environment: str, *, gpu: bool) -> str:
     return f"{'gpu' if gpu else 'cpu'}.{environment}"
 
@@ -106,8 +114,12 @@ def build_environment(
     """Create or update ``root/environment``; skip it when its stamp matches the inputs."""
     requirements = requirements_of(environment)
     removals = removals_of(environment)
-    constraints = project_dir / CONSTRAINTS.get(environment, WORKER_CONSTRAINTS)
     path = root / environment
+    constraints = project_dir / CONSTRAINTS.get(environment, WORKER_CONSTRAINTS)
+    if torch_pin := torch_pin_of(environment):
+        constraints = path.with_name(f"{environment}-constraints.txt")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        constraints.write_text(f"{torch_pin}\n")
     stamp = _stamp(
         [*requirements, *(f"-{r}" for r in removals)],
         [project_dir / CORE_REQUIREMENTS, constraints],

@@ -21,10 +21,16 @@ class UntrustedCheckpoint(CalculatorLoadError):
 
 
 def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, or of a folder's files (their relative paths and contents)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(CHUNK_BYTES):
-            digest.update(chunk)
+    files = sorted(p for p in Path(path).rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        if path.is_dir():
+            header = f"{file.relative_to(path).as_posix()}\0{file.stat().st_size}\0"
+            digest.update(header.encode())
+        with open(file, "rb") as handle:
+            while chunk := handle.read(CHUNK_BYTES):
+                digest.update(chunk)
     return digest.hexdigest()
 
 

@@ -24,7 +24,7 @@ from tests.compute.tiny_models import build_tiny_mace
 from tests.conftest import ROOT, database_url_for_subprocess, manage
 from tests.tasks_app.test_rq_worker import wait_for_workers
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.envs, pytest.mark.django_db(transaction=True)]
 
 BUILD_TINY_MATTERSIM = """
 import sys, torch
@@ -75,6 +75,8 @@ def environments():
         built = manage("build_env", environment, timeout=1200)
         assert built.returncode == 0, built.stderr[-3000:]
         assert f"rqworker cpu.{environment}" in built.stdout
+        again = manage("build_env", environment)
+        assert f"var/envs/{environment}: up to date" in again.stdout
     return {
         env: run_in(env, "import e3nn; print(e3nn.__version__)") for env in ("main", "mattersim")
     }

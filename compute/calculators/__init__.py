@@ -33,6 +33,8 @@ class Family:
     # Dependencies removed after installing: PyPI's builds of torchvision and torchaudio
     # need the CUDA torch, and nothing on the model's path imports them.
     remove: tuple[str, ...] = ()
+    # A torch pin other than the project's, for packages with compiled torch extensions.
+    torch: str = ""
 
 
 FAMILIES: dict[str, Family] = {
@@ -56,7 +58,13 @@ FAMILIES: dict[str, Family] = {
         "compute.calculators.nequip", ("nequip==0.19.1", "nequip-allegro==0.8.3"), "nequip"
     ),
     "grace": Family("compute.calculators.grace", ("tensorpotential==0.6.2.1",), "grace"),
-    "deepmd": Family("compute.calculators.deepmd", ("deepmd-kit==3.2.0",), "deepmd"),
+    # deepmd-kit's compiled ops are built against exactly torch 2.11 (PyPI's CUDA build).
+    "deepmd": Family(
+        "compute.calculators.deepmd",
+        ("deepmd-kit[torch]==3.2.0",),
+        "deepmd",
+        torch="torch==2.11.0",
+    ),
 }
 
 _CACHE: dict[str, Calculator] = {}

@@ -44,8 +44,10 @@ def test_energy_matches_mattersims_own_loader(calc, tiny_file):
 
 
 def test_forces_and_stress_are_in_ev_and_angstrom(calc):
-    assert_forces_are_energy_gradients(rattled_copper(), calc)
-    assert_stress_is_strain_derivative(rattled_copper(), calc)
+    # MatterSim computes in float32: wider steps keep rounding out of the differences.
+    atoms = rattled_copper(stdev=0.2)
+    assert_forces_are_energy_gradients(atoms, calc, h=1e-2, rel=3e-2, abs_tol=1e-5)
+    assert_stress_is_strain_derivative(atoms, calc, eps=1e-2, rel=3e-2, abs_tol=1e-6)
 
 
 def test_released_name_offline_is_one_line(tmp_path, monkeypatch):
