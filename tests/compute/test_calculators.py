@@ -125,7 +125,9 @@ def test_second_load_returns_the_cached_calculator(specs, cache_dir):
 
 
 def test_unknown_family_lists_known_ones(cache_dir):
-    with pytest.raises(CalculatorLoadError, match="known families: chgnet, emt, mace"):
+    with pytest.raises(
+        CalculatorLoadError, match="known families: ani, chgnet, deepmd, emt, fairchem, grace, mace"
+    ):
         load_calculator(ModelSpec("X", "schnet"), device="cpu", cache_dir=cache_dir)
 
 
