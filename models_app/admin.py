@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from arena_site.errors import ArenaError
 from compute.calculators import family_names
 from models_app.models import MLIP
-from models_app.services import model_approve_checkpoint, model_check
+from models_app.services import model_approve_checkpoint, model_check_in_environment
 
 
 class MLIPForm(forms.ModelForm):
@@ -53,7 +53,7 @@ class MLIPAdmin(admin.ModelAdmin):
     @admin.action(description="Check that it loads")
     def check_loads(self, request, queryset):
         for model in queryset:
-            ok, message = model_check(model=model)
+            ok, message = model_check_in_environment(model=model)
             if ok:
                 self.message_user(request, message, messages.SUCCESS)
             else:

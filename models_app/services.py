@@ -150,8 +150,8 @@ def model_check(*, model: MLIP) -> tuple[bool, str]:
 
 
 def model_check_in_environment(*, model: MLIP) -> tuple[bool, str]:
-    """``model_check`` in the model's worker environment: here, or in a child process
-    of that environment's Python, which records the outcome itself."""
+    """``model_check`` in the model's worker environment: here, or through
+    ``check_model`` in a child process of that environment's Python."""
     root = settings.ARENA_ENVS_DIR
     if model.environment == current_environment(root):
         return model_check(model=model)
@@ -169,9 +169,12 @@ def model_check_in_environment(*, model: MLIP) -> tuple[bool, str]:
         text=True,
         check=False,
     )
-    lines = [line for line in (done.stdout if done.returncode == 0 else done.stderr).splitlines()]
+    lines = (done.stdout if done.returncode == 0 else done.stderr).splitlines()
     last = next((line for line in reversed(lines) if line.strip()), "no output")
-    return done.returncode == 0, last.removeprefix("CommandError: ")
+    ok, message = done.returncode == 0, last.removeprefix("CommandError: ")
+    # Recorded here too, in case the child failed before it could record anything.
+    model_record_check(model=model, ok=ok, message=message)
+    return ok, message
 
 
 def model_record_check(*, model: MLIP, ok: bool, message: str) -> None:

@@ -157,3 +157,10 @@ def test_importing_the_mace_adapter_keeps_torch_loads_weights_only_by_default():
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "None"
+
+
+def test_a_torchscript_sevennet_is_code_and_needs_a_pin(crafted, tmp_path):
+    path, marker = crafted
+    spec = ModelSpec("Evil", "sevennet", str(path), {"file_type": "torchscript"})
+    assert isinstance(load_error(spec, tmp_path), UntrustedCheckpoint)
+    assert not marker.exists()
