@@ -16,6 +16,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
+from compute.environments import all_queue_names
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -119,7 +121,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Jobs: RQ queues when REDIS_URL is set, else in-process through the same job function.
 REDIS_URL = os.environ.get("REDIS_URL", "")
-ARENA_QUEUES = ("gpu", "cpu")
+# One queue per device kind and worker environment: gpu.main, cpu.fairchem, ...
+ARENA_QUEUES = tuple(all_queue_names())
+# Where build_env puts worker environments (virtualenvs), one folder each.
+ARENA_ENVS_DIR = Path(os.environ.get("ARENA_ENVS_DIR", BASE_DIR / "var" / "envs")).expanduser()
 RQ_QUEUES = {
     name: {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 6 * 3600}
     for name in (*ARENA_QUEUES, "default")
@@ -153,6 +158,20 @@ ARENA_CACHE_DIR = Path(
     os.environ.get("ARENA_CACHE_DIR", Path.home() / ".cache" / "mlip-arena")
 ).expanduser()
 ARENA_DEVICE = os.environ.get("ARENA_DEVICE", "") or None
+# Checkpoint prefixes whose pickles load without an admin-approved SHA-256: the model
+# authors' own release locations. Anything else that needs full unpickling must be pinned.
+ARENA_TRUSTED_CHECKPOINT_SOURCES = tuple(
+    prefix
+    for prefix in os.environ.get(
+        "ARENA_TRUSTED_CHECKPOINT_SOURCES",
+        "https://github.com/ACEsuit/mace-mp/releases/download/,"
+        "https://github.com/ACEsuit/mace-foundations/releases/download/,"
+        "https://github.com/ACEsuit/mace-off/raw/main/,"
+        "https://github.com/MDIL-SNU/SevenNet/raw/main/,"
+        "hf://mace-foundations/,hf://facebook/,hf://lab-cosmo/,hf://mir-group/",
+    ).split(",")
+    if prefix
+)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -1,4 +1,5 @@
-"""Resolve a checkpoint string to a local file: a path, or a URL or hf:// file cached on disk."""
+"""Checkpoints: a string resolved to a local file (a path, or a URL or hf:// file cached on
+disk), and the object adapters receive, which hands out a file only as far as it is trusted."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import shutil
 import tempfile
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 from compute.errors import CalculatorLoadError
 from compute.hub import download_checkpoint, is_hub_checkpoint
+from compute.trust import check_trusted
 
 DOWNLOAD_TIMEOUT_S = 30
 
@@ -54,3 +57,31 @@ def resolve_checkpoint(checkpoint: str, cache_dir: Path) -> Path:
             f"download it by hand and put it at {target}"
         ) from exc
     return target
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A registry checkpoint string, where downloads go, and what makes its pickle trusted.
+
+    Adapters call ``local_file()`` for files they load with ``weights_only=True`` and
+    ``pickle_file()`` for files that need full unpickling.
+    """
+
+    name: str
+    cache_dir: Path
+    pinned_sha256: str = ""
+    trusted_sources: tuple[str, ...] = ()
+
+    def local_file(self) -> Path:
+        return resolve_checkpoint(self.name, self.cache_dir)
+
+    def pickle_file(self) -> Path:
+        """The local file, only if it is pinned or from a trusted source; else raises."""
+        path = resolve_checkpoint(self.name, self.cache_dir)
+        check_trusted(
+            self.name,
+            path,
+            pinned_sha256=self.pinned_sha256,
+            trusted_sources=self.trusted_sources,
+        )
+        return path

@@ -2,7 +2,14 @@
 
 from django.db import models
 
-from models_app.validators import validate_family, validate_json_object, validate_string_list
+from compute.calculators import FAMILIES
+from compute.environments import queue_name
+from models_app.validators import (
+    validate_family,
+    validate_json_object,
+    validate_sha256,
+    validate_string_list,
+)
 
 
 class PredictionType(models.TextChoices):
@@ -47,6 +54,18 @@ class MLIP(models.Model):
     paper_url = models.URLField(blank=True)
     release_date = models.DateField(null=True, blank=True)
     enabled = models.BooleanField(default=True)
+    checkpoint_sha256 = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_sha256],
+        help_text="SHA-256 of the checkpoint file an admin approved; lets a pickled "
+        "checkpoint load from any source",
+    )
+    checkpoint_approved_by = models.CharField(max_length=150, blank=True)
+    checkpoint_approved_at = models.DateTimeField(null=True, blank=True)
+    last_check_ok = models.BooleanField(null=True, blank=True)
+    last_check_at = models.DateTimeField(null=True, blank=True)
+    last_check_message = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -60,6 +79,11 @@ class MLIP(models.Model):
     def runs_task(self, task_slug: str) -> bool:
         return task_slug in self.cpu_tasks or task_slug in self.gpu_tasks
 
+    @property
+    def environment(self) -> str:
+        """The worker environment that has the family's packages installed."""
+        return FAMILIES[self.family].environment
+
     def queue_for(self, task_slug: str) -> str:
-        """``gpu`` when the model lists the task for GPUs, else ``cpu``."""
-        return "gpu" if task_slug in self.gpu_tasks else "cpu"
+        """``gpu.ENV`` when the model lists the task for GPUs, else ``cpu.ENV``."""
+        return queue_name(self.environment, gpu=task_slug in self.gpu_tasks)

@@ -14,7 +14,17 @@ def model_spec(model: MLIP) -> ModelSpec:
         family=model.family,
         checkpoint=model.checkpoint,
         calculator_kwargs=dict(model.calculator_kwargs or {}),
+        checkpoint_sha256=model.checkpoint_sha256,
     )
+
+
+def model_by_name(name: str) -> MLIP:
+    """The registry row named ``name`` (any case); raises ArenaError listing valid names."""
+    found = MLIP.objects.filter(name__iexact=name).first()
+    if found is None:
+        names = ", ".join(MLIP.objects.values_list("name", flat=True)) or "none (seed_registry)"
+        raise ArenaError(f"no model named {name!r}; registered models: {names}")
+    return found
 
 
 def models_for_task(*, task_slug: str, names: list[str] | None = None) -> list[MLIP]:

@@ -2,26 +2,45 @@
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from ase.build import bulk
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError, QuerySet
+from django.utils import timezone
 
 from arena_site.errors import ArenaError
+from compute.calculators import check_calculator
+from compute.environments import current_environment, environment_python
 from compute.errors import ComputeError, first_line
-from models_app.loading import calculator_for
+from compute.trust import file_sha256
+from models_app.loading import calculator_for, checkpoint_for
 from models_app.models import MLIP
 from models_app.selectors import model_spec
 
 REGISTRY_PATH = Path(__file__).with_name("registry.yaml")
+# Written by services as things happen here, never by a seed or an import.
+LOCAL_RECORD_FIELDS = (
+    "id",
+    "updated_at",
+    "checkpoint_approved_by",
+    "checkpoint_approved_at",
+    "last_check_ok",
+    "last_check_at",
+    "last_check_message",
+)
 SEEDED_FIELDS = [
-    f.name for f in MLIP._meta.get_fields() if f.concrete and f.name not in ("id", "updated_at")
+    f.name for f in MLIP._meta.get_fields() if f.concrete and f.name not in LOCAL_RECORD_FIELDS
 ]
+# What describes a model on any installation; whether it runs and which checkpoint file
+# is trusted are decided here, so exports leave them out and imports start disabled.
+PORTABLE_FIELDS = [f for f in SEEDED_FIELDS if f not in ("enabled", "checkpoint_sha256")]
+IMPORTED_MODEL_DEFAULTS = {"enabled": False}
 
 
 @dataclass
@@ -117,15 +136,67 @@ def _one_line(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
-def model_check_load(model: MLIP) -> str:
-    """Build the model's calculator and evaluate one fcc Cu cell; return a one-line outcome."""
+def model_check(*, model: MLIP) -> tuple[bool, str]:
+    """Build the model's calculator here, evaluate one cell, and record the one-line outcome."""
     try:
-        calculator = calculator_for(model_spec(model))
-        atoms = bulk("Cu", "fcc", a=3.6)
-        atoms.calc = calculator
-        energy = atoms.get_potential_energy()
+        message = f"{model.name} loads: {check_calculator(calculator_for(model_spec(model)))}"
+        ok = True
     except ComputeError as exc:
-        raise ArenaError(str(exc)) from exc
+        ok, message = False, str(exc)
     except Exception as exc:
-        raise ArenaError(f"{model.name}: {first_line(exc)}") from exc
-    return f"{model.name} loads: fcc Cu energy {energy:.4f} eV with {type(calculator).__name__}"
+        ok, message = False, f"{model.name}: {first_line(exc)}"
+    model_record_check(model=model, ok=ok, message=message)
+    return ok, message
+
+
+def model_check_in_environment(*, model: MLIP) -> tuple[bool, str]:
+    """``model_check`` in the model's worker environment: here, or through
+    ``check_model`` in a child process of that environment's Python."""
+    root = settings.ARENA_ENVS_DIR
+    if model.environment == current_environment(root):
+        return model_check(model=model)
+    python = environment_python(root, model.environment)
+    if not python.exists():
+        message = (
+            f"{model.name} runs in the worker environment {model.environment!r}, which is "
+            f"not built: run `python manage.py build_env {model.environment}`"
+        )
+        model_record_check(model=model, ok=False, message=message)
+        return False, message
+    done = subprocess.run(
+        [str(python), str(settings.BASE_DIR / "manage.py"), "check_model", model.name],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = (done.stdout if done.returncode == 0 else done.stderr).splitlines()
+    last = next((line for line in reversed(lines) if line.strip()), "no output")
+    ok, message = done.returncode == 0, last.removeprefix("CommandError: ")
+    # Recorded here too, in case the child failed before it could record anything.
+    model_record_check(model=model, ok=ok, message=message)
+    return ok, message
+
+
+def model_record_check(*, model: MLIP, ok: bool, message: str) -> None:
+    MLIP.objects.filter(pk=model.pk).update(
+        last_check_ok=ok, last_check_at=timezone.now(), last_check_message=message
+    )
+
+
+def model_approve_checkpoint(*, model: MLIP, approved_by: str) -> str:
+    """Pin the SHA-256 of the model's checkpoint file as it is now; return a one-line outcome.
+
+    The file is downloaded first if it is a URL or hf:// checkpoint. From then on the
+    family may unpickle exactly this file, from wherever it came.
+    """
+    try:
+        path = checkpoint_for(model_spec(model)).local_file()
+    except ComputeError as exc:
+        raise ArenaError(f"{model.name}: nothing to approve: {exc}") from exc
+    digest = file_sha256(path)
+    MLIP.objects.filter(pk=model.pk).update(
+        checkpoint_sha256=digest,
+        checkpoint_approved_by=approved_by,
+        checkpoint_approved_at=timezone.now(),
+    )
+    return f"{model.name}: approved checkpoint {model.checkpoint} with SHA-256 {digest}"

@@ -1,5 +1,6 @@
 """Field validators for registry rows; they run in forms and in ``full_clean``."""
 
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -24,3 +25,8 @@ def validate_json_object(value: Any) -> None:
 def validate_string_list(value: Any) -> None:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValidationError('must be a JSON list of names such as ["eos"]')
+
+
+def validate_sha256(value: str) -> None:
+    if value and not re.fullmatch(r"[0-9a-f]{64}", value):
+        raise ValidationError("must be a SHA-256 digest: 64 lowercase hex digits")

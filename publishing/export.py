@@ -24,7 +24,7 @@ from leaderboard_app.standings import arena_rows as arena_ranking_rows
 from leaderboard_app.standings import ranked_tasks, task_scores
 from leaderboard_app.tables import MEAN_STD, display
 from models_app.models import MLIP
-from models_app.services import SEEDED_FIELDS
+from models_app.services import PORTABLE_FIELDS
 from publishing.format import (
     ARENA_FILE,
     CARD,
@@ -172,7 +172,7 @@ def result_row(result: Result) -> dict[str, Any]:
 
 
 def model_row(model: MLIP) -> dict[str, Any]:
-    row = {name: getattr(model, name) for name in SEEDED_FIELDS}
+    row = {name: getattr(model, name) for name in PORTABLE_FIELDS}
     row["release_date"] = model.release_date.isoformat() if model.release_date else None
     return row
 

@@ -24,7 +24,7 @@ from arena_site.errors import ArenaError
 from compute.hub import hub_cache_dir, hub_error_message
 from compute.structures import structure_hash
 from models_app.models import MLIP
-from models_app.services import SEEDED_FIELDS, upsert_row
+from models_app.services import IMPORTED_MODEL_DEFAULTS, PORTABLE_FIELDS, upsert_row
 from publishing.format import (
     CARD,
     DATA_DIR,
@@ -89,10 +89,11 @@ def import_dataset(*, source: str, revision: str | None = None) -> ImportReport:
             export.models,
             kind="model",
             lookup="name",
-            fields=SEEDED_FIELDS,
+            fields=PORTABLE_FIELDS,
             key_fields=MODEL_KEY_FIELDS,
             where=MODELS_FILE,
             created=report.models,
+            overrides=IMPORTED_MODEL_DEFAULTS,
         )
         tasks = _ensure_registry_rows(
             Task,
@@ -191,16 +192,20 @@ def _ensure_registry_rows(
     key_fields: Sequence[str],
     where: str,
     created: list[str],
+    overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Registry rows by ``lookup``: created when missing, checked where job keys depend."""
+    """Registry rows by ``lookup``: created when missing (with ``overrides`` over the
+    export's values), checked where job keys depend."""
     found = {}
     for row in rows:
         name = _get(row, lookup, where)
         what = f"{kind} {name!r}"
         instance = model_class.objects.filter(**{lookup: name}).first()
         if instance is None:
-            values = {k: row[k] for k in fields if k in row}
-            instance = _create(model_class, {lookup: name}, values, fields, what)
+            values = {**{k: row[k] for k in fields if k in row}, **(overrides or {})}
+            instance = _create(
+                model_class, {lookup: name}, values, [*fields, *(overrides or {})], what
+            )
             created.append(name)
         _check_agrees(instance, row, key_fields, what)
         found[name] = instance

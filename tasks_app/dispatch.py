@@ -8,10 +8,11 @@ from collections.abc import Callable
 
 import django_rq
 from django.conf import settings
-from rq import Retry
+from rq import Retry, Worker
 from rq.job import Job as RQJob
 from rq.job import JobStatus as RQStatus
 
+from compute.environments import missing_worker_message
 from tasks_app.jobs import execute_job
 from tasks_app.models import BenchmarkRun, Job
 from tasks_app.selectors import run_status_counts, unfinished_jobs
@@ -26,11 +27,21 @@ def uses_rq() -> bool:
 
 
 def run_jobs(
-    run: BenchmarkRun, jobs: list[Job], *, progress: Progress, timeout_s: float | None
+    run: BenchmarkRun,
+    jobs: list[Job],
+    *,
+    progress: Progress,
+    timeout_s: float | None,
+    notice: Callable[[str], None] = print,
 ) -> None:
-    """Execute every job of ``run`` and return when all have finished (or time ran out)."""
+    """Execute every job of ``run`` and return when all have finished (or time ran out).
+
+    ``notice`` hears, once, of each queue that no worker serves.
+    """
     if uses_rq():
         enqueue(jobs)
+        for queue in queues_without_workers(jobs):
+            notice(missing_worker_message(settings.ARENA_ENVS_DIR, queue))
         wait(run, progress=progress, timeout_s=timeout_s)
     else:
         for finished, job in enumerate(jobs, start=1):
@@ -46,6 +57,15 @@ def enqueue(jobs: list[Job]) -> None:
             execute_job, job.id, retry=retry, description=str(job)
         )
         Job.objects.filter(pk=job.pk).update(rq_job_id=rq_job.id)
+
+
+def queues_without_workers(jobs: list[Job]) -> list[str]:
+    """The queues of ``jobs`` that no live worker listens on."""
+    return [
+        name
+        for name in sorted({job.queue for job in jobs})
+        if not Worker.count(queue=django_rq.get_queue(name))
+    ]
 
 
 def wait(

@@ -1,27 +1,70 @@
 """Map a model's plain data to an ASE calculator, once per process.
 
-Each family is one module here with a ``load(checkpoint, *, device, cache_dir, **kwargs)``
-function. Adding a family means adding one module and one line in ``FAMILIES``.
+Each family is one module here with a ``load(checkpoint, *, device, **kwargs)`` function
+that receives a ``compute.checkpoints.Checkpoint``, and one line in ``FAMILIES`` naming
+its pip requirements and the worker environment that has them installed.
 """
 
 from __future__ import annotations
 
 import importlib
 import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+from ase import Atoms
+from ase.build import bulk, molecule
 from ase.calculators.calculator import Calculator
 
+from compute.checkpoints import Checkpoint
 from compute.errors import CalculatorLoadError, first_line
 from compute.model_spec import ModelSpec
 
-# family name -> (adapter module, pip requirement named in errors)
-FAMILIES: dict[str, tuple[str, str]] = {
-    "emt": ("compute.calculators.emt", "ase"),
-    "chgnet": ("compute.calculators.chgnet", "chgnet"),
-    "sevennet": ("compute.calculators.sevennet", "sevenn==0.10.4"),
-    "mace": ("compute.calculators.mace", "mace-torch"),
-    "matgl": ("compute.calculators.matgl", "matgl"),
+MAIN_ENVIRONMENT = "main"
+
+
+@dataclass(frozen=True)
+class Family:
+    module: str
+    requirements: tuple[str, ...]  # pip requirements with pins, installed in ``environment``
+    environment: str = MAIN_ENVIRONMENT
+    # Dependencies removed after installing: PyPI's builds of torchvision and torchaudio
+    # need the CUDA torch, and nothing on the model's path imports them.
+    remove: tuple[str, ...] = ()
+    # A torch pin other than the project's, for packages with compiled torch extensions.
+    torch: str = ""
+
+
+FAMILIES: dict[str, Family] = {
+    "emt": Family("compute.calculators.emt", ("ase>=3.23",)),
+    "chgnet": Family("compute.calculators.chgnet", ("chgnet==0.4.2",)),
+    "sevennet": Family("compute.calculators.sevennet", ("sevenn==0.10.4", "e3nn==0.4.4")),
+    "mace": Family("compute.calculators.mace", ("mace-torch>=0.3.12", "e3nn==0.4.4")),
+    "matgl": Family("compute.calculators.matgl", ("matgl>=4.0,<5", "torch-geometric>=2.6")),
+    "ani": Family("compute.calculators.ani", ("torchani==2.9.0",)),
+    # Each of these needs packages that conflict with the main environment's pins.
+    "orb": Family("compute.calculators.orb", ("orb-models==0.5.5",), "orb"),
+    "mattersim": Family(
+        "compute.calculators.mattersim",
+        ("mattersim==1.2.3",),
+        "mattersim",
+        remove=("torchvision", "torchaudio"),
+    ),
+    "fairchem": Family("compute.calculators.fairchem", ("fairchem-core==2.24.0",), "fairchem"),
+    "pet": Family("compute.calculators.pet", ("upet==0.3.1",), "pet"),
+    "nequip": Family(
+        "compute.calculators.nequip", ("nequip==0.19.1", "nequip-allegro==0.8.3"), "nequip"
+    ),
+    "grace": Family("compute.calculators.grace", ("tensorpotential==0.6.2.1",), "grace"),
+    # deepmd-kit's compiled ops are built against exactly torch 2.11 (PyPI's CUDA build).
+    "deepmd": Family(
+        "compute.calculators.deepmd",
+        ("deepmd-kit[torch]==3.2.0",),
+        "deepmd",
+        torch="torch==2.11.0",
+    ),
 }
 
 _CACHE: dict[str, Calculator] = {}
@@ -44,9 +87,17 @@ def pick_device(requested: str | None = None) -> str:
 
 
 def load_calculator(
-    spec: ModelSpec, *, device: str | None = None, cache_dir: Path | None = None
+    spec: ModelSpec,
+    *,
+    device: str | None = None,
+    cache_dir: Path | None = None,
+    trusted_sources: Iterable[str] = (),
 ) -> Calculator:
-    """Build (or reuse) the calculator for ``spec``; raises CalculatorLoadError."""
+    """Build (or reuse) the calculator for ``spec``; raises CalculatorLoadError.
+
+    ``trusted_sources``: checkpoint prefixes (URLs, ``hf://ORG/``) whose pickles may be
+    loaded without a pinned SHA-256.
+    """
     if spec.family not in FAMILIES:
         raise CalculatorLoadError(
             f"model {spec.name!r}: unknown family {spec.family!r}; "
@@ -54,9 +105,15 @@ def load_calculator(
         )
     device = pick_device(device)
     key = spec.cache_key(device)
+    checkpoint = Checkpoint(
+        spec.checkpoint,
+        cache_dir or default_cache_dir(),
+        pinned_sha256=spec.checkpoint_sha256,
+        trusted_sources=tuple(trusted_sources),
+    )
     with _LOCK:
         if key not in _CACHE:
-            _CACHE[key] = _build(spec, device, cache_dir or default_cache_dir())
+            _CACHE[key] = _build(spec, checkpoint, device)
         return _CACHE[key]
 
 
@@ -69,25 +126,20 @@ def default_cache_dir() -> Path:
     return Path.home() / ".cache" / "mlip-arena"
 
 
-def _build(spec: ModelSpec, device: str, cache_dir: Path) -> Calculator:
-    module_name, requirement = FAMILIES[spec.family]
+def _build(spec: ModelSpec, checkpoint: Checkpoint, device: str) -> Calculator:
+    family = FAMILIES[spec.family]
     try:
-        adapter = importlib.import_module(module_name)
+        adapter = importlib.import_module(family.module)
     except ImportError as exc:
-        raise CalculatorLoadError(
-            f"model {spec.name!r}: family {spec.family!r} needs the package "
-            f"{requirement!r} ({exc}); install it with pip"
-        ) from exc
+        raise CalculatorLoadError(_missing_package_message(spec, family, exc)) from exc
     except Exception as exc:  # a broken install fails deep inside the import
         raise CalculatorLoadError(
             f"model {spec.name!r}: importing the {spec.family!r} adapter failed: {first_line(exc)}"
         ) from exc
     try:
-        return adapter.load(
-            spec.checkpoint, device=device, cache_dir=cache_dir, **spec.calculator_kwargs
-        )
+        return adapter.load(checkpoint, device=device, **spec.calculator_kwargs)
     except CalculatorLoadError as exc:
-        raise CalculatorLoadError(f"model {spec.name!r}: {exc}") from exc
+        raise type(exc)(f"model {spec.name!r}: {exc}") from exc
     except TypeError as exc:
         raise CalculatorLoadError(
             f"model {spec.name!r}: bad calculator kwargs {spec.calculator_kwargs}: {exc}"
@@ -97,3 +149,37 @@ def _build(spec: ModelSpec, device: str, cache_dir: Path) -> Calculator:
             f"model {spec.name!r} ({spec.family}, checkpoint {spec.checkpoint!r}) "
             f"failed to load: {first_line(exc)}"
         ) from exc
+
+
+def _missing_package_message(spec: ModelSpec, family: Family, exc: ImportError) -> str:
+    needs = f"model {spec.name!r}: family {spec.family!r} needs {', '.join(family.requirements)}"
+    if family.environment == MAIN_ENVIRONMENT:
+        return f"{needs} ({exc}); install it with pip"
+    return (
+        f"{needs} ({exc}), which live in the worker environment {family.environment!r}: "
+        f"build it with `python manage.py build_env {family.environment}` and let its workers "
+        "run the model"
+    )
+
+
+def check_calculator(calculator: Calculator) -> str:
+    """Evaluate fcc Cu, or for a model that knows no Cu a methane molecule in a box.
+
+    Returns a one-line outcome; errors of the second try propagate.
+    """
+    try:
+        return _evaluate("fcc Cu", bulk("Cu", "fcc", a=3.6), calculator)
+    except Exception:  # organic models (ANI, MACE-OFF) have no copper
+        methane = molecule("CH4", cell=[10.0, 10.0, 10.0], pbc=True)
+        return _evaluate("CH4 in a 10 Å box", methane, calculator)
+
+
+def _evaluate(label: str, atoms: Atoms, calculator: Calculator) -> str:
+    atoms.calc = calculator
+    energy = atoms.get_potential_energy()
+    force = np.abs(atoms.get_forces()).max()
+    if not (np.isfinite(energy) and np.isfinite(force)):
+        raise CalculatorLoadError(f"{label}: non-finite energy or forces")
+    return (
+        f"{label} energy {energy:.4f} eV, max |F| {force:.4f} eV/Å with {type(calculator).__name__}"
+    )

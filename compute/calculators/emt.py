@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ase.calculators.emt import EMT
 
+from compute.checkpoints import Checkpoint
 
-def load(checkpoint: str, *, device: str, cache_dir: Path, asap_cutoff: bool = False) -> EMT:
-    """EMT has no weights, so ``checkpoint``, ``device`` and ``cache_dir`` are unused."""
+
+def load(checkpoint: Checkpoint, *, device: str, asap_cutoff: bool = False) -> EMT:
+    """EMT has no weights, so ``checkpoint`` and ``device`` are unused."""
     return EMT(asap_cutoff=asap_cutoff)

@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
 
-from compute.checkpoints import resolve_checkpoint
-from compute.torch_compat import e3nn_import_allowed
+from compute.checkpoints import Checkpoint
+from compute.torch_compat import e3nn_import_allowed, weights_only_default_kept
 
-with e3nn_import_allowed():
+with e3nn_import_allowed(), weights_only_default_kept():
     from mace.calculators import MACECalculator
 
 
 def load(
-    checkpoint: str,
+    checkpoint: Checkpoint,
     *,
     device: str,
-    cache_dir: Path,
     default_dtype: str = "float64",
     head: str | None = None,
 ) -> MACECalculator:
     """``default_dtype``: "float64" (relaxations) or "float32"; ``head``: multi-head output."""
-    path = resolve_checkpoint(checkpoint, cache_dir)
-    # MACE files are whole pickled modules, which torch>=2.6 refuses by default.
+    # MACE files are whole pickled modules: only trusted or pinned files are unpickled.
+    path = checkpoint.pickle_file()
     model = torch.load(path, map_location=device, weights_only=False)
     return MACECalculator(models=model, device=device, default_dtype=default_dtype, head=head)

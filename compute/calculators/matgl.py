@@ -7,6 +7,7 @@ from pathlib import Path
 import matgl
 from matgl.ext.ase import PESCalculator
 
+from compute.checkpoints import Checkpoint
 from compute.errors import CalculatorLoadError
 
 # What Potential.save(folder) writes and matgl.load_model(folder) reads.
@@ -14,20 +15,21 @@ MODEL_FILES = ("model.json", "model.pt", "state.pt")
 HUB_ORG = "materialyze"
 
 
-def load(checkpoint: str, *, device: str, cache_dir: Path) -> PESCalculator:
-    """``cache_dir`` is unused: matgl keeps its downloads under ~/.cache/matgl."""
-    folder = Path(checkpoint).expanduser()
+def load(checkpoint: Checkpoint, *, device: str) -> PESCalculator:
+    """matgl reads its files weights-only and keeps downloads under ~/.cache/matgl."""
+    name = checkpoint.name
+    folder = Path(name).expanduser()
     if folder.is_dir():
         missing = [name for name in MODEL_FILES if not (folder / name).is_file()]
         if missing:
             raise CalculatorLoadError(
-                f"matgl folder {checkpoint!r} lacks {', '.join(missing)}; "
+                f"matgl folder {name!r} lacks {', '.join(missing)}; "
                 "write one with matgl's Potential.save(folder)"
             )
     try:
-        potential = matgl.load_model(folder if folder.is_dir() else checkpoint)
+        potential = matgl.load_model(folder if folder.is_dir() else name)
     except Exception as exc:
-        raise CalculatorLoadError(_unavailable_message(checkpoint, exc)) from exc
+        raise CalculatorLoadError(_unavailable_message(name, exc)) from exc
     # ASE expects stress in eV/Å^3; PESCalculator defaults to GPa.
     return PESCalculator(potential.to(device), stress_unit="eV/A3")
 

@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from compute.checkpoints import resolve_checkpoint
-from compute.torch_compat import e3nn_import_allowed
+from compute.checkpoints import Checkpoint
+from compute.torch_compat import e3nn_import_allowed, load_weights
 
 with e3nn_import_allowed():
     from sevenn.calculator import SevenNetCalculator
-    from sevenn.util import pretrained_name_to_path
+    from sevenn.util import model_from_checkpoint, pretrained_name_to_path
 
 
 def load(
-    checkpoint: str, *, device: str, cache_dir: Path, file_type: str = "checkpoint"
+    checkpoint: Checkpoint, *, device: str, file_type: str = "checkpoint"
 ) -> SevenNetCalculator:
-    """``file_type`` is "checkpoint" (a .pth from training) or "torchscript" (deployed)."""
+    """``file_type`` is "checkpoint" (a .pth from training) or "torchscript" (deployed).
+
+    A training checkpoint is a dict of a config, numpy arrays and state dicts, read here
+    weights-only; a TorchScript file is code, so it must be trusted like a pickle.
+    """
     try:
-        path = pretrained_name_to_path(checkpoint)
+        shipped = pretrained_name_to_path(checkpoint.name)
     except ValueError:  # not a shipped name, so a path or URL
-        path = str(resolve_checkpoint(checkpoint, cache_dir))
-    return SevenNetCalculator(model=path, file_type=file_type, device=device)
+        shipped = None
+    if shipped is not None:
+        return SevenNetCalculator(model=shipped, file_type=file_type, device=device)
+    if file_type == "torchscript":
+        path = str(checkpoint.pickle_file())
+        return SevenNetCalculator(model=path, file_type=file_type, device=device)
+    state = load_weights(checkpoint.local_file(), name=checkpoint.name)
+    with e3nn_import_allowed():
+        model, _ = model_from_checkpoint(state)
+    return SevenNetCalculator(model=model, file_type="model_instance", device=device)

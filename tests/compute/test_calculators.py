@@ -18,6 +18,7 @@ from compute.calculators import clear_cache, load_calculator, pick_device
 from compute.checkpoints import cached_path
 from compute.errors import CalculatorLoadError
 from compute.model_spec import ModelSpec
+from compute.trust import file_sha256
 from tests.compute.tiny_models import build_tiny_mace, build_tiny_matgl
 
 FAMILIES = ["emt", "chgnet", "sevennet", "mace", "matgl"]
@@ -33,11 +34,12 @@ def cache_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def specs(tmp_path_factory) -> dict[str, ModelSpec]:
     models = tmp_path_factory.mktemp("models")
+    mace = build_tiny_mace(models / "mace.model")
     return {
         "emt": ModelSpec("EMT", "emt"),
         "chgnet": ModelSpec("CHGNet", "chgnet", "0.3.0"),
         "sevennet": ModelSpec("SevenNet-0", "sevennet", "7net-0"),
-        "mace": ModelSpec("tiny MACE", "mace", str(build_tiny_mace(models / "mace.model"))),
+        "mace": ModelSpec("tiny MACE", "mace", str(mace), checkpoint_sha256=file_sha256(mace)),
         "matgl": ModelSpec("tiny TensorNet", "matgl", str(build_tiny_matgl(models / "tensornet"))),
     }
 
@@ -123,7 +125,9 @@ def test_second_load_returns_the_cached_calculator(specs, cache_dir):
 
 
 def test_unknown_family_lists_known_ones(cache_dir):
-    with pytest.raises(CalculatorLoadError, match="known families: chgnet, emt, mace"):
+    with pytest.raises(
+        CalculatorLoadError, match="known families: ani, chgnet, deepmd, emt, fairchem, grace, mace"
+    ):
         load_calculator(ModelSpec("X", "schnet"), device="cpu", cache_dir=cache_dir)
 
 
@@ -180,7 +184,7 @@ def test_unknown_checkpoint_is_a_missing_file(family, checkpoint, tmp_path):
     ],
 )
 def test_bad_kwargs(family, kwargs, specs, tmp_path):
-    spec = ModelSpec("M", family, specs[family].checkpoint, kwargs)
+    spec = ModelSpec("M", family, specs[family].checkpoint, kwargs, specs[family].checkpoint_sha256)
     message = one_line_error(spec, tmp_path)
     assert "bad calculator kwargs" in message
 
@@ -207,8 +211,8 @@ def test_missing_package_is_one_line_naming_it(tmp_path):
     )
     last = done.stderr.strip().splitlines()[-1]
     assert last == (
-        "compute.errors.CalculatorLoadError: model 'CHGNet': family 'chgnet' needs the package "
-        "'chgnet' (No module named 'chgnet'); install it with pip"
+        "compute.errors.CalculatorLoadError: model 'CHGNet': family 'chgnet' needs "
+        "chgnet==0.4.2 (No module named 'chgnet'); install it with pip"
     )
 
 

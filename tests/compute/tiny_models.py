@@ -11,18 +11,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from compute.torch_compat import e3nn_import_allowed
+from compute.torch_compat import e3nn_import_allowed, weights_only_default_kept
 
 ATOMIC_NUMBERS = list(range(1, 95))
 
 
-def build_tiny_mace(path: Path) -> Path:
+def build_tiny_mace(path: Path, seed: int = 0) -> Path:
     """Save a 16-channel ScaleShiftMACE with ``torch.save(model)`` at ``path``."""
-    with e3nn_import_allowed():
+    with e3nn_import_allowed(), weights_only_default_kept():
         from e3nn import o3
         from mace import modules
 
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     interaction = modules.interaction_classes["RealAgnosticResidualInteractionBlock"]
     model = modules.ScaleShiftMACE(
         r_max=4.5,

@@ -71,8 +71,8 @@ def test_bad_entries_are_refused_one_line_each_and_the_rest_go_on(tmp_path):
     assert len(report.errors) == 4
     assert all("\n" not in line for line in report.errors)
     assert (
-        "unknown family 'vasp'; choose one of: chgnet, emt, mace, matgl, sevennet"
-        in (report.errors[0])
+        "unknown family 'vasp'; choose one of: ani, chgnet, deepmd, emt, fairchem, grace, "
+        "mace, matgl, mattersim, nequip" in (report.errors[0])
     )
     assert "must be a JSON object" in report.errors[1]
     assert "unknown field(s) chekpoint" in report.errors[2]

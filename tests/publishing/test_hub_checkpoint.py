@@ -9,6 +9,7 @@ from compute.calculators import load_calculator
 from compute.errors import CalculatorLoadError
 from compute.hub import HubFile, parse_hub_checkpoint
 from compute.model_spec import ModelSpec
+from compute.trust import file_sha256
 from tests.compute.tiny_models import build_tiny_mace
 from tests.publishing.conftest import run_python
 
@@ -22,7 +23,7 @@ from compute.calculators import load_calculator
 from compute.errors import ComputeError
 from compute.model_spec import ModelSpec
 
-spec = ModelSpec("tiny MACE", "mace", sys.argv[1])
+spec = ModelSpec("tiny MACE", "mace", sys.argv[1], checkpoint_sha256=sys.argv[3])
 try:
     calculator = load_calculator(spec, device="cpu", cache_dir=Path(sys.argv[2]))
 except ComputeError as exc:
@@ -73,7 +74,8 @@ def test_a_tiny_mace_loads_from_a_hub_repo_then_offline_from_the_cache(
     checkpoint = f"hf://{MODEL_REPO}/weights/tiny.model"
     cache = tmp_path / "arena-cache"
 
-    online = run_python(LOAD_AND_EVALUATE, checkpoint, str(cache))
+    pin = file_sha256(local)
+    online = run_python(LOAD_AND_EVALUATE, checkpoint, str(cache), pin)
     assert online.returncode == 0, online.stderr
     assert len(hub_env.calls("GET", f"^/{MODEL_REPO}/resolve/main/weights/tiny.model$")) == 1
     (cached,) = (cache / "huggingface").glob("models--arena-test--tiny-mace/snapshots/*/weights/*")
@@ -81,11 +83,11 @@ def test_a_tiny_mace_loads_from_a_hub_repo_then_offline_from_the_cache(
 
     hub_env.stop()
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    offline = run_python(LOAD_AND_EVALUATE, checkpoint, str(cache))
+    offline = run_python(LOAD_AND_EVALUATE, checkpoint, str(cache), pin)
     assert offline.returncode == 0, offline.stderr
 
     atoms = bulk("Cu", "fcc", a=3.6)
-    spec = ModelSpec("tiny MACE here", "mace", str(local))
+    spec = ModelSpec("tiny MACE here", "mace", str(local), checkpoint_sha256=pin)
     atoms.calc = load_calculator(spec, device="cpu", cache_dir=tmp_path)
     energy = atoms.get_potential_energy()
     assert float(online.stdout) == pytest.approx(energy, rel=1e-12)

@@ -3,13 +3,14 @@
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 import redis
 from ase.build import bulk
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from rq import Queue
+from rq import Queue, Worker
 from rq.registry import FailedJobRegistry
 
 from models_app.models import MLIP
@@ -20,14 +21,23 @@ from tests.conftest import ROOT, database_url_for_subprocess
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
+def wait_for_workers(redis_url: str, count: int, timeout_s: float = 120) -> None:
+    """Return once ``count`` RQ workers have registered with Redis."""
+    connection = redis.Redis.from_url(redis_url)
+    deadline = time.monotonic() + timeout_s
+    while Worker.count(connection=connection) < count:
+        assert time.monotonic() < deadline, "the RQ worker did not start"
+        time.sleep(0.2)
+
+
 @pytest.fixture
 def worker(redis_url):
-    """``manage.py rqworker gpu cpu`` in a child process against the test database."""
+    """``manage.py rqworker gpu.main cpu.main`` in a child process against the test database."""
     database_url = database_url_for_subprocess()
     if database_url is None:
         pytest.skip("a worker process needs a shared database server (DATABASE_URL)")
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "rqworker", "gpu", "cpu"],
+        [sys.executable, str(ROOT / "manage.py"), "rqworker", "gpu.main", "cpu.main"],
         cwd=ROOT,
         env={
             **os.environ,
@@ -38,6 +48,7 @@ def worker(redis_url):
         stderr=subprocess.STDOUT,
         text=True,
     )
+    wait_for_workers(redis_url, 1)
     yield process
     process.terminate()
     try:
@@ -79,7 +90,7 @@ def test_worker_result_equals_in_process_result(registry, worker, redis_url, set
 
     inline = Result.objects.get(model__name="EMT", structure__label="Cu")
     queued = Result.objects.get(model__name="EMT twin", structure__label="Cu")
-    assert queued.job.queue == "cpu" and queued.job.rq_job_id
+    assert queued.job.queue == "cpu.main" and queued.job.rq_job_id
     assert inline.job.queue == "inline" and not inline.job.rq_job_id
     assert set(queued.headline) == set(inline.headline) and inline.headline
     for key, value in inline.headline.items():
@@ -92,7 +103,7 @@ def test_worker_result_equals_in_process_result(registry, worker, redis_url, set
     assert failed.status == JobStatus.FAILED
     assert failed.error == "NotImplementedError: No EMT-potential for He"
     assert "Traceback" in failed.traceback
-    queue = Queue("cpu", connection=redis.Redis.from_url(redis_url))
+    queue = Queue("cpu.main", connection=redis.Redis.from_url(redis_url))
     assert failed.rq_job_id in FailedJobRegistry(queue=queue).get_job_ids()
 
 
@@ -104,7 +115,7 @@ def test_worker_records_a_model_that_cannot_load(registry, worker, redis_url, se
     with pytest.raises(CommandError, match="2 failed"):
         call_command("run_benchmark", "eos", models="Lost", set_name="rq-set", timeout=240)
     jobs = Job.objects.filter(model__name="Lost")
-    assert {job.queue for job in jobs} == {"gpu"}
+    assert {job.queue for job in jobs} == {"gpu.main"}
     assert all("does not exist" in job.error and job.worker_host for job in jobs)
 
 
@@ -135,3 +146,35 @@ def test_a_job_rq_gave_up_on_is_recorded_as_failed(registry, redis_url, settings
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED
     assert job.error == "RQ marked the job failed"
+
+
+def test_a_job_whose_environment_has_no_worker_waits_and_the_run_says_so(
+    registry, worker, redis_url, settings, capsys
+):
+    # The worker serves the main environment's queues; MatterSim runs in its own.
+    MLIP.objects.create(name="MatterSim", family="mattersim", checkpoint="x", cpu_tasks=["eos"])
+    settings.REDIS_URL = redis_url
+    with pytest.raises(CommandError, match="0 failed, 1 unfinished"):
+        call_command(
+            "run_benchmark",
+            "eos",
+            models="MatterSim,EMT",
+            set_name="rq-set",
+            structures="Cu",
+            timeout=5,
+        )
+    out = capsys.readouterr().out
+    python = settings.ARENA_ENVS_DIR / "mattersim" / "bin" / "python"
+    assert (
+        "no worker serves queue cpu.mattersim, so its jobs wait: build the environment with "
+        f"`python manage.py build_env mattersim`, then start `{python} manage.py rqworker "
+        "cpu.mattersim`"
+    ) in out
+    assert "cpu.main" not in out.split("no worker serves")[1]
+    waiting = Job.objects.get(model__name="MatterSim")
+    assert (waiting.status, waiting.queue, waiting.attempts) == (
+        JobStatus.QUEUED,
+        "cpu.mattersim",
+        0,
+    )
+    assert Job.objects.get(model__name="EMT", run=waiting.run).status == JobStatus.DONE

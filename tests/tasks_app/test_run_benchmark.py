@@ -87,7 +87,7 @@ def test_changed_parameters_or_checkpoint_make_new_keys(metals):
     ("args", "options", "message"),
     [
         (["phonons"], {}, "unknown task 'phonons'; valid tasks: eos, ev, relax"),
-        (["eos"], {"models": "EMT,GAP-20"}, "unknown model(s) GAP-20; valid names: CHGNet, EMT"),
+        (["eos"], {"models": "EMT,GAP-20"}, "unknown model(s) GAP-20; valid names: ANI-2x, "),
         (["eos"], {"set_name": "wbm"}, "unknown structure set 'wbm'; valid sets: delta-dcdft"),
         (
             ["eos"],

@@ -56,7 +56,13 @@ class Command(BaseCommand):
             f"{run.skipped_done} already done"
         )
         with tqdm(total=len(jobs), unit="job", file=sys.stderr, disable=not jobs) as bar:
-            run_jobs(run, jobs, progress=lambda n: bar.update(n - bar.n), timeout_s=timeout)
+            run_jobs(
+                run,
+                jobs,
+                progress=lambda n: bar.update(n - bar.n),
+                timeout_s=timeout,
+                notice=self.stdout.write,
+            )
         self.print_summary(run)
 
     def print_summary(self, run):

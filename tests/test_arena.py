@@ -1,0 +1,40 @@
+"""arena.calculator(NAME) from plain Python: the registered model's calculator, no Django code."""
+
+from __future__ import annotations
+
+from tests.conftest import manage
+from tests.publishing.conftest import run_python, sqlite_env
+
+NOTEBOOK = """
+import arena
+from ase.build import bulk
+from ase.calculators.emt import EMT
+from chgnet.model import CHGNet
+from chgnet.model.dynamics import CHGNetCalculator
+
+print("MODELS", sorted(arena.models()))
+for name, reference in [("EMT", EMT()), ("chgnet", CHGNetCalculator(CHGNet.load(verbose=False)))]:
+    atoms, direct = bulk("Cu", "fcc", a=3.6), bulk("Cu", "fcc", a=3.6)
+    atoms.calc, direct.calc = arena.calculator(name), reference
+    print("ENERGY", name, atoms.get_potential_energy(), direct.get_potential_energy())
+try:
+    arena.calculator("GAP-20")
+except Exception as exc:
+    print("ERROR", type(exc).__name__, exc)
+"""
+
+
+def test_a_registered_model_by_name_gives_its_calculator(tmp_path, monkeypatch):
+    for key, value in sqlite_env(tmp_path / "arena.sqlite3").items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
+    assert manage("migrate", "-v0").returncode == 0
+    assert manage("seed_registry").returncode == 0
+    done = run_python(NOTEBOOK)
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stdout.splitlines() if line.split(" ")[0].isupper()]
+    assert "'CHGNet'" in lines[0] and "'EMT'" in lines[0]
+    for line in lines[1:3]:
+        _, _, mine, reference = line.split()
+        assert float(mine) == float(reference)
+    assert lines[3].startswith("ERROR ArenaError no model named 'GAP-20'; registered models: ")
