@@ -124,10 +124,14 @@ RQ_QUEUES = {
     name: {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 6 * 3600}
     for name in (*ARENA_QUEUES, "default")
 }
-# SimpleWorker runs jobs in the worker process itself (no fork per job), so each
-# worker loads a model's calculator once and reuses it for every later job.
-RQ = {"COMMIT_MODE": "auto", "WORKER_CLASS": "rq.worker.SimpleWorker"}
-ARENA_JOB_RETRIES = int(os.environ.get("ARENA_JOB_RETRIES", "0"))
+# ArenaWorker is RQ's SimpleWorker (jobs run in the worker process itself, so each
+# worker loads a model's calculator once) that keeps RQ's heartbeats going during a job.
+RQ = {"COMMIT_MODE": "auto", "WORKER_CLASS": "tasks_app.worker.ArenaWorker"}
+# RQ re-runs a job whose worker died this many times (a job that raises is not re-run).
+ARENA_JOB_RETRIES = int(os.environ.get("ARENA_JOB_RETRIES", "2"))
+# A process running a job renews its lease every ARENA_HEARTBEAT_S seconds; a lease three
+# heartbeats old means the process is gone and the job is re-run (RQ) or interrupted.
+ARENA_HEARTBEAT_S = float(os.environ.get("ARENA_HEARTBEAT_S", "10"))
 
 # Compute: where checkpoints are cached, and the device (blank: CUDA if present, else CPU).
 ARENA_CACHE_DIR = Path(

@@ -10,7 +10,7 @@ from typing import Any
 from ase import Atoms
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from compute.structures import atoms_to_dict, read_structures, structure_hash
@@ -20,6 +20,7 @@ from models_app.models import MLIP
 from models_app.services import SeedReport, prune_rows, upsert_row
 from tasks_app.keys import job_key, stable_hash
 from tasks_app.models import (
+    UNFINISHED,
     BenchmarkRun,
     Job,
     JobStatus,
@@ -28,6 +29,7 @@ from tasks_app.models import (
     StructureSet,
     Task,
 )
+from tasks_app.selectors import lease_expired
 
 TASK_FIELDS = [
     "name",
@@ -143,30 +145,28 @@ def run_create(
     params: dict[str, Any] | None = None,
     queued_on: str | None = None,
 ) -> tuple[BenchmarkRun, list[Job]]:
-    """Make one job per structure and model, skipping done keys unless ``force``.
+    """Plan one job per structure and model; returns the run and its new jobs.
 
-    ``queued_on`` is "rq" to name each job's queue after the model's task lists,
-    or None for in-process jobs.
+    Keys already done are skipped unless ``force``. A key with an unfinished job
+    (queued, running or interrupted, from an earlier or a concurrent run) is not
+    planned again: the run reuses that job, so two runs of the same keys compute each
+    key once. ``queued_on`` is "rq" to name each job's queue after the model's task
+    lists, or None for in-process jobs.
     """
     params = {**task.default_params, **(params or {})}
     task_spec(task.function).check_params(params)
-    planned = [
-        (
+    planned = {
+        job_key(model=model, task=task, structure_hash=structure.content_hash, params=params): (
             model,
             structure,
-            job_key(model=model, task=task, structure_hash=structure.content_hash, params=params),
         )
         for model in models
         for structure in structures
-    ]
+    }
     done = (
         set()
         if force
-        else set(
-            Result.objects.filter(key__in=[key for *_, key in planned]).values_list(
-                "key", flat=True
-            )
-        )
+        else set(Result.objects.filter(key__in=list(planned)).values_list("key", flat=True))
     )
     with transaction.atomic():
         run = BenchmarkRun.objects.create(
@@ -178,35 +178,85 @@ def run_create(
                 "structures": [s.label for s in structures],
                 "force": force,
             },
-            skipped_done=sum(1 for *_, key in planned if key in done),
+            skipped_done=len(done),
         )
-        jobs = Job.objects.bulk_create(
-            Job(
-                run=run,
-                model=model,
-                task=task,
-                structure=structure,
-                key=key,
-                params=params,
-                params_hash=stable_hash(params),
-                queue=model.queue_for(task.slug) if queued_on == "rq" else "inline",
-            )
-            for model, structure, key in planned
-            if key not in done
+        # Keys in one order, so that two runs inserting the same keys cannot deadlock; a
+        # key another run holds unfinished is skipped by the partial unique constraint.
+        Job.objects.bulk_create(
+            (
+                Job(
+                    run=run,
+                    model=model,
+                    task=task,
+                    structure=structure,
+                    key=key,
+                    params=params,
+                    params_hash=stable_hash(params),
+                    queue=model.queue_for(task.slug) if queued_on == "rq" else "inline",
+                )
+                for key, (model, structure) in sorted(planned.items())
+                if key not in done
+            ),
+            ignore_conflicts=True,
+        )
+        order = {key: index for index, key in enumerate(planned)}
+        jobs = sorted(run.jobs.all(), key=lambda job: order[job.key])
+        mine = {job.key for job in jobs}
+        run.reused_jobs.set(
+            Job.objects.filter(key__in=set(planned) - done - mine, status__in=UNFINISHED)
         )
     return run, jobs
 
 
-def job_start(*, job_id: int, rq_job_id: str = "") -> None:
-    Job.objects.filter(pk=job_id).update(
-        status=JobStatus.RUNNING,
-        started_at=timezone.now(),
-        worker_host=socket.gethostname(),
-        rq_job_id=rq_job_id or "",
-        attempts=F("attempts") + 1,
-        error="",
-        traceback="",
+def job_start(*, job_id: int, rq_job_id: str = "") -> bool:
+    """Take job ``job_id`` to run it; True when this process now holds its lease.
+
+    Only a queued or interrupted job, or a running one whose lease expired (its process
+    died), can be taken, and one process at a time: a job delivered twice (RQ re-ran it
+    after its worker died, or it was enqueued again after Redis lost it) runs once.
+    """
+    now = timezone.now()
+    claimable = Q(status__in=[JobStatus.QUEUED, JobStatus.INTERRUPTED]) | lease_expired()
+    return bool(
+        Job.objects.filter(claimable, pk=job_id).update(
+            status=JobStatus.RUNNING,
+            started_at=now,
+            heartbeat_at=now,
+            worker_host=socket.gethostname(),
+            rq_job_id=rq_job_id,
+            attempts=F("attempts") + 1,
+            error="",
+            traceback="",
+        )
     )
+
+
+def job_enqueued(*, job_id: int, queue: str, rq_job_id: str) -> None:
+    """Record that a job was sent to an RQ queue; a job a live process holds is left as is."""
+    Job.objects.filter(
+        Q(status__in=[JobStatus.QUEUED, JobStatus.INTERRUPTED]) | lease_expired(), pk=job_id
+    ).update(status=JobStatus.QUEUED, queue=queue, rq_job_id=rq_job_id, heartbeat_at=None)
+
+
+def job_renew_lease(*, job_id: int) -> None:
+    Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(heartbeat_at=timezone.now())
+
+
+def job_requeue(*, job_id: int, reason: str) -> bool:
+    """Put an unfinished job back in line (RQ runs it again); False if it ended meanwhile."""
+    return bool(
+        Job.objects.filter(pk=job_id, status__in=UNFINISHED).update(
+            status=JobStatus.QUEUED, heartbeat_at=None, error=reason
+        )
+    )
+
+
+def jobs_interrupt(*, job_ids: list[int], reason: str) -> int:
+    """Mark queued or running jobs interrupted: nobody will run them until a re-run or
+    ``--resume`` takes them. Returns how many."""
+    return Job.objects.filter(
+        pk__in=job_ids, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
+    ).update(status=JobStatus.INTERRUPTED, heartbeat_at=None, error=reason)
 
 
 def job_finish(
@@ -230,7 +280,10 @@ def job_finish(
             },
         )
         Job.objects.filter(pk=job_id).update(
-            status=JobStatus.DONE, finished_at=timezone.now(), compute_seconds=compute_seconds
+            status=JobStatus.DONE,
+            finished_at=timezone.now(),
+            heartbeat_at=None,
+            compute_seconds=compute_seconds,
         )
     return result
 
@@ -244,9 +297,11 @@ def split_output(*, function: str, output: dict[str, Any]) -> tuple[dict[str, An
 def job_fail(
     *, job_id: int, error: str, traceback: str = "", compute_seconds: float | None = None
 ) -> None:
-    Job.objects.filter(pk=job_id).update(
+    """Record an unfinished job's failure; a job that was done meanwhile stays done."""
+    Job.objects.filter(pk=job_id, status__in=UNFINISHED).update(
         status=JobStatus.FAILED,
         finished_at=timezone.now(),
+        heartbeat_at=None,
         error=error[:2000],
         traceback=traceback,
         compute_seconds=compute_seconds,

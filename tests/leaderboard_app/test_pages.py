@@ -267,12 +267,11 @@ def test_staff_see_tracebacks_on_the_job_page_and_a_link_to_them_from_every_list
 def test_csv_downloads_escape_text_that_a_spreadsheet_would_run(client, arena):
     from models_app.models import MLIP
     from tasks_app.models import Job
-    from tasks_app.services import job_fail
 
     formula = '=HYPERLINK("https://example.org/x","click")'
     MLIP.objects.create(name="@SUM(A1)", family="emt", license="-MIT")
     job = Job.objects.filter(status="failed").first()
-    job_fail(job_id=job.pk, error=formula, traceback="")
+    Job.objects.filter(pk=job.pk).update(error=formula)
     errors = {r["job"]: r["error"] for r in csv_rows(client, reverse("leaderboard:jobs"))}
     assert errors[str(job.pk)] == "'" + formula
     rows = {r["model"]: r for r in csv_rows(client, "/")}

@@ -110,11 +110,11 @@ def test_worker_records_a_model_that_cannot_load(registry, worker, redis_url, se
 
 def test_a_job_rq_gave_up_on_is_recorded_as_failed(registry, redis_url, settings):
     # No worker: the job sits in Redis; then RQ marks it failed as it does for a job
-    # whose worker died, and the follower records that in the database.
+    # whose worker died with no retry left, and reconciling records that on the row.
     from rq.job import Job as RQJob
     from rq.job import JobStatus as RQStatus
 
-    from tasks_app.dispatch import enqueue, record_lost_jobs
+    from tasks_app.dispatch import reconcile, rq_connection
     from tasks_app.models import StructureSet, Task
     from tasks_app.services import run_create
 
@@ -126,12 +126,14 @@ def test_a_job_rq_gave_up_on_is_recorded_as_failed(registry, redis_url, settings
         structures=list(structure_set.structures.all()[:1]),
         queued_on="rq",
     )
-    enqueue(jobs)
+    connection = rq_connection()
+    assert reconcile(jobs, connection=connection) == ["sent 1 jobs to RQ"]
     job = Job.objects.get(pk=jobs[0].pk)
-    connection = redis.Redis.from_url(redis_url)
+    assert job.rq_job_id and job.status == JobStatus.QUEUED
+    assert reconcile([job], connection=connection) == []  # RQ holds it: nothing to do
     RQJob.fetch(job.rq_job_id, connection=connection).set_status(RQStatus.FAILED)
 
-    record_lost_jobs([job])
+    assert reconcile([job], connection=connection) == [f"job {job.pk}: RQ marked it failed"]
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED
     assert job.error == "RQ marked the job failed"
