@@ -149,7 +149,7 @@ def run_models_table(times: list[dict[str, Any]]) -> Table:
             for j in jobs
             if (seconds := _seconds_between(j["started_at"], j["finished_at"])) is not None
         ]
-        states = [j["status"] for j in jobs]
+        states = [j["state"] for j in jobs]
         rows.append(
             {
                 "model": model,
@@ -189,7 +189,7 @@ def jobs_table(
             "model": job["model__name"],
             "task": job["task__slug"],
             "structure": job["structure__label"],
-            "status": job["status"],
+            "status": job["state"],
             "attempts": job["attempts"],
             "started_at": job["started_at"],
             "duration_seconds": _seconds_between(job["started_at"], job["finished_at"]),

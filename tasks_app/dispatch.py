@@ -24,11 +24,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import timedelta
 
 import django_rq
 from django.conf import settings
-from django.utils import timezone
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Callback, Retry
@@ -43,7 +41,7 @@ from tasks_app.jobs import execute_job
 from tasks_app.models import UNFINISHED, BenchmarkRun, Job, JobStatus
 from tasks_app.selectors import (
     job_status,
-    lease_seconds,
+    lease_held,
     next_claimable_job,
     run_status_counts,
     unfinished_jobs,
@@ -233,8 +231,11 @@ def reconcile(pending: list[Job], *, connection: Redis) -> list[str]:
     events = []
     clean_abandoned(connection)
     # Re-read: the abandoned-job handling may have put some back in line.
-    rows = Job.objects.filter(pk__in=[j.pk for j in pending], status__in=UNFINISHED)
-    rows = [job for job in rows.select_related("model", "task") if not _holds_lease(job)]
+    rows = list(
+        Job.objects.filter(pk__in=[j.pk for j in pending], status__in=UNFINISHED)
+        .exclude(lease_held())
+        .select_related("model", "task")
+    )
     rq_jobs = RQJob.fetch_many([rq_job_id(job) for job in rows], connection=connection)
     unsent, vanished = [], []
     for job, rq_job in zip(rows, rq_jobs, strict=True):
@@ -257,13 +258,6 @@ def reconcile(pending: list[Job], *, connection: Redis) -> list[str]:
     if vanished:
         events.append(f"sent again {len(vanished)} jobs whose RQ job had vanished")
     return events
-
-
-def _holds_lease(job: Job) -> bool:
-    """Whether a live process is running the job, whatever RQ says."""
-    fresh_since = timezone.now() - timedelta(seconds=lease_seconds())
-    renewed = job.heartbeat_at
-    return job.status == JobStatus.RUNNING and renewed is not None and renewed > fresh_since
 
 
 def enqueue(jobs: list[Job], *, connection: Redis | None = None) -> None:

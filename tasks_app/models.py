@@ -100,7 +100,7 @@ class BenchmarkRun(models.Model):
 
 class JobStatus(models.TextChoices):
     """``running`` holds only while the process running the job renews its lease
-    (``Job.heartbeat_at``); ``interrupted`` waits for a re-run or ``--resume``."""
+    (``Job.lease_expires_at``); ``interrupted`` waits for a re-run or ``--resume``."""
 
     QUEUED = "queued"
     RUNNING = "running"
@@ -130,8 +130,11 @@ class Job(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(
-        null=True, blank=True, help_text="Last renewal of the lease of the process running it"
+    lease_expires_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="While running: when the lease of the process running it runs out unless "
+        "renewed (the database's clock)",
     )
     finished_at = models.DateTimeField(null=True, blank=True)
     compute_seconds = models.FloatField(

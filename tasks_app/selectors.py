@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
-from django.utils import timezone
+from django.db.models.functions import Now
 
 from arena_site.errors import ArenaError
 from compute.model_spec import ModelSpec
@@ -93,19 +92,21 @@ def lease_seconds() -> float:
     return 3 * settings.ARENA_HEARTBEAT_S
 
 
+def lease_held(prefix: str = "") -> Q:
+    """Running jobs whose process keeps renewing the lease, on the database's clock."""
+    return Q(**{f"{prefix}status": JobStatus.RUNNING, f"{prefix}lease_expires_at__gte": Now()})
+
+
 def lease_expired(prefix: str = "") -> Q:
     """Running jobs whose process stopped renewing the lease: it died or was killed."""
-    cutoff = timezone.now() - timedelta(seconds=lease_seconds())
-    return Q(**{f"{prefix}status": JobStatus.RUNNING}) & (
-        Q(**{f"{prefix}heartbeat_at__isnull": True}) | Q(**{f"{prefix}heartbeat_at__lt": cutoff})
-    )
+    return Q(**{f"{prefix}status": JobStatus.RUNNING}) & ~lease_held(prefix)
 
 
 def in_state(state: str, prefix: str = "") -> Q:
     """Jobs that read as ``state``: a running job whose lease expired reads as interrupted."""
     stored = Q(**{f"{prefix}status": state})
     if state == JobStatus.RUNNING:
-        return stored & ~lease_expired(prefix)
+        return lease_held(prefix)
     if state == JobStatus.INTERRUPTED:
         return stored | lease_expired(prefix)
     return stored

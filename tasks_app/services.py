@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 import socket
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from ase import Atoms
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import DateTimeField, ExpressionWrapper, F, Q
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from compute.structures import atoms_to_dict, read_structures, structure_hash
@@ -29,7 +31,7 @@ from tasks_app.models import (
     StructureSet,
     Task,
 )
-from tasks_app.selectors import lease_expired
+from tasks_app.selectors import lease_expired, lease_seconds
 
 TASK_FIELDS = [
     "name",
@@ -208,6 +210,14 @@ def run_create(
     return run, jobs
 
 
+def _lease_end() -> ExpressionWrapper:
+    """The end of a lease taken or renewed now, on the database's clock, so that no two
+    machines' clocks are compared."""
+    return ExpressionWrapper(
+        Now() + timedelta(seconds=lease_seconds()), output_field=DateTimeField()
+    )
+
+
 def job_start(*, job_id: int, rq_job_id: str = "") -> bool:
     """Take job ``job_id`` to run it; True when this process now holds its lease.
 
@@ -221,7 +231,7 @@ def job_start(*, job_id: int, rq_job_id: str = "") -> bool:
         Job.objects.filter(claimable, pk=job_id).update(
             status=JobStatus.RUNNING,
             started_at=now,
-            heartbeat_at=now,
+            lease_expires_at=_lease_end(),
             worker_host=socket.gethostname(),
             rq_job_id=rq_job_id,
             attempts=F("attempts") + 1,
@@ -235,18 +245,18 @@ def job_enqueued(*, job_id: int, queue: str, rq_job_id: str) -> None:
     """Record that a job was sent to an RQ queue; a job a live process holds is left as is."""
     Job.objects.filter(
         Q(status__in=[JobStatus.QUEUED, JobStatus.INTERRUPTED]) | lease_expired(), pk=job_id
-    ).update(status=JobStatus.QUEUED, queue=queue, rq_job_id=rq_job_id, heartbeat_at=None)
+    ).update(status=JobStatus.QUEUED, queue=queue, rq_job_id=rq_job_id, lease_expires_at=None)
 
 
 def job_renew_lease(*, job_id: int) -> None:
-    Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(heartbeat_at=timezone.now())
+    Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(lease_expires_at=_lease_end())
 
 
 def job_requeue(*, job_id: int, reason: str) -> bool:
     """Put an unfinished job back in line (RQ runs it again); False if it ended meanwhile."""
     return bool(
         Job.objects.filter(pk=job_id, status__in=UNFINISHED).update(
-            status=JobStatus.QUEUED, heartbeat_at=None, error=reason
+            status=JobStatus.QUEUED, lease_expires_at=None, error=reason
         )
     )
 
@@ -256,7 +266,7 @@ def jobs_interrupt(*, job_ids: list[int], reason: str) -> int:
     ``--resume`` takes them. Returns how many."""
     return Job.objects.filter(
         pk__in=job_ids, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
-    ).update(status=JobStatus.INTERRUPTED, heartbeat_at=None, error=reason)
+    ).update(status=JobStatus.INTERRUPTED, lease_expires_at=None, error=reason)
 
 
 def job_finish(
@@ -282,7 +292,7 @@ def job_finish(
         Job.objects.filter(pk=job_id).update(
             status=JobStatus.DONE,
             finished_at=timezone.now(),
-            heartbeat_at=None,
+            lease_expires_at=None,
             compute_seconds=compute_seconds,
         )
     return result
@@ -301,7 +311,7 @@ def job_fail(
     Job.objects.filter(pk=job_id, status__in=UNFINISHED).update(
         status=JobStatus.FAILED,
         finished_at=timezone.now(),
-        heartbeat_at=None,
+        lease_expires_at=None,
         error=error[:2000],
         traceback=traceback,
         compute_seconds=compute_seconds,

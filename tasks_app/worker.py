@@ -64,7 +64,11 @@ class ArenaWorker(SimpleWorker):
             )
 
     def heartbeat(self, timeout: int | None = None, pipeline: Pipeline | None = None) -> None:
-        if pipeline is None and self.birth_date and not self.connection.hexists(self.key, "birth"):
+        if (
+            pipeline is None
+            and self.birth_date
+            and not self.connection.sismember(self.redis_workers_keys, self.key)
+        ):
             self.log.warning("Redis lost this worker's registration; registering again")
             self.last_heartbeat = now()
             self.connection.hset(self.key, mapping=self.serialize())

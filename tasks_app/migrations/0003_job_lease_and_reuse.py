@@ -1,4 +1,4 @@
-"""Jobs get a lease (heartbeat_at) and an interrupted state; runs can reuse unfinished jobs.
+"""Jobs get a lease (lease_expires_at) and an interrupted state; runs can reuse unfinished jobs.
 
 Before the constraint that allows one unfinished job per key, earlier duplicates (two
 runs of the same keys at once made them) keep their oldest job; the others are marked
@@ -41,10 +41,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name="job",
-            name="heartbeat_at",
+            name="lease_expires_at",
             field=models.DateTimeField(
                 blank=True,
-                help_text="Last renewal of the lease of the process running it",
+                help_text="While running: when the lease of the process running it runs out "
+                "unless renewed (the database's clock)",
                 null=True,
             ),
         ),

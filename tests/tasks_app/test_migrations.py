@@ -82,3 +82,26 @@ def test_headline_numbers_move_unchanged_and_back():
 def latest():
     """Every app's newest migration, where the tests after this one expect the schema."""
     return MigrationExecutor(connection).loader.graph.leaf_nodes()
+
+
+def test_duplicate_unfinished_jobs_keep_their_oldest_before_the_one_per_key_constraint():
+    apps = migrate(AFTER)
+    make_result(apps, "eos", {})  # a done job with a result, key "eos"
+    jobs = apps.get_model("tasks_app", "Job").objects
+    jobs.update(status="done")
+    done = jobs.get()
+    copies = []
+    for status in ("queued", "running", "queued"):
+        done.pk = None
+        done.status = status
+        done.save()
+        copies.append(done.pk)
+
+    apps = migrate([("tasks_app", "0003_job_lease_and_reuse")])
+    statuses = dict(apps.get_model("tasks_app", "Job").objects.values_list("pk", "status"))
+    assert [statuses[pk] for pk in copies] == ["queued", "failed", "failed"]
+    errors = apps.get_model("tasks_app", "Job").objects.filter(pk__in=copies[1:])
+    assert set(errors.values_list("error", flat=True)) == {
+        f"superseded by job {copies[0]} for the same key"
+    }
+    migrate(latest())

@@ -157,7 +157,7 @@ def split_names(options: dict, name: str) -> list[str] | None:
     value = options[name]
     if value is None:
         return None
-    names = [n.strip() for n in value.split(",") if n.strip()]
+    names = list(dict.fromkeys(n.strip() for n in value.split(",") if n.strip()))
     if not names:
         raise ArenaError(f"--{name} is empty; give comma-separated names, or leave it out")
     return names
