@@ -66,14 +66,19 @@ def run_with_counts(*, pk: int) -> BenchmarkRun | None:
 def run_job_times(*, run: BenchmarkRun) -> list[dict[str, Any]]:
     return list(
         run.jobs.order_by("id").values(
-            "model__name", "started_at", "finished_at", "compute_seconds", state=job_state()
+            "model__name",
+            "model__slug",
+            "started_at",
+            "finished_at",
+            "compute_seconds",
+            state=job_state(),
         )
     )
 
 
 JOB_LIST_FIELDS = (
-    "id", "run_id", "model__name", "task__slug", "structure_id", "structure__label", "state",
-    "attempts", "started_at", "finished_at", "error",
+    "id", "run_id", "model__name", "model__slug", "task__slug", "structure_id",
+    "structure__label", "state", "attempts", "started_at", "finished_at", "error",
 )  # fmt: skip
 
 

@@ -1,10 +1,13 @@
 """Field validators for registry rows; they run in forms and in ``full_clean``."""
 
+import json
+import unicodedata
 from typing import Any
 
 from django.core.exceptions import ValidationError
 
 from compute.calculators import FAMILIES, family_names
+from compute.tasks import TASKS
 
 
 def validate_family(value: str) -> None:
@@ -14,13 +17,39 @@ def validate_family(value: str) -> None:
         )
 
 
+def validate_model_name(value: str) -> None:
+    """Any text a page can show (slashes, spaces, accents), but no commas, which separate
+    names in ``run_benchmark --models``, and no control characters."""
+    if value != value.strip() or not value:
+        raise ValidationError("must not be blank or start or end with spaces")
+    if "," in value:
+        raise ValidationError(f"{value!r} has a comma, which separates names in --models")
+    if any(unicodedata.category(c).startswith("C") for c in value):
+        raise ValidationError(f"{value!r} has a control character")
+
+
 def validate_json_object(value: Any) -> None:
     if not isinstance(value, dict):
         raise ValidationError(
             f'must be a JSON object such as {{"key": 1}}, not {type(value).__name__}'
         )
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(
+            f"must hold only JSON text, numbers, lists and objects ({exc})"
+        ) from exc
 
 
 def validate_string_list(value: Any) -> None:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValidationError('must be a JSON list of names such as ["eos"]')
+
+
+def validate_task_list(value: Any) -> None:
+    validate_string_list(value)
+    unknown = [name for name in value if name not in TASKS]
+    if unknown:
+        raise ValidationError(
+            f"unknown task(s) {', '.join(unknown)}; the tasks are {', '.join(TASKS)}"
+        )

@@ -1,7 +1,10 @@
 """Task registry, structures, benchmark runs, jobs and their results."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
+from compute.errors import TaskFailed
+from compute.tasks import TASKS
 from models_app.models import MLIP
 from models_app.validators import validate_json_object
 from tasks_app.validators import validate_task_function
@@ -36,6 +39,14 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        spec = TASKS.get(self.function)
+        if spec is not None and isinstance(self.default_params, dict):
+            try:
+                spec.check_params(self.default_params)
+            except TaskFailed as exc:
+                raise ValidationError({"default_params": str(exc)}) from exc
 
 
 class StructureSet(models.Model):

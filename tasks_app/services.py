@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import socket
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from django.db.models import DateTimeField, ExpressionWrapper, F, Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from arena_site.errors import ArenaError
 from compute.structures import atoms_to_dict, read_structures, structure_hash
 from compute.tasks import TASKS, reference_keys, structure_sets, task_spec
 from compute.tasks.spec import TaskSpec
@@ -33,6 +35,7 @@ from tasks_app.models import (
 )
 from tasks_app.selectors import lease_expired, lease_seconds
 
+FORMULA_CHARS = Structure._meta.get_field("formula").max_length
 TASK_FIELDS = [
     "name",
     "category",
@@ -93,7 +96,12 @@ def seed_structure_sets() -> list[tuple[StructureSet, int]]:
 def store_structure_set(
     *, name: str, description: str, structures: list[tuple[str, Atoms, dict[str, Any]]]
 ) -> tuple[StructureSet, int]:
-    """Create or extend a set in one transaction; returns (set, structures added or changed)."""
+    """Create or extend a set in one transaction; returns (set, structures added or changed).
+
+    Raises ArenaError, storing nothing, for a name or label too long or empty, or a
+    label that two structures share (the second would silently replace the first).
+    """
+    check_names(name=name, labels=[label for label, _, _ in structures])
     with transaction.atomic():
         structure_set, _ = StructureSet.objects.get_or_create(
             name=name, defaults={"description": description}
@@ -104,7 +112,7 @@ def store_structure_set(
             data = atoms_to_dict(atoms)
             values = {
                 "position": position,
-                "formula": atoms.get_chemical_formula(),
+                "formula": _shortened(atoms.get_chemical_formula(), FORMULA_CHARS),
                 "natoms": len(atoms),
                 "atoms": data,
                 "content_hash": structure_hash(data),
@@ -118,6 +126,29 @@ def store_structure_set(
             )
             touched += 1
     return structure_set, touched
+
+
+def check_names(*, name: str, labels: list[str]) -> None:
+    limit = StructureSet._meta.get_field("name").max_length
+    if not name.strip() or len(name) > limit:
+        raise ArenaError(f"a structure set name needs 1 to {limit} characters, not {len(name)}")
+    limit = Structure._meta.get_field("label").max_length
+    bad = [label for label in labels if not label.strip() or len(label) > limit]
+    if bad:
+        raise ArenaError(
+            f"structure labels need 1 to {limit} characters; {len(bad)} do not, "
+            f"the first has {len(bad[0])}"
+        )
+    repeated = sorted(label for label, n in Counter(labels).items() if n > 1)
+    if repeated:
+        raise ArenaError(
+            f"labels {', '.join(repeated[:5])} name more than one structure; give each "
+            "structure its own label (extxyz: label=... in the comment line)"
+        )
+
+
+def _shortened(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def import_structures(

@@ -9,6 +9,7 @@ from django.db.migrations.executor import MigrationExecutor
 pytestmark = pytest.mark.django_db(transaction=True)
 BEFORE = [("tasks_app", "0001_initial"), ("models_app", "0001_initial")]
 AFTER = [("tasks_app", "0002_result_headline")]
+BEFORE_JOB_LEASES = [("tasks_app", "0002_result_headline"), ("models_app", "0001_initial")]
 # Floats that a decimal round trip could disturb: many digits, tiny, huge, negative.
 EOS = {
     "v0_a3_per_atom": 11.951099999999997,
@@ -85,7 +86,7 @@ def latest():
 
 
 def test_duplicate_unfinished_jobs_keep_their_oldest_before_the_one_per_key_constraint():
-    apps = migrate(AFTER)
+    apps = migrate(BEFORE_JOB_LEASES)
     make_result(apps, "eos", {})  # a done job with a result, key "eos"
     jobs = apps.get_model("tasks_app", "Job").objects
     jobs.update(status="done")

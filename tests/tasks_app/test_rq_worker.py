@@ -64,7 +64,7 @@ def registry():
         ],
     )
     twin = MLIP.objects.get(name="EMT")
-    twin.pk, twin.name = None, "EMT twin"
+    twin.pk, twin.name, twin.slug = None, "EMT twin", "emt-twin"
     twin.save()
 
 
