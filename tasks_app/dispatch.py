@@ -121,8 +121,9 @@ def run_in_process(
 
     Jobs another process is running (a concurrent run of the same keys) are waited
     for, and taken over once that process stops renewing their lease. Interrupted
-    (Ctrl-C, SIGTERM), the job in hand and the run's own queued jobs are marked
-    interrupted, so that nothing reads as running and a re-run takes them up.
+    (Ctrl-C, SIGTERM) or out of time, the job in hand and the run's own queued jobs are
+    marked interrupted, so that nothing reads as running or waiting for this process,
+    and a re-run takes them up.
     """
     deadline = _deadline(timeout_s)
     waiting = Waiting(say)
@@ -140,10 +141,16 @@ def run_in_process(
                 progress(_finished(run))
                 continue
             pending = unfinished_jobs(run=run)
-            if not pending or time.monotonic() > deadline:
+            if not pending:
                 return
-            ids = ", ".join(str(job.pk) for job in pending)
-            waiting(ids, f"waiting for jobs {ids}, which another process is running")
+            if time.monotonic() > deadline:
+                interrupt(run, None)
+                return
+            ids = [job.pk for job in pending]
+            waiting(
+                str(ids),
+                f"waiting for {len(ids)} jobs another process is running (job {ids[0]}, ...)",
+            )
             time.sleep(POLL_S)
     except BaseException:
         interrupt(run, current)

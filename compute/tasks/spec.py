@@ -93,8 +93,8 @@ class Metric:
         return with_unit(self.label, self.unit)
 
     def value(self, raw: float | None) -> float | None:
-        """The per-structure value that is averaged."""
-        if raw is None or not math.isfinite(raw):
+        """The per-structure value that is averaged; None for anything but a finite number."""
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
             return None
         return abs(raw) if self.absolute else float(raw)
 
