@@ -102,6 +102,11 @@ def lease_expired(prefix: str = "") -> Q:
     return Q(**{f"{prefix}status": JobStatus.RUNNING}) & ~lease_held(prefix)
 
 
+def claimable() -> Q:
+    """Jobs a process may take: queued, interrupted, or running on an expired lease."""
+    return Q(status__in=[JobStatus.QUEUED, JobStatus.INTERRUPTED]) | lease_expired()
+
+
 def in_state(state: str, prefix: str = "") -> Q:
     """Jobs that read as ``state``: a running job whose lease expired reads as interrupted."""
     stored = Q(**{f"{prefix}status": state})
@@ -147,10 +152,10 @@ def job_status(*, job_id: int) -> str | None:
 
 
 def next_claimable_job(*, run: BenchmarkRun) -> int | None:
-    """The first of the run's jobs that this process may take: queued, interrupted, or
-    running on an expired lease."""
-    claimable = Q(status__in=[JobStatus.QUEUED, JobStatus.INTERRUPTED]) | lease_expired()
-    jobs = run_jobs(run=run).filter(claimable).order_by("model__name", "structure__position", "id")
+    """The first of the run's jobs that this process may take (``claimable``)."""
+    jobs = (
+        run_jobs(run=run).filter(claimable()).order_by("model__name", "structure__position", "id")
+    )
     return jobs.values_list("id", flat=True).first()
 
 

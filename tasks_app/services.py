@@ -12,7 +12,7 @@ from typing import Any
 from ase import Atoms
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import DateTimeField, ExpressionWrapper, F, Q
+from django.db.models import DateTimeField, ExpressionWrapper, F
 from django.db.models.functions import Now
 from django.utils import timezone
 
@@ -33,7 +33,7 @@ from tasks_app.models import (
     StructureSet,
     Task,
 )
-from tasks_app.selectors import lease_expired, lease_seconds
+from tasks_app.selectors import claimable, lease_seconds
 
 FORMULA_CHARS = Structure._meta.get_field("formula").max_length
 TASK_FIELDS = [
@@ -257,9 +257,8 @@ def job_start(*, job_id: int, rq_job_id: str = "") -> bool:
     after its worker died, or it was enqueued again after Redis lost it) runs once.
     """
     now = timezone.now()
-    claimable = Q(status__in=[JobStatus.QUEUED, JobStatus.INTERRUPTED]) | lease_expired()
     return bool(
-        Job.objects.filter(claimable, pk=job_id).update(
+        Job.objects.filter(claimable(), pk=job_id).update(
             status=JobStatus.RUNNING,
             started_at=now,
             lease_expires_at=_lease_end(),
@@ -274,9 +273,9 @@ def job_start(*, job_id: int, rq_job_id: str = "") -> bool:
 
 def job_enqueued(*, job_id: int, queue: str, rq_job_id: str) -> None:
     """Record that a job was sent to an RQ queue; a job a live process holds is left as is."""
-    Job.objects.filter(
-        Q(status__in=[JobStatus.QUEUED, JobStatus.INTERRUPTED]) | lease_expired(), pk=job_id
-    ).update(status=JobStatus.QUEUED, queue=queue, rq_job_id=rq_job_id, lease_expires_at=None)
+    Job.objects.filter(claimable(), pk=job_id).update(
+        status=JobStatus.QUEUED, queue=queue, rq_job_id=rq_job_id, lease_expires_at=None
+    )
 
 
 def job_renew_lease(*, job_id: int) -> None:
