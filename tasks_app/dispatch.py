@@ -103,8 +103,9 @@ class JobNews:
 
 
 def _finished(run: BenchmarkRun) -> int:
+    """Jobs of the run in a final state (any state but the unfinished ones)."""
     counts = run_status_counts(run=run)
-    return counts[JobStatus.DONE] + counts[JobStatus.FAILED]
+    return sum(n for state, n in counts.items() if state not in UNFINISHED)
 
 
 def _deadline(timeout_s: float | None) -> float:
@@ -135,7 +136,7 @@ def run_in_process(
                 try:
                     execute_job(current)
                 except Exception:
-                    if job_status(job_id=current) not in (JobStatus.DONE, JobStatus.FAILED):
+                    if job_status(job_id=current) in UNFINISHED:
                         raise  # not the job's failure (it would be recorded): a database error
                 current = None
                 progress(_finished(run))
