@@ -129,10 +129,14 @@ RQ_QUEUES = {
     name: {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 6 * 3600}
     for name in (*ARENA_QUEUES, "default")
 }
-# ArenaWorker is an RQ SimpleWorker: jobs run in the worker process itself (no fork per
-# job), so each worker loads a model's calculator once and reuses it for every later job.
+# ArenaWorker is RQ's SimpleWorker (jobs run in the worker process itself, so each
+# worker loads a model's calculator once) that keeps RQ's heartbeats going during a job.
 RQ = {"COMMIT_MODE": "auto", "WORKER_CLASS": "tasks_app.worker.ArenaWorker"}
-ARENA_JOB_RETRIES = int(os.environ.get("ARENA_JOB_RETRIES", "0"))
+# RQ re-runs a job whose worker died this many times (a job that raises is not re-run).
+ARENA_JOB_RETRIES = int(os.environ.get("ARENA_JOB_RETRIES", "2"))
+# A process running a job renews its lease every ARENA_HEARTBEAT_S seconds; a lease three
+# heartbeats old means the process is gone and the job is re-run (RQ) or interrupted.
+ARENA_HEARTBEAT_S = float(os.environ.get("ARENA_HEARTBEAT_S", "10"))
 # Compute threads per worker process; 0: the host's cores divided by its workers, which
 # is ARENA_WORKERS_PER_HOST when a launcher sets it, else the live workers on the host.
 ARENA_WORKER_THREADS = int(os.environ.get("ARENA_WORKER_THREADS", "0"))
@@ -148,8 +152,8 @@ ARENA_CLUSTER = {
 # What a worker started by a batch scheduler needs from this environment.
 WORKER_VARIABLES = (
     "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "SECRET_KEY_FILE", "DEBUG", "ARENA_PRODUCTION",
-    "ARENA_CACHE_DIR", "ARENA_JOB_RETRIES", "HF_HOME", "HF_ENDPOINT", "HF_HUB_OFFLINE",
-    "HF_TOKEN", "LOG_LEVEL",
+    "ARENA_CACHE_DIR", "ARENA_JOB_RETRIES", "ARENA_HEARTBEAT_S", "ARENA_TRUSTED_CHECKPOINT_SOURCES",
+    "HF_HOME", "HF_ENDPOINT", "HF_HUB_OFFLINE", "HF_TOKEN", "LOG_LEVEL",
 )  # fmt: skip
 ARENA_WORKER_ENVIRONMENT = {n: os.environ[n] for n in WORKER_VARIABLES if n in os.environ}
 

@@ -57,9 +57,9 @@ def main() -> None:
 
 @contextlib.contextmanager
 def worker_process():
-    """``manage.py rqworker gpu cpu``, started and warmed up before timing begins."""
+    """``manage.py rqworker gpu.main cpu.main``, started and warmed up before timing begins."""
     worker = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "rqworker", "gpu", "cpu"],
+        [sys.executable, str(ROOT / "manage.py"), "rqworker", "gpu.main", "cpu.main"],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

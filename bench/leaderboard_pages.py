@@ -50,8 +50,8 @@ REPEAT_LOAD_GOAL_KB = 100
 ASSET = re.compile(r'<(?:script[^>]*\ssrc|link[^>]*rel="stylesheet"[^>]*\shref)="([^"]+)"')
 
 
-def scratch_database(url: str) -> str:
-    """Create an empty NAME_leaderboard_bench on the server of ``url``; return its URL."""
+def scratch_database(url: str, suffix: str = "leaderboard_bench") -> str:
+    """Create an empty NAME_SUFFIX on the server of ``url``; return its URL."""
     import dj_database_url
 
     config = dj_database_url.parse(url)
@@ -59,7 +59,7 @@ def scratch_database(url: str) -> str:
         sys.exit(
             "DATABASE_URL must point at PostgreSQL, e.g. postgres://postgres@127.0.0.1:5432/arena"
         )
-    name = f"{config['NAME']}_leaderboard_bench"
+    name = f"{config['NAME']}_{suffix}"
     with server_connection(url) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.execute(f'CREATE DATABASE "{name}"')

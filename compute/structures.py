@@ -14,6 +14,8 @@ from ase.io import iread
 from compute.errors import ComputeError, first_line
 
 FILE_FORMATS = {".xyz": "extxyz", ".extxyz": "extxyz", ".cif": "cif", ".db": "db", ".json": "db"}
+# No atomistic structure reaches this far; beyond it, squared distances overflow to inf.
+MAX_COORDINATE_A = 1e5
 
 
 class StructureFileError(ComputeError):
@@ -74,5 +76,11 @@ def _check_frame(atoms: Atoms, frame: int) -> None:
         raise StructureFileError(f"frame {frame} has no atoms")
     if not np.all(np.isfinite(atoms.positions)):
         raise StructureFileError(f"frame {frame} has non-finite positions")
+    if np.abs(atoms.positions).max() > MAX_COORDINATE_A or np.abs(atoms.cell).max() > (
+        MAX_COORDINATE_A
+    ):
+        raise StructureFileError(
+            f"frame {frame} has coordinates or cell vectors beyond {MAX_COORDINATE_A:g} Å"
+        )
     if atoms.pbc.any() and abs(atoms.cell.volume) < 1e-6:
         raise StructureFileError(f"frame {frame} is periodic but its cell has zero volume")

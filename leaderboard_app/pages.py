@@ -88,7 +88,7 @@ def task_page(*, task: Task, tasks: list[Task], query: QueryDict) -> Context:
         "form": form,
         "metrics": spec.metrics,
         "has_results": any(s.done for s in scores),
-        "tables": [task_table(task, scores)],
+        "tables": [task_table(task, scores, slugs={m.name: m.slug for m in models})],
         "structure_count": evidence.structure_count,
         "command": run_command(task),
         "figures": [],

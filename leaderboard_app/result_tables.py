@@ -30,8 +30,9 @@ METADATA_COLUMNS = (
 )
 
 
-def model_url(name: str) -> str:
-    return reverse("leaderboard:model", args=[name])
+def model_url(slug: str) -> str:
+    """A model's page, by its slug: any name works, slashes and all."""
+    return reverse("leaderboard:model", args=[slug])
 
 
 def jobs_url(**filters: Any) -> str:
@@ -63,7 +64,7 @@ def leaderboard_table(
         values: dict[str, Any] = {
             "rank": row.rank or None,
             "model": row.model,
-            "model_url": model_url(row.model),
+            "model_url": model_url(model.slug),
             "rank_sum": row.rank_sum or None,
             **_metadata(model),
         }
@@ -81,7 +82,7 @@ def leaderboard_table(
     )
 
 
-def task_table(task: Task, scores: Sequence[TaskScore]) -> Table:
+def task_table(task: Task, scores: Sequence[TaskScore], *, slugs: Mapping[str, str]) -> Table:
     """Per model: rank, rank sum, mean ± std of each metric, missing and failed counts."""
     metrics = spec_or_placeholder(task.function).metrics
     counts = [
@@ -108,7 +109,7 @@ def task_table(task: Task, scores: Sequence[TaskScore]) -> Table:
             "rank": score.rank or None,
             "rank_sum": score.rank_sum or None,
             "model": score.model,
-            "model_url": model_url(score.model),
+            "model_url": model_url(slugs[score.model]),
             "done": score.done,
             MISSING_KEY: score.missing,
             "failed": score.failed,
@@ -222,7 +223,7 @@ def _result_row(result: Result, metrics: Sequence[Metric]) -> dict[str, Any]:
         "structure": result.structure.label,
         "structure_url": reverse("leaderboard:structure", args=[result.structure_id]),
         "model": result.model.name,
-        "model_url": model_url(result.model.name),
+        "model_url": model_url(result.model.slug),
         **(result.headline or {}),
         **{m.key: m.value((result.metrics or {}).get(m.key)) for m in metrics},
     }

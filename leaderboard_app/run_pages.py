@@ -110,7 +110,7 @@ def job_page(*, job: Job) -> dict[str, Any]:
             for m in spec.metrics
             if m.key in measured
         ],
-        "model_url": model_url(job.model.name),
+        "model_url": model_url(job.model.slug),
         "run_url": reverse("leaderboard:run", args=[job.run_id]),
         "structure_url": reverse("leaderboard:structure", args=[job.structure_id]),
     }
@@ -141,19 +141,19 @@ def run_models_table(times: list[dict[str, Any]]) -> Table:
     """Per model of a run: job counts by state and job durations."""
     by_model: dict[str, list[dict[str, Any]]] = {}
     for row in times:
-        by_model.setdefault(row["model__name"], []).append(row)
+        by_model.setdefault((row["model__name"], row["model__slug"]), []).append(row)
     rows = []
-    for model, jobs in by_model.items():
+    for (model, slug), jobs in by_model.items():
         durations = [
             seconds
             for j in jobs
             if (seconds := _seconds_between(j["started_at"], j["finished_at"])) is not None
         ]
-        states = [j["status"] for j in jobs]
+        states = [j["state"] for j in jobs]
         rows.append(
             {
                 "model": model,
-                "model_url": model_url(model),
+                "model_url": model_url(slug),
                 "total": len(jobs),
                 **{state: states.count(state) for state in JobStatus.values},
                 "median_seconds": statistics.median(durations) if durations else None,
@@ -189,7 +189,7 @@ def jobs_table(
             "model": job["model__name"],
             "task": job["task__slug"],
             "structure": job["structure__label"],
-            "status": job["status"],
+            "status": job["state"],
             "attempts": job["attempts"],
             "started_at": job["started_at"],
             "duration_seconds": _seconds_between(job["started_at"], job["finished_at"]),
@@ -201,7 +201,7 @@ def jobs_table(
                 job_url=job_url,
                 traceback_url=f"{job_url}#traceback" if job["has_traceback"] else "",
                 run_url=reverse("leaderboard:run", args=[job["run_id"]]),
-                model_url=model_url(job["model__name"]),
+                model_url=model_url(job["model__slug"]),
                 structure_url=reverse("leaderboard:structure", args=[job["structure_id"]]),
             )
         rows.append(row)

@@ -9,6 +9,7 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Min, Q
 
 from models_app.models import MLIP
 from tasks_app.models import BenchmarkRun, Job, JobStatus, Result, Structure, Task
+from tasks_app.selectors import in_state, job_state
 
 
 def all_tasks() -> list[Task]:
@@ -43,11 +44,12 @@ def results_by_ids(*, result_ids: Sequence[int]) -> list[Result]:
 
 
 def runs_with_counts() -> QuerySet[BenchmarkRun]:
-    """Runs, newest first, with job counts per status and their time span."""
+    """Runs, newest first, with job counts per state (as ``in_state`` reads a job's) and
+    their time span."""
     return (
         BenchmarkRun.objects.select_related("task", "structure_set")
         .annotate(
-            **{state: Count("jobs", filter=Q(jobs__status=state)) for state in JobStatus.values},
+            **{s: Count("jobs", filter=in_state(s, "jobs__")) for s in JobStatus.values},
             total=Count("jobs"),
             first_start=Min("jobs__started_at"),
             last_finish=Max("jobs__finished_at"),
@@ -64,14 +66,19 @@ def run_with_counts(*, pk: int) -> BenchmarkRun | None:
 def run_job_times(*, run: BenchmarkRun) -> list[dict[str, Any]]:
     return list(
         run.jobs.order_by("id").values(
-            "model__name", "status", "started_at", "finished_at", "compute_seconds"
+            "model__name",
+            "model__slug",
+            "started_at",
+            "finished_at",
+            "compute_seconds",
+            state=job_state(),
         )
     )
 
 
 JOB_LIST_FIELDS = (
-    "id", "run_id", "model__name", "task__slug", "structure_id", "structure__label", "status",
-    "attempts", "started_at", "finished_at", "error",
+    "id", "run_id", "model__name", "model__slug", "task__slug", "structure_id",
+    "structure__label", "state", "attempts", "started_at", "finished_at", "error",
 )  # fmt: skip
 
 
@@ -87,9 +94,9 @@ def jobs_matching(
 
     Tracebacks themselves stay in the database: lists link to the job page instead.
     """
-    jobs = Job.objects.order_by("-id")
+    jobs = Job.objects.order_by("-id").annotate(state=job_state())
     if status:
-        jobs = jobs.filter(status=status)
+        jobs = jobs.filter(in_state(status))
     if model:
         jobs = jobs.filter(model__name=model)
     if task:
@@ -105,6 +112,7 @@ def jobs_matching(
 def job_with_relations(*, pk: int) -> Job | None:
     return (
         Job.objects.select_related("model", "task", "structure", "run", "result")
+        .annotate(state=job_state())
         .filter(pk=pk)
         .first()
     )

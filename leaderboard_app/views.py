@@ -27,8 +27,8 @@ def task_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return _respond(request, "leaderboard/task.html", context)
 
 
-def model_detail(request: HttpRequest, name: str) -> HttpResponse:
-    model = get_object_or_404(MLIP, name=name)
+def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    model = get_object_or_404(MLIP, slug=slug)
     return _respond(request, "leaderboard/model.html", pages.model_page(model=model))
 
 

@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from arena_site.errors import ArenaError
 from compute.calculators import family_names
 from models_app.models import MLIP
-from models_app.services import model_approve_checkpoint, model_check_in_environment
+from models_app.services import model_approve_checkpoint, model_check_in_environment, unique_slug
 
 
 class MLIPForm(forms.ModelForm):
@@ -12,7 +12,7 @@ class MLIPForm(forms.ModelForm):
 
     class Meta:
         model = MLIP
-        fields = "__all__"
+        exclude = ["slug"]
 
 
 @admin.register(MLIP)
@@ -44,11 +44,17 @@ class MLIPAdmin(admin.ModelAdmin):
         "license",
     ]
     search_fields = ["name", "family", "checkpoint", "license"]
+    readonly_fields = ["slug"]
     actions = ["check_loads", "approve_checkpoint"]
 
     @admin.display(boolean=True, description="pinned")
     def checkpoint_pinned(self, model):
         return bool(model.checkpoint_sha256)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.slug = unique_slug(obj.name)  # its page's address; kept when renamed
+        super().save_model(request, obj, form, change)
 
     @admin.action(description="Check that it loads")
     def check_loads(self, request, queryset):

@@ -1,5 +1,7 @@
 """The MLIP registry: one row per model a benchmark can run."""
 
+import secrets
+
 from django.db import models
 
 from compute.calculators import FAMILIES
@@ -7,8 +9,10 @@ from compute.environments import queue_name
 from models_app.validators import (
     validate_family,
     validate_json_object,
+    validate_model_name,
     validate_sha256,
     validate_string_list,
+    validate_task_list,
 )
 
 
@@ -27,10 +31,22 @@ def _empty_dict() -> dict:
     return {}
 
 
+def _provisional_slug() -> str:
+    """A unique address for a row made without the registry services, which give each
+    model its name's slug (``models_app.services.unique_slug``)."""
+    return f"model-{secrets.token_hex(4)}"
+
+
 class MLIP(models.Model):
     """A machine-learning interatomic potential: a family adapter, a checkpoint, kwargs."""
 
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=100, unique=True, validators=[validate_model_name])
+    slug = models.SlugField(
+        max_length=100,
+        unique=True,
+        default=_provisional_slug,
+        help_text="Its address on the site: /models/SLUG/",
+    )
     family = models.CharField(max_length=40, validators=[validate_family])
     checkpoint = models.CharField(
         max_length=500, blank=True, help_text="Version name, local path, URL or hf://ORG/REPO/FILE"
@@ -42,8 +58,8 @@ class MLIP(models.Model):
     training_datasets = models.JSONField(
         default=_empty_list, blank=True, validators=[validate_string_list]
     )
-    cpu_tasks = models.JSONField(default=_empty_list, blank=True, validators=[validate_string_list])
-    gpu_tasks = models.JSONField(default=_empty_list, blank=True, validators=[validate_string_list])
+    cpu_tasks = models.JSONField(default=_empty_list, blank=True, validators=[validate_task_list])
+    gpu_tasks = models.JSONField(default=_empty_list, blank=True, validators=[validate_task_list])
     prediction_type = models.CharField(
         max_length=4, choices=PredictionType.choices, default=PredictionType.EFS
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,9 +11,10 @@ from typing import Any
 import yaml
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import ProtectedError, QuerySet
 from django.utils import timezone
+from django.utils.text import slugify
 
 from arena_site.errors import ArenaError
 from compute.calculators import check_calculator
@@ -24,9 +26,11 @@ from models_app.models import MLIP
 from models_app.selectors import model_spec
 
 REGISTRY_PATH = Path(__file__).with_name("registry.yaml")
-# Written by services as things happen here, never by a seed or an import.
+# Written by services as things happen here, never by a seed or an import; the slug is
+# this installation's address for a model, not part of its description.
 LOCAL_RECORD_FIELDS = (
     "id",
+    "slug",
     "updated_at",
     "checkpoint_approved_by",
     "checkpoint_approved_at",
@@ -41,6 +45,14 @@ SEEDED_FIELDS = [
 # is trusted are decided here, so exports leave them out and imports start disabled.
 PORTABLE_FIELDS = [f for f in SEEDED_FIELDS if f not in ("enabled", "checkpoint_sha256")]
 IMPORTED_MODEL_DEFAULTS = {"enabled": False}
+# The Python types a registry value may have per field kind (YAML dates are dates).
+VALUE_TYPES = (
+    (models.BooleanField, (bool,)),
+    (models.DateField, (datetime.date, str)),
+    (models.CharField, (str,)),
+    (models.TextField, (str,)),
+    (models.PositiveIntegerField, (int,)),
+)
 
 
 @dataclass
@@ -57,8 +69,10 @@ class SeedReport:
             [f"created {kind} {n}" for n in self.created]
             + [f"updated {kind} {n}" for n in self.updated]
             + [f"deleted {kind} {n}" for n in self.deleted]
-            + [f"error: {kind} {e}" for e in self.errors]
         )
+
+    def refusals(self, kind: str) -> list[str]:
+        return [f"refused {kind} {e}" for e in self.errors]
 
 
 def load_yaml_entries(path: Path, key: str) -> list[dict[str, Any]]:
@@ -73,14 +87,23 @@ def load_yaml_entries(path: Path, key: str) -> list[dict[str, Any]]:
     return entries
 
 
-def upsert_row(model_class, lookup: dict[str, Any], values: dict[str, Any], fields: list[str]):
-    """Create or update one registry row after full validation.
+def upsert_row(
+    model_class,
+    lookup: dict[str, Any],
+    values: dict[str, Any],
+    fields: list[str],
+    *,
+    new_values: dict[str, Any] | None = None,
+):
+    """Create or update one registry row after full validation; ``new_values`` only
+    when it is created.
 
     Returns (row, created, changed field names); raises ValidationError.
     """
+    check_value_types(model_class, {**lookup, **values})
     row = model_class.objects.filter(**lookup).first()
     created = row is None
-    row = row or model_class(**lookup)
+    row = row or model_class(**lookup, **(new_values or {}))
     changed = [f for f in fields if f in values and getattr(row, f) != values[f]]
     for name in changed:
         setattr(row, name, values[name])
@@ -88,6 +111,36 @@ def upsert_row(model_class, lookup: dict[str, Any], values: dict[str, Any], fiel
     if created or changed:
         row.save()
     return row, created, changed
+
+
+def check_value_types(model_class, values: dict[str, Any]) -> None:
+    """Refuse a value of the wrong kind (a list for a name, text for a flag) that
+    ``full_clean`` would turn into text or take as it is."""
+    wrong = []
+    for name, value in values.items():
+        model_field = model_class._meta.get_field(name)
+        if value is None and model_field.null:
+            continue
+        expected = next((t for kind, t in VALUE_TYPES if isinstance(model_field, kind)), None)
+        if expected is None:
+            continue  # JSON fields: their validators check them
+        # bool is an int to Python: a flag must be a bool, and nothing else may be one.
+        fits = bool in expected if isinstance(value, bool) else isinstance(value, expected)
+        if not fits:
+            wrong.append(f"{name} must be {expected[0].__name__}, not {type(value).__name__}")
+    if wrong:
+        raise ValidationError("; ".join(wrong))
+
+
+def unique_slug(name: str) -> str:
+    """A new model's address: its name in URL-safe letters, numbered if taken."""
+    base = slugify(name)[:90] or "model"
+    taken = set(MLIP.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    slug, number = base, 1
+    while slug in taken:
+        number += 1
+        slug = f"{base}-{number}"
+    return slug
 
 
 def seed_models(*, path: Path = REGISTRY_PATH, prune: bool = False) -> SeedReport:
@@ -99,6 +152,11 @@ def seed_models(*, path: Path = REGISTRY_PATH, prune: bool = False) -> SeedRepor
         if not name:
             report.errors.append(f"entry {index} in {path.name} has no name")
             continue
+        if not isinstance(name, str):
+            report.errors.append(
+                f"entry {index} in {path.name}: name must be text, not {type(name).__name__}"
+            )
+            continue
         seen.add(name)
         unknown = sorted(set(entry) - set(SEEDED_FIELDS))
         if unknown:
@@ -106,7 +164,13 @@ def seed_models(*, path: Path = REGISTRY_PATH, prune: bool = False) -> SeedRepor
             continue
         try:
             with transaction.atomic():
-                _, created, changed = upsert_row(MLIP, {"name": name}, entry, SEEDED_FIELDS)
+                _, created, changed = upsert_row(
+                    MLIP,
+                    {"name": name},
+                    entry,
+                    SEEDED_FIELDS,
+                    new_values={"slug": unique_slug(name)},
+                )
         except ValidationError as exc:
             report.errors.append(f"{name}: {_one_line(exc)}")
             continue

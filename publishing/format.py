@@ -108,6 +108,8 @@ def nested_row(row: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
         field_name, dot, key = name.partition(".")
         if dot and field_name in nested:
             nested[field_name][key] = value
+        elif name in nested:
+            nested[name].update(value)  # a dict field written whole
         else:
             nested[name] = value
     return nested
@@ -148,6 +150,10 @@ def read_jsonl(
             raise ArenaError(f"{where}:{number} is not JSON ({exc.msg})") from exc
         if not isinstance(row, dict):
             raise ArenaError(f"{where}:{number} is not a JSON object")
+        for name in dict_fields:
+            if name in row and not isinstance(row[name], dict):
+                kind = type(row[name]).__name__
+                raise ArenaError(f"{where}:{number}: {name} must be a JSON object, not {kind}")
         rows.append((number, nested_row(row, dict_fields)))
     return rows
 

@@ -8,7 +8,7 @@ the same service that records a finished job, so a second import changes nothing
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,10 +21,12 @@ from huggingface_hub import parse_hf_uri, snapshot_download
 from huggingface_hub.errors import HfUriError
 
 from arena_site.errors import ArenaError
+from compute.errors import ComputeError
 from compute.hub import hub_cache_dir, hub_error_message
 from compute.structures import structure_hash
+from compute.tasks import spec_or_placeholder
 from models_app.models import MLIP
-from models_app.services import IMPORTED_MODEL_DEFAULTS, PORTABLE_FIELDS, upsert_row
+from models_app.services import IMPORTED_MODEL_DEFAULTS, PORTABLE_FIELDS, unique_slug, upsert_row
 from publishing.format import (
     CARD,
     DATA_DIR,
@@ -43,7 +45,7 @@ from publishing.format import (
     read_jsonl,
 )
 from tasks_app.keys import job_key, stable_hash
-from tasks_app.models import BenchmarkRun, Job, Result, Structure, StructureSet, Task
+from tasks_app.models import BenchmarkRun, Job, JobStatus, Result, Structure, StructureSet, Task
 from tasks_app.services import TASK_FIELDS, job_finish, split_output
 
 # Fields that enter a job key: a model or task here must match the export on these.
@@ -93,7 +95,7 @@ def import_dataset(*, source: str, revision: str | None = None) -> ImportReport:
             key_fields=MODEL_KEY_FIELDS,
             where=MODELS_FILE,
             created=report.models,
-            overrides=IMPORTED_MODEL_DEFAULTS,
+            new_values=lambda name: {"slug": unique_slug(name), **IMPORTED_MODEL_DEFAULTS},
         )
         tasks = _ensure_registry_rows(
             Task,
@@ -192,20 +194,20 @@ def _ensure_registry_rows(
     key_fields: Sequence[str],
     where: str,
     created: list[str],
-    overrides: dict[str, Any] | None = None,
+    new_values: Callable[[str], dict[str, Any]] = lambda name: {},
 ) -> dict[str, Any]:
-    """Registry rows by ``lookup``: created when missing (with ``overrides`` over the
-    export's values), checked where job keys depend."""
+    """Registry rows by ``lookup``: created when missing (with ``new_values(name)``),
+    checked where job keys depend."""
     found = {}
     for row in rows:
         name = _get(row, lookup, where)
+        if not isinstance(name, str):
+            raise ArenaError(f"{where}: {lookup} must be text, not {type(name).__name__}")
         what = f"{kind} {name!r}"
         instance = model_class.objects.filter(**{lookup: name}).first()
         if instance is None:
-            values = {**{k: row[k] for k in fields if k in row}, **(overrides or {})}
-            instance = _create(
-                model_class, {lookup: name}, values, [*fields, *(overrides or {})], what
-            )
+            values = {k: row[k] for k in fields if k in row}
+            instance = _create(model_class, {lookup: name}, values, fields, what, new_values(name))
             created.append(name)
         _check_agrees(instance, row, key_fields, what)
         found[name] = instance
@@ -276,6 +278,7 @@ def _store_results(
             row=row,
         )
         params = _get(row, "params", where)
+        _check_numbers(item, where)
         key = job_key(
             model=item.model,
             task=item.task,
@@ -318,6 +321,7 @@ def _record_run(items: list[ImportedResult], *, source: str) -> None:
             key=i.row["key"],
             params=i.row["params"],
             params_hash=stable_hash(i.row["params"]),
+            status=JobStatus.DONE,  # never an unfinished job beside a run's own for the key
         )
         for i in items
     )
@@ -328,6 +332,23 @@ def _record_run(items: list[ImportedResult], *, source: str) -> None:
             metrics=item.row.get("metrics") or {},
             compute_seconds=item.row.get("compute_seconds"),
         )
+
+
+def _check_numbers(item: ImportedResult, where: str) -> None:
+    """The row's parameters fit its task's protocol, and its headline numbers and ranked
+    metrics are numbers (or null), as the pages and rankings read them."""
+    spec = spec_or_placeholder(item.task.function)
+    try:
+        spec.check_params(item.row["params"])
+    except ComputeError as exc:
+        raise ArenaError(f"{where}: {exc}") from exc
+    numbers = [
+        *((f"headline.{q.key}", item.row["output"].get(q.key)) for q in spec.quantities),
+        *((f"metrics.{m.key}", item.row["metrics"].get(m.key)) for m in spec.metrics),
+    ]
+    for name, value in numbers:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ArenaError(f"{where}: {name} must be a number or null, not {value!r}")
 
 
 def _same_result(result: Result, item: ImportedResult) -> bool:
@@ -360,9 +381,10 @@ def _create(
     values: dict[str, Any],
     fields: Sequence[str],
     what: str,
+    new_values: dict[str, Any],
 ) -> Model:
     try:
-        row, _, _ = upsert_row(model_class, lookup, values, list(fields))
+        row, _, _ = upsert_row(model_class, lookup, values, list(fields), new_values=new_values)
     except ValidationError as exc:
         raise ArenaError(f"{what} in the export is invalid: {' '.join(exc.messages)}") from exc
     return row

@@ -14,27 +14,33 @@ from compute.errors import ComputeError, first_line
 from compute.structures import atoms_from_dict
 from compute.tasks import evaluate, run_task
 from models_app.loading import calculator_for
+from tasks_app.heartbeat import job_lease
 from tasks_app.selectors import job_payload
 from tasks_app.services import job_fail, job_finish, job_start
 
 
-def execute_job(job_id: int) -> None:
-    """Run one job and record its outcome.
+def execute_job(job_id: int) -> bool:
+    """Run one job and record its outcome; False when the job was not this call's to run.
 
+    The job is claimed first and its lease renewed while it runs, so a job delivered
+    twice is computed once and a job whose process dies is seen to be abandoned.
     Errors a user can act on (model cannot load, NaN energies) are recorded as the
     job's failure. Anything unexpected is recorded too, then re-raised so that RQ
-    keeps it in its failed-job registry and applies its retry policy.
+    keeps it in its failed-job registry, without a retry: re-running it would meet the
+    same error, or a worker's cached calculator left in a bad state by it.
     """
-    payload = job_payload(job_id=job_id)
     rq_job = get_current_job()
-    job_start(job_id=job_id, rq_job_id=rq_job.id if rq_job else "")
+    if not job_start(job_id=job_id, rq_job_id=rq_job.id if rq_job else ""):
+        return False
     started = time.perf_counter()
     try:
-        calculator = calculator_for(payload.spec)
-        output = run_task(
-            payload.function, atoms_from_dict(payload.atoms), calculator, payload.params
-        )
-        metrics = evaluate(payload.function, output, payload.reference)
+        with job_lease(job_id):
+            payload = job_payload(job_id=job_id)
+            calculator = calculator_for(payload.spec)
+            output = run_task(
+                payload.function, atoms_from_dict(payload.atoms), calculator, payload.params
+            )
+            metrics = evaluate(payload.function, output, payload.reference)
     except ComputeError as exc:
         job_fail(
             job_id=job_id,
@@ -42,7 +48,7 @@ def execute_job(job_id: int) -> None:
             traceback=traceback.format_exc(),
             compute_seconds=time.perf_counter() - started,
         )
-        return
+        return True
     except Exception as exc:
         job_fail(
             job_id=job_id,
@@ -50,6 +56,8 @@ def execute_job(job_id: int) -> None:
             traceback=traceback.format_exc(),
             compute_seconds=time.perf_counter() - started,
         )
+        if rq_job is not None:
+            rq_job.retries_left = 0  # RQ's retries are for dead workers; this error is the job's
         raise
     job_finish(
         job_id=job_id,
@@ -57,3 +65,4 @@ def execute_job(job_id: int) -> None:
         metrics=metrics,
         compute_seconds=time.perf_counter() - started,
     )
+    return True

@@ -1,7 +1,10 @@
 """Task registry, structures, benchmark runs, jobs and their results."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
+from compute.errors import TaskFailed
+from compute.tasks import TASKS
 from models_app.models import MLIP
 from models_app.validators import validate_json_object
 from tasks_app.validators import validate_task_function
@@ -36,6 +39,14 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        spec = TASKS.get(self.function)
+        if spec is not None and isinstance(self.default_params, dict):
+            try:
+                spec.check_params(self.default_params)
+            except TaskFailed as exc:
+                raise ValidationError({"default_params": str(exc)}) from exc
 
 
 class StructureSet(models.Model):
@@ -83,6 +94,12 @@ class BenchmarkRun(models.Model):
     params = models.JSONField(default=_empty_dict)
     options = models.JSONField(default=_empty_dict, help_text="models, structures, force")
     skipped_done = models.PositiveIntegerField(default=0)
+    reused_jobs = models.ManyToManyField(
+        "Job",
+        blank=True,
+        related_name="reused_by",
+        help_text="Unfinished jobs of earlier runs for the same keys, followed instead of rerun",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -93,10 +110,17 @@ class BenchmarkRun(models.Model):
 
 
 class JobStatus(models.TextChoices):
+    """``running`` holds only while the process running the job renews its lease
+    (``Job.lease_expires_at``); ``interrupted`` waits for a re-run or ``--resume``."""
+
     QUEUED = "queued"
     RUNNING = "running"
+    INTERRUPTED = "interrupted"
     DONE = "done"
     FAILED = "failed"
+
+
+UNFINISHED = (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.INTERRUPTED)
 
 
 class Job(models.Model):
@@ -110,13 +134,19 @@ class Job(models.Model):
     params = models.JSONField(default=_empty_dict)
     params_hash = models.CharField(max_length=64)
     status = models.CharField(
-        max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True
+        max_length=20, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True
     )
     queue = models.CharField(max_length=20, default="inline")
     rq_job_id = models.CharField(max_length=64, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="While running: when the lease of the process running it runs out unless "
+        "renewed (the database's clock)",
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
     compute_seconds = models.FloatField(
         null=True, blank=True, help_text="Time inside model loading, calculator and optimizer"
@@ -127,6 +157,14 @@ class Job(models.Model):
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            # Two runs of the same work share one job instead of computing it twice.
+            models.UniqueConstraint(
+                fields=["key"],
+                condition=models.Q(status__in=UNFINISHED),
+                name="one_unfinished_job_per_key",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"job {self.pk}: {self.model} {self.task.slug} {self.structure.label}"

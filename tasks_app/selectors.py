@@ -6,7 +6,9 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count
+from django.conf import settings
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
+from django.db.models.functions import Now
 
 from arena_site.errors import ArenaError
 from compute.model_spec import ModelSpec
@@ -14,7 +16,15 @@ from compute.tasks import task_spec
 from models_app.models import MLIP
 from models_app.selectors import model_spec
 from tasks_app.evidence import task_evidence
-from tasks_app.models import BenchmarkRun, Job, JobStatus, Structure, StructureSet, Task
+from tasks_app.models import (
+    UNFINISHED,
+    BenchmarkRun,
+    Job,
+    JobStatus,
+    Structure,
+    StructureSet,
+    Task,
+)
 
 
 @dataclass(frozen=True)
@@ -50,7 +60,8 @@ def structure_set_by_name(name: str) -> StructureSet:
 def structures_for_run(
     *, structure_set: StructureSet, labels: list[str] | None = None, limit: int | None = None
 ) -> list[Structure]:
-    """The set's structures in order, only ``labels`` if given, then the first ``limit``."""
+    """The set's structures in order, only ``labels`` (once each) if given, then the first
+    ``limit``."""
     structures = list(structure_set.structures.all())
     if labels:
         by_label = {s.label: s for s in structures}
@@ -60,8 +71,8 @@ def structures_for_run(
                 f"structure(s) {', '.join(unknown)} not in set {structure_set.name!r}; "
                 f"its labels: {', '.join(by_label)}"
             )
-        structures = [by_label[label] for label in labels]
-    return structures[:limit] if limit else structures
+        structures = [by_label[label] for label in dict.fromkeys(labels)]
+    return structures[:limit]
 
 
 def job_payload(*, job_id: int) -> JobPayload:
@@ -75,17 +86,101 @@ def job_payload(*, job_id: int) -> JobPayload:
     )
 
 
+def lease_seconds() -> float:
+    """How long a job's lease or an RQ heartbeat lasts: three heartbeats, so that one late
+    beat is fine."""
+    return 3 * settings.ARENA_HEARTBEAT_S
+
+
+def lease_held(prefix: str = "") -> Q:
+    """Running jobs whose process keeps renewing the lease, on the database's clock."""
+    return Q(**{f"{prefix}status": JobStatus.RUNNING, f"{prefix}lease_expires_at__gte": Now()})
+
+
+def lease_expired(prefix: str = "") -> Q:
+    """Running jobs whose process stopped renewing the lease: it died or was killed."""
+    return Q(**{f"{prefix}status": JobStatus.RUNNING}) & ~lease_held(prefix)
+
+
+def claimable() -> Q:
+    """Jobs a process may take: queued, interrupted, or running on an expired lease."""
+    return Q(status__in=[JobStatus.QUEUED, JobStatus.INTERRUPTED]) | lease_expired()
+
+
+def in_state(state: str, prefix: str = "") -> Q:
+    """Jobs that read as ``state``: a running job whose lease expired reads as interrupted."""
+    stored = Q(**{f"{prefix}status": state})
+    if state == JobStatus.RUNNING:
+        return lease_held(prefix)
+    if state == JobStatus.INTERRUPTED:
+        return stored | lease_expired(prefix)
+    return stored
+
+
+def job_state() -> Case:
+    """The state column readers show, as ``in_state`` defines it."""
+    return Case(
+        When(lease_expired(), then=Value(JobStatus.INTERRUPTED.value)),
+        default=F("status"),
+        output_field=CharField(),
+    )
+
+
+def run_jobs(*, run: BenchmarkRun) -> QuerySet[Job]:
+    """The run's own jobs and the unfinished jobs of earlier runs it reused."""
+    return Job.objects.filter(Q(run_id=run.pk) | Q(pk__in=run.reused_jobs.values("pk")))
+
+
+def run_jobs_count(*, run: BenchmarkRun) -> int:
+    return run_jobs(run=run).count()
+
+
 def run_status_counts(*, run: BenchmarkRun) -> dict[str, int]:
-    counts = dict(run.jobs.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
-    return {status: counts.get(status, 0) for status in JobStatus.values}
+    """Jobs of the run per state, as ``in_state`` reads them."""
+    counts = run_jobs(run=run).aggregate(
+        **{state: Count("id", filter=in_state(state)) for state in JobStatus.values}
+    )
+    return {state: counts[state] or 0 for state in JobStatus.values}
 
 
 def unfinished_jobs(*, run: BenchmarkRun) -> list[Job]:
-    return list(run.jobs.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING]))
+    return list(run_jobs(run=run).filter(status__in=UNFINISHED).select_related("model", "task"))
+
+
+def job_status(*, job_id: int) -> str | None:
+    return Job.objects.filter(pk=job_id).values_list("status", flat=True).first()
+
+
+def next_claimable_job(*, run: BenchmarkRun) -> int | None:
+    """The first of the run's jobs that this process may take (``claimable``)."""
+    jobs = (
+        run_jobs(run=run).filter(claimable()).order_by("model__name", "structure__position", "id")
+    )
+    return jobs.values_list("id", flat=True).first()
+
+
+def unfinished_rq_jobs() -> list[Job]:
+    """Unfinished jobs sent to RQ queues, of every run."""
+    return list(
+        Job.objects.filter(status__in=UNFINISHED, queue__in=settings.ARENA_QUEUES).select_related(
+            "model", "task"
+        )
+    )
+
+
+def run_by_id(run_id: int) -> BenchmarkRun:
+    run = BenchmarkRun.objects.select_related("task", "structure_set").filter(pk=run_id).first()
+    if run is None:
+        latest = BenchmarkRun.objects.order_by("-pk").values_list("pk", flat=True).first()
+        hint = f"the latest is run {latest}" if latest else "there are no runs yet"
+        raise ArenaError(f"no run {run_id}; {hint}")
+    return run
 
 
 def failed_jobs(*, run: BenchmarkRun) -> list[Job]:
-    return list(run.jobs.filter(status=JobStatus.FAILED).select_related("model", "structure"))
+    return list(
+        run_jobs(run=run).filter(status=JobStatus.FAILED).select_related("model", "structure")
+    )
 
 
 def task_overview() -> list[Task]:
@@ -123,7 +218,7 @@ def run_summary(*, run: BenchmarkRun) -> list[ModelSummary]:
         tasks=[run.task], models=models, structures=list(structures), params=run.params
     )[run.task.pk]
     seconds: dict[int, float] = {}
-    for job in run.jobs.only("model_id", "started_at", "finished_at"):
+    for job in run_jobs(run=run).only("model_id", "started_at", "finished_at"):
         seconds[job.model_id] = seconds.get(job.model_id, 0.0) + (job.duration_seconds or 0.0)
     rows = []
     for model in sorted(models, key=lambda m: m.name.lower()):

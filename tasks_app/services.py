@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import math
 import socket
+from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from ase import Atoms
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import DateTimeField, ExpressionWrapper, F
+from django.db.models.functions import Now
 from django.utils import timezone
 
+from arena_site.errors import ArenaError
 from compute.structures import atoms_to_dict, read_structures, structure_hash
 from compute.tasks import TASKS, reference_keys, structure_sets, task_spec
 from compute.tasks.spec import TaskSpec
@@ -20,6 +24,7 @@ from models_app.models import MLIP
 from models_app.services import SeedReport, prune_rows, upsert_row
 from tasks_app.keys import job_key, stable_hash
 from tasks_app.models import (
+    UNFINISHED,
     BenchmarkRun,
     Job,
     JobStatus,
@@ -28,7 +33,9 @@ from tasks_app.models import (
     StructureSet,
     Task,
 )
+from tasks_app.selectors import claimable, lease_seconds
 
+FORMULA_CHARS = Structure._meta.get_field("formula").max_length
 TASK_FIELDS = [
     "name",
     "category",
@@ -89,7 +96,12 @@ def seed_structure_sets() -> list[tuple[StructureSet, int]]:
 def store_structure_set(
     *, name: str, description: str, structures: list[tuple[str, Atoms, dict[str, Any]]]
 ) -> tuple[StructureSet, int]:
-    """Create or extend a set in one transaction; returns (set, structures added or changed)."""
+    """Create or extend a set in one transaction; returns (set, structures added or changed).
+
+    Raises ArenaError, storing nothing, for a name or label too long or empty, or a
+    label that two structures share (the second would silently replace the first).
+    """
+    check_names(name=name, labels=[label for label, _, _ in structures])
     with transaction.atomic():
         structure_set, _ = StructureSet.objects.get_or_create(
             name=name, defaults={"description": description}
@@ -100,7 +112,7 @@ def store_structure_set(
             data = atoms_to_dict(atoms)
             values = {
                 "position": position,
-                "formula": atoms.get_chemical_formula(),
+                "formula": _shortened(atoms.get_chemical_formula(), FORMULA_CHARS),
                 "natoms": len(atoms),
                 "atoms": data,
                 "content_hash": structure_hash(data),
@@ -114,6 +126,29 @@ def store_structure_set(
             )
             touched += 1
     return structure_set, touched
+
+
+def check_names(*, name: str, labels: list[str]) -> None:
+    limit = StructureSet._meta.get_field("name").max_length
+    if not name.strip() or len(name) > limit:
+        raise ArenaError(f"a structure set name needs 1 to {limit} characters, not {len(name)}")
+    limit = Structure._meta.get_field("label").max_length
+    bad = [label for label in labels if not label.strip() or len(label) > limit]
+    if bad:
+        raise ArenaError(
+            f"structure labels need 1 to {limit} characters; {len(bad)} do not, "
+            f"the first has {len(bad[0])}"
+        )
+    repeated = sorted(label for label, n in Counter(labels).items() if n > 1)
+    if repeated:
+        raise ArenaError(
+            f"labels {', '.join(repeated[:5])} name more than one structure; give each "
+            "structure its own label (extxyz: label=... in the comment line)"
+        )
+
+
+def _shortened(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def import_structures(
@@ -143,30 +178,28 @@ def run_create(
     params: dict[str, Any] | None = None,
     queued_on: str | None = None,
 ) -> tuple[BenchmarkRun, list[Job]]:
-    """Make one job per structure and model, skipping done keys unless ``force``.
+    """Plan one job per structure and model; returns the run and its new jobs.
 
-    ``queued_on`` is "rq" to name each job's queue after the model's task lists,
-    or None for in-process jobs.
+    Keys already done are skipped unless ``force``. A key with an unfinished job
+    (queued, running or interrupted, from an earlier or a concurrent run) is not
+    planned again: the run reuses that job, so two runs of the same keys compute each
+    key once. ``queued_on`` is "rq" to name each job's queue after the model's task
+    lists, or None for in-process jobs.
     """
     params = {**task.default_params, **(params or {})}
     task_spec(task.function).check_params(params)
-    planned = [
-        (
+    planned = {
+        job_key(model=model, task=task, structure_hash=structure.content_hash, params=params): (
             model,
             structure,
-            job_key(model=model, task=task, structure_hash=structure.content_hash, params=params),
         )
         for model in models
         for structure in structures
-    ]
+    }
     done = (
         set()
         if force
-        else set(
-            Result.objects.filter(key__in=[key for *_, key in planned]).values_list(
-                "key", flat=True
-            )
-        )
+        else set(Result.objects.filter(key__in=list(planned)).values_list("key", flat=True))
     )
     with transaction.atomic():
         run = BenchmarkRun.objects.create(
@@ -178,35 +211,92 @@ def run_create(
                 "structures": [s.label for s in structures],
                 "force": force,
             },
-            skipped_done=sum(1 for *_, key in planned if key in done),
+            skipped_done=len(done),
         )
-        jobs = Job.objects.bulk_create(
-            Job(
-                run=run,
-                model=model,
-                task=task,
-                structure=structure,
-                key=key,
-                params=params,
-                params_hash=stable_hash(params),
-                queue=model.queue_for(task.slug) if queued_on == "rq" else "inline",
-            )
-            for model, structure, key in planned
-            if key not in done
+        # Keys in one order, so that two runs inserting the same keys cannot deadlock; a
+        # key another run holds unfinished is skipped by the partial unique constraint.
+        Job.objects.bulk_create(
+            (
+                Job(
+                    run=run,
+                    model=model,
+                    task=task,
+                    structure=structure,
+                    key=key,
+                    params=params,
+                    params_hash=stable_hash(params),
+                    queue=model.queue_for(task.slug) if queued_on == "rq" else "inline",
+                )
+                for key, (model, structure) in sorted(planned.items())
+                if key not in done
+            ),
+            ignore_conflicts=True,
+        )
+        order = {key: index for index, key in enumerate(planned)}
+        jobs = sorted(run.jobs.all(), key=lambda job: order[job.key])
+        mine = {job.key for job in jobs}
+        run.reused_jobs.set(
+            Job.objects.filter(key__in=set(planned) - done - mine, status__in=UNFINISHED)
         )
     return run, jobs
 
 
-def job_start(*, job_id: int, rq_job_id: str = "") -> None:
-    Job.objects.filter(pk=job_id).update(
-        status=JobStatus.RUNNING,
-        started_at=timezone.now(),
-        worker_host=socket.gethostname(),
-        rq_job_id=rq_job_id or "",
-        attempts=F("attempts") + 1,
-        error="",
-        traceback="",
+def _lease_end() -> ExpressionWrapper:
+    """The end of a lease taken or renewed now, on the database's clock, so that no two
+    machines' clocks are compared."""
+    return ExpressionWrapper(
+        Now() + timedelta(seconds=lease_seconds()), output_field=DateTimeField()
     )
+
+
+def job_start(*, job_id: int, rq_job_id: str = "") -> bool:
+    """Take job ``job_id`` to run it; True when this process now holds its lease.
+
+    Only a queued or interrupted job, or a running one whose lease expired (its process
+    died), can be taken, and one process at a time: a job delivered twice (RQ re-ran it
+    after its worker died, or it was enqueued again after Redis lost it) runs once.
+    """
+    now = timezone.now()
+    return bool(
+        Job.objects.filter(claimable(), pk=job_id).update(
+            status=JobStatus.RUNNING,
+            started_at=now,
+            lease_expires_at=_lease_end(),
+            worker_host=socket.gethostname(),
+            rq_job_id=rq_job_id,
+            attempts=F("attempts") + 1,
+            error="",
+            traceback="",
+        )
+    )
+
+
+def job_enqueued(*, job_id: int, queue: str, rq_job_id: str) -> None:
+    """Record that a job was sent to an RQ queue; a job a live process holds is left as is."""
+    Job.objects.filter(claimable(), pk=job_id).update(
+        status=JobStatus.QUEUED, queue=queue, rq_job_id=rq_job_id, lease_expires_at=None
+    )
+
+
+def job_renew_lease(*, job_id: int) -> None:
+    Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(lease_expires_at=_lease_end())
+
+
+def job_requeue(*, job_id: int, reason: str) -> bool:
+    """Put an unfinished job back in line (RQ runs it again); False if it ended meanwhile."""
+    return bool(
+        Job.objects.filter(pk=job_id, status__in=UNFINISHED).update(
+            status=JobStatus.QUEUED, lease_expires_at=None, error=reason
+        )
+    )
+
+
+def jobs_interrupt(*, job_ids: list[int], reason: str) -> int:
+    """Mark queued or running jobs interrupted: nobody will run them until a re-run or
+    ``--resume`` takes them. Returns how many."""
+    return Job.objects.filter(
+        pk__in=job_ids, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
+    ).update(status=JobStatus.INTERRUPTED, lease_expires_at=None, error=reason)
 
 
 def job_finish(
@@ -230,7 +320,10 @@ def job_finish(
             },
         )
         Job.objects.filter(pk=job_id).update(
-            status=JobStatus.DONE, finished_at=timezone.now(), compute_seconds=compute_seconds
+            status=JobStatus.DONE,
+            finished_at=timezone.now(),
+            lease_expires_at=None,
+            compute_seconds=compute_seconds,
         )
     return result
 
@@ -244,9 +337,11 @@ def split_output(*, function: str, output: dict[str, Any]) -> tuple[dict[str, An
 def job_fail(
     *, job_id: int, error: str, traceback: str = "", compute_seconds: float | None = None
 ) -> None:
-    Job.objects.filter(pk=job_id).update(
+    """Record an unfinished job's failure; a job that was done meanwhile stays done."""
+    Job.objects.filter(pk=job_id, status__in=UNFINISHED).update(
         status=JobStatus.FAILED,
         finished_at=timezone.now(),
+        lease_expires_at=None,
         error=error[:2000],
         traceback=traceback,
         compute_seconds=compute_seconds,

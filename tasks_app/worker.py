@@ -1,22 +1,52 @@
-"""The RQ worker the arena runs: a SimpleWorker that takes its share of the host's cores.
-
-SimpleWorker runs each job in the worker process itself, so a model's calculator is
-loaded once and reused. Before its first job the worker limits its compute threads to
-ARENA_WORKER_THREADS, or to the host's cores divided by the workers on the host
-(ARENA_WORKERS_PER_HOST, else the live workers Redis knows on this host), and logs it.
-"""
+"""The RQ worker class of ``rqworker`` (settings.RQ["WORKER_CLASS"])."""
 
 from __future__ import annotations
 
 import socket
 
 from django.conf import settings
-from rq.worker import SimpleWorker
+from redis.client import Pipeline
+from redis.exceptions import RedisError
+from rq import worker_registration
+from rq.job import Job as RQJob
+from rq.queue import Queue
+from rq.utils import now
+from rq.worker import SimpleWorker, WorkerStatus
 
 from compute.threads import apply_threads, threads_per_worker, usable_cores
+from tasks_app.dispatch import reconcile
+from tasks_app.heartbeat import every
+from tasks_app.selectors import lease_seconds, unfinished_rq_jobs
+
+
+def lease_ttl() -> int:
+    """A lease in whole seconds, as Redis TTLs are."""
+    return max(1, round(lease_seconds()))
 
 
 class ArenaWorker(SimpleWorker):
+    """RQ's SimpleWorker (jobs run in the worker process, so models stay loaded) that
+    a dead worker cannot stall:
+
+    - while a job runs, a thread renews RQ's heartbeats every ARENA_HEARTBEAT_S with a
+      TTL of three heartbeats, so RQ's abandoned-job handling finds a job whose worker
+      died within that TTL, not after the job timeout (6 h) as SimpleWorker leaves it;
+    - between jobs, RQ's maintenance (which runs that handling) comes every three
+      heartbeats instead of every 10 minutes, and also sends again jobs whose RQ job
+      vanished;
+    - Redis going away during a job does not end the worker: the job's outcome is in
+      the database, and the worker waits for Redis as it does between jobs; if Redis
+      comes back without its data, the worker registers again.
+
+    Before its first job it takes its share of the host's cores: ARENA_WORKER_THREADS,
+    or the cores divided by the workers on the host (ARENA_WORKERS_PER_HOST, else the
+    live workers Redis knows on this host), and logs what it chose.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("maintenance_interval", lease_ttl())
+        super().__init__(*args, **kwargs)
+
     def work(self, *args, **kwargs) -> bool:
         self.configure_threads()
         return super().work(*args, **kwargs)
@@ -41,3 +71,46 @@ class ArenaWorker(SimpleWorker):
             for worker in self.all(connection=self.connection)
             if worker.hostname == host and worker.name != self.name
         )
+
+    @property
+    def dequeue_timeout(self) -> int:
+        # An idle worker wakes this often to run its maintenance (RQ's: worker_ttl - 15 s).
+        return lease_ttl()
+
+    def get_heartbeat_ttl(self, job: RQJob, working_time: float = 0.0) -> int:
+        return lease_ttl()
+
+    def execute_job(self, job: RQJob, queue: Queue) -> None:
+        try:
+            execution = self.prepare_execution(job)
+            with every(
+                settings.ARENA_HEARTBEAT_S,
+                lambda: self.maintain_heartbeats(job, execution),
+                name=f"RQ job {job.id}",
+            ):
+                self.perform_job(job, queue, execution)
+            self.set_state(WorkerStatus.IDLE)
+        except RedisError as exc:
+            self.log.warning(
+                "Redis went away around job %s (%s); its row holds the outcome", job.id, exc
+            )
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Pipeline | None = None) -> None:
+        if (
+            pipeline is None
+            and self.birth_date
+            and not self.connection.sismember(self.redis_workers_keys, self.key)
+        ):
+            self.log.warning("Redis lost this worker's registration; registering again")
+            self.last_heartbeat = now()
+            self.connection.hset(self.key, mapping=self.serialize())
+            worker_registration.register(self)
+        super().heartbeat(timeout, pipeline=pipeline)
+
+    def run_maintenance_tasks(self) -> None:
+        super().run_maintenance_tasks()
+        try:
+            for line in reconcile(unfinished_rq_jobs(), connection=self.connection):
+                self.log.info("maintenance: %s", line)
+        except RedisError as exc:
+            self.log.warning("maintenance: Redis went away (%s)", exc)

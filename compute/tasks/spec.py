@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import inspect
 import math
+import types
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -91,8 +93,8 @@ class Metric:
         return with_unit(self.label, self.unit)
 
     def value(self, raw: float | None) -> float | None:
-        """The per-structure value that is averaged."""
-        if raw is None or not math.isfinite(raw):
+        """The per-structure value that is averaged; None for anything but a finite number."""
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
             return None
         return abs(raw) if self.absolute else float(raw)
 
@@ -121,6 +123,43 @@ class StructureSetSpec:
     name: str
     description: str
     build: Callable[[], list[LabelledStructure]]
+
+
+def _default_kind(parameter: inspect.Parameter) -> Any:
+    default = parameter.default
+    return Any if default in (None, inspect.Parameter.empty) else type(default)
+
+
+def _alternatives(kind: Any) -> tuple[Any, ...]:
+    union = typing.get_origin(kind) in (typing.Union, types.UnionType)
+    return typing.get_args(kind) if union else (kind,)
+
+
+def _fits(value: Any, kind: Any) -> bool:
+    """Whether a JSON value can stand for a parameter annotated ``kind``: an int for a
+    float, a list for a tuple; a bool never for a number."""
+    for option in _alternatives(kind):
+        origin = typing.get_origin(option) or option
+        if option is Any or (option is type(None) and value is None):
+            return True
+        if origin in (int, float) and isinstance(value, bool):
+            continue
+        if origin is float and isinstance(value, int | float):
+            return True
+        if origin in (list, tuple) and isinstance(value, list | tuple):
+            return True
+        if isinstance(origin, type) and isinstance(value, origin):
+            return True
+        if not isinstance(origin, type):
+            return True  # a typing form this check does not read (Literal, ...)
+    return False
+
+
+def _kind_name(kind: Any) -> str:
+    names = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
+    options = [o for o in _alternatives(kind) if o is not type(None)]
+    text = " or ".join(names.get(o, getattr(o, "__name__", str(o))) for o in options)
+    return f"{text} or null" if len(options) < len(_alternatives(kind)) else text
 
 
 def no_metrics(output: Mapping[str, Any], reference: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -176,7 +215,8 @@ class TaskSpec:
         }
 
     def check_params(self, params: Mapping[str, Any]) -> None:
-        """Raise TaskFailed naming any parameter ``run`` does not take."""
+        """Raise TaskFailed naming any parameter ``run`` does not take, or a value of
+        another kind than its annotation (or default) says: text for a number, say."""
         accepted = self._parameters()
         unknown = sorted(set(params) - set(accepted))
         if unknown:
@@ -184,6 +224,17 @@ class TaskSpec:
                 f"task {self.name!r} has no parameter {', '.join(unknown)}; "
                 f"it takes {', '.join(sorted(accepted))}"
             )
+        try:
+            hints = typing.get_type_hints(self.run)
+        except Exception:  # annotations naming what cannot be imported here: use defaults
+            hints = {}
+        wrong = [
+            f"{name} must be {_kind_name(kind)}, not {value!r}"
+            for name, value in params.items()
+            if not _fits(value, kind := hints.get(name, _default_kind(accepted[name])))
+        ]
+        if wrong:
+            raise TaskFailed(f"task {self.name!r}: {'; '.join(wrong)}")
 
     def headline(self, output: Mapping[str, Any]) -> dict[str, Any]:
         return {q.key: output.get(q.key) for q in self.quantities}

@@ -30,12 +30,12 @@ def test_two_slurm_workers_run_a_benchmark_and_stop_when_cancelled(
     connection = redis.Redis.from_url(redis_url)
 
     submitted = manage(
-        "launch_workers", "submit", "--queues", "cpu", "--workers-per-node", "2",
+        "launch_workers", "submit", "--workers-per-node", "2",
         "--cpus-per-worker", "1", "--time", "00:15:00", env=env,
     )  # fmt: skip
     assert submitted.returncode == 0, submitted.stderr
     found = re.search(
-        r"submitted slurm job (\d+): 2 worker\(s\) on cpu \((\S+)\)", submitted.stdout
+        r"submitted slurm job (\d+): 2 worker\(s\) on cpu\.main \((\S+)\)", submitted.stdout
     )
     job_id, script = found.groups()
     assert stat.S_IMODE(Path(script).stat().st_mode) == 0o600  # it holds DATABASE_URL
@@ -46,7 +46,7 @@ def test_two_slurm_workers_run_a_benchmark_and_stop_when_cancelled(
     call_command("run_benchmark", "eos", models="EMT", structures="Cu,Al,Ni,Pd,Ag,Au", timeout=300)
     jobs = list(Job.objects.all())
     assert [j.status for j in jobs] == [JobStatus.DONE] * 6
-    assert {j.queue for j in jobs} == {"cpu"}
+    assert {j.queue for j in jobs} == {"cpu.main"}  # the main environment's CPU queue
     names = {RQJob.fetch(j.rq_job_id, connection=connection).worker_name for j in jobs}
     assert len(names) == 2 and names <= {w.name for w in Worker.all(connection=connection)}
 

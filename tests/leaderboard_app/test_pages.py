@@ -32,7 +32,7 @@ def test_leaderboard_ranks_models_and_shows_metadata(client, arena):
     assert response.status_code == 200
     for text in ("Arena ranking", "eos rank", "Training sets", "BSD-3-Clause", "EFSM", "link"):
         assert text in html
-    assert reverse("leaderboard:model", args=["CHGNet"]) in html
+    assert reverse("leaderboard:model", args=["chgnet"]) in html
     rows = csv_rows(client, "/")
     ranked = {r["model"]: r["rank"] for r in rows}
     # EMT: smooth and complete. CHGNet: zigzag curves. SevenNet-0: misses Ni.
@@ -151,7 +151,7 @@ def test_a_new_task_row_adds_a_page_and_a_navigation_entry(client, seeded):
 
 
 def test_model_page_shows_metadata_results_and_failed_jobs(client, arena):
-    response = client.get(reverse("leaderboard:model", args=["EMT"]))
+    response = client.get(reverse("leaderboard:model", args=["emt"]))
     html = response.content.decode()
     assert response.status_code == 200
     for text in (
@@ -163,19 +163,19 @@ def test_model_page_shows_metadata_results_and_failed_jobs(client, arena):
         assert text in html
     assert "No EMT-potential for" in html
     assert reverse("leaderboard:structure", args=[arena.structure_ids["Cu"]]) in html
-    failed = csv_rows(client, reverse("leaderboard:model", args=["EMT"]), table="failed-jobs")
+    failed = csv_rows(client, reverse("leaderboard:model", args=["emt"]), table="failed-jobs")
     assert {r["structure"] for r in failed} == {"Fe", "W"}
-    tasks = csv_rows(client, reverse("leaderboard:model", args=["EMT"]), table="tasks")
+    tasks = csv_rows(client, reverse("leaderboard:model", args=["emt"]), table="tasks")
     assert {r["task"]: r["done"] for r in tasks} == {
         "Equation of state (bulk)": "3",
         "E–V scan (unrelaxed)": "0",
         "Structure relaxation": "1",
     }
     per_structure = csv_rows(
-        client, reverse("leaderboard:model", args=["EMT"]), table="results-eos"
+        client, reverse("leaderboard:model", args=["emt"]), table="results-eos"
     )
     assert {r["structure"] for r in per_structure} == {"Cu", "Al", "Ni"}
-    relax = csv_rows(client, reverse("leaderboard:model", args=["EMT"]), table="results-relax")
+    relax = csv_rows(client, reverse("leaderboard:model", args=["emt"]), table="results-relax")
     assert float(relax[0]["energy_per_atom_ev"]) < 0.1
 
 
@@ -229,7 +229,7 @@ def failed_job_pages(arena: Arena) -> dict[str, tuple[str, dict[str, Any]]]:
     nickel = arena.structure_ids["Ni"]
     return {
         "jobs": (reverse("leaderboard:jobs") + "?status=failed", {}),
-        "model": (reverse("leaderboard:model", args=["EMT"]), {"model__name": "EMT"}),
+        "model": (reverse("leaderboard:model", args=["emt"]), {"model__name": "EMT"}),
         "structure": (reverse("leaderboard:structure", args=[nickel]), {"structure_id": nickel}),
     }
 
@@ -272,12 +272,11 @@ def test_staff_see_tracebacks_on_the_job_page_and_a_link_to_them_from_every_list
 def test_csv_downloads_escape_text_that_a_spreadsheet_would_run(client, arena):
     from models_app.models import MLIP
     from tasks_app.models import Job
-    from tasks_app.services import job_fail
 
     formula = '=HYPERLINK("https://example.org/x","click")'
     MLIP.objects.create(name="@SUM(A1)", family="emt", license="-MIT")
     job = Job.objects.filter(status="failed").first()
-    job_fail(job_id=job.pk, error=formula, traceback="")
+    Job.objects.filter(pk=job.pk).update(error=formula)
     errors = {r["job"]: r["error"] for r in csv_rows(client, reverse("leaderboard:jobs"))}
     assert errors[str(job.pk)] == "'" + formula
     rows = {r["model"]: r for r in csv_rows(client, "/")}
@@ -321,7 +320,7 @@ def test_pages_without_results_say_which_command_runs_a_benchmark(client, seeded
 
     args = {
         "task": ["eos"],
-        "model": ["EMT"],
+        "model": ["emt"],
         "structure": [Structure.objects.get(label="Cu").pk],
     }.get(name, [])
     response = client.get(reverse(f"leaderboard:{name}", args=args))
@@ -398,7 +397,7 @@ def page_url(page: str, arena: Arena) -> str:
         "index": "/",
         "task-eos": reverse("leaderboard:task", args=["eos"]),
         "task-relax": reverse("leaderboard:task", args=["relax"]),
-        "model": reverse("leaderboard:model", args=["EMT"]),
+        "model": reverse("leaderboard:model", args=["emt"]),
         "structure": reverse("leaderboard:structure", args=[arena.structure_ids["Cu"]]),
         "runs": reverse("leaderboard:runs"),
         "run": reverse("leaderboard:run", args=[arena.run_ids[0]]),

@@ -9,6 +9,7 @@ from django.db.migrations.executor import MigrationExecutor
 pytestmark = pytest.mark.django_db(transaction=True)
 BEFORE = [("tasks_app", "0001_initial")]
 AFTER = [("tasks_app", "0002_result_headline")]
+BEFORE_JOB_LEASES = [("tasks_app", "0002_result_headline")]
 # Floats that a decimal round trip could disturb: many digits, tiny, huge, negative.
 EOS = {
     "v0_a3_per_atom": 11.951099999999997,
@@ -85,4 +86,28 @@ def test_headline_numbers_move_unchanged_and_back(latest_schema_after):
         "energy_per_atom_ev": -3.5,
         "volume_a3": 11.8,
         "steps": 12,
+    }
+
+
+def test_duplicate_unfinished_jobs_keep_their_oldest_before_the_one_per_key_constraint(
+    latest_schema_after,
+):
+    apps = migrate(BEFORE_JOB_LEASES)
+    make_result(apps, "eos", {})  # a done job with a result, key "eos"
+    jobs = apps.get_model("tasks_app", "Job").objects
+    jobs.update(status="done")
+    done = jobs.get()
+    copies = []
+    for status in ("queued", "running", "queued"):
+        done.pk = None
+        done.status = status
+        done.save()
+        copies.append(done.pk)
+
+    apps = migrate([("tasks_app", "0003_job_lease_and_reuse")])
+    statuses = dict(apps.get_model("tasks_app", "Job").objects.values_list("pk", "status"))
+    assert [statuses[pk] for pk in copies] == ["queued", "failed", "failed"]
+    errors = apps.get_model("tasks_app", "Job").objects.filter(pk__in=copies[1:])
+    assert set(errors.values_list("error", flat=True)) == {
+        f"superseded by job {copies[0]} for the same key"
     }

@@ -75,7 +75,7 @@ def registry():
         ],
     )
     twin = MLIP.objects.get(name="EMT")
-    twin.pk, twin.name = None, "EMT twin"
+    twin.pk, twin.name, twin.slug = None, "EMT twin", "emt-twin"
     twin.save()
 
 
@@ -121,11 +121,11 @@ def test_worker_records_a_model_that_cannot_load(registry, worker, redis_url, se
 
 def test_a_job_rq_gave_up_on_is_recorded_as_failed(registry, redis_url, settings):
     # No worker: the job sits in Redis; then RQ marks it failed as it does for a job
-    # whose worker died, and the follower records that in the database.
+    # whose worker died with no retry left, and reconciling records that on the row.
     from rq.job import Job as RQJob
     from rq.job import JobStatus as RQStatus
 
-    from tasks_app.dispatch import enqueue, record_lost_jobs
+    from tasks_app.dispatch import reconcile, rq_connection
     from tasks_app.models import StructureSet, Task
     from tasks_app.services import run_create
 
@@ -137,12 +137,14 @@ def test_a_job_rq_gave_up_on_is_recorded_as_failed(registry, redis_url, settings
         structures=list(structure_set.structures.all()[:1]),
         queued_on="rq",
     )
-    enqueue(jobs)
+    connection = rq_connection()
+    assert reconcile(jobs, connection=connection) == ["sent 1 jobs to RQ"]
     job = Job.objects.get(pk=jobs[0].pk)
-    connection = redis.Redis.from_url(redis_url)
+    assert job.rq_job_id and job.status == JobStatus.QUEUED
+    assert reconcile([job], connection=connection) == []  # RQ holds it: nothing to do
     RQJob.fetch(job.rq_job_id, connection=connection).set_status(RQStatus.FAILED)
 
-    record_lost_jobs([job])
+    assert reconcile([job], connection=connection) == [f"job {job.pk}: RQ marked it failed"]
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED
     assert job.error == "RQ marked the job failed"
@@ -163,14 +165,14 @@ def test_a_job_whose_environment_has_no_worker_waits_and_the_run_says_so(
             structures="Cu",
             timeout=5,
         )
-    out = capsys.readouterr().out
+    said = capsys.readouterr().err  # what the run waits for goes beside its progress bar
     python = settings.ARENA_ENVS_DIR / "mattersim" / "bin" / "python"
     assert (
         "no worker serves queue cpu.mattersim, so its jobs wait: build the environment with "
         f"`python manage.py build_env mattersim`, then start `{python} manage.py rqworker "
         "cpu.mattersim`"
-    ) in out
-    assert "cpu.main" not in out.split("no worker serves")[1]
+    ) in said
+    assert "cpu.main" not in said.split("no worker serves")[1]
     waiting = Job.objects.get(model__name="MatterSim")
     assert (waiting.status, waiting.queue, waiting.attempts) == (
         JobStatus.QUEUED,

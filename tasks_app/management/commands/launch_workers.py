@@ -5,6 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from compute.environments import current_environment, environment_python, queue_name
 from compute.errors import ComputeError
 from tasks_app.launch import WorkerJob, batch_script, cancel, redacted, running, submit
 
@@ -18,7 +19,10 @@ class Command(BaseCommand):
         parser.add_argument("ids", nargs="*", help="stop: job ids (default: all of --name)")
         parser.add_argument("--scheduler", default=cluster["scheduler"], help="slurm or pbs")
         parser.add_argument("--name", default="arena-workers", help="Batch job name")
-        parser.add_argument("--queues", default="cpu", help="Queues the workers take, e.g. gpu,cpu")
+        parser.add_argument("--env", default="main", help="Worker environment (build_env NAME)")
+        parser.add_argument(
+            "--queues", help="Queues the workers take (default: cpu.ENV, or gpu.ENV with GPUs)"
+        )
         parser.add_argument("--nodes", type=int, default=1, help="Nodes (an array job if > 1)")
         parser.add_argument("--workers-per-node", type=int, default=1)
         parser.add_argument("--cpus-per-worker", type=int, default=1)
@@ -27,7 +31,7 @@ class Command(BaseCommand):
         parser.add_argument("--partition", default=cluster["partition"], help="Partition/queue")
         parser.add_argument("--account", default=cluster["account"])
         parser.add_argument("--prologue", default=cluster["prologue"], help="e.g. module load cuda")
-        parser.add_argument("--python", default=sys.executable, help="Worker environment's python")
+        parser.add_argument("--python", help="Worker python (default: the environment's)")
         parser.add_argument(
             "--dry-run", action="store_true", help="Print the script, submit nothing"
         )
@@ -51,11 +55,18 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
 
     def submit(self, scheduler: str, name: str, options: dict) -> None:
+        env, root = options["env"], settings.ARENA_ENVS_DIR
+        queues = options["queues"] or queue_name(env, gpu=options["gpus_per_worker"] > 0)
+        python = options["python"] or (
+            sys.executable
+            if env == current_environment(root)
+            else str(environment_python(root, env))
+        )
         job = WorkerJob(
             scheduler=scheduler,
             name=name,
-            queues=tuple(q.strip() for q in options["queues"].split(",") if q.strip()),
-            python=options["python"],
+            queues=tuple(q.strip() for q in queues.split(",") if q.strip()),
+            python=python,
             project_dir=settings.BASE_DIR,
             log_dir=Path(settings.VAR_DIR) / "cluster",
             environment=settings.ARENA_WORKER_ENVIRONMENT,

@@ -1,15 +1,19 @@
+import signal
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from arena_site.errors import ArenaError
 from compute.errors import ComputeError
 from compute.tasks import task_spec
 from models_app.selectors import models_for_task
 from tasks_app.dispatch import run_jobs, uses_rq
-from tasks_app.models import JobStatus
+from tasks_app.models import BenchmarkRun, JobStatus
 from tasks_app.selectors import (
     failed_jobs,
+    run_by_id,
+    run_jobs_count,
     run_status_counts,
     run_summary,
     structure_set_by_name,
@@ -18,52 +22,103 @@ from tasks_app.selectors import (
 )
 from tasks_app.services import run_create
 
+SELECTION = ("models", "set_name", "structures", "limit", "force")
+
 
 class Command(BaseCommand):
-    help = "Run a benchmark task for every enabled model that lists it (or --models)."
+    help = (
+        "Run a benchmark task for every enabled model that lists it (or --models); "
+        "--resume RUN goes on with an interrupted run."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("task", help="Task slug, e.g. eos")
+        parser.add_argument("task", nargs="?", help="Task slug, e.g. eos")
         parser.add_argument("--models", help="Comma-separated model names")
         parser.add_argument("--set", dest="set_name", help="Structure set (default: the task's)")
         parser.add_argument("--structures", help="Comma-separated structure labels, e.g. Cu,Al")
         parser.add_argument("--limit", type=int, help="Only the first N structures")
         parser.add_argument("--force", action="store_true", help="Re-run jobs already done")
-        parser.add_argument("--timeout", type=float, help="Stop waiting for RQ workers after S s")
+        parser.add_argument("--timeout", type=float, help="Stop waiting after S seconds")
+        parser.add_argument("--resume", type=int, metavar="RUN", help="Go on with run RUN")
 
-    def handle(self, *args, task, models, set_name, structures, limit, force, timeout, **options):
+    def handle(self, *args, task, resume, timeout, **options):
+        # SIGTERM stops a run as Ctrl-C does: its jobs are left for --resume.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         try:
-            task_row = task_by_slug(task)
-            chosen = models_for_task(task_slug=task_row.slug, names=split_names(models))
-            if not chosen:
-                raise CommandError(f"no enabled model lists task {task_row.slug!r}")
-            structure_set = structure_set_by_name(set_name or task_row.default_structure_set)
-            run, jobs = run_create(
-                task=task_row,
-                models=chosen,
-                structure_set=structure_set,
-                structures=structures_for_run(
-                    structure_set=structure_set, labels=split_names(structures), limit=limit
-                ),
-                force=force,
-                queued_on="rq" if uses_rq() else None,
-            )
+            run = self.resumed(resume, task, options) if resume else self.planned(task, options)
         except ComputeError as exc:
             raise CommandError(str(exc)) from exc
-        mode = "RQ queues" if uses_rq() else "in-process"
-        self.stdout.write(
-            f"run {run.pk}: {task_row.slug} on {structure_set.name}, {len(jobs)} jobs ({mode}), "
-            f"{run.skipped_done} already done"
-        )
-        with tqdm(total=len(jobs), unit="job", file=sys.stderr, disable=not jobs) as bar:
-            run_jobs(
-                run,
-                jobs,
-                progress=lambda n: bar.update(n - bar.n),
-                timeout_s=timeout,
-                notice=self.stdout.write,
-            )
+        except KeyboardInterrupt:
+            raise CommandError("interrupted before any job was planned", returncode=130) from None
+        total = run_jobs_count(run=run)
+        with tqdm(total=total, unit="job", file=sys.stderr, disable=not total) as bar:
+            try:
+                run_jobs(
+                    run,
+                    progress=lambda n: bar.update(n - bar.n),
+                    say=lambda line: bar.write(line, file=sys.stderr),
+                    timeout_s=timeout,
+                )
+            except KeyboardInterrupt:
+                bar.close()
+                raise CommandError(self.interrupted(run), returncode=130) from None
         self.print_summary(run)
+
+    def planned(self, task: str | None, options: dict) -> BenchmarkRun:
+        if not task:
+            raise ArenaError("name a task (e.g. eos), or --resume RUN")
+        if options["limit"] is not None and options["limit"] < 1:
+            raise ArenaError(f"--limit must be at least 1, not {options['limit']}")
+        task_row = task_by_slug(task)
+        chosen = models_for_task(task_slug=task_row.slug, names=split_names(options, "models"))
+        if not chosen:
+            raise ArenaError(f"no enabled model lists task {task_row.slug!r}")
+        structure_set = structure_set_by_name(options["set_name"] or task_row.default_structure_set)
+        run, jobs = run_create(
+            task=task_row,
+            models=chosen,
+            structure_set=structure_set,
+            structures=structures_for_run(
+                structure_set=structure_set,
+                labels=split_names(options, "structures"),
+                limit=options["limit"],
+            ),
+            force=options["force"],
+            queued_on="rq" if uses_rq() else None,
+        )
+        reused = run.reused_jobs.count()
+        self.stdout.write(
+            f"run {run.pk}: {task_row.slug} on {structure_set.name}, {len(jobs)} jobs ({mode()}), "
+            f"{run.skipped_done} already done"
+            + (f", {reused} unfinished in earlier runs (followed, not rerun)" if reused else "")
+        )
+        return run
+
+    def resumed(self, run_id: int, task: str | None, options: dict) -> BenchmarkRun:
+        given = [name for name in SELECTION if options[name]] + (["task"] if task else [])
+        if given:
+            raise ArenaError(f"--resume goes on with a run as planned; drop {', '.join(given)}")
+        run = run_by_id(run_id)
+        counts = run_status_counts(run=run)
+        unfinished = sum(
+            counts[s] for s in (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.INTERRUPTED)
+        )
+        self.stdout.write(
+            f"run {run.pk}: {run.task.slug} on {run.structure_set.name}, resuming "
+            f"{unfinished} unfinished of {sum(counts.values())} jobs ({mode()})"
+        )
+        return run
+
+    def interrupted(self, run: BenchmarkRun) -> str:
+        if uses_rq():
+            return (
+                f"stopped following run {run.pk}; its jobs go on on the workers "
+                f"(run_benchmark --resume {run.pk} follows them again)"
+            )
+        return (
+            f"interrupted: run {run.pk}'s unfinished jobs are left interrupted "
+            f"(run_benchmark --resume {run.pk} goes on)"
+        )
 
     def print_summary(self, run):
         spec = task_spec(run.task.function)
@@ -82,13 +137,27 @@ class Command(BaseCommand):
         failures = failed_jobs(run=run)
         counts = run_status_counts(run=run)
         unfinished = counts[JobStatus.QUEUED] + counts[JobStatus.RUNNING]
+        unfinished += counts[JobStatus.INTERRUPTED]
         for job in failures:
             self.stdout.write(f"FAILED {job.model.name} / {job.structure.label}: {job.error}")
         if unfinished:
-            self.stdout.write(f"{unfinished} jobs still queued or running")
+            self.stdout.write(
+                f"{unfinished} jobs unfinished: run_benchmark --resume {run.pk} waits for them"
+            )
         if failures or unfinished:
             raise CommandError(f"{len(failures)} failed, {unfinished} unfinished (run {run.pk})")
 
 
-def split_names(value: str | None) -> list[str] | None:
-    return [n.strip() for n in value.split(",") if n.strip()] if value else None
+def mode() -> str:
+    return "RQ queues" if uses_rq() else "in-process"
+
+
+def split_names(options: dict, name: str) -> list[str] | None:
+    """The comma-separated names of option ``name``; None when it was not given."""
+    value = options[name]
+    if value is None:
+        return None
+    names = list(dict.fromkeys(n.strip() for n in value.split(",") if n.strip()))
+    if not names:
+        raise ArenaError(f"--{name} is empty; give comma-separated names, or leave it out")
+    return names

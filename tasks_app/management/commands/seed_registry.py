@@ -33,7 +33,8 @@ class Command(BaseCommand):
                 lines.append(f"stored {touched} structures in set {structure_set.name}")
         for line in lines:
             self.stdout.write(line)
+        refused = [line for kind, report in reports for line in report.refusals(kind)]
+        if refused:
+            raise CommandError("\n".join(refused))  # one line per refused entry
         if not lines:
             self.stdout.write("registry up to date: nothing changed")
-        if any(report.errors for _, report in reports):
-            raise CommandError("some registry entries were refused (see error lines above)")
