@@ -13,7 +13,7 @@ from rq.job import Job as RQJob
 from rq.job import JobStatus as RQStatus
 
 from tasks_app.jobs import execute_job
-from tasks_app.models import BenchmarkRun, Job
+from tasks_app.models import BenchmarkRun, Job, JobStatus
 from tasks_app.selectors import run_status_counts, unfinished_jobs
 from tasks_app.services import job_fail
 
@@ -54,7 +54,7 @@ def wait(
     deadline = time.monotonic() + timeout_s if timeout_s else None
     while True:
         counts = run_status_counts(run=run)
-        progress(counts["done"] + counts["failed"])
+        progress(sum(counts.values()) - counts[JobStatus.QUEUED] - counts[JobStatus.RUNNING])
         pending = unfinished_jobs(run=run)
         if not pending or (deadline and time.monotonic() > deadline):
             return

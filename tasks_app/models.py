@@ -97,6 +97,8 @@ class JobStatus(models.TextChoices):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+    # The model cannot take the structure (an element it does not cover): no result is due.
+    NOT_APPLICABLE = "n/a"
 
 
 class Job(models.Model):

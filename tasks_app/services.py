@@ -18,6 +18,7 @@ from compute.tasks import TASKS, reference_keys, structure_sets, task_spec
 from compute.tasks.spec import TaskSpec
 from models_app.models import MLIP
 from models_app.services import SeedReport, prune_rows, upsert_row
+from tasks_app.evidence import latest_unsuccessful
 from tasks_app.keys import job_key, stable_hash
 from tasks_app.models import (
     BenchmarkRun,
@@ -143,10 +144,11 @@ def run_create(
     params: dict[str, Any] | None = None,
     queued_on: str | None = None,
 ) -> tuple[BenchmarkRun, list[Job]]:
-    """Make one job per structure and model, skipping done keys unless ``force``.
+    """Make one job per structure and model, skipping settled keys unless ``force``.
 
-    ``queued_on`` is "rq" to name each job's queue after the model's task lists,
-    or None for in-process jobs.
+    A key is settled when it has a result or its latest job found the structure not
+    applicable to the model. ``queued_on`` is "rq" to name each job's queue after the
+    model's task lists, or None for in-process jobs.
     """
     params = {**task.default_params, **(params or {})}
     task_spec(task.function).check_params(params)
@@ -159,15 +161,7 @@ def run_create(
         for model in models
         for structure in structures
     ]
-    done = (
-        set()
-        if force
-        else set(
-            Result.objects.filter(key__in=[key for *_, key in planned]).values_list(
-                "key", flat=True
-            )
-        )
-    )
+    done = set() if force else settled_keys([key for *_, key in planned])
     with transaction.atomic():
         run = BenchmarkRun.objects.create(
             task=task,
@@ -195,6 +189,15 @@ def run_create(
             if key not in done
         )
     return run, jobs
+
+
+def settled_keys(keys: list[str]) -> set[str]:
+    """Keys among ``keys`` with a result, or whose latest unsuccessful job was not applicable."""
+    with_results = set(Result.objects.filter(key__in=keys).values_list("key", flat=True))
+    outcome = {row[3]: row[4] for row in latest_unsuccessful(Job.objects.filter(key__in=keys))}
+    return with_results | {
+        key for key, status in outcome.items() if status == JobStatus.NOT_APPLICABLE
+    }
 
 
 def job_start(*, job_id: int, rq_job_id: str = "") -> None:
@@ -249,6 +252,16 @@ def job_fail(
         finished_at=timezone.now(),
         error=error[:2000],
         traceback=traceback,
+        compute_seconds=compute_seconds,
+    )
+
+
+def job_not_applicable(*, job_id: int, reason: str, compute_seconds: float | None = None) -> None:
+    """The model cannot take the job's structure: settled, with no result and no failure."""
+    Job.objects.filter(pk=job_id).update(
+        status=JobStatus.NOT_APPLICABLE,
+        finished_at=timezone.now(),
+        error=reason[:2000],
         compute_seconds=compute_seconds,
     )
 

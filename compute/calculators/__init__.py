@@ -1,7 +1,8 @@
 """Map a model's plain data to an ASE calculator, once per process.
 
 Each family is one module here with a ``load(checkpoint, *, device, cache_dir, **kwargs)``
-function. Adding a family means adding one module and one line in ``FAMILIES``.
+function and, optionally, ``supported_numbers(calculator)``: the atomic numbers the
+loaded model takes. Adding a family means adding one module and one line in ``FAMILIES``.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ import importlib
 import threading
 from pathlib import Path
 
+from ase import Atoms
 from ase.calculators.calculator import Calculator
+from ase.data import chemical_symbols
 
-from compute.errors import CalculatorLoadError, first_line
+from compute.errors import CalculatorLoadError, NotApplicable, first_line
 from compute.model_spec import ModelSpec
 
 # family name -> (adapter module, pip requirement named in errors)
@@ -97,3 +100,20 @@ def _build(spec: ModelSpec, device: str, cache_dir: Path) -> Calculator:
             f"model {spec.name!r} ({spec.family}, checkpoint {spec.checkpoint!r}) "
             f"failed to load: {first_line(exc)}"
         ) from exc
+
+
+def supported_numbers(spec: ModelSpec, calculator: Calculator) -> frozenset[int] | None:
+    """The atomic numbers ``spec``'s loaded calculator takes; None where its adapter cannot tell."""
+    adapter = importlib.import_module(FAMILIES[spec.family][0])  # imported when it loaded
+    hook = getattr(adapter, "supported_numbers", None)
+    return frozenset(hook(calculator)) if hook else None
+
+
+def check_supported(spec: ModelSpec, calculator: Calculator, atoms: Atoms) -> None:
+    """Raise NotApplicable naming the elements of ``atoms`` the model does not cover."""
+    supported = supported_numbers(spec, calculator)
+    outside = sorted(set(atoms.numbers.tolist()) - supported) if supported is not None else []
+    if outside:
+        raise NotApplicable(
+            f"model {spec.name!r} does not cover {', '.join(chemical_symbols[z] for z in outside)}"
+        )

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ase.calculators.emt import EMT
+from ase.calculators.emt import EMT, parameters
+from ase.data import atomic_numbers
 
 
 def load(checkpoint: str, *, device: str, cache_dir: Path, asap_cutoff: bool = False) -> EMT:
     """EMT has no weights, so ``checkpoint``, ``device`` and ``cache_dir`` are unused."""
     return EMT(asap_cutoff=asap_cutoff)
+
+
+def supported_numbers(calculator: EMT) -> set[int]:
+    """The elements of ASE's EMT parameter table: H, C, N, O, Al, Ni, Cu, Pd, Ag, Pt, Au."""
+    return {atomic_numbers[symbol] for symbol in parameters}

@@ -21,3 +21,8 @@ def load(
     except ValueError:  # not a shipped name, so a path or URL
         path = str(resolve_checkpoint(checkpoint, cache_dir))
     return SevenNetCalculator(model=path, file_type=file_type, device=device)
+
+
+def supported_numbers(calculator: SevenNetCalculator) -> set[int]:
+    """The atomic numbers of the checkpoint's type map (its chemical species)."""
+    return set(calculator.type_map)
