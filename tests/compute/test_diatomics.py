@@ -218,3 +218,17 @@ def test_chgnet_bond_lengths_of_h2_and_o2_are_near_experiment(symbol):
     assert output["r_e_a"] == pytest.approx(reference["r_e_a"], abs=0.04)
     metrics = evaluate("diatomics", output, reference)
     assert abs(metrics["r_e_error_a"]) < 0.04
+
+
+def test_models_rank_on_a_true_rank_of_flips_minus_one():
+    """Mean flips 0, 0.9, 1.5 and 3 are 1, 0.1, 0.5 and 2 from the ideal: ranks 3, 1, 2, 4.
+    MLIP Arena's np.argsort of |flips − 1| over the flips-sorted table gives 2, 3, 1, 4."""
+    from leaderboard_app.ranking import ModelEvidence, score_task
+
+    spec = task_spec("diatomics")
+    evidence = [
+        ModelEvidence(name, [{"force_flips": flips}])
+        for name, flips in zip("ABCD", (0, 0.9, 1.5, 3), strict=True)
+    ]
+    scores = {s.model: s.ranks["force_flips"] for s in score_task(evidence, metrics=spec.metrics)}
+    assert scores == {"A": 3, "B": 1, "C": 2, "D": 4}

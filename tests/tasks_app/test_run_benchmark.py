@@ -185,3 +185,17 @@ def test_nan_numbers_in_an_outcome_are_stored_as_null(metals):
     }
     assert result.output == {"energies_ev": [1.0, None]}
     assert result.metrics == {"tortuosity": None, "flips": 1}
+
+
+def test_diatomics_curves_are_stored_in_float64_exactly(seeded, inline_jobs):
+    """What the database gives back is the scan itself, digit for digit."""
+    from ase.calculators.emt import EMT
+
+    from compute.tasks import run_task
+
+    call_command("run_benchmark", "diatomics", models="EMT", structures="Cu2")
+    stored = Result.objects.get(structure__label="Cu2")
+    direct = run_task("diatomics", Atoms("Cu2", positions=[[0, 0, 0], [2, 0, 0]]), EMT(), {})
+    for key in ("distances_a", "energies_ev", "forces_ev_per_a"):
+        assert stored.output[key] == direct[key]
+    assert stored.headline["r_e_a"] == direct["r_e_a"]

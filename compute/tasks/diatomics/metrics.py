@@ -1,12 +1,13 @@
 """MLIP Arena's diatomic curve metrics, as ``mlip_arena/tasks/diatomics`` computes them,
 and the errors of the bond geometry against experiment.
 
-Upstream orders the points from the far end inwards, shifts E to zero there, and
-reads the curve in that order: ``np.gradient`` for dE/dr, sign flips of the force
-(|F| < 10 meV/Å counted as zero and dropped) and of the energy steps (|ΔE| < 1 meV
-dropped), the energy jump at those flips, and Spearman coefficients on either side of
-the energy minimum and of the most attractive force. MLIP Arena ranks the first six
-metrics below; its leaderboard shows the other two without ranking them.
+Upstream orders the points from the far end inwards and reads the curve in that order
+(it also shifts E to zero there, which no metric below depends on): ``np.gradient``
+for dE/dr, sign flips of the force (|F| < 10 meV/Å counted as zero and dropped) and of
+the energy steps (|ΔE| < 1 meV dropped), the energy jump at those flips, and Spearman
+coefficients on either side of the energy minimum and of the most attractive force.
+MLIP Arena ranks the first six metrics below; its leaderboard shows the other two
+without ranking them.
 """
 
 from __future__ import annotations
@@ -138,7 +139,6 @@ def curve_metrics(
     rs = np.asarray(distances_a, dtype=float)[order]
     es = np.asarray(energies_ev, dtype=float)[order]
     fs = np.asarray(forces_ev_per_a, dtype=float)[order]
-    es = es - es[0]
     most_attractive, lowest = int(np.argmin(fs)), int(np.argmin(es))
     span = abs(es[0] - es.min()) + (es[-1] - es.min())
     return {
