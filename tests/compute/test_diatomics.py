@@ -87,6 +87,24 @@ def test_grid_is_mlip_arenas():
     assert grid[-1] == 6.0 and grid[0] == pytest.approx(0.9 * covalent_radii[po])
 
 
+def test_the_50_angstrom_box_is_as_good_as_no_box():
+    """EMT's cutoff is far below the 25 Å to the nearest image, so the periodic scan and
+    the isolated one (``periodic=False``) are the same curve."""
+
+    class SeenBox(EMT):
+        def calculate(self, atoms=None, properties=("energy",), system_changes=()):
+            self.box = (tuple(atoms.pbc), atoms.cell.lengths().tolist())
+            super().calculate(atoms, properties, system_changes)
+
+    in_box, no_box = SeenBox(), SeenBox()
+    periodic = run_task("diatomics", dimer("Cu"), in_box, {})
+    isolated = run_task("diatomics", dimer("Cu"), no_box, {"periodic": False})
+    assert in_box.box == ((True,) * 3, [50.0] * 3)
+    assert no_box.box[0] == (False,) * 3
+    assert isolated["energies_ev"] == pytest.approx(periodic["energies_ev"], abs=1e-12)
+    assert isolated["forces_ev_per_a"] == pytest.approx(periodic["forces_ev_per_a"], abs=1e-12)
+
+
 def test_conservation_deviation_is_zero_for_exact_forces_of_a_linear_curve_and_the_offset():
     """np.gradient is exact on a straight line, so a constant force error δ is all that shows."""
     r = np.linspace(1.0, 4.0, 301)
