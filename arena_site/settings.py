@@ -139,7 +139,12 @@ ARENA_JOB_RETRIES = int(os.environ.get("ARENA_JOB_RETRIES", "2"))
 ARENA_HEARTBEAT_S = float(os.environ.get("ARENA_HEARTBEAT_S", "10"))
 # Compute threads per worker process; 0: the host's cores divided by its workers, which
 # is ARENA_WORKERS_PER_HOST when a launcher sets it, else the live workers on the host.
-ARENA_WORKER_THREADS = int(os.environ.get("ARENA_WORKER_THREADS", "0"))
+# An OpenMP thread count given the usual way (OMP_NUM_THREADS=N) is honoured too.
+ARENA_WORKER_THREADS = int(
+    os.environ.get("ARENA_WORKER_THREADS")
+    or os.environ.get("OMP_NUM_THREADS", "0").split(",")[0].strip()
+    or 0
+)
 ARENA_WORKERS_PER_HOST = int(os.environ.get("ARENA_WORKERS_PER_HOST", "0"))
 # Batch-scheduler defaults for launch_workers (each can be given on its command line).
 ARENA_CLUSTER = {

@@ -9,6 +9,11 @@ class CalculatorLoadError(ComputeError):
     """A model's calculator could not be built (package, checkpoint or kwargs)."""
 
 
+class NotApplicable(ComputeError):
+    """The model cannot take this structure (an element outside its training set): no result
+    is expected, so the job is recorded as not applicable rather than failed."""
+
+
 class TaskFailed(ComputeError):
     """A task could not produce a physical result (divergence, NaN energies)."""
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ase.data import atomic_numbers, chemical_symbols
+from ase.data import chemical_symbols
 from plotly.colors import qualitative
 
 from compute.tasks.spec import with_unit
@@ -153,24 +153,33 @@ def parity_figure(panels: Sequence[ParityPanel], *, colors: Mapping[str, str]) -
     return {"data": traces, "layout": layout}
 
 
-def periodic_table_figure(values: Mapping[str, float], *, label: str) -> Figure:
-    """Heatmap of a positive value per element on a periodic table, log colour scale."""
-    shape = (10, 18)
-    base_z, base_text = _grid(shape, None), _grid(shape, "")
-    z, text, shown = _grid(shape, None), _grid(shape, ""), _grid(shape, None)
-    for symbol in chemical_symbols[1:104]:
-        row, col = element_position(atomic_numbers[symbol])
+def periodic_table_figure(values: Mapping[str, float], *, label: str, log: bool = True) -> Figure:
+    """Heatmap of a value per element on a periodic table, lower values lighter.
+
+    ``log``: a log colour scale over the positive values (others are left blank);
+    else a linear one over every finite value.
+    """
+    base_z, base_text = _table_grid(None), _table_grid("")
+    z, text, shown = _table_grid(None), _table_grid(""), _table_grid(None)
+    for number, symbol in enumerate(chemical_symbols[1:], start=1):
+        row, col = element_position(number)
         base_z[row][col] = 1
         value = values.get(symbol)
-        if _positive(value):
-            z[row][col] = math.log10(value)
+        if _positive(value) if log else _finite(value):
+            z[row][col] = math.log10(value) if log else value
             shown[row][col] = rounded(value)
             text[row][col] = symbol
         else:
             base_text[row][col] = symbol
-    logs = [v for row in z for v in row if v is not None]
-    low, high = (math.floor(min(logs)), math.ceil(max(logs))) if logs else (0, 1)
-    ticks = list(range(low, max(high, low + 1) + 1))
+    colorbar: dict[str, Any] = {"title": {"text": label}}
+    filled = [v for row in z for v in row if v is not None]
+    if log:
+        low, high = (math.floor(min(filled)), math.ceil(max(filled))) if filled else (0, 1)
+        high = max(high, low + 1)
+        ticks = list(range(low, high + 1))
+        colorbar |= {"tickvals": ticks, "ticktext": [f"{10.0**t:g}" for t in ticks]}
+    else:
+        low, high = (min(filled), max(filled)) if filled else (0, 1)
     traces = [
         {
             "type": "heatmap",
@@ -193,24 +202,103 @@ def periodic_table_figure(values: Mapping[str, float], *, label: str) -> Figure:
             "colorscale": "YlOrRd",
             "reversescale": True,
             "zmin": low,
-            "zmax": max(high, low + 1),
-            "colorbar": {
-                "title": {"text": label},
-                "tickvals": ticks,
-                "ticktext": [f"{10.0**t:g}" for t in ticks],
-            },
+            "zmax": high,
+            "colorbar": colorbar,
             "hovertemplate": f"%{{text}}: %{{customdata:.3g}} {label}<extra></extra>",
             "xgap": 2,
             "ygap": 2,
         },
     ]
-    layout = layout_for(height=460)
+    return {"data": traces, "layout": _table_layout()}
+
+
+def periodic_table_curves_figure(
+    curves: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+    *,
+    name: str,
+    color: str | None,
+    guide_y: float | None = None,
+) -> Figure:
+    """Each element's curve drawn small inside its cell of a periodic table.
+
+    ``curves`` maps a symbol to (x, y) already scaled to the unit square (y up);
+    ``guide_y`` draws a dotted level in every cell with a curve, e.g. E = 0.
+    """
+    symbols = chemical_symbols[1:]
+    base_z = _table_grid(None)
+    for number in range(1, len(symbols) + 1):
+        row, col = element_position(number)
+        base_z[row][col] = 1
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    guide_x: list[float | None] = []
+    guide: list[float | None] = []
+    label_x, label_y, labels = [], [], []
+    for number, symbol in enumerate(symbols, start=1):
+        row, col = element_position(number)
+        label_x.append(col + 0.42)
+        label_y.append(row - 0.28)
+        labels.append(symbol)
+        if symbol not in curves:
+            continue
+        x, y = curves[symbol]
+        xs += [rounded(col - 0.45 + 0.9 * v) for v in x] + [None]
+        ys += [rounded(row + 0.4 - 0.8 * v) for v in y] + [None]
+        if guide_y is not None:
+            guide_x += [col - 0.45, col + 0.45, None]
+            guide += [rounded(row + 0.4 - 0.8 * guide_y)] * 2 + [None]
+    traces = [
+        {
+            "type": "heatmap",
+            "z": base_z,
+            "colorscale": [[0, "#f6f7f9"], [1, "#f6f7f9"]],
+            "showscale": False,
+            "hoverinfo": "skip",
+            "xgap": 2,
+            "ygap": 2,
+        },
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "x": guide_x,
+            "y": guide,
+            "line": {"color": "#bbb", "width": 0.6, "dash": "dot"},
+            "hoverinfo": "skip",
+            "showlegend": False,
+        },
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": name,
+            "x": xs,
+            "y": ys,
+            "line": {"color": color, "width": 1.2},
+            "hoverinfo": "skip",
+            "showlegend": False,
+        },
+        {
+            "type": "scatter",
+            "mode": "text",
+            "x": label_x,
+            "y": label_y,
+            "text": labels,
+            "textposition": "middle left",
+            "textfont": {"size": 9, "color": "#555"},
+            "hoverinfo": "skip",
+            "showlegend": False,
+        },
+    ]
+    return {"data": traces, "layout": _table_layout(height=560)}
+
+
+def _table_layout(height: int = 460) -> dict[str, Any]:
+    layout = layout_for(height=height)
     layout.update(
         xaxis={"visible": False},
         yaxis={"visible": False, "autorange": "reversed", "scaleanchor": "x"},
         plot_bgcolor="white",
     )
-    return {"data": traces, "layout": layout}
+    return layout
 
 
 def element_position(number: int) -> tuple[int, int]:
@@ -256,12 +344,17 @@ def layout_for(*, height: int) -> dict[str, Any]:
     }
 
 
-def _grid(shape: tuple[int, int], fill: Any) -> list[list[Any]]:
-    return [[fill] * shape[1] for _ in range(shape[0])]
+def _table_grid(fill: Any) -> list[list[Any]]:
+    """Ten rows of 18 columns: seven periods, a gap, then the lanthanides and actinides."""
+    return [[fill] * 18 for _ in range(10)]
+
+
+def _finite(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
 
 
 def _positive(value: float | None) -> bool:
-    return value is not None and math.isfinite(value) and value > 0
+    return _finite(value) and value > 0
 
 
 def rounded(value: float) -> float:

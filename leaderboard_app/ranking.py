@@ -30,12 +30,14 @@ class Stats:
 
 @dataclass(frozen=True)
 class ModelEvidence:
-    """What a task knows about one model: metric dicts of its results, failed and missing."""
+    """What a task knows about one model: metric dicts of its results, and counts of
+    failed, not applicable and missing structures (only missing ones are ranked)."""
 
     model: str
     metrics: Sequence[Mapping[str, float | None]]
     failed: int = 0
     missing: int = 0
+    not_applicable: int = 0
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class TaskScore:
     done: int
     missing: int
     failed: int
+    not_applicable: int = 0
     ranks: dict[str, int] = field(default_factory=dict)
     rank_sum: int = 0
     rank: int = NOT_BENCHMARKED
@@ -105,6 +108,7 @@ def score_task(evidence: Sequence[ModelEvidence], *, metrics: Sequence[Metric]) 
             done=s.done,
             missing=s.missing,
             failed=s.failed,
+            not_applicable=s.not_applicable,
             ranks={key: column[i] for key, column in columns.items()},
             rank_sum=sums[i],
             rank=task_ranks[i],
@@ -162,4 +166,5 @@ def _summarize(item: ModelEvidence, metrics: Sequence[Metric]) -> TaskScore:
         done=len(item.metrics),
         missing=item.missing,
         failed=item.failed,
+        not_applicable=item.not_applicable,
     )

@@ -14,9 +14,16 @@ from compute.tasks.spec import HIGHER, LOWER, Metric, Quantity
 from leaderboard_app.ranking import MISSING_KEY, ArenaRow, TaskScore
 from leaderboard_app.tables import BOOL, DATE, FLOAT, INT, LINK, LIST, MEAN_STD, Column, Table
 from models_app.models import MLIP
-from tasks_app.models import Result, Task
+from tasks_app.models import JobStatus, Result, Task
 
 NOT_BENCHMARKED = "not benchmarked"
+NOT_APPLICABLE_COLUMN = Column(
+    "not_applicable",
+    "N/A",
+    INT,
+    link_key="not_applicable_url",
+    help="Structures with elements the model does not cover: neither missing nor failed",
+)
 METADATA_COLUMNS = (
     Column("prediction_type", "Predicts", help="E energy, F forces, S stress, M magnetic moments"),
     Column("supports_nvt", "NVT", BOOL),
@@ -91,6 +98,7 @@ def task_table(task: Task, scores: Sequence[TaskScore], *, slugs: Mapping[str, s
             MISSING_KEY, "Missing", INT, help="Structures without a result, failed ones included"
         ),
         Column("failed", "Failed", INT, link_key="failed_url", help="Structures whose jobs failed"),
+        NOT_APPLICABLE_COLUMN,
     ]
     head = [Column("model", "Model", link_key="model_url")]
     if any(m.ranked for m in metrics):
@@ -114,6 +122,10 @@ def task_table(task: Task, scores: Sequence[TaskScore], *, slugs: Mapping[str, s
             MISSING_KEY: score.missing,
             "failed": score.failed,
             "failed_url": jobs_url(task=task.slug, model=score.model, status="failed"),
+            "not_applicable": score.not_applicable,
+            "not_applicable_url": jobs_url(
+                task=task.slug, model=score.model, status=JobStatus.NOT_APPLICABLE
+            ),
         }
         for metric in metrics:
             row[metric.key] = score.stats[metric.key].mean
@@ -173,6 +185,7 @@ def task_summary_table(
                 "done": score.done if score else 0,
                 MISSING_KEY: score.missing if score else None,
                 "failed": score.failed if score else 0,
+                "not_applicable": score.not_applicable if score else 0,
             }
         )
     return Table(
@@ -185,6 +198,7 @@ def task_summary_table(
             Column("done", "Done", INT),
             Column(MISSING_KEY, "Missing", INT),
             Column("failed", "Failed", INT),
+            Column("not_applicable", "N/A", INT, help=NOT_APPLICABLE_COLUMN.help),
         ],
         rows=rows,
         empty="No tasks registered.",

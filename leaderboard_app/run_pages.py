@@ -23,7 +23,7 @@ from tasks_app.models import BenchmarkRun, Job, JobStatus, Task
 
 RUNS_PER_PAGE = 50
 JOBS_PER_PAGE = 50
-COUNT_COLUMNS = tuple(Column(state, state.capitalize(), INT) for state in JobStatus.values)
+COUNT_COLUMNS = tuple(Column(state, label, INT) for state, label in JobStatus.choices)
 
 
 class JobFilterForm(forms.Form):
@@ -128,7 +128,7 @@ def runs_table(rows: list[dict[str, Any]]) -> Table:
             Column("models", "Models", LIST),
             Column("total", "Jobs", INT),
             *COUNT_COLUMNS,
-            Column("skipped_done", "Skipped (done)", INT),
+            Column("skipped_done", "Skipped (done or n/a)", INT),
             Column("wall_seconds", "Wall (s)", FLOAT, digits=1, help="First start to last finish"),
             Column("compute_seconds", "Compute (s)", FLOAT, digits=1, help="Sum over jobs"),
         ],

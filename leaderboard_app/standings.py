@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from compute.tasks import spec_or_placeholder
+from compute.tasks import TASKS, spec_or_placeholder
 from leaderboard_app.ranking import ArenaRow, ModelEvidence, TaskScore, arena_ranking, score_task
 from models_app.models import MLIP
 from tasks_app.evidence import TaskEvidence
@@ -26,6 +26,7 @@ def task_scores(
             metrics=[row.metrics for row in evidence.done(m.pk).values()],
             failed=evidence.failed_count(m.pk),
             missing=evidence.missing(m.pk),
+            not_applicable=evidence.not_applicable_count(m.pk),
         )
         for m in models
         if evidence.has_evidence(m.pk) or (listed and m.enabled and m.runs_task(task.slug))
@@ -35,7 +36,9 @@ def task_scores(
 
 def ranked_tasks(tasks: Sequence[Task]) -> list[Task]:
     """The tasks whose spec ranks models, in registry order."""
-    return [t for t in tasks if spec_or_placeholder(t.function).ranked_metrics]
+    order = {name: position for position, name in enumerate(TASKS)}
+    ranked = [t for t in tasks if spec_or_placeholder(t.function).ranked_metrics]
+    return sorted(ranked, key=lambda t: order[t.function])
 
 
 def arena_rows(models: Sequence[str], scores: dict[str, Sequence[TaskScore]]) -> list[ArenaRow]:

@@ -207,6 +207,7 @@ def _score_row(score: TaskScore, metrics: Sequence[Metric]) -> dict[str, Any]:
         "results": score.done,
         "missing": score.missing,
         "failed": score.failed,
+        "not_applicable": score.not_applicable,
     }
     for metric in metrics:
         row[metric.key] = score.stats[metric.key].mean

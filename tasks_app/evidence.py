@@ -4,9 +4,10 @@ ranking inputs, for the site, the Hugging Face export and run_benchmark's summar
 A result counts when it is current: its key is the key the model (name, family,
 checkpoint, kwargs), the task (function, version), the structure's content and the
 protocol parameters give today. A model's structure is done when it has a current
-result, failed when a current job failed and there is no such result, and missing
-otherwise (failed ones included). The structures every model should have are the
-task's default set plus any structure with a current result.
+result; without one, it is not applicable when the latest finished current job found
+that the model does not cover its elements, failed when that job failed, and missing
+otherwise (failed ones included, not applicable ones not). The structures every model
+should have are the task's default set plus any structure with a current result.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
 
-from django.db.models import Q
+from django.db.models import Max, Q, QuerySet
 
 from models_app.models import MLIP
 from tasks_app.keys import job_key
@@ -47,13 +48,15 @@ class ResultRow(NamedTuple):
 class TaskEvidence:
     """One task's current results and failures per model, and the structures that count.
 
-    ``results[model_id][structure_id]`` and ``failed[model_id]`` (structure ids).
+    ``results[model_id][structure_id]``; ``failed[model_id]`` and
+    ``not_applicable[model_id]`` hold structure ids.
     """
 
     task: Task
     structures: list[StructureInfo] = field(default_factory=list)
     results: dict[int, dict[int, ResultRow]] = field(default_factory=dict)
     failed: dict[int, set[int]] = field(default_factory=dict)
+    not_applicable: dict[int, set[int]] = field(default_factory=dict)
 
     @property
     def structure_count(self) -> int:
@@ -65,11 +68,17 @@ class TaskEvidence:
     def failed_count(self, model_id: int) -> int:
         return len(self.failed.get(model_id, ()))
 
+    def not_applicable_count(self, model_id: int) -> int:
+        return len(self.not_applicable.get(model_id, ()))
+
     def missing(self, model_id: int) -> int:
-        return max(self.structure_count - len(self.done(model_id)), 0)
+        settled = self.done(model_id).keys() | self.not_applicable.get(model_id, set())
+        return sum(1 for s in self.structures if s.id not in settled)
 
     def has_evidence(self, model_id: int) -> bool:
-        return bool(self.done(model_id) or self.failed.get(model_id))
+        return bool(
+            self.done(model_id) or self.failed.get(model_id) or self.not_applicable.get(model_id)
+        )
 
     def result_ids(self) -> list[int]:
         return [row.result_id for rows in self.results.values() for row in rows.values()]
@@ -102,11 +111,7 @@ def task_evidence(
         .order_by("job_id")
         .values_list("id", "task_id", "model_id", "structure_id", "key", "metrics", "headline")
     )
-    failures = (
-        Job.objects.filter(scope, status=JobStatus.FAILED)
-        .values_list("task_id", "model_id", "structure_id", "key")
-        .distinct()
-    )
+    finished = latest_unsuccessful(Job.objects.filter(scope))
     infos = (
         {s.pk: _info(s) for s in structures}
         if structures is not None
@@ -120,10 +125,18 @@ def task_evidence(
             by_structure[structure_id] = ResultRow(
                 result_id, model_id, structure_id, metrics or {}, headline or {}
             )
-    for task_id, model_id, structure_id, key in failures:
+    latest: dict[tuple[int, int, int], str] = {}
+    for task_id, model_id, structure_id, key, status, _ in finished:
         done = structure_id in evidence[task_id].done(model_id)
         if not done and current.matches(task_id, model_id, structure_id, key):
-            evidence[task_id].failed.setdefault(model_id, set()).add(structure_id)
+            latest[task_id, model_id, structure_id] = status
+    for (task_id, model_id, structure_id), status in latest.items():
+        by_model = (
+            evidence[task_id].failed
+            if status == JobStatus.FAILED
+            else evidence[task_id].not_applicable
+        )
+        by_model.setdefault(model_id, set()).add(structure_id)
     for task in tasks:
         with_results = {s for rows in evidence[task.pk].results.values() for s in rows}
         evidence[task.pk].structures = [
@@ -134,6 +147,17 @@ def task_evidence(
             or info.id in with_results
         ]
     return evidence
+
+
+def latest_unsuccessful(jobs: QuerySet[Job]) -> QuerySet:
+    """Failed and not applicable ``jobs`` as (task, model, structure, key, status, latest id)
+    rows, one per key and status, oldest first: for each key the last row is its outcome."""
+    return (
+        jobs.filter(status__in=[JobStatus.FAILED, JobStatus.NOT_APPLICABLE])
+        .values_list("task_id", "model_id", "structure_id", "key", "status")
+        .annotate(latest_id=Max("id"))
+        .order_by("latest_id")
+    )
 
 
 class _CurrentKeys:

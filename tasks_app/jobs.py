@@ -10,13 +10,14 @@ import traceback
 
 from rq import get_current_job
 
-from compute.errors import ComputeError, first_line
+from compute.calculators import check_supported
+from compute.errors import ComputeError, NotApplicable, first_line
 from compute.structures import atoms_from_dict
 from compute.tasks import evaluate, run_task
 from models_app.loading import calculator_for
 from tasks_app.heartbeat import job_lease
 from tasks_app.selectors import job_payload
-from tasks_app.services import job_fail, job_finish, job_start
+from tasks_app.services import job_fail, job_finish, job_not_applicable, job_start
 
 
 def execute_job(job_id: int) -> bool:
@@ -24,6 +25,7 @@ def execute_job(job_id: int) -> bool:
 
     The job is claimed first and its lease renewed while it runs, so a job delivered
     twice is computed once and a job whose process dies is seen to be abandoned.
+    A structure with elements the model does not cover is recorded as not applicable.
     Errors a user can act on (model cannot load, NaN energies) are recorded as the
     job's failure. Anything unexpected is recorded too, then re-raised so that RQ
     keeps it in its failed-job registry, without a retry: re-running it would meet the
@@ -37,10 +39,15 @@ def execute_job(job_id: int) -> bool:
         with job_lease(job_id):
             payload = job_payload(job_id=job_id)
             calculator = calculator_for(payload.spec)
-            output = run_task(
-                payload.function, atoms_from_dict(payload.atoms), calculator, payload.params
-            )
+            atoms = atoms_from_dict(payload.atoms)
+            check_supported(payload.spec, calculator, atoms)
+            output = run_task(payload.function, atoms, calculator, payload.params)
             metrics = evaluate(payload.function, output, payload.reference)
+    except NotApplicable as exc:
+        job_not_applicable(
+            job_id=job_id, reason=str(exc), compute_seconds=time.perf_counter() - started
+        )
+        return True
     except ComputeError as exc:
         job_fail(
             job_id=job_id,

@@ -118,6 +118,8 @@ class JobStatus(models.TextChoices):
     INTERRUPTED = "interrupted"
     DONE = "done"
     FAILED = "failed"
+    # The model cannot take the structure (an element it does not cover): no result is due.
+    NOT_APPLICABLE = "n/a"
 
 
 UNFINISHED = (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.INTERRUPTED)

@@ -200,6 +200,7 @@ class ModelSummary:
     model: str
     done: int
     failed: int
+    not_applicable: int
     missing: int
     medians: dict[str, float | None]
     seconds: float
@@ -233,6 +234,7 @@ def run_summary(*, run: BenchmarkRun) -> list[ModelSummary]:
                 model=model.name,
                 done=len(done),
                 failed=evidence.failed_count(model.pk),
+                not_applicable=evidence.not_applicable_count(model.pk),
                 missing=evidence.missing(model.pk),
                 medians=medians,
                 seconds=seconds.get(model.pk, 0.0),

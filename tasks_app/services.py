@@ -22,6 +22,7 @@ from compute.tasks import TASKS, reference_keys, structure_sets, task_spec
 from compute.tasks.spec import TaskSpec
 from models_app.models import MLIP
 from models_app.services import SeedReport, prune_rows, upsert_row
+from tasks_app.evidence import latest_unsuccessful
 from tasks_app.keys import job_key, stable_hash
 from tasks_app.models import (
     UNFINISHED,
@@ -180,11 +181,12 @@ def run_create(
 ) -> tuple[BenchmarkRun, list[Job]]:
     """Plan one job per structure and model; returns the run and its new jobs.
 
-    Keys already done are skipped unless ``force``. A key with an unfinished job
-    (queued, running or interrupted, from an earlier or a concurrent run) is not
-    planned again: the run reuses that job, so two runs of the same keys compute each
-    key once. ``queued_on`` is "rq" to name each job's queue after the model's task
-    lists, or None for in-process jobs.
+    Settled keys are skipped unless ``force``: a key is settled when it has a result or
+    its latest job found the structure not applicable to the model. A key with an
+    unfinished job (queued, running or interrupted, from an earlier or a concurrent
+    run) is not planned again: the run reuses that job, so two runs of the same keys
+    compute each key once. ``queued_on`` is "rq" to name each job's queue after the
+    model's task lists, or None for in-process jobs.
     """
     params = {**task.default_params, **(params or {})}
     task_spec(task.function).check_params(params)
@@ -196,11 +198,7 @@ def run_create(
         for model in models
         for structure in structures
     }
-    done = (
-        set()
-        if force
-        else set(Result.objects.filter(key__in=list(planned)).values_list("key", flat=True))
-    )
+    done = set() if force else settled_keys(list(planned))
     with transaction.atomic():
         run = BenchmarkRun.objects.create(
             task=task,
@@ -239,6 +237,15 @@ def run_create(
             Job.objects.filter(key__in=set(planned) - done - mine, status__in=UNFINISHED)
         )
     return run, jobs
+
+
+def settled_keys(keys: list[str]) -> set[str]:
+    """Keys among ``keys`` with a result, or whose latest unsuccessful job was not applicable."""
+    with_results = set(Result.objects.filter(key__in=keys).values_list("key", flat=True))
+    outcome = {row[3]: row[4] for row in latest_unsuccessful(Job.objects.filter(key__in=keys))}
+    return with_results | {
+        key for key, status in outcome.items() if status == JobStatus.NOT_APPLICABLE
+    }
 
 
 def _lease_end() -> ExpressionWrapper:
@@ -344,6 +351,17 @@ def job_fail(
         lease_expires_at=None,
         error=error[:2000],
         traceback=traceback,
+        compute_seconds=compute_seconds,
+    )
+
+
+def job_not_applicable(*, job_id: int, reason: str, compute_seconds: float | None = None) -> None:
+    """The model cannot take the job's structure: settled, with no result and no failure."""
+    Job.objects.filter(pk=job_id, status__in=UNFINISHED).update(
+        status=JobStatus.NOT_APPLICABLE,
+        finished_at=timezone.now(),
+        lease_expires_at=None,
+        error=reason[:2000],
         compute_seconds=compute_seconds,
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 
 from django.conf import settings
 from redis.client import Pipeline
@@ -17,6 +18,8 @@ from compute.threads import apply_threads, threads_per_worker, usable_cores
 from tasks_app.dispatch import reconcile
 from tasks_app.heartbeat import every
 from tasks_app.selectors import lease_seconds, unfinished_rq_jobs
+
+REDIS_RETRY_S = 2.0
 
 
 def lease_ttl() -> int:
@@ -94,18 +97,33 @@ class ArenaWorker(SimpleWorker):
             self.log.warning(
                 "Redis went away around job %s (%s); its row holds the outcome", job.id, exc
             )
+            self.wait_for_redis()
+
+    def wait_for_redis(self) -> None:
+        """Block until Redis answers again, as RQ's dequeue does between jobs: the next
+        steps of RQ's loop (heartbeat, suspension check) would otherwise end the worker."""
+        while True:
+            try:
+                self.connection.ping()
+                return
+            except RedisError:
+                time.sleep(REDIS_RETRY_S)
 
     def heartbeat(self, timeout: int | None = None, pipeline: Pipeline | None = None) -> None:
-        if (
-            pipeline is None
-            and self.birth_date
-            and not self.connection.sismember(self.redis_workers_keys, self.key)
-        ):
-            self.log.warning("Redis lost this worker's registration; registering again")
-            self.last_heartbeat = now()
-            self.connection.hset(self.key, mapping=self.serialize())
-            worker_registration.register(self)
-        super().heartbeat(timeout, pipeline=pipeline)
+        if pipeline is not None:
+            super().heartbeat(timeout, pipeline=pipeline)
+            return
+        try:
+            if self.birth_date and not self.connection.sismember(self.redis_workers_keys, self.key):
+                self.log.warning("Redis lost this worker's registration; registering again")
+                self.last_heartbeat = now()
+                self.connection.hset(self.key, mapping=self.serialize())
+                worker_registration.register(self)
+            super().heartbeat(timeout)
+        except RedisError as exc:
+            # After a job that ended while Redis was away; the dequeue that follows waits
+            # for Redis (RQ retries it) instead of the worker quitting on this error.
+            self.log.warning("heartbeat: Redis went away (%s)", exc)
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()

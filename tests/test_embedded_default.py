@@ -44,13 +44,17 @@ def test_fresh_sqlite_install_runs_a_benchmark_end_to_end(tmp_path):
 
 
 def test_failed_jobs_make_the_command_exit_non_zero_and_list_them(tmp_path):
+    """H, He, Li: EMT's H EOS has no minimum (failed); EMT has no He or Li (not applicable)."""
     env = {"DATABASE_URL": "", "REDIS_URL": "", "SQLITE_PATH": str(tmp_path / "arena.sqlite3")}
     manage("migrate", "-v0", env=env)
     manage("seed_registry", env=env)
     run = manage("run_benchmark", "eos", "--models", "EMT", "--limit", "3", env=env)
     assert run.returncode == 1
-    assert "FAILED EMT / He: NotImplementedError: No EMT-potential for He" in run.stdout
-    assert "CommandError: 3 failed, 0 unfinished" in run.stderr
+    assert "FAILED EMT / H: EOS curve has no energy minimum" in run.stdout
+    assert "FAILED EMT / He" not in run.stdout and "FAILED EMT / Li" not in run.stdout
+    summary = next(line for line in run.stdout.splitlines() if line.startswith("EMT "))
+    assert summary.split()[:5] == ["EMT", "0", "1", "2", "1"]  # done, failed, n/a, missing
+    assert "CommandError: 1 failed, 0 unfinished" in run.stderr
     assert "Traceback" not in run.stderr
 
 

@@ -1,8 +1,9 @@
 """Map a model's plain data to an ASE calculator, once per process.
 
 Each family is one module here with a ``load(checkpoint, *, device, **kwargs)`` function
-that receives a ``compute.checkpoints.Checkpoint``, and one line in ``FAMILIES`` naming
-its pip requirements and the worker environment that has them installed.
+that receives a ``compute.checkpoints.Checkpoint`` and, optionally,
+``supported_numbers(calculator)``: the atomic numbers the loaded model takes. One line in
+``FAMILIES`` names its pip requirements and the worker environment that has them installed.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ import numpy as np
 from ase import Atoms
 from ase.build import bulk, molecule
 from ase.calculators.calculator import Calculator
+from ase.data import chemical_symbols
 
 from compute.checkpoints import Checkpoint
-from compute.errors import CalculatorLoadError, first_line
+from compute.errors import CalculatorLoadError, NotApplicable, first_line
 from compute.model_spec import ModelSpec
 
 MAIN_ENVIRONMENT = "main"
@@ -183,3 +185,20 @@ def _evaluate(label: str, atoms: Atoms, calculator: Calculator) -> str:
     return (
         f"{label} energy {energy:.4f} eV, max |F| {force:.4f} eV/Å with {type(calculator).__name__}"
     )
+
+
+def supported_numbers(spec: ModelSpec, calculator: Calculator) -> frozenset[int] | None:
+    """The atomic numbers ``spec``'s loaded calculator takes; None where its adapter cannot tell."""
+    adapter = importlib.import_module(FAMILIES[spec.family].module)  # imported when it loaded
+    hook = getattr(adapter, "supported_numbers", None)
+    return frozenset(hook(calculator)) if hook else None
+
+
+def check_supported(spec: ModelSpec, calculator: Calculator, atoms: Atoms) -> None:
+    """Raise NotApplicable naming the elements of ``atoms`` the model does not cover."""
+    supported = supported_numbers(spec, calculator)
+    outside = sorted(set(atoms.numbers.tolist()) - supported) if supported is not None else []
+    if outside:
+        raise NotApplicable(
+            f"model {spec.name!r} does not cover {', '.join(chemical_symbols[z] for z in outside)}"
+        )

@@ -28,3 +28,8 @@ def load(
             state = load_weights(checkpoint.local_file(), name=checkpoint.name)
             model = CHGNet.from_dict(state["model"])
         return CHGNetCalculator(model, use_device=device, on_isolated_atoms=on_isolated_atoms)
+
+
+def supported_numbers(calculator: CHGNetCalculator) -> set[int]:
+    """Z = 1 up to the size of CHGNet's atom embedding (94 rows: H to Pu)."""
+    return set(range(1, calculator.model.atom_embedding.embedding.num_embeddings + 1))

@@ -23,3 +23,8 @@ def load(
     path = checkpoint.pickle_file()
     model = torch.load(path, map_location=device, weights_only=False)
     return MACECalculator(models=model, device=device, default_dtype=default_dtype, head=head)
+
+
+def supported_numbers(calculator: MACECalculator) -> set[int]:
+    """The atomic numbers of the model's element table."""
+    return {int(z) for z in calculator.z_table.zs}

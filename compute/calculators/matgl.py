@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matgl
+from ase.data import atomic_numbers
 from matgl.ext.ase import PESCalculator
 
 from compute.checkpoints import Checkpoint
@@ -44,3 +45,8 @@ def _unavailable_message(checkpoint: str, exc: Exception) -> str:
         f"download {', '.join(MODEL_FILES)} from https://huggingface.co/{repo} into a "
         "folder and use that folder as the checkpoint"
     )
+
+
+def supported_numbers(calculator: PESCalculator) -> set[int]:
+    """The element types the model's graphs are built over."""
+    return {atomic_numbers[symbol] for symbol in calculator.element_types}

@@ -31,3 +31,8 @@ def load(
     with e3nn_import_allowed():
         model, _ = model_from_checkpoint(state)
     return SevenNetCalculator(model=model, file_type="model_instance", device=device)
+
+
+def supported_numbers(calculator: SevenNetCalculator) -> set[int]:
+    """The atomic numbers of the checkpoint's type map (its chemical species)."""
+    return set(calculator.type_map)

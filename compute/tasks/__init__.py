@@ -12,13 +12,14 @@ from ase import Atoms
 from ase.calculators.calculator import Calculator
 
 from compute.errors import TaskFailed
-from compute.tasks import eos, ev, relax
+from compute.tasks import diatomics, eos, ev, relax
 from compute.tasks.spec import Quantity, StructureSetSpec, TaskSpec
 
 TASKS: dict[str, TaskSpec] = {
     "eos": eos.TASK,
     "ev": ev.TASK,
     "relax": relax.TASK,
+    "diatomics": diatomics.TASK,
 }
 
 

@@ -71,13 +71,14 @@ def curve_metrics(volumes: list[float], energies: list[float]) -> dict[str, floa
     return {
         "energy_derivative_flips": int(np.sum(np.diff(np.sign(slopes)) != 0)),
         "tortuosity": float(np.abs(steps).sum() / span) if span > 0 else math.nan,
-        "spearman_compression_energy": _spearman(v[:middle], e[:middle]),
-        "spearman_compression_derivative": _spearman(midpoints[compression], slopes[compression]),
-        "spearman_tension_energy": _spearman(v[middle:], e[middle:]),
+        "spearman_compression_energy": spearman(v[:middle], e[:middle]),
+        "spearman_compression_derivative": spearman(midpoints[compression], slopes[compression]),
+        "spearman_tension_energy": spearman(v[middle:], e[middle:]),
     }
 
 
-def _spearman(x: np.ndarray, y: np.ndarray) -> float:
+def spearman(x: np.ndarray, y: np.ndarray) -> float:
+    """Spearman's ρ of y against x; NaN for fewer than two points or a constant y."""
     if len(x) < 2 or np.all(y == y[0]):
         return math.nan
     return float(spearmanr(x, y).statistic)

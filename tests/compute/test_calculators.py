@@ -13,13 +13,20 @@ import pytest
 from ase import Atoms
 from ase.build import bulk
 from ase.calculators.emt import EMT
+from ase.data import atomic_numbers
 
-from compute.calculators import clear_cache, load_calculator, pick_device
+from compute.calculators import (
+    check_supported,
+    clear_cache,
+    load_calculator,
+    pick_device,
+    supported_numbers,
+)
 from compute.checkpoints import cached_path
-from compute.errors import CalculatorLoadError
+from compute.errors import CalculatorLoadError, NotApplicable
 from compute.model_spec import ModelSpec
 from compute.trust import file_sha256
-from tests.compute.tiny_models import build_tiny_mace, build_tiny_matgl
+from tests.compute.tiny_models import ATOMIC_NUMBERS, build_tiny_mace, build_tiny_matgl
 
 FAMILIES = ["emt", "chgnet", "sevennet", "mace", "matgl"]
 # Families with trained weights, whose answers are physics rather than noise.
@@ -221,3 +228,56 @@ def test_device_is_cuda_where_present_else_cpu_and_can_be_overridden():
 
     assert pick_device(None) == ("cuda" if torch.cuda.is_available() else "cpu")
     assert pick_device("cuda:1") == "cuda:1"
+
+
+# What each adapter should say its model covers, from sources outside our code: ASE's
+# EMT parameter table; CHGNet's 94-row atom embedding (H to Pu); SevenNet-0's MPtrj
+# species, H to Pu without Po, At, Rn, Fr, Ra (Matbench Discovery's NON_MP_ELEMENTS);
+# the element lists the tiny models were built with.
+COVERED = {
+    "emt": {
+        atomic_numbers[s] for s in ("H", "C", "N", "O", "Al", "Ni", "Cu", "Pd", "Ag", "Pt", "Au")
+    },
+    "chgnet": set(range(1, 95)),
+    "sevennet": set(range(1, 95)) - {84, 85, 86, 87, 88},
+    "mace": set(ATOMIC_NUMBERS),
+    "matgl": set(ATOMIC_NUMBERS),
+}
+
+
+def test_each_adapter_names_the_elements_its_model_covers(family, specs, calculator):
+    assert supported_numbers(specs[family], calculator) == COVERED[family]
+
+
+@pytest.mark.parametrize(
+    ("family", "inside", "outside"), [("emt", "Pt", "Fe"), ("sevennet", "Pu", "Po")]
+)
+def test_the_covered_elements_are_those_the_calculator_takes(
+    family, inside, outside, specs, cache_dir
+):
+    calculator = load_calculator(specs[family], device="cpu", cache_dir=cache_dir)
+    dimer = Atoms(f"{inside}2", positions=[[0, 0, 0], [2.5, 0, 0]], cell=[20] * 3, pbc=True)
+    dimer.calc = calculator
+    assert np.isfinite(dimer.get_potential_energy())
+    dimer.numbers = [atomic_numbers[outside]] * 2
+    with pytest.raises(Exception):  # noqa: B017  each library raises its own kind
+        dimer.get_potential_energy()
+
+
+def test_elements_outside_the_model_are_not_applicable(specs, cache_dir):
+    spec = specs["emt"]
+    emt = load_calculator(spec, device="cpu", cache_dir=cache_dir)
+    check_supported(spec, emt, copper())
+    alloy = Atoms("WCuFe", positions=[[0, 0, 0], [2, 0, 0], [4, 0, 0]])
+    with pytest.raises(NotApplicable, match=r"^model 'EMT' does not cover Fe, W$"):
+        check_supported(spec, emt, alloy)
+
+
+def test_a_family_without_the_hook_is_tried_on_every_element(monkeypatch, specs, cache_dir):
+    import compute.calculators.emt as adapter
+
+    monkeypatch.delattr(adapter, "supported_numbers")
+    spec = specs["emt"]
+    emt = load_calculator(spec, device="cpu", cache_dir=cache_dir)
+    assert supported_numbers(spec, emt) is None
+    check_supported(spec, emt, Atoms("Fe2", positions=[[0, 0, 0], [2, 0, 0]]))

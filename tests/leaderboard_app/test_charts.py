@@ -15,6 +15,7 @@ from leaderboard_app.charts import (
     element_position,
     model_colors,
     parity_figure,
+    periodic_table_curves_figure,
     periodic_table_figure,
 )
 
@@ -116,5 +117,38 @@ def test_periodic_table_colours_log_delta_and_labels_every_element():
     assert values["customdata"][row][col] == 10.0
     assert values["text"][row][col] == "Cu" and base["text"][row][col] == ""
     labelled = {t for grid in (base["text"], values["text"]) for r in grid for t in r if t}
-    assert labelled == set(chemical_symbols[1:104])
+    assert labelled == set(chemical_symbols[1:])
     assert values["colorbar"]["ticktext"] == ["0.1", "1", "10"]
+
+
+def test_periodic_table_on_a_linear_scale_shows_zero_and_negative_values():
+    figure = periodic_table_figure({"H": 0.0, "O": -0.5, "Og": 2.0}, label="x", log=False)
+    go.Figure(figure)
+    values = figure["data"][1]
+    row, col = element_position(atomic_numbers["O"])
+    assert values["z"][row][col] == -0.5 and values["text"][row][col] == "O"
+    assert values["z"][0][0] == 0.0  # H: zero is a value, not a blank
+    assert (values["zmin"], values["zmax"]) == (-0.5, 2.0)
+    assert "tickvals" not in values["colorbar"]
+    assert element_position(118) == (6, 17)
+
+
+def test_curves_table_places_each_curve_and_its_guide_in_its_cell():
+    """A curve in the unit square lands in [col ± 0.45] × [row ± 0.4], y up on a table whose
+    y axis runs down; the guide at y = 1/3 crosses only cells with a curve."""
+    figure = periodic_table_curves_figure(
+        {"Cu": ([0.0, 0.5, 1.0], [1.0, 0.0, 1 / 3])}, name="M", color="#123456", guide_y=1 / 3
+    )
+    go.Figure(figure)
+    base, guide, curve, labels = figure["data"]
+    row, col = element_position(atomic_numbers["Cu"])
+    six_digits = 1e-5  # coordinates are rounded to six significant digits; None ends a curve
+    assert curve["x"][:3] == pytest.approx([col - 0.45, col, col + 0.45], rel=six_digits)
+    assert curve["y"][:3] == pytest.approx(
+        [row - 0.4, row + 0.4, row + 0.4 - 0.8 / 3], rel=six_digits
+    )
+    assert curve["x"][3] is None and curve["y"][3] is None
+    assert guide["x"] == [col - 0.45, col + 0.45, None]
+    assert guide["y"][:2] == pytest.approx([row + 0.4 - 0.8 / 3] * 2, rel=six_digits)
+    assert labels["text"] == chemical_symbols[1:]
+    assert sum(v is not None for r in base["z"] for v in r) == 118

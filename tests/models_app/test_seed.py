@@ -7,6 +7,7 @@ import yaml
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from compute.tasks import TASKS
 from models_app.models import MLIP
 from models_app.services import REGISTRY_PATH, seed_models
 from tasks_app.models import Structure, StructureSet, Task
@@ -21,7 +22,7 @@ def test_seed_registry_creates_everything_then_changes_nothing(capsys):
     entries = yaml.safe_load(REGISTRY_PATH.read_text())["models"]
     assert sorted(MLIP.objects.values_list("name", flat=True)) == sorted(e["name"] for e in entries)
     assert f"created model {entries[0]['name']}" in first
-    assert set(Task.objects.values_list("slug", flat=True)) == {"eos", "ev", "relax"}
+    assert set(Task.objects.values_list("slug", flat=True)) == set(TASKS)
     assert Structure.objects.filter(structure_set__name="delta-dcdft").count() == 71
     snapshot = list(MLIP.objects.order_by("pk").values())
 
@@ -128,7 +129,7 @@ def test_task_rows_carry_mlip_arenas_protocols_from_the_task_specs():
     from tasks_app.services import seed_tasks
 
     report = seed_tasks()
-    assert sorted(report.created) == ["eos", "ev", "relax"]
+    assert sorted(report.created) == sorted(TASKS)
     eos = Task.objects.get(slug="eos")
     # MLIP Arena's eos_bulk: FIRE + FrechetCell to fmax 0.1, 21 points over ±20 % volume.
     assert eos.default_params == {
@@ -166,4 +167,4 @@ def test_task_pruning_deletes_only_unlisted_rows_without_jobs(seeded, inline_job
     report = seed_tasks(prune=True)
     assert report.deleted == ["Old"]
     assert any(line.startswith("Used: has benchmark jobs") for line in report.errors)
-    assert set(Task.objects.values_list("slug", flat=True)) == {"eos", "ev", "relax", "used-eos"}
+    assert set(Task.objects.values_list("slug", flat=True)) == {*TASKS, "used-eos"}

@@ -135,7 +135,7 @@ def test_every_config_reads_back_with_datasets_as_the_database_holds_it(arena_re
     assert board[0]["rank"] == 1
     assert [row["model"] for row in read_config(folder, "leaderboard", cache)][0] == "EMT"
     assert read_config(folder, "leaderboard-relax", cache) == [
-        {"model": "EMT", "results": 3, "missing": 71, "failed": 0}
+        {"model": "EMT", "results": 3, "missing": 71, "failed": 0, "not_applicable": 0}
     ]
     assert "EMT \\| twin" in (folder / "README.md").read_text()  # pipes escaped in tables
 

@@ -7,6 +7,7 @@ import time
 
 import pytest
 import redis
+from ase import Atoms
 from ase.build import bulk
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -66,12 +67,14 @@ def registry():
     seed_tasks()
     seed_structure_sets()
     references = {s.label: s.reference for s in Structure.objects.filter(label__in=["Cu", "He"])}
+    flat = Atoms("Cu", cell=[[3.6, 0, 0], [0, 3.6, 0], [0, 0, 0]], pbc=True)
     store_structure_set(
         name="rq-set",
         description="",
         structures=[
             ("Cu", bulk("Cu", "fcc", a=3.6), references["Cu"]),
-            ("He", bulk("He", "fcc", a=4.2), {}),  # EMT has no He: an unexpected error
+            ("He", bulk("He", "fcc", a=4.2), {}),  # EMT has no He: not applicable
+            ("Flat Cu", flat, {}),  # a cell without volume: an unexpected error
         ],
     )
     twin = MLIP.objects.get(name="EMT")
@@ -98,10 +101,14 @@ def test_worker_result_equals_in_process_result(registry, worker, redis_url, set
     assert queued.output["energies_ev"] == pytest.approx(inline.output["energies_ev"], rel=1e-12)
     assert queued.metrics == pytest.approx(inline.metrics, rel=1e-9)
 
+    # He is recorded by the worker as not applicable to EMT, not as a failure.
+    not_applicable = Job.objects.get(model__name="EMT twin", structure__label="He")
+    assert not_applicable.status == JobStatus.NOT_APPLICABLE and not not_applicable.traceback
+    assert not_applicable.error == "model 'EMT twin' does not cover He"
     # The unexpected failure is stored with its traceback and kept in RQ's failed registry.
-    failed = Job.objects.get(model__name="EMT twin", structure__label="He")
+    failed = Job.objects.get(model__name="EMT twin", structure__label="Flat Cu")
     assert failed.status == JobStatus.FAILED
-    assert failed.error == "NotImplementedError: No EMT-potential for He"
+    assert failed.error == "ValueError: You have 2 lattice vectors: volume not defined"
     assert "Traceback" in failed.traceback
     queue = Queue("cpu.main", connection=redis.Redis.from_url(redis_url))
     assert failed.rq_job_id in FailedJobRegistry(queue=queue).get_job_ids()
@@ -112,7 +119,7 @@ def test_worker_records_a_model_that_cannot_load(registry, worker, redis_url, se
         name="Lost", family="mace", checkpoint=str(tmp_path / "gone.model"), gpu_tasks=["eos"]
     )
     settings.REDIS_URL = redis_url
-    with pytest.raises(CommandError, match="2 failed"):
+    with pytest.raises(CommandError, match="3 failed"):
         call_command("run_benchmark", "eos", models="Lost", set_name="rq-set", timeout=240)
     jobs = Job.objects.filter(model__name="Lost")
     assert {job.queue for job in jobs} == {"gpu.main"}

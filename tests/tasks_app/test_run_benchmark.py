@@ -8,6 +8,7 @@ from ase.units import GPa
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from compute.tasks import TASKS
 from models_app.models import MLIP
 from tasks_app.models import BenchmarkRun, Job, JobStatus, Result
 from tasks_app.services import store_structure_set
@@ -37,7 +38,7 @@ def test_eos_results_are_stored_with_headline_numbers_curves_and_metrics(metals,
     out = capsys.readouterr().out
     assert ": eos on metals, 3 jobs (in-process), 0 already done" in out
     header, line = out.splitlines()[-2:]
-    assert header.split()[:4] == ["model", "done", "failed", "missing"]
+    assert header.split()[:5] == ["model", "done", "failed", "n/a", "missing"]
     assert "Δ (meV/atom)" in header and "|B0 error|" in header
 
     results = {r.structure.label: r for r in Result.objects.select_related("structure")}
@@ -52,10 +53,10 @@ def test_eos_results_are_stored_with_headline_numbers_curves_and_metrics(metals,
     assert cu.metrics["v0_rel_error"] == pytest.approx(
         (cu.headline["v0_a3_per_atom"] - ref["v0_a3_per_atom"]) / ref["v0_a3_per_atom"]
     )
-    # The summary line: EMT, 3 done, 0 failed, 0 missing, then the medians over the three.
+    # The summary line: EMT, 3 done, 0 failed, 0 n/a, 0 missing, then the medians over the three.
     deltas = sorted(r.metrics["delta_mev_per_atom"] for r in results.values())
     errors = sorted(abs(r.metrics["b0_rel_error"]) for r in results.values())
-    assert line.split()[:6] == ["EMT", "3", "0", "0", f"{deltas[1]:.2f}", f"{errors[1]:.1%}"]
+    assert line.split()[:7] == ["EMT", "3", "0", "0", "0", f"{deltas[1]:.2f}", f"{errors[1]:.1%}"]
     job = cu.job
     assert job.status == JobStatus.DONE and job.attempts == 1
     assert job.started_at <= job.finished_at and job.compute_seconds > 0
@@ -86,7 +87,7 @@ def test_changed_parameters_or_checkpoint_make_new_keys(metals):
 @pytest.mark.parametrize(
     ("args", "options", "message"),
     [
-        (["phonons"], {}, "unknown task 'phonons'; valid tasks: eos, ev, relax"),
+        (["phonons"], {}, f"unknown task 'phonons'; valid tasks: {', '.join(sorted(TASKS))}"),
         (["eos"], {"models": "EMT,GAP-20"}, "unknown model(s) GAP-20; valid names: ANI-2x, "),
         (["eos"], {"set_name": "wbm"}, "unknown structure set 'wbm'; valid sets: delta-dcdft"),
         (
@@ -184,3 +185,17 @@ def test_nan_numbers_in_an_outcome_are_stored_as_null(metals):
     }
     assert result.output == {"energies_ev": [1.0, None]}
     assert result.metrics == {"tortuosity": None, "flips": 1}
+
+
+def test_diatomics_curves_are_stored_in_float64_exactly(seeded, inline_jobs):
+    """What the database gives back is the scan itself, digit for digit."""
+    from ase.calculators.emt import EMT
+
+    from compute.tasks import run_task
+
+    call_command("run_benchmark", "diatomics", models="EMT", structures="Cu2")
+    stored = Result.objects.get(structure__label="Cu2")
+    direct = run_task("diatomics", Atoms("Cu2", positions=[[0, 0, 0], [2, 0, 0]]), EMT(), {})
+    for key in ("distances_a", "energies_ev", "forces_ev_per_a"):
+        assert stored.output[key] == direct[key]
+    assert stored.headline["r_e_a"] == direct["r_e_a"]

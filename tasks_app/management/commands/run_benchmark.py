@@ -89,7 +89,7 @@ class Command(BaseCommand):
         reused = run.reused_jobs.count()
         self.stdout.write(
             f"run {run.pk}: {task_row.slug} on {structure_set.name}, {len(jobs)} jobs ({mode()}), "
-            f"{run.skipped_done} already done"
+            f"{run.skipped_done} already done or not applicable"
             + (f", {reused} unfinished in earlier runs (followed, not rerun)" if reused else "")
         )
         return run
@@ -125,11 +125,12 @@ class Command(BaseCommand):
         metrics = [spec.metric(key) for key in spec.summary]
         labels = [m.heading for m in metrics]
         widths = [max(len(label) + 2, 10) for label in labels]
-        header = f"{'model':<24}{'done':>6}{'failed':>8}{'missing':>9}"
+        header = f"{'model':<24}{'done':>6}{'failed':>8}{'n/a':>6}{'missing':>9}"
         header += "".join(f"{label:>{w}}" for label, w in zip(labels, widths, strict=True))
         self.stdout.write(f"{header}{'seconds':>10}")
         for row in run_summary(run=run):
-            line = f"{row.model:<24}{row.done:>6}{row.failed:>8}{row.missing:>9}"
+            line = f"{row.model:<24}{row.done:>6}{row.failed:>8}{row.not_applicable:>6}"
+            line += f"{row.missing:>9}"
             for metric, width in zip(metrics, widths, strict=True):
                 median = row.medians[metric.key]
                 line += f"{metric.format(median) if median is not None else '-':>{width}}"

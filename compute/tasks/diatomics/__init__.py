@@ -1,0 +1,32 @@
+"""Homonuclear diatomics: MLIP Arena's dimer curves, scored by shape and against experiment."""
+
+from compute.tasks.diatomics import metrics
+from compute.tasks.diatomics.dimers import DIMER_SET
+from compute.tasks.diatomics.protocol import run
+from compute.tasks.spec import Quantity, TaskSpec
+
+TASK = TaskSpec(
+    name="diatomics",
+    title="Homonuclear diatomics",
+    category="Physical soundness",
+    description=(
+        "MLIP Arena's homonuclear diatomics. For each element the model supports, two atoms "
+        "at distances from 0.9 × the covalent radius to 3.1 × the Alvarez van der Waals "
+        "radius (6 Å where unknown) in 0.01 Å steps, in a 50 Å periodic box. Ranked on the "
+        "smoothness, monotonicity and conservation of E(r) and F(r) as MLIP Arena ranks them; "
+        "the bond length, well depth and harmonic frequency from a local fit are compared "
+        "with experiment where known."
+    ),
+    run=run,
+    evaluate=metrics.evaluate,
+    quantities=(
+        Quantity("r_e_a", "r_e", "Å", digits=3),
+        Quantity("d_e_ev", "D_e", "eV", digits=3),
+        Quantity("k_e_ev_per_a2", "k_e", "eV/Å²", digits=2),
+        Quantity("omega_e_cm1", "ω_e", "cm⁻¹", digits=0),
+    ),
+    metrics=metrics.METRICS,
+    summary=("conservation_deviation_ev_per_a", "force_flips", "r_e_error_a"),
+    structure_sets=(DIMER_SET,),
+    reference_keys=metrics.REFERENCE_KEYS,
+)

@@ -1,0 +1,231 @@
+"""Homonuclear diatomics figures: one element's E(r) and F(r) for every model, a periodic
+table of one model's curves or of a metric, and r_e and ω_e against experiment.
+
+Curves are drawn as MLIP Arena draws them: energies relative to the far end of the
+scan, the energy axis from E_lo = min(1.2 × the deepest minimum, −1 eV), at most
+15 eV deep, to 2|E_lo|, and the force axis from F_lo = min(1.2 × the strongest
+attraction, −1 eV/Å), at most 50 eV/Å, to |F_lo|.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.urls import reverse
+
+from compute.tasks.diatomics.metrics import wavenumber_for_reference
+from compute.tasks.spec import Metric
+from leaderboard_app import selectors
+from leaderboard_app.boards import Context, TaskView, choose, element_of
+from leaderboard_app.charts import (
+    Figure,
+    ParityPanel,
+    ParityPoint,
+    layout_for,
+    line_trace,
+    parity_figure,
+    periodic_table_curves_figure,
+    periodic_table_figure,
+    rounded,
+)
+from tasks_app.models import Structure, Task
+
+CURVES = "curves"
+POINTS_PER_CELL = 60
+EXPERIMENT = "experiment"
+
+
+def task_section(view: TaskView) -> Context:
+    """An element's curves, a periodic table for a chosen model, and parity with experiment."""
+    structure, structure_control = view.structure_choice()
+    ranked = [s.model for s in view.scores if s.done]
+    model = choose(ranked, view.query.get("model"), key=str, default=ranked[0])
+    views = [(CURVES, "E(r) curves"), *((m.key, m.heading) for m in view.spec.metrics)]
+    shown, shown_label = choose(
+        views, view.query.get("table"), key=lambda v: v[0], default=views[0]
+    )
+    rows = view.rows_by_model().get(model, {})
+    if shown == CURVES:
+        table = _curves_table(view, rows, model)
+    else:
+        table = _metric_table(view, rows, view.spec.metric(shown))
+    return {
+        "controls": [
+            structure_control,
+            {
+                "name": "model",
+                "label": "Periodic table model",
+                "options": [(n, n) for n in ranked],
+                "selected": model,
+            },
+            {"name": "table", "label": "Periodic table shows", "options": views, "selected": shown},
+        ],
+        "structure": structure,
+        "structure_url": reverse("leaderboard:structure", args=[structure.id]),
+        "figures": [
+            {
+                "id": "dimer-curves",
+                "title": f"E(r) and F(r) of {structure.label}, models overlaid",
+                "figure": dimer_figure(
+                    view.outputs_for(structure.id),
+                    colors=view.colors,
+                    reference_r_e=structure.reference.get("r_e_a"),
+                ),
+            },
+            {"id": "dimer-table", "title": f"{shown_label}: {model}", "figure": table},
+            {
+                "id": "bond-parity",
+                "title": "r_e and ω_e against experiment",
+                "figure": parity_figure(_parity_panels(view), colors=view.colors),
+            },
+        ],
+    }
+
+
+def structure_figures(
+    task: Task,
+    rows: Sequence[tuple[str, Mapping[str, Any]]],
+    colors: Mapping[str, str],
+    structure: Structure,
+) -> list[Context]:
+    return [
+        {
+            "id": f"curves-{task.slug}",
+            "title": f"{task.name}: every model's E(r) and F(r)",
+            "figure": dimer_figure(
+                rows, colors=colors, reference_r_e=(structure.reference or {}).get("r_e_a")
+            ),
+        }
+    ]
+
+
+def dimer_figure(
+    rows: Sequence[tuple[str, Mapping[str, Any]]],
+    *,
+    colors: Mapping[str, str],
+    reference_r_e: float | None = None,
+) -> Figure:
+    """E(r) − E(r_max) above and F·r̂ below, one legend entry per model for both panels."""
+    traces, e_low, f_low = [], -1.0, -1.0
+    for model, result in rows:
+        distances, energies, forces = _curve(result["output"])
+        if not distances:
+            continue
+        e_low = min(e_low, max(1.2 * min(energies), -15.0))
+        f_low = min(f_low, max(1.2 * min(forces), -50.0))
+        energy = line_trace(model, distances, [rounded(e) for e in energies], colors.get(model))
+        force = line_trace(model, distances, [rounded(f) for f in forces], colors.get(model))
+        energy |= {"legendgroup": model, "mode": "lines"}
+        force |= {"legendgroup": model, "mode": "lines", "yaxis": "y2", "showlegend": False}
+        force["line"] = {**force["line"], "dash": "dashdot"}
+        traces += [energy, force]
+    layout = layout_for(height=560)
+    layout.update(
+        xaxis={"title": {"text": "r (Å)"}, "anchor": "y2", "zeroline": False},
+        yaxis={
+            "title": {"text": "E − E(r_max) (eV)"},
+            "domain": [0.54, 1],
+            "range": [e_low, 2 * abs(e_low)],
+        },
+        yaxis2={
+            "title": {"text": "F·r̂ (eV/Å)"},
+            "domain": [0, 0.46],
+            "range": [f_low, abs(f_low)],
+        },
+    )
+    if reference_r_e is not None:
+        layout["shapes"] = [
+            {
+                "type": "line", "xref": "x", "yref": "paper", "x0": reference_r_e,
+                "x1": reference_r_e, "y0": 0, "y1": 1,
+                "line": {"color": "#444", "dash": "dot", "width": 1},
+            }
+        ]  # fmt: skip
+        layout["annotations"] = [
+            {
+                "x": reference_r_e, "xref": "x", "y": 1, "yref": "paper", "showarrow": False,
+                "text": f"{EXPERIMENT} r_e", "xanchor": "left", "font": {"size": 11},
+            }
+        ]  # fmt: skip
+    return {"data": traces, "layout": layout}
+
+
+def cell_curve(
+    distances: Sequence[float], energies: Sequence[float]
+) -> tuple[list[float], list[float]]:
+    """One curve in the unit square of a table cell, on the energy window of ``dimer_figure``."""
+    low = min(max(1.2 * min(energies), -15.0), -1.0)
+    span_r = distances[-1] - distances[0]
+    stride = max(len(distances) // POINTS_PER_CELL, 1)
+    picked = list(range(0, len(distances), stride))
+    xs = [(distances[i] - distances[0]) / span_r for i in picked]
+    ys = [min(max((energies[i] - low) / (-3 * low), 0.0), 1.0) for i in picked]
+    return xs, ys
+
+
+def _curve(output: Mapping[str, Any]) -> tuple[list[float], list[float], list[float]]:
+    """Distances (Å), E − E(r_max) (eV) and F·r̂ (eV/Å), by increasing distance."""
+    points = sorted(
+        zip(
+            output.get("distances_a") or [],
+            output.get("energies_ev") or [],
+            output.get("forces_ev_per_a") or [],
+            strict=False,
+        )
+    )
+    if not points:
+        return [], [], []
+    far = points[-1][1]
+    return [r for r, *_ in points], [e - far for _, e, _ in points], [f for *_, f in points]
+
+
+def _curves_table(view: TaskView, rows: Mapping[int, Any], model: str) -> Figure:
+    outputs = selectors.result_outputs(result_ids=[row.result_id for row in rows.values()])
+    curves = {}
+    for result in outputs:
+        distances, energies, _ = _curve(result["output"])
+        element = result["output"].get("element")
+        if distances and element:
+            curves[element] = cell_curve(distances, energies)
+    return periodic_table_curves_figure(
+        curves, name=model, color=view.colors.get(model), guide_y=1 / 3
+    )
+
+
+def _metric_table(view: TaskView, rows: Mapping[int, Any], metric: Metric) -> Figure:
+    """|value − ideal| per element (the value itself for a metric without an ideal)."""
+    values = {}
+    for structure_id, row in rows.items():
+        info = view.evidence.structure(structure_id)
+        element = element_of(info.formula) if info else None
+        value = metric.value(row.metrics.get(metric.key))
+        if element and value is not None:
+            values[element] = abs(value - metric.ideal) if metric.ideal is not None else value
+    positive = [v for v in values.values() if v > 0]
+    log = len(positive) == len(values) > 0 and max(positive) > 100 * min(positive)
+    label = metric.heading
+    if metric.ideal:
+        label = f"|{metric.label} {'+' if metric.ideal < 0 else '−'} {abs(metric.ideal):g}|"
+    return periodic_table_figure(values, label=label, log=log)
+
+
+def _parity_panels(view: TaskView) -> list[ParityPanel]:
+    bond_lengths, wavenumbers = [], []
+    for model, rows in sorted(view.rows_by_model().items(), key=lambda item: item[0].lower()):
+        for structure_id, row in rows.items():
+            info = view.evidence.structure(structure_id)
+            reference = info.reference if info else {}
+            if "r_e_a" in reference:
+                bond_lengths.append(
+                    ParityPoint(model, info.label, reference["r_e_a"], row.headline.get("r_e_a"))
+                )
+            k_e = row.headline.get("k_e_ev_per_a2")
+            element = element_of(info.formula) if info else None
+            if "omega_e_cm1" in reference and element and k_e is not None and k_e > 0:
+                omega = wavenumber_for_reference(k_e, element, reference)
+                wavenumbers.append(ParityPoint(model, info.label, reference["omega_e_cm1"], omega))
+    return [
+        ParityPanel("r_e", "Å", bond_lengths, reference_name=EXPERIMENT),
+        ParityPanel("ω_e", "cm⁻¹", wavenumbers, reference_name=EXPERIMENT),
+    ]

@@ -1,0 +1,252 @@
+"""The diatomics task against analytic answers (ASE's Morse potential, hand-built curves),
+ASE's EMT on the real grid, and CHGNet against experimental bond lengths."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.constants as si
+from ase import Atoms
+from ase.calculators.emt import EMT
+from ase.calculators.morse import MorsePotential
+from ase.data import atomic_masses, atomic_numbers, covalent_radii, vdw_alvarez
+
+from compute.errors import TaskFailed
+from compute.tasks import evaluate, run_task, task_spec
+from compute.tasks.diatomics.dimers import experimental_reference
+from compute.tasks.diatomics.metrics import curve_metrics
+from compute.tasks.diatomics.protocol import distance_grid
+
+
+def dimer(symbol: str) -> Atoms:
+    return Atoms(f"{symbol}2", positions=[[0, 0, 0], [2.0, 0, 0]])
+
+
+def morse_wavenumber_cm1(epsilon: float, rho0: float, r0: float, mass_amu: float) -> float:
+    """ω_e of a Morse well from SI constants: k = 2ε(ρ0/r0)², μ = m/2."""
+    k = 2 * epsilon * (rho0 / r0) ** 2 * si.electron_volt / si.angstrom**2
+    reduced_mass = mass_amu / 2 * si.atomic_mass
+    return math.sqrt(k / reduced_mass) / (2 * math.pi * si.c * 100)
+
+
+@pytest.mark.parametrize(
+    ("symbol", "epsilon", "rho0", "r0", "cutoff"),
+    [
+        ("H", 4.75, 1.44, 0.74, (2.5, 5.0)),  # an H2-like well, soft, with a long cutoff
+        ("Cu", 2.0, 4.0, 2.2, (1.9, 2.7)),  # a narrow well with a steep wall, ASE's cutoff
+    ],
+)
+def test_morse_dimer_gives_its_bond_length_depth_and_frequency(symbol, epsilon, rho0, r0, cutoff):
+    """ASE's Morse potential has its minimum -ε at r0, force constant 2ε(ρ0/r0)², and is
+    zero beyond its cutoff (inside both grids), where MLIP Arena's zero lies. The cutoffs
+    are wide enough that the smoothing adds less attraction than the well's own inflection
+    point (ε ρ0 / 2 r0), so the force keeps a single most attractive point."""
+    rcut1, rcut2 = cutoff
+    calculator = MorsePotential(epsilon=epsilon, rho0=rho0, r0=r0, rcut1=rcut1, rcut2=rcut2)
+    output = run_task("diatomics", dimer(symbol), calculator, {})
+    assert output["energies_ev"][-1] == 0.0
+    # The quartic fit over ±0.05 Å leaves errors of ~1e-6 Å in r_e and ~1e-4 in k.
+    assert output["r_e_a"] == pytest.approx(r0, abs=1e-5)
+    assert output["d_e_ev"] == pytest.approx(epsilon, abs=1e-6)
+    assert output["k_e_ev_per_a2"] == pytest.approx(2 * epsilon * (rho0 / r0) ** 2, rel=2e-4)
+    mass = atomic_masses[atomic_numbers[symbol]]
+    assert output["omega_e_cm1"] == pytest.approx(
+        morse_wavenumber_cm1(epsilon, rho0, r0, mass), rel=1e-4
+    )
+    metrics = evaluate("diatomics", output, None)
+    assert metrics["tortuosity"] == pytest.approx(1.0, abs=1e-12)
+    assert metrics["force_flips"] == 1
+    assert metrics["spearman_repulsion_energy"] == pytest.approx(-1.0, abs=1e-12)
+    assert metrics["spearman_descending_force"] == pytest.approx(-1.0, abs=1e-12)
+
+
+def test_forces_are_the_exact_bond_forces_in_float64():
+    """F·r̂ on the outer atom is -dE/dr of the Morse pair energy, positive when repulsive."""
+    epsilon, rho0, r0 = 4.75, 1.44, 0.74
+    calculator = MorsePotential(epsilon=epsilon, rho0=rho0, r0=r0)
+    output = run_task("diatomics", dimer("H"), calculator, {})
+    r = np.array(output["distances_a"])
+    inside = r < 1.9 * r0  # before ASE's smooth cutoff begins
+    expf = np.exp(rho0 * (1 - r[inside] / r0))
+    exact = 2 * epsilon * rho0 / r0 * expf * (expf - 1)  # -dE/dr
+    assert np.array(output["forces_ev_per_a"])[inside] == pytest.approx(exact, rel=1e-12)
+    assert all(type(v) is float for v in output["energies_ev"] + output["forces_ev_per_a"])
+
+
+def test_grid_is_mlip_arenas():
+    """0.9 r_cov to 3.1 r_vdW (Alvarez) in int((r_max − r_min) / 0.01) points; 6 Å where
+    no vdW radius is known. Upstream's progress bar shows 344 points for H."""
+    h = run_task("diatomics", dimer("H"), EMT(), {})["distances_a"]
+    assert len(h) == 344
+    assert h[0] == pytest.approx(0.9 * 0.31) and h[-1] == pytest.approx(3.1 * 1.2)
+    po = atomic_numbers["Po"]  # no Alvarez radius
+    assert math.isnan(vdw_alvarez.vdw_radii[po])
+    grid = distance_grid(po)
+    assert grid[-1] == 6.0 and grid[0] == pytest.approx(0.9 * covalent_radii[po])
+
+
+def test_the_50_angstrom_box_is_as_good_as_no_box():
+    """EMT's cutoff is far below the 25 Å to the nearest image, so the periodic scan and
+    the isolated one (``periodic=False``) are the same curve."""
+
+    class SeenBox(EMT):
+        def calculate(self, atoms=None, properties=("energy",), system_changes=()):
+            self.box = (tuple(atoms.pbc), atoms.cell.lengths().tolist())
+            super().calculate(atoms, properties, system_changes)
+
+    in_box, no_box = SeenBox(), SeenBox()
+    periodic = run_task("diatomics", dimer("Cu"), in_box, {})
+    isolated = run_task("diatomics", dimer("Cu"), no_box, {"periodic": False})
+    assert in_box.box == ((True,) * 3, [50.0] * 3)
+    assert no_box.box[0] == (False,) * 3
+    assert isolated["energies_ev"] == pytest.approx(periodic["energies_ev"], abs=1e-12)
+    assert isolated["forces_ev_per_a"] == pytest.approx(periodic["forces_ev_per_a"], abs=1e-12)
+
+
+def test_conservation_deviation_is_zero_for_exact_forces_of_a_linear_curve_and_the_offset():
+    """np.gradient is exact on a straight line, so a constant force error δ is all that shows."""
+    r = np.linspace(1.0, 4.0, 301)
+    slope, offset = 0.7, 0.013
+    exact = curve_metrics(r.tolist(), (slope * r).tolist(), [-slope] * len(r))
+    shifted = curve_metrics(r.tolist(), (slope * r).tolist(), [-slope + offset] * len(r))
+    assert exact["conservation_deviation_ev_per_a"] == pytest.approx(0.0, abs=1e-12)
+    assert shifted["conservation_deviation_ev_per_a"] == pytest.approx(offset, rel=1e-9)
+
+
+def test_conservation_deviation_of_a_parabola_is_the_edge_error_of_np_gradient():
+    """For E = a(r − r0)² with exact forces, central differences are exact inside and the
+    one-sided end differences are off by a·h each: the mean is 2ah/N."""
+    a, r0, n = 3.0, 2.0, 201
+    r = np.linspace(1.0, 3.0, n)
+    h = r[1] - r[0]
+    metrics = curve_metrics(r.tolist(), (a * (r - r0) ** 2).tolist(), (-2 * a * (r - r0)).tolist())
+    assert metrics["conservation_deviation_ev_per_a"] == pytest.approx(2 * a * h / n, rel=1e-6)
+
+
+def test_energy_jump_and_flips_by_hand():
+    """Far end first, E steps -0.1, -0.2, +0.05, -0.25, +2.5 (eV) and a 0.5 meV wiggle that
+    is ignored: flips after the 2nd, 3rd and 4th steps, jump (0.2 + 0.05) + (0.05 + 0.25) +
+    (0.25 + 2.5) = 3.3 eV. Forces +, -, -, tiny +, -, +, + flip twice: the tiny one (under
+    10 meV/Å) counts as zero, where it would add two flips."""
+    far_first = [0.0, -0.1, -0.3, -0.25, -0.2505, -0.5005, 1.9995]
+    distances = list(range(7, 0, -1))
+    forces = [0.5, -0.2, -0.3, 0.005, -0.4, 0.2, 9.0]
+    metrics = curve_metrics(distances, far_first, forces)
+    assert metrics["energy_jump_ev"] == pytest.approx(3.3, abs=1e-12)
+    assert metrics["force_flips"] == 2
+    assert metrics["tortuosity"] == pytest.approx(
+        (0.1 + 0.2 + 0.05 + 0.0005 + 0.25 + 2.5) / (0.5005 + 2.5), rel=1e-12
+    )
+
+
+@pytest.mark.parametrize("symbol", ["Cu", "Al", "Ni", "Au"])
+def test_emt_dimers_on_the_real_grid_are_smooth_with_monotone_repulsion(symbol):
+    output = run_task("diatomics", dimer(symbol), EMT(), {})
+    metrics = evaluate("diatomics", output, experimental_reference(symbol))
+    assert metrics["tortuosity"] == pytest.approx(1.0, abs=1e-9)
+    assert metrics["spearman_repulsion_energy"] == pytest.approx(-1.0, abs=1e-12)
+    r = np.array(output["distances_a"])
+    energies = np.array(output["energies_ev"])
+    forces = np.array(output["forces_ev_per_a"])
+    inside = r < output["r_e_a"] - 0.01
+    assert np.all(np.diff(energies[inside]) < 0)  # E falls all the way in to the minimum
+    assert np.all(forces[inside] > 0)  # and pushes the atoms apart there
+    assert metrics["force_flips"] == 1
+
+
+def test_experimental_references_cite_their_source_and_derive_d_e():
+    """D_e = D_0 + ω_e/2 − ω_e x_e/4: for H₂ 4.4781 eV + 2170.27 cm⁻¹ = 4.7472 eV."""
+    h2 = experimental_reference("H")
+    assert h2["r_e_a"] == 0.74144 and h2["omega_e_cm1"] == 4401.21
+    assert h2["d_e_ev"] == pytest.approx(4.4781 + 2170.27 * si.h * si.c * 100 / si.e, abs=1e-4)
+    assert "Huber & Herzberg" in h2["source"]
+    for symbol in ("N", "O", "F", "Cl", "Na", "K", "Cu", "Au"):
+        assert "r_e_a" in experimental_reference(symbol)
+    assert experimental_reference("Fe") == {}
+
+
+def test_errors_against_experiment_use_the_measured_isotopes():
+    """A model with ³⁵Cl₂'s exact r_e and force constant has no errors, although the
+    standard atomic mass of Cl (35.45) would give a frequency 0.7 % lower."""
+    reference = experimental_reference("Cl")
+    mu = reference["isotope_mass_amu"] / 2 * si.atomic_mass
+    omega = 2 * math.pi * si.c * 100 * reference["omega_e_cm1"]
+    k = mu * omega**2 / (si.electron_volt / si.angstrom**2)
+    output = {
+        "element": "Cl",
+        "distances_a": [1.0, 2.0, 3.0],
+        "energies_ev": [1.0, -2.0, 0.0],
+        "forces_ev_per_a": [5.0, 0.0, -0.1],
+        "r_e_a": reference["r_e_a"],
+        "k_e_ev_per_a2": k,
+        "d_e_ev": reference["d_e_ev"] + 0.25,
+    }
+    metrics = evaluate("diatomics", output, reference)
+    assert metrics["r_e_error_a"] == 0.0
+    # ASE's constants are CODATA 2014, SciPy's 2018: they differ by ~1e-8.
+    assert metrics["omega_e_rel_error"] == pytest.approx(0.0, abs=1e-7)
+    assert metrics["d_e_error_ev"] == pytest.approx(0.25, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("atoms", "message"),
+    [
+        (Atoms("CuAu", positions=[[0, 0, 0], [2, 0, 0]]), "two atoms of one element, not AuCu"),
+        (Atoms("Cu3", positions=[[0, 0, 0], [2, 0, 0], [4, 0, 0]]), "not Cu3"),
+    ],
+)
+def test_other_structures_are_one_line_task_failures(atoms, message):
+    with pytest.raises(TaskFailed, match=message):
+        run_task("diatomics", atoms, EMT(), {})
+
+
+def test_a_box_too_small_for_the_scan_is_refused():
+    with pytest.raises(TaskFailed, match="box_a 10.0 Å is too small"):
+        run_task("diatomics", dimer("Cs"), EMT(), {"box_a": 10.0})
+
+
+def test_spec_ranks_mlip_arenas_six_metrics_and_shows_the_rest():
+    spec = task_spec("diatomics")
+    assert {m.key: (m.direction, m.ideal) for m in spec.ranked_metrics} == {
+        "conservation_deviation_ev_per_a": ("lower", 0),
+        "spearman_repulsion_energy": ("lower", -1),
+        "spearman_descending_force": ("lower", -1),
+        "tortuosity": ("lower", 1),
+        "energy_jump_ev": ("lower", 0),
+        "force_flips": ("target", 1),
+    }
+    assert spec.default_params() == {"step_a": 0.01, "box_a": 50.0, "periodic": True}
+    assert spec.default_structure_set == "homonuclear-dimers"
+    assert [q.unit for q in spec.quantities] == ["Å", "eV", "eV/Å²", "cm⁻¹"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("symbol", ["H", "O"])
+def test_chgnet_bond_lengths_of_h2_and_o2_are_near_experiment(symbol):
+    """Within 0.04 Å of experiment: PBE, whose data CHGNet learnt, already gives r_e about
+    0.01 Å long for both (0.750 and 1.218 Å), and a bulk-trained model adds a few 0.01 Å."""
+    from compute.calculators import load_calculator
+    from compute.model_spec import ModelSpec
+
+    calculator = load_calculator(ModelSpec("CHGNet", "chgnet", "0.3.0"), device="cpu")
+    reference = experimental_reference(symbol)
+    output = run_task("diatomics", dimer(symbol), calculator, {})
+    assert output["r_e_a"] == pytest.approx(reference["r_e_a"], abs=0.04)
+    metrics = evaluate("diatomics", output, reference)
+    assert abs(metrics["r_e_error_a"]) < 0.04
+
+
+def test_models_rank_on_a_true_rank_of_flips_minus_one():
+    """Mean flips 0, 0.9, 1.5 and 3 are 1, 0.1, 0.5 and 2 from the ideal: ranks 3, 1, 2, 4.
+    MLIP Arena's np.argsort of |flips − 1| over the flips-sorted table gives 2, 3, 1, 4."""
+    from leaderboard_app.ranking import ModelEvidence, score_task
+
+    spec = task_spec("diatomics")
+    evidence = [
+        ModelEvidence(name, [{"force_flips": flips}])
+        for name, flips in zip("ABCD", (0, 0.9, 1.5, 3), strict=True)
+    ]
+    scores = {s.model: s.ranks["force_flips"] for s in score_task(evidence, metrics=spec.metrics)}
+    assert scores == {"A": 3, "B": 1, "C": 2, "D": 4}

@@ -1,0 +1,119 @@
+"""The diatomics task page and a dimer's structure page, on real EMT curves."""
+
+from __future__ import annotations
+
+import json
+
+import plotly.graph_objects as go
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from leaderboard_app.boards.diatomics import cell_curve, dimer_figure
+from leaderboard_app.charts import element_position, rounded
+from models_app.models import MLIP
+from tasks_app.models import Result, Structure
+
+pytestmark = pytest.mark.django_db
+DIMERS = "Cu2,Au2,H2"
+
+
+@pytest.fixture
+def dimers(seeded, inline_jobs):
+    """EMT and a twin (the same curves under a second name) on three dimers."""
+    twin = MLIP.objects.get(name="EMT")
+    twin.pk, twin.name, twin.slug = None, "EMT twin", "emt-twin"
+    twin.save()
+    call_command("run_benchmark", "diatomics", models="EMT,EMT twin", structures=DIMERS)
+
+
+def page_figure(html: str, figure_id: str) -> dict:
+    figure = json.loads(html.split(f'id="{figure_id}" type="application/json">')[1].split("</")[0])
+    go.Figure(figure)  # plotly's own validators accept it
+    return figure
+
+
+def test_task_page_overlays_every_models_energy_and_force_curves(client, dimers):
+    copper = Structure.objects.get(label="Cu2")
+    url = reverse("leaderboard:task", args=["diatomics"])
+    html = client.get(url, {"structure": copper.pk, "model": "EMT"}).content.decode()
+    figure = page_figure(html, "dimer-curves")
+    assert [(t["name"], t.get("yaxis", "y")) for t in figure["data"]] == [
+        ("EMT", "y"),
+        ("EMT", "y2"),
+        ("EMT twin", "y"),
+        ("EMT twin", "y2"),
+    ]
+    output = Result.objects.get(model__name="EMT", structure=copper).output
+    energy, force = figure["data"][:2]
+    assert energy["x"] == output["distances_a"]
+    far = output["energies_ev"][-1]
+    assert energy["y"] == [rounded(e - far) for e in output["energies_ev"]]
+    assert force["y"] == [rounded(f) for f in output["forces_ev_per_a"]]
+    assert figure["layout"]["shapes"][0]["x0"] == 2.2197  # experimental r_e of Cu2
+
+
+def test_periodic_table_draws_each_elements_curve_inside_its_cell(client, dimers):
+    url = reverse("leaderboard:task", args=["diatomics"])
+    figure = page_figure(client.get(url, {"model": "EMT"}).content.decode(), "dimer-table")
+    curve = next(t for t in figure["data"] if t.get("name") == "EMT")
+    points = [(x, y) for x, y in zip(curve["x"], curve["y"], strict=True) if x is not None]
+    cells = {symbol: element_position(z) for symbol, z in (("H", 1), ("Cu", 29), ("Au", 79))}
+
+    def cell_of(x: float, y: float) -> str | None:
+        edge = 1e-9  # 5.4 − 5 is 0.4000000000000004 in floats
+        inside = (
+            s
+            for s, (r, c) in cells.items()
+            if abs(x - c) <= 0.45 + edge and abs(y - r) <= 0.4 + edge
+        )
+        return next(inside, None)
+
+    assert {cell_of(x, y) for x, y in points} == {"H", "Cu", "Au"}  # every point in a cell
+
+
+def test_periodic_table_of_a_metric_shows_its_distance_from_the_ideal(client, dimers):
+    url = reverse("leaderboard:task", args=["diatomics"])
+    html = client.get(url, {"model": "EMT", "table": "spearman_ascending_force"}).content.decode()
+    figure = page_figure(html, "dimer-table")
+    values = figure["data"][1]
+    for label, z in (("Cu2", 29), ("H2", 1)):
+        metric = Result.objects.get(model__name="EMT", structure__label=label).metrics
+        row, col = element_position(z)
+        assert values["z"][row][col] == pytest.approx(abs(metric["spearman_ascending_force"] - 1))
+    assert values["colorbar"]["title"]["text"] == "|ρ F ascending − 1|"
+
+
+def test_bond_lengths_and_frequencies_are_compared_with_experiment(client, dimers):
+    html = client.get(reverse("leaderboard:task", args=["diatomics"])).content.decode()
+    figure = page_figure(html, "bond-parity")
+    emt = next(t for t in figure["data"] if t["name"] == "EMT" and t["xaxis"] == "x")
+    copper = Result.objects.get(model__name="EMT", structure__label="Cu2")
+    assert dict(zip(emt["text"], emt["x"], strict=True))["Cu2"] == 2.2197
+    assert dict(zip(emt["text"], emt["y"], strict=True))["Cu2"] == rounded(copper.headline["r_e_a"])
+
+
+def test_a_dimers_structure_page_shows_both_curves_of_every_model(client, dimers):
+    gold = Structure.objects.get(label="Au2")
+    html = client.get(reverse("leaderboard:structure", args=[gold.pk])).content.decode()
+    figure = page_figure(html, "curves-diatomics")
+    assert {(t["name"], t.get("yaxis", "y")) for t in figure["data"]} == {
+        (model, axis) for model in ("EMT", "EMT twin") for axis in ("y", "y2")
+    }
+    assert "Huber &amp; Herzberg" in html and "r_e (Å)" in html
+
+
+def test_energy_axes_follow_mlip_arenas_window():
+    """E from min(1.2 × E_min, −1 eV) (at most 15 eV deep) to twice its depth; the cell
+    curves use the same window, so E = E(r_max) sits a third of the way up."""
+    output = {
+        "distances_a": [1.0, 2.0, 3.0, 4.0],
+        "energies_ev": [30.0, -2.0, -1.0, 0.0],
+        "forces_ev_per_a": [100.0, 0.0, -80.0, 0.0],
+    }
+    layout = dimer_figure([("M", {"output": output})], colors={})["layout"]
+    assert layout["yaxis"]["range"] == pytest.approx([-2.4, 4.8])
+    assert layout["yaxis2"]["range"] == pytest.approx([-50.0, 50.0])  # force axis capped
+    xs, ys = cell_curve(output["distances_a"], output["energies_ev"])
+    assert xs == pytest.approx([0, 1 / 3, 2 / 3, 1])
+    assert ys == pytest.approx([1.0, 0.4 / 7.2, 1.4 / 7.2, 1 / 3])
