@@ -43,6 +43,31 @@ from tasks_app.models import Result, Structure, Task
 from tasks_app.services import TASK_FIELDS
 
 LICENSE = "cc-by-4.0"
+# The card's prose, kept out of the functions: wording is not behaviour to test.
+CARD_INTRO = (
+    "# MLIP Arena results\n"
+    "\n"
+    "Benchmark results of machine-learning interatomic potentials (MLIPs), exported by "
+    "`manage.py export_hf` of the MLIP Arena. Each task is a config with one row per "
+    "model and structure: headline numbers, metrics and the raw curves. "
+    "`manage.py import_hf` loads the dataset into another installation.\n"
+    "\n"
+    "Dict fields are flat columns named FIELD.KEY, such as `headline.b0_gpa`, "
+    "`metrics.tortuosity` or `output.energies_ev` (curves in eV and Å³); a row lacks "
+    "the keys its dict lacks. Each task's leaderboard follows; headline numbers and "
+    "metrics are described in the task's section.\n"
+    "\n"
+    "Export format version {version} (`mlip_arena.format_version` above).\n"
+    "\n"
+    "```python\n"
+    "from datasets import load_dataset\n"
+    "\n"
+    'rows = load_dataset("{repo_id}", "{config}", split="train")\n'
+    "```\n"
+    "\n"
+    "| config | file | rows | contents |\n"
+    "| --- | --- | --- | --- |"
+)
 TAGS = ["mlip", "interatomic-potentials", "materials-science", "chemistry", "benchmark"]
 
 
@@ -266,28 +291,7 @@ def dataset_card(
         yaml.safe_dump(front, sort_keys=False, allow_unicode=True, width=1000).rstrip(),
         "---",
         "",
-        "# MLIP Arena results",
-        "",
-        "Benchmark results of machine-learning interatomic potentials (MLIPs), exported by "
-        "`manage.py export_hf` of the MLIP Arena. Each task is a config with one row per "
-        "model and structure: headline numbers, metrics and the raw curves. "
-        "`manage.py import_hf` loads the dataset into another installation.",
-        "",
-        "Dict fields are flat columns named FIELD.KEY, such as `headline.b0_gpa`, "
-        "`metrics.tortuosity` or `output.energies_ev` (curves in eV and Å³); a row lacks "
-        "the keys its dict lacks. Each task's leaderboard follows; headline numbers and "
-        "metrics are described in the task's section.",
-        "",
-        f"Export format version {FORMAT_VERSION} (`mlip_arena.format_version` above).",
-        "",
-        "```python",
-        "from datasets import load_dataset",
-        "",
-        f'rows = load_dataset("{repo_id}", "{configs[0].name}", split="train")',
-        "```",
-        "",
-        "| config | file | rows | contents |",
-        "| --- | --- | --- | --- |",
+        CARD_INTRO.format(version=FORMAT_VERSION, repo_id=repo_id, config=configs[0].name),
         *(f"| `{c.name}` | `{c.path}` | {c.rows} | {c.contents} |" for c in configs),
         "",
     ]

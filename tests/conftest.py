@@ -17,6 +17,25 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# bench/mutation.py names the test paths that may kill a package's mutants.
+MUTATION_TESTS = [p for p in os.environ.get("ARENA_MUTATION_TESTS", "").split(",") if p]
+# mutmut's phases that map tests to functions: they see every test.
+MUTMUT_MAPPING_PHASES = {"stats", "list_all_tests", "mutant_generation"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under bench/mutation.py: only the package's tests, and those without a database first.
+
+    A mutant stops at its first failing test (-x), so cheap tests first make kills cheap.
+    """
+    if not MUTATION_TESTS or os.environ.get("MUTANT_UNDER_TEST") in MUTMUT_MAPPING_PHASES:
+        return
+    kept = [item for item in items if item.nodeid.startswith(tuple(MUTATION_TESTS))]
+    dropped = [item for item in items if item not in kept]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+    kept.sort(key=lambda item: bool({"db", "transactional_db"} & set(item.fixturenames)))
+    items[:] = kept
 
 
 @pytest.fixture

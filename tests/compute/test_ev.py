@@ -65,7 +65,7 @@ def test_minimum_at_the_input_cell_gives_ideal_metrics_exactly():
 def test_minimum_beyond_the_input_cell_gives_the_hand_computed_metrics():
     """With V0 at 1.3 V_input the minimum falls between strains 0.08 and 0.10: on the
     tension side the energy first falls, then rises, and the curve is longer than its span."""
-    atoms = bulk("Al", "fcc", a=4.05)
+    atoms = bulk("Al", "fcc", a=4.05, cubic=True)  # 4 atoms: per-atom values divide by 4
     volume = atoms.get_volume()
     output = run_task("ev", atoms, BirchMurnaghanCell(v0=1.3 * volume), {})
     volumes = volume * (1 + STRAINS) ** 3
@@ -73,7 +73,9 @@ def test_minimum_beyond_the_input_cell_gives_the_hand_computed_metrics():
     lowest = int(np.argmin(energies))
     assert lowest in (14, 15)  # strain 0.08 or 0.10: (1.08)³ = 1.26, (1.10)³ = 1.33
     assert output["v_min_ratio"] == pytest.approx(volumes[lowest] / volume, rel=1e-12)
-    assert output["e_min_ev_per_atom"] == pytest.approx(energies[lowest], rel=1e-12)
+    assert output["e_min_ev_per_atom"] == pytest.approx(energies[lowest] / 4, rel=1e-12)
+    assert output["e_input_ev_per_atom"] == pytest.approx(energies[10] / 4, rel=1e-12)
+    assert output["natoms"] == 4
 
     metrics = evaluate("ev", output, None)
     middle = energies[10]
@@ -87,6 +89,18 @@ def test_minimum_beyond_the_input_cell_gives_the_hand_computed_metrics():
     expected = spearman_by_ranks(volumes[10:], energies[10:])
     assert metrics["spearman_tension_energy"] == pytest.approx(expected, abs=1e-12)
     assert -1 < expected < 1
+
+
+def test_the_smallest_scan_has_five_points_and_any_strain_below_one():
+    atoms = bulk("Cu", "fcc", a=3.6)
+    output = run_task(
+        "ev",
+        atoms,
+        BirchMurnaghanCell(v0=atoms.get_volume()),
+        {"npoints": 5, "max_abs_strain": 0.5},
+    )
+    assert output["strains"] == pytest.approx([-0.5, -0.25, 0.0, 0.25, 0.5], abs=1e-15)
+    assert output["v_min_ratio"] == 1.0
 
 
 def test_range_and_point_count_are_parameters():
@@ -103,8 +117,10 @@ def test_range_and_point_count_are_parameters():
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"max_abs_strain": 1.5}, "max_abs_strain must lie between 0 and 1"),
-        ({"npoints": 3}, "npoints must be at least 5"),
+        ({"max_abs_strain": 1.5}, "max_abs_strain must lie between 0 and 1, not 1.5"),
+        ({"max_abs_strain": 1.0}, "max_abs_strain must lie between 0 and 1, not 1.0"),
+        ({"max_abs_strain": 0.0}, "max_abs_strain must lie between 0 and 1, not 0.0"),
+        ({"npoints": 4}, "npoints must be at least 5, not 4"),
         ({"relax": True}, "has no parameter relax"),
     ],
 )
@@ -119,8 +135,24 @@ def test_a_non_finite_energy_fails_the_scan():
             super().calculate(*args, **kwargs)
             self.results["energy"] = math.nan
 
-    with pytest.raises(TaskFailed, match="non-finite energy"):
+    with pytest.raises(TaskFailed) as error:
         run_task("ev", bulk("Cu"), Broken(v0=12.0), {})
+    assert str(error.value) == "non-finite energy in the E–V scan"
+
+
+def test_atoms_move_with_the_cell():
+    """A rattled two-atom cell in EMT: each point is ASE's scaling of the cell by 1 + s
+    with the atoms scaled along (with them left in place the energies differ)."""
+    from ase.calculators.emt import EMT
+
+    atoms = bulk("Cu", "fcc", a=3.6).repeat((2, 1, 1))
+    atoms.rattle(0.05, seed=2)
+    output = run_task("ev", atoms, EMT(), {"npoints": 5})
+    for strain, energy in zip(output["strains"], output["energies_ev"], strict=True):
+        strained = atoms.copy()
+        strained.set_cell(atoms.cell * (1 + strain), scale_atoms=True)
+        strained.calc = EMT()
+        assert energy == pytest.approx(strained.get_potential_energy(), abs=1e-12)
 
 
 def test_spec_declares_curve_metrics_with_their_ideals_and_no_relaxation():

@@ -40,6 +40,7 @@ def test_stats_mean_and_sample_std_skip_missing_values():
     assert (summary.mean, summary.std, summary.count) == (2.0, 1.0, 3)
     assert stats([4.0]).std is None
     assert stats([None]).mean is None
+    assert (stats([]).count, stats([None, float("inf")]).count) == (0, 0)
 
 
 def test_eos_task_ranks_as_mlip_arena_by_hand():
@@ -167,3 +168,14 @@ def test_arena_ties_share_the_lowest_rank():
     rows = arena_ranking(["A", "B", "C"], {"eos": {"A": 1, "B": 1}, "ev": {"C": 1}})
     # eos: A1 B1, C missing -> 3; ev: C1, A and B missing -> 2. Sums: A3 B3 C4.
     assert [(r.model, r.rank) for r in rows] == [("A", 1), ("B", 1), ("C", 3)]
+
+
+def test_tied_models_are_listed_by_lowercased_name():
+    """Lowercased, "mace_mp" sorts before "macea" ('_' is 95, 'a' 97), as a reader
+    expects; uppercased it would not ('A' is 65)."""
+    rows = arena_ranking(["MACEA", "MACE_MP"], {"eos": {"MACEA": 1, "MACE_MP": 1}})
+    assert [r.model for r in rows] == ["MACE_MP", "MACEA"]
+    row = eos_row(1, 1.0, -1, 1, 1)
+    scores = score_task([ModelEvidence("MACEA", [row]), ModelEvidence("MACE_MP", [row])],
+                        metrics=EOS_METRICS)  # fmt: skip
+    assert [s.model for s in scores] == ["MACE_MP", "MACEA"]

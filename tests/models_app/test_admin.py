@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 from compute.structures import atoms_from_dict
 from models_app.models import MLIP
-from tasks_app.models import Result
+from tasks_app.models import Result, Task
 from tasks_app.services import store_structure_set
 
 pytestmark = pytest.mark.django_db
@@ -89,6 +89,12 @@ def test_model_added_in_the_admin_runs_a_benchmark_without_code(admin_client, in
         ("calculator_kwargs", "[1, 2]", "must be a JSON object"),
         ("calculator_kwargs", "{not json", "Enter a valid JSON"),
         ("cpu_tasks", '"eos"', "must be a JSON list of names"),
+        ("gpu_tasks", '["eos", 3]', "must be a JSON list of names"),
+        ("training_datasets", '{"MPtrj": 1}', "must be a JSON list of names"),
+        ("release_date", "2023-02-30", "Enter a valid date."),
+        ("prediction_type", "EFGH", "Select a valid choice"),
+        ("name", "", "This field is required."),
+        ("name", "CHGNet", "MLIP with this Name already exists."),
     ],
 )
 def test_malformed_entries_are_refused_in_the_form(admin_client, field, value, message):
@@ -96,6 +102,32 @@ def test_malformed_entries_are_refused_in_the_form(admin_client, field, value, m
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not MLIP.objects.filter(name="Tiny MACE").exists()
+    assert MLIP.objects.filter(name="CHGNet").get().family == "chgnet"  # untouched
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("function", "phonons", "unknown task function &#x27;phonons&#x27;; choose one of: eos"),
+        ("default_params", "[1]", "must be a JSON object"),
+        ("slug", "eos", "Task with this Slug already exists."),
+    ],
+)
+def test_malformed_tasks_are_refused_in_the_form(admin_client, field, value, message):
+    form = {
+        "slug": "new-eos",
+        "name": "New",
+        "category": "",
+        "description": "",
+        "function": "eos",
+        "version": "1",
+        "default_params": "{}",
+        "default_structure_set": "",
+    }
+    response = admin_client.post("/admin/tasks_app/task/add/", {**form, field: value})
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Task.objects.filter(slug="new-eos").exists()
 
 
 def test_admin_lists_searches_and_filters(admin_client):

@@ -168,3 +168,106 @@ def test_task_pruning_deletes_only_unlisted_rows_without_jobs(seeded, inline_job
     assert report.deleted == ["Old"]
     assert any(line.startswith("Used: has benchmark jobs") for line in report.errors)
     assert set(Task.objects.values_list("slug", flat=True)) == {*TASKS, "used-eos"}
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"cpu_tasks": "eos"}, 'cpu_tasks: must be a JSON list of names such as ["eos"]'),
+        ({"gpu_tasks": ["eos", 3]}, 'gpu_tasks: must be a JSON list of names such as ["eos"]'),
+        ({"training_datasets": "MPtrj"}, "training_datasets: must be a JSON list of names"),
+        ({"release_date": "2023-13-01"}, "release_date:"),
+        ({"prediction_type": "EFGH"}, "prediction_type: Value 'EFGH' is not a valid choice."),
+        ({"calculator_kwargs": "cutoff=5"}, "calculator_kwargs: must be a JSON object"),
+    ],
+)
+def test_a_refused_update_keeps_the_stored_row_and_names_the_field(tmp_path, entry, message):
+    seed_models(path=write_registry(tmp_path, [{"name": "EMT", "family": "emt"}]))
+    before = MLIP.objects.filter(name="EMT").values().get()
+    report = seed_models(
+        path=write_registry(
+            tmp_path, [{"name": "EMT", "family": "emt", **entry}, {"name": "B", "family": "emt"}]
+        )
+    )
+    assert len(report.errors) == 1 and report.errors[0].startswith(f"EMT: {message}")
+    assert "\n" not in report.errors[0]
+    assert MLIP.objects.filter(name="EMT").values().get() == before
+    assert report.created == ["B"] and report.updated == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("- name: EMT\n", "needs a top-level list named 'models'"),
+        ("models: {EMT: emt}\n", "needs a top-level list named 'models'"),
+        ("", "needs a top-level list named 'models'"),
+    ],
+)
+def test_a_registry_without_a_list_of_models_is_refused_whole(tmp_path, text, message):
+    path = tmp_path / "registry.yaml"
+    path.write_text(text)
+    with pytest.raises(Exception, match=message):
+        seed_models(path=path)
+    assert not MLIP.objects.exists()
+
+
+def test_entries_that_are_not_mappings_are_refused_by_position(tmp_path):
+    path = write_registry(tmp_path, ["EMT", {"name": "B", "family": "emt"}, {"name": ""}])
+    report = seed_models(path=path)
+    assert report.errors == [
+        "entry 1 in registry.yaml has no name",
+        "entry 3 in registry.yaml has no name",
+    ]
+    assert report.created == ["B"]
+
+
+def test_the_command_prints_an_unreadable_registry_in_one_line_and_fails(tmp_path):
+    path = tmp_path / "registry.yaml"
+    path.write_text("models: [unclosed")
+    with pytest.raises(CommandError) as error:
+        call_command("seed_registry", models_yaml=path)
+    assert str(error.value).startswith(f"cannot read registry {path}: ")
+    assert "\n" not in str(error.value)
+    assert not MLIP.objects.exists()
+
+
+def test_task_rows_carry_each_specs_title_category_and_description():
+    from compute.tasks import TASKS
+    from tasks_app.services import seed_tasks
+
+    seed_tasks()
+    for slug, spec in TASKS.items():
+        row = Task.objects.get(slug=slug)
+        assert (row.name, row.category, row.description, row.function) == (
+            spec.title,
+            spec.category,
+            spec.description,
+            spec.name,
+        )
+    assert Task.objects.get(slug="eos").category == "Physical soundness"
+
+
+def test_a_task_spec_the_database_refuses_is_reported_and_the_others_are_seeded(monkeypatch):
+    from compute.tasks import TASKS
+    from compute.tasks.spec import TaskSpec
+    from tasks_app import services
+
+    broken = TaskSpec(
+        name="eos", title="T" * 130, category="C" * 61, description="", run=TASKS["eos"].run
+    )
+    monkeypatch.setattr(services, "TASKS", {"broken": broken, **TASKS})
+    report = services.seed_tasks()
+    assert report.errors == [
+        "broken: Ensure this value has at most 120 characters (it has 130). "
+        "Ensure this value has at most 60 characters (it has 61)."
+    ]
+    assert sorted(report.created) == sorted(TASKS)
+    assert not Task.objects.filter(slug="broken").exists()
+
+
+def test_task_rows_the_specs_no_longer_have_stay_unless_pruning():
+    from tasks_app.services import seed_tasks
+
+    Task.objects.create(slug="old-eos", name="Old", function="eos")
+    assert seed_tasks().deleted == []
+    assert Task.objects.filter(slug="old-eos").exists()

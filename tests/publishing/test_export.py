@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 
 import datasets
@@ -171,3 +172,56 @@ def test_export_errors_are_one_line(seeded, tmp_path):
         call_command("export_hf", "--repo", REPO, "--out", str(tmp_path))
     with pytest.raises(CommandError, match=r"^bad dataset repo 'results'; write ORG/NAME"):
         call_command("export_hf", "--repo", "results", "--out", str(tmp_path))
+
+
+def test_the_card_declares_license_configs_and_each_leaderboard_as_a_table(arena_results, tmp_path):
+    """EMT and its twin have the same curves on Al and Cu, so they tie on every curve
+    metric; the twin misses one structure more (72 against 71): EMT ranks 1, the twin 2.
+    Relax ranks nobody, so the arena is EOS: rank sums 1 and 2."""
+    from publishing.format import card_metadata
+
+    folder = export_dataset(repo_id=REPO, folder=tmp_path / "export").folder
+    card = (folder / "README.md").read_text()
+    front = card_metadata(card)
+    assert (front["license"], front["pretty_name"]) == ("cc-by-4.0", "MLIP Arena results")
+    assert front["tags"] == ["mlip", "interatomic-potentials", "materials-science", "chemistry",
+                             "benchmark"]  # fmt: skip
+    assert front["mlip_arena"] == {"format_version": 2}
+    assert front["configs"][0] == {
+        "config_name": "eos",
+        "data_files": [{"split": "train", "path": "data/eos.jsonl"}],
+        "default": True,
+    }
+    assert all("default" not in c for c in front["configs"][1:])
+    assert f'rows = load_dataset("{REPO}", "eos", split="train")' in card
+    assert "| `leaderboard` | `leaderboard/arena.jsonl` | 2 | arena rank over tasks |" in card
+    assert "| `registry-structures` | `registry/structures.jsonl` | 74 | structures |" in card
+    lines = card.splitlines()
+    eos = lines.index("## Equation of state (bulk) (`eos`, version 1)")
+    assert lines[eos + 2].startswith("| rank | model | results | Flips | Tortuosity |")
+    assert lines[eos + 4].startswith("| 1 | EMT | 3 | 1.00 ± 0.00 |")
+    assert lines[eos + 5].startswith("| 2 | EMT \\| twin | 2 | 1.00 ± 0.00 |")
+    assert "- Δ (meV/atom): Delta-test distance" in card
+    relax = lines.index("## Structure relaxation (`relax`, version 1)")
+    assert lines[relax + 4] == "| not benchmarked | EMT | 3 |"
+    arena = [json.loads(line) for line in (folder / "leaderboard" / "arena.jsonl").open()]
+    assert arena == [
+        {"rank": 1, "model": "EMT", "rank_sum": 1, "eos_rank": 1},
+        {"rank": 2, "model": SECOND_MODEL, "rank_sum": 2, "eos_rank": 2},
+    ]
+
+
+def test_the_default_folder_is_named_after_the_repo(settings):
+    from publishing.export import default_export_dir
+
+    assert default_export_dir("my-lab/arena") == settings.BASE_DIR / "var" / "hf" / "my-lab--arena"
+    with pytest.raises(Exception, match="bad dataset repo 'arena'; write ORG/NAME"):
+        default_export_dir("arena")
+
+
+def test_the_commit_message_counts_results_per_task(arena_results, tmp_path):
+    report = export_dataset(repo_id=REPO, folder=tmp_path / "export")
+    assert report.total == 8
+    assert (
+        report.commit_message() == "Update MLIP Arena results: 8 results; tasks eos (5), relax (3)"
+    )

@@ -88,3 +88,34 @@ def test_missing_and_empty_files_are_one_line_errors(tmp_path):
     with pytest.raises(CommandError, match="empty.extxyz"):
         call_command("import_structures", str(tmp_path / "empty.extxyz"), set_name="x")
     assert not StructureSet.objects.exists()
+
+
+def test_labels_come_from_label_then_name_then_the_file_name(tmp_path):
+    frames = [a.copy() for a in FRAMES]
+    frames[0].info["name"] = "by-name"
+    frames[1].info["label"] = "by-label"
+    frames[1].info["name"] = "ignored"
+    path = tmp_path / "set.extxyz"
+    write(path, frames, format="extxyz")
+    call_command("import_structures", str(path), set_name="named")
+    single = tmp_path / "one.extxyz"
+    write(single, FRAMES[0], format="extxyz")
+    call_command("import_structures", str(single), set_name="single")
+    labels = Structure.objects.order_by("structure_set__name", "position").values_list(
+        "structure_set__name", "label"
+    )
+    assert list(labels) == [
+        ("named", "by-name"),
+        ("named", "by-label"),
+        ("named", "set-2"),
+        ("single", "one"),
+    ]
+
+
+def test_a_format_the_name_does_not_tell_is_given_explicitly(tmp_path):
+    path = tmp_path / "cell.txt"
+    write(path, FRAMES[2], format="vasp")
+    with pytest.raises(CommandError):
+        call_command("import_structures", str(path), set_name="guessed")
+    call_command("import_structures", str(path), set_name="given", file_format="vasp")
+    assert_same_structures("given", [FRAMES[2]])

@@ -76,12 +76,31 @@ def test_done_work_is_skipped_unless_forced(metals, capsys):
     assert sorted(Result.objects.values_list("pk", flat=True)) == first_ids
 
 
-def test_changed_parameters_or_checkpoint_make_new_keys(metals):
+def test_changed_kwargs_checkpoint_or_parameters_make_new_keys(metals):
     call_command("run_benchmark", "eos", models="EMT", set_name=metals, limit=1)
     MLIP.objects.filter(name="EMT").update(calculator_kwargs={"asap_cutoff": True})
     call_command("run_benchmark", "eos", models="EMT", set_name=metals, limit=1)
-    assert Job.objects.count() == 2
-    assert len(set(Job.objects.values_list("key", flat=True))) == 2
+    MLIP.objects.filter(name="EMT").update(checkpoint="emt-2")  # EMT ignores it; the key not
+    call_command("run_benchmark", "eos", models="EMT", set_name=metals, limit=1)
+    assert Job.objects.count() == 3
+    assert len(set(Job.objects.values_list("key", flat=True))) == 3
+
+    from tasks_app.models import StructureSet, Task
+    from tasks_app.services import run_create
+
+    structure_set = StructureSet.objects.get(name=metals)
+    plan = {
+        "task": Task.objects.get(slug="eos"),
+        "models": [MLIP.objects.get(name="EMT")],
+        "structure_set": structure_set,
+        "structures": list(structure_set.structures.all()[:1]),
+    }
+    run, jobs = run_create(**plan)
+    assert (len(jobs), run.skipped_done) == (0, 1)  # the same work is done already
+    run, jobs = run_create(**plan, params={"fmax": 0.05})
+    assert (len(jobs), run.skipped_done) == (1, 0)
+    assert jobs[0].params == {**Task.objects.get(slug="eos").default_params, "fmax": 0.05}
+    assert jobs[0].key not in set(Job.objects.exclude(pk=jobs[0].pk).values_list("key", flat=True))
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,235 @@
+"""Task specs: display precision, metric comparison, parameters and the registry, by hand."""
+
+import math
+
+import pytest
+from ase.build import bulk
+from ase.calculators.emt import EMT
+
+from compute.errors import TaskFailed
+from compute.tasks import (
+    TASKS,
+    quantity_labels,
+    reference_keys,
+    spec_or_placeholder,
+    structure_sets,
+    task_spec,
+)
+from compute.tasks.spec import (
+    HIGHER,
+    LOWER,
+    TARGET,
+    Metric,
+    Quantity,
+    TaskSpec,
+    displayed,
+    format_number,
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "digits", "percent", "text"),
+    [
+        (1.23456, 3, False, "1.235"),
+        (0.0, 3, False, "0.000"),  # zero is shown fixed, not as 0e+00
+        (0.001, 4, False, "0.0010"),  # the smallest fixed value
+        (0.00099, 3, False, "0.00099"),  # below it: three significant digits
+        (-2.5e-5, 2, False, "-2.5e-05"),
+        (99999.5, 1, False, "99999.5"),  # the largest fixed values
+        (100000.0, 3, False, "1e+05"),
+        (-123456.0, 3, False, "-1.23e+05"),
+        (0.0562, 3, True, "5.6%"),  # a percentage keeps digits − 2 decimals
+        (0.0562, 4, True, "5.62%"),
+        (0.0562, 2, True, "5.6%"),  # but at least one
+    ],
+)
+def test_numbers_are_shown_at_their_precision(value, digits, percent, text):
+    assert format_number(value, digits, percent=percent) == text
+
+
+def test_numbers_are_not_percentages_unless_asked():
+    assert format_number(0.25, 2) == "0.25"
+    assert displayed(0.25, 1) == 0.2
+
+
+def test_the_number_a_reader_sees_is_the_rounded_one():
+    assert displayed(1.23456, 3) == 1.235
+    assert displayed(0.0562, 3, percent=True) == pytest.approx(0.056, abs=1e-15)
+    assert displayed(-2.4e-5, 2) == -2.4e-05  # tiny values keep their significant digits
+    assert displayed(123456.0, 3) == 123000.0
+
+
+def metric(direction, ideal=None, **options):
+    return Metric("m", "M", "help", direction=direction, ideal=ideal, **options)
+
+
+def test_badness_is_lower_for_better_means_at_display_precision():
+    assert metric(LOWER).badness(1.23456) == 1.235
+    assert metric(HIGHER).badness(0.9) == -0.9
+    assert metric(TARGET, ideal=1, digits=2).badness(1.304) == pytest.approx(0.3, abs=1e-15)
+    assert metric(TARGET, ideal=1, digits=2).badness(0.696) == pytest.approx(0.3, abs=1e-15)
+    assert metric(TARGET, ideal=-1).badness(-1.0004) == 0.0  # reads −1.000: ideal
+    for direction in (LOWER, HIGHER):
+        assert metric(direction).badness(None) is None
+        assert metric(direction).badness(math.nan) is None
+        assert metric(direction).badness(math.inf) is None
+
+
+def test_values_drop_non_finite_numbers_and_absolute_metrics_average_magnitudes():
+    assert metric(LOWER).value(-0.2) == -0.2
+    assert metric(LOWER, absolute=True).value(-0.2) == 0.2
+    assert metric(LOWER).value(3) == 3.0 and isinstance(metric(LOWER).value(3), float)
+    for raw in (None, math.nan, math.inf, -math.inf):
+        assert metric(LOWER, absolute=True).value(raw) is None
+
+
+def test_metric_definitions_are_checked_and_headed_with_units():
+    with pytest.raises(ValueError, match="metric m: direction must be one of"):
+        metric("sideways")
+    with pytest.raises(ValueError, match="metric m: a target direction needs an ideal value"):
+        metric(TARGET)
+    assert metric(TARGET, ideal=0).ideal == 0
+    assert metric(LOWER, unit="meV/atom").heading == "M (meV/atom)"
+    assert metric(LOWER).heading == "M"
+    assert metric(LOWER, digits=2).format(1.0) == "1.00"
+    assert metric(LOWER, percent=True).format(0.0562) == "5.6%"
+    assert metric(LOWER, percent=True).shown(0.0562) == pytest.approx(0.056, abs=1e-15)
+    assert Quantity("b0_gpa", "B₀", "GPa").heading == "B₀ (GPa)"
+
+
+def run_with_defaults(atoms, calculator, *, steps: int = 5, fmax: float = 0.1, tag=None):
+    return {"steps": steps, "fmax": fmax, "tag": tag}
+
+
+def run_with_a_required_parameter(atoms, calculator, mode, *, steps: int = 5):
+    return {}
+
+
+def test_a_spec_reads_its_protocol_from_the_run_signature():
+    spec = TaskSpec(
+        name="t",
+        title="T",
+        description="",
+        run=run_with_defaults,
+        quantities=(Quantity("steps", "Steps"), Quantity("gone", "Gone")),
+        metrics=(metric(LOWER), Metric("s", "S", "", direction=HIGHER, ranked=False)),
+        summary=("m",),
+    )
+    assert spec.default_params() == {"steps": 5, "fmax": 0.1, "tag": None}
+    spec.check_params({"steps": 1, "tag": "x"})
+    with pytest.raises(TaskFailed) as error:
+        spec.check_params({"steps": 1, "zeta": 1, "alpha": 2})
+    assert str(error.value) == "task 't' has no parameter alpha, zeta; it takes fmax, steps, tag"
+    assert spec.headline({"steps": 3, "extra": 1}) == {"steps": 3, "gone": None}
+    assert [m.key for m in spec.ranked_metrics] == ["m"]
+    assert spec.metric("s").direction == HIGHER
+    assert spec.default_structure_set == ""
+    with_required = TaskSpec(name="u", title="U", description="", run=run_with_a_required_parameter)
+    assert with_required.default_params() == {"steps": 5}
+
+
+def test_a_summary_must_name_metrics_of_the_task():
+    with pytest.raises(ValueError, match=r"task t: summary names unknown metrics \['b0'\]"):
+        TaskSpec(name="t", title="T", description="", run=run_with_defaults, summary=("b0",))
+
+
+def test_the_registry_finds_tasks_and_refuses_unknown_names():
+    assert task_spec("eos") is TASKS["eos"]
+    with pytest.raises(
+        TaskFailed, match="^unknown task function 'phonons'; known: eos, ev, relax$"
+    ):
+        task_spec("phonons")
+    placeholder = spec_or_placeholder("phonons")
+    assert (placeholder.name, placeholder.title, placeholder.metrics) == ("phonons", "phonons", ())
+    assert placeholder.description == "" and placeholder.default_params() == {}
+    with pytest.raises(TaskFailed, match="this task's code is not installed; known: eos, ev"):
+        placeholder.run(bulk("Cu"), EMT())
+    assert spec_or_placeholder("ev") is TASKS["ev"]
+
+
+def test_the_registry_lists_each_structure_set_once_and_every_reference_key():
+    assert [s.name for s in structure_sets()] == ["delta-dcdft"]  # eos, ev and relax share it
+    assert reference_keys() == {"v0_a3_per_atom", "b0_gpa", "b0_prime"}
+    labels = quantity_labels()
+    assert labels["b0_gpa"].unit == "GPa" and labels["volume_a3"].unit == "Å³"
+    assert set(labels) >= {"v0_a3_per_atom", "e_min_ev_per_atom", "max_force_ev_per_a"}
+
+
+def test_the_protocols_are_mlip_arenas():
+    """eos_bulk: FIRE with FrechetCell to 0.1 eV/Å, 500 steps, 21 volumes over ±20 %, no
+    symmetry constraint; relax: the same optimizer to 0.05 eV/Å."""
+    assert task_spec("eos").default_params() == {
+        "optimizer": "FIRE",
+        "cell_filter": "FrechetCell",
+        "fmax": 0.1,
+        "steps": 500,
+        "npoints": 21,
+        "min_volume_factor": 0.8,
+        "max_volume_factor": 1.2,
+        "symmetry": False,
+    }
+    assert task_spec("relax").default_params() == {
+        "optimizer": "FIRE",
+        "cell_filter": "FrechetCell",
+        "fmax": 0.05,
+        "steps": 500,
+        "symmetry": False,
+    }
+    assert task_spec("eos").summary == ("delta_mev_per_atom", "b0_rel_error")
+    assert [q.key for q in task_spec("eos").quantities] == [
+        "v0_a3_per_atom",
+        "b0_gpa",
+        "b0_prime",
+        "e0_ev_per_atom",
+    ]
+
+
+def test_each_structure_set_is_listed_once_by_name(monkeypatch):
+    from compute import tasks
+    from compute.tasks.spec import StructureSetSpec
+
+    other = StructureSetSpec("other", "", list)
+    eos = tasks.TASKS["eos"]
+    extra = TaskSpec(name="x", title="X", description="", run=run_with_defaults,
+                     structure_sets=(other, eos.structure_sets[0]))  # fmt: skip
+    monkeypatch.setattr(tasks, "TASKS", {"eos": eos, "x": extra})
+    assert [s.name for s in tasks.structure_sets()] == ["delta-dcdft", "other"]
+
+
+def test_the_delta_set_holds_the_71_crystals_with_wien2k_references():
+    """Cu's WIEN2k PBE values as published with the Delta test (Lejaeghere et al. 2016):
+    V0 11.9511 Å³/atom, B0 141.335 GPa, B′ 4.86."""
+    (delta,) = structure_sets()
+    structures = {label: (atoms, reference) for label, atoms, reference in delta.build()}
+    assert len(structures) == 71 and delta.name == "delta-dcdft"
+    atoms, reference = structures["Cu"]
+    assert atoms.get_chemical_formula() == "Cu4"
+    assert reference == {
+        "source": "WIEN2k PBE (Delta test, ase.collections.dcdft)",
+        "v0_a3_per_atom": pytest.approx(11.9511, abs=5e-5),
+        "b0_gpa": pytest.approx(141.335, abs=5e-4),
+        "b0_prime": pytest.approx(4.86, abs=5e-3),
+    }
+
+
+def test_a_percentage_is_compared_as_shown():
+    """2 digits as a percentage show one decimal (5.7%), so 0.0567 reads 0.057; as a
+    plain number it would read 0.06."""
+    assert metric(LOWER, percent=True, digits=2).shown(0.0567) == pytest.approx(0.057, abs=1e-15)
+    assert metric(LOWER, digits=2).shown(0.0567) == 0.06
+
+
+def test_the_registry_evaluates_with_the_reference_it_is_given():
+    from compute.tasks import evaluate
+
+    volumes = [8.0, 9.0, 10.0, 11.0, 12.0]
+    output = {
+        "volumes_a3": volumes,
+        "energies_ev": [(v - 10) ** 2 for v in volumes],
+        "v0_a3_per_atom": 10.0,
+        "b0_gpa": 100.0,
+        "b0_prime": 4.0,
+    }
+    reference = {"v0_a3_per_atom": 10.0, "b0_gpa": 125.0, "b0_prime": 4.0}
+    assert evaluate("eos", output, reference)["b0_rel_error"] == pytest.approx(-0.2, abs=1e-15)
+    assert "b0_rel_error" not in evaluate("eos", output, None)
