@@ -50,14 +50,16 @@ def test_eos_on_emt_copper_matches_ase_equation_of_state():
 def test_eos_on_aluminium_agrees_with_ase_fit_on_a_curve_with_residuals():
     # EMT Al is not exactly Birch–Murnaghan over ±20 %, yet ASE's nonlinear fit and our
     # linear one minimise the same residuals over the same family: the same minimum,
-    # to the tolerance of scipy's leastsq inside ASE (1.5e-8; B′ converges least).
+    # to the tolerance of scipy's leastsq inside ASE (1.5e-8; B′ converges least: here it
+    # is 0.35, so it is held absolutely to 1e-6, about 2e-7 of a typical B′ of 4.5; scipy
+    # builds differ by 4e-7 on it).
     output = run_task("eos", bulk("Al", "fcc", a=4.05), EMT(), {})
     ase_eos = EquationOfState(output["volumes_a3"], output["energies_ev"], eos="birchmurnaghan")
     v0, e0, b0 = ase_eos.fit()
     natoms = output["natoms"]
     assert output["v0_a3_per_atom"] == pytest.approx(v0 / natoms, rel=1e-8)
     assert output["b0_gpa"] == pytest.approx(b0 / GPa, rel=1e-8)
-    assert output["b0_prime"] == pytest.approx(ase_eos.eos_parameters[2], rel=1e-6)
+    assert output["b0_prime"] == pytest.approx(ase_eos.eos_parameters[2], abs=1e-6)
     assert output["e0_ev_per_atom"] == pytest.approx(e0 / natoms, abs=1e-9)
     # 1 − R² of the cubic in x = V^(-2/3), from numpy's least squares on its own.
     x = np.array(output["volumes_a3"]) ** (-2 / 3)

@@ -28,6 +28,10 @@ def test_calculator_cache_keys_ignore_the_order_of_kwargs_and_name_the_device():
     second = ModelSpec("other name", "mace", "a.model", {"head": "omat", "dtype": "float64"})
     assert first.cache_key("cpu") == second.cache_key("cpu")
     assert (
-        first.cache_key("cpu") == '["mace", "a.model", {"dtype": "float64", "head": "omat"}, "cpu"]'
+        first.cache_key("cpu")
+        == '["mace", "a.model", {"dtype": "float64", "head": "omat"}, "", "cpu"]'
     )
     assert first.cache_key("cuda:0") != first.cache_key("cpu")
+    # Other weights under the same path are another calculator.
+    pinned = ModelSpec("m", "mace", "a.model", {"head": "omat", "dtype": "float64"}, "ab12")
+    assert pinned.cache_key("cpu") != first.cache_key("cpu")

@@ -49,6 +49,10 @@ def wait_for(condition: Callable[[], Any], timeout_s: float, what: str, poll_s: 
     raise TimeoutError(f"{what}: not within {timeout_s:.0f} s")
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Process:
     """A ``manage.py`` child process with its output in a temporary file."""
 
@@ -63,6 +67,9 @@ class Process:
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,
+            # A suite started in the background (``&``, CI with no terminal) ignores
+            # SIGINT, and the child would inherit that: Ctrl-C must reach it.
+            preexec_fn=_default_sigint,
         )
 
     @property

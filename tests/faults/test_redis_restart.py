@@ -2,6 +2,8 @@
 truth, so jobs whose RQ job vanished are sent again; run_benchmark and the worker wait
 Redis out and say so."""
 
+import re
+
 import pytest
 import redis
 
@@ -31,8 +33,13 @@ def test_a_run_outlives_a_redis_restart(database_url, private_redis, spawn):
     assert f"waiting for Redis at 127.0.0.1:{private_redis.port}/0 (" in said
     assert "Redis answers again after" in said
     if not private_redis.persistent:
-        # The two jobs still queued were lost with Redis; the running one kept its lease.
-        assert "sent again 2 jobs whose RQ job had vanished" in said
+        # The jobs still queued were lost with Redis (two, or one if the worker took the
+        # next before the restart); the running one kept its lease. run_benchmark or the
+        # worker's maintenance, whichever looks first, sends them again.
+        resent = re.findall(
+            r"sent again (\d+) jobs whose RQ job had vanished", said + the_worker.output()
+        )
+        assert resent and 1 <= sum(map(int, resent)) <= 2, said
     result = outcome("EMT", SET)
     assert (result.planned, result.results, result.duplicates, result.stuck) == (3, 3, 0, 0)
     assert the_worker.popen.poll() is None  # the worker outlived the outage

@@ -43,8 +43,8 @@ def three():
     return structure_set
 
 
-def record(model: str, label: str, *, tortuosity: float | None, force: bool = True, **params):
-    """One job of ``model`` on ``label``: done with this tortuosity, or failed if None."""
+def plan(model: str, label: str, *, force: bool = True, **params) -> Job:
+    """One queued job of ``model`` on ``label``."""
     structure_set = StructureSet.objects.get(name="three")
     _, (job,) = run_create(
         task=Task.objects.get(slug="ev"),
@@ -54,6 +54,12 @@ def record(model: str, label: str, *, tortuosity: float | None, force: bool = Tr
         force=force,
         params=params or None,
     )
+    return job
+
+
+def record(model: str, label: str, *, tortuosity: float | None, force: bool = True, **params):
+    """One job of ``model`` on ``label``: done with this tortuosity, or failed if None."""
+    job = plan(model, label, force=force, **params)
     job_start(job_id=job.pk)
     if tortuosity is None:
         job_fail(job_id=job.pk, error="diverged")
@@ -253,10 +259,12 @@ def test_a_runs_structures_are_described_as_stored(three):
     assert found.missing(a) == 1 and found.structure(999999) is None
 
 
-def test_job_start_records_the_attempt_and_clears_an_earlier_failure(three):
-    job = record("A", "Cu", tortuosity=None)
-    job_fail(job_id=job.pk, error="diverged", traceback="Traceback (most recent call last): …")
-    job_start(job_id=job.pk)
+def test_job_start_takes_an_interrupted_job_once_and_clears_its_error(three):
+    job = plan("A", "Cu")
+    Job.objects.filter(pk=job.pk).update(
+        status="interrupted", attempts=1, error="worker lost", traceback="Traceback …"
+    )
+    assert job_start(job_id=job.pk)
     job.refresh_from_db()
     assert (job.status, job.attempts, job.error, job.traceback, job.rq_job_id) == (
         "running",
@@ -265,14 +273,32 @@ def test_job_start_records_the_attempt_and_clears_an_earlier_failure(three):
         "",
         "",
     )
-    assert job.started_at is not None and job.worker_host
-    job_start(job_id=job.pk, rq_job_id="rq-1")
+    assert job.started_at is not None and job.worker_host and job.lease_expires_at
+    # A second delivery while the lease is held does not run it again.
+    assert not job_start(job_id=job.pk, rq_job_id="rq-1")
+    job.refresh_from_db()
+    assert (job.attempts, job.rq_job_id) == (2, "")
+    # Once the lease has run out (its process died), another process takes it.
+    Job.objects.filter(pk=job.pk).update(lease_expires_at=job.started_at)
+    assert job_start(job_id=job.pk, rq_job_id="rq-1")
     job.refresh_from_db()
     assert (job.attempts, job.rq_job_id) == (3, "rq-1")
 
 
+def test_a_failed_or_done_job_is_not_taken_or_failed_again(three):
+    failed = record("A", "Cu", tortuosity=None)
+    assert not job_start(job_id=failed.pk)
+    done = record("A", "Al", tortuosity=1.0)
+    job_fail(job_id=done.pk, error="late news from a stale worker")
+    assert [(j.status, j.attempts, j.error) for j in Job.objects.order_by("pk")] == [
+        ("failed", 1, "diverged"),
+        ("done", 1, ""),
+    ]
+
+
 def test_a_long_error_is_kept_to_two_thousand_characters(three):
-    job = record("A", "Cu", tortuosity=1.0)
+    job = plan("A", "Cu")
+    job_start(job_id=job.pk)
     job_fail(job_id=job.pk, error="e" * 2500, traceback="t" * 5000, compute_seconds=2.0)
     job.refresh_from_db()
     assert (job.status, len(job.error), len(job.traceback), job.compute_seconds) == (
@@ -294,8 +320,11 @@ def test_jobs_go_to_the_models_queue_only_through_rq(three):
     }
     _, inline = run_create(**plan)
     assert [j.queue for j in inline] == ["inline", "inline"]
+    for job in inline:  # settled, so that the forced run plans its own jobs
+        job_start(job_id=job.pk)
+        job_finish(job_id=job.pk, output={}, metrics={}, compute_seconds=1.0)
     _, queued = run_create(**plan, force=True, queued_on="rq")
-    assert [(j.model.name, j.queue) for j in queued] == [("A", "cpu"), ("B", "gpu")]
+    assert [(j.model.name, j.queue) for j in queued] == [("A", "cpu.main"), ("B", "gpu.main")]
     run = queued[0].run
     assert run.options == {"models": ["A", "B"], "structures": ["Cu"], "force": True}
     assert queued[0].params_hash == stable_hash(queued[0].params)
@@ -331,15 +360,16 @@ def test_structures_count_in_the_order_of_their_set(three):
 
 
 def test_jobs_not_run_yet_are_neither_done_nor_failed(three):
+    record("A", "Cu", tortuosity=1.0)
     structure_set = StructureSet.objects.get(name="three")
-    run_create(
+    _, unfinished = run_create(
         task=Task.objects.get(slug="ev"),
         models=[MLIP.objects.get(name="A")],
         structure_set=structure_set,
         structures=list(structure_set.structures.all()),
     )
-    job = record("A", "Cu", tortuosity=1.0)
-    Job.objects.filter(pk=job.pk).update(status="running")
+    assert [j.structure.label for j in unfinished] == ["Al", "Ni"]  # Cu is settled
+    job_start(job_id=unfinished[0].pk)
     found, ids = evidence()
     assert found.failed_count(ids["A"]) == 0 and not found.failed
     assert found.missing(ids["A"]) == 2  # Cu has its result; Al and Ni are queued
