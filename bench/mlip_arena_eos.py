@@ -2,8 +2,9 @@
 
 Usage: /tmp/mlipa/bin/python bench/mlip_arena_eos.py [--structures Al,Cu,...] [--fn]
 
-Needs a virtualenv with ``mlip-arena``, ``chgnet`` and ``prefect`` (see the README);
-it imports nothing of this project. The protocol is MLIP Arena's EOS benchmark: an
+Needs a virtualenv with ``mlip-arena``, ``chgnet`` and ``prefect`` (see the README; with
+Prefect 3.6, ``fastapi<0.120``, or its temporary API server fails to start); it
+imports nothing of this project. The protocol is MLIP Arena's EOS benchmark: an
 OPT task (FIRE on the FrechetCell filter to fmax 0.1 eV/Å), then its EOS task (FIRE,
 21 points, ±20 % volume, ``concurrent=False``), with its CHGNet calculator (model
 0.3.0) on the CPU. ``--fn`` calls the tasks' undecorated functions (``.fn``), without
