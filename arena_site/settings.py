@@ -115,8 +115,13 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # Workers and the web process share the file; wait for locks rather than fail.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
+    # Workers and the web process share the file: write-ahead logging lets them read
+    # while one writes, a writer waits up to 30 s for the lock rather than fail, and a
+    # transaction takes the lock when it begins (a deferred one that read first could
+    # not wait for it).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=30, init_command="PRAGMA journal_mode=WAL", transaction_mode="IMMEDIATE"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Jobs: RQ queues when REDIS_URL is set, else in-process through the same job function.
@@ -146,6 +151,8 @@ ARENA_WORKER_THREADS = int(
     or 0
 )
 ARENA_WORKERS_PER_HOST = int(os.environ.get("ARENA_WORKERS_PER_HOST", "0"))
+# Local worker processes of an in-process run (run_benchmark --workers); 0: one per core.
+ARENA_LOCAL_WORKERS = int(os.environ.get("ARENA_LOCAL_WORKERS", "0"))
 # Batch-scheduler defaults for launch_workers (each can be given on its command line).
 ARENA_CLUSTER = {
     "scheduler": os.environ.get("ARENA_CLUSTER_SCHEDULER", "slurm"),

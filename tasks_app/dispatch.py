@@ -16,14 +16,16 @@ process following the run, every job ends or is run again:
   keys or ``run_benchmark --resume`` takes them up.
 
 The seams: ``run_jobs`` picks the mode; ``run_in_process`` is one runner taking the
-run's jobs one at a time (runners in other processes may share the run); ``reconcile``
+run's jobs one at a time (runners in other processes may share the run, as the local
+workers of ``tasks_app.local_workers`` do); ``reconcile``
 and ``enqueue`` are the RQ side, which ``follow`` and the workers' maintenance call.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, MutableSequence
+from dataclasses import dataclass, field
 
 import django_rq
 from django.conf import settings
@@ -62,11 +64,23 @@ def uses_rq() -> bool:
 
 
 def run_jobs(
-    run: BenchmarkRun, *, progress: Progress, say: Say, timeout_s: float | None = None
+    run: BenchmarkRun,
+    *,
+    progress: Progress,
+    say: Say,
+    timeout_s: float | None = None,
+    workers: int = 1,
 ) -> None:
-    """Run every unfinished job of ``run``; return when all have ended or time ran out."""
+    """Run every unfinished job of ``run``; return when all have ended or time ran out.
+
+    Without Redis, ``workers`` local processes share the jobs (this one among them).
+    """
     if uses_rq():
         follow(run, progress=progress, say=say, timeout_s=timeout_s)
+    elif workers > 1:
+        from tasks_app.local_workers import run_with_workers
+
+        run_with_workers(run, workers=workers, progress=progress, say=say, timeout_s=timeout_s)
     else:
         run_in_process(run, progress=progress, say=say, timeout_s=timeout_s)
 
@@ -102,7 +116,7 @@ class JobNews:
             self.seen[job.pk] = (job.error, job.attempts)
 
 
-def _finished(run: BenchmarkRun) -> int:
+def finished_count(run: BenchmarkRun) -> int:
     """Jobs of the run in a final state (any state but the unfinished ones)."""
     counts = run_status_counts(run=run)
     return sum(n for state, n in counts.items() if state not in UNFINISHED)
@@ -115,31 +129,59 @@ def _deadline(timeout_s: float | None) -> float:
 # In-process --------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Share:
+    """This process's place among a run's local workers (``run_benchmark --workers``).
+
+    ``held`` is shared memory with the job each worker holds (0: none), so that no
+    worker waits, or says it waits, for its siblings' jobs as for another process's;
+    ``models_first`` spreads the workers over the run's models, so that each loads few.
+    """
+
+    index: int = 0
+    held: MutableSequence[int] = field(default_factory=lambda: [0])
+    models_first: tuple[int, ...] = ()
+
+    def hold(self, job_id: int) -> None:
+        self.held[self.index] = job_id
+
+    def siblings_hold(self) -> set[int]:
+        return {job for i, job in enumerate(self.held) if job and i != self.index}
+
+
 def run_in_process(
-    run: BenchmarkRun, *, progress: Progress, say: Say, timeout_s: float | None = None
+    run: BenchmarkRun,
+    *,
+    progress: Progress,
+    say: Say,
+    timeout_s: float | None = None,
+    share: Share | None = None,
 ) -> None:
     """Take the run's jobs one at a time in this process until none is left unfinished.
 
-    Jobs another process is running (a concurrent run of the same keys) are waited
-    for, and taken over once that process stops renewing their lease. Interrupted
-    (Ctrl-C, SIGTERM) or out of time, the job in hand and the run's own queued jobs are
-    marked interrupted, so that nothing reads as running or waiting for this process,
-    and a re-run takes them up.
+    Jobs another process is running (a concurrent run of the same keys, or a sibling
+    worker of this run) are waited for, and taken over once that process stops
+    renewing their lease. Interrupted (Ctrl-C, SIGTERM) or out of time, the job in hand
+    and the run's own queued jobs are marked interrupted, so that nothing reads as
+    running or waiting for this process, and a re-run takes them up.
     """
+    share = share or Share()
     deadline = _deadline(timeout_s)
     waiting = Waiting(say)
     current = None
     try:
         while True:
-            current = next_claimable_job(run=run)
+            current = next_claimable_job(run=run, models_first=share.models_first)
             if current is not None:
+                share.hold(current)  # before the claim, so siblings never see it unheld
                 try:
                     execute_job(current)
                 except Exception:
                     if job_status(job_id=current) in UNFINISHED:
                         raise  # not the job's failure (it would be recorded): a database error
+                share.hold(0)
                 current = None
-                progress(_finished(run))
+                progress(finished_count(run))
                 continue
             pending = unfinished_jobs(run=run)
             if not pending:
@@ -147,10 +189,12 @@ def run_in_process(
             if time.monotonic() > deadline:
                 interrupt(run, None)
                 return
-            ids = [job.pk for job in pending]
+            ids = [job.pk for job in pending if job.pk not in share.siblings_hold()]
             waiting(
                 str(ids),
-                f"waiting for {len(ids)} jobs another process is running (job {ids[0]}, ...)",
+                f"waiting for {len(ids)} jobs another process is running (job {ids[0]}, ...)"
+                if ids
+                else "",
             )
             time.sleep(POLL_S)
     except BaseException:
@@ -194,7 +238,7 @@ def follow(
     next_check = 0.0
     news = JobNews(say)
     while True:
-        progress(_finished(run))
+        progress(finished_count(run))
         pending = unfinished_jobs(run=run)
         if not pending or time.monotonic() > deadline:
             return

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Now
 
 from arena_site.errors import ArenaError
@@ -151,12 +152,25 @@ def job_status(*, job_id: int) -> str | None:
     return Job.objects.filter(pk=job_id).values_list("status", flat=True).first()
 
 
-def next_claimable_job(*, run: BenchmarkRun) -> int | None:
-    """The first of the run's jobs that this process may take (``claimable``)."""
-    jobs = (
-        run_jobs(run=run).filter(claimable()).order_by("model__name", "structure__position", "id")
-    )
-    return jobs.values_list("id", flat=True).first()
+def next_claimable_job(*, run: BenchmarkRun, models_first: Sequence[int] = ()) -> int | None:
+    """The first of the run's jobs that this process may take (``claimable``): by model
+    name, the models ``models_first`` names (ids) first in that order, then by structure."""
+    jobs = run_jobs(run=run).filter(claimable())
+    order = ["model__name", "structure__position", "id"]
+    if models_first:
+        rank = Case(
+            *(When(model_id=pk, then=Value(i)) for i, pk in enumerate(models_first)),
+            default=Value(len(models_first)),
+            output_field=IntegerField(),
+        )
+        order.insert(0, rank)
+    return jobs.order_by(*order).values_list("id", flat=True).first()
+
+
+def run_model_ids(*, run: BenchmarkRun) -> list[int]:
+    """Ids of the models the run's jobs use, by model name."""
+    ids = run_jobs(run=run).order_by("model__name").values_list("model_id", flat=True)
+    return list(dict.fromkeys(ids))
 
 
 def unfinished_rq_jobs() -> list[Job]:

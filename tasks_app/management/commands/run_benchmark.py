@@ -9,6 +9,7 @@ from compute.errors import ComputeError
 from compute.tasks import task_spec
 from models_app.selectors import models_for_task
 from tasks_app.dispatch import run_jobs, uses_rq
+from tasks_app.local_workers import local_worker_count, worker_threads
 from tasks_app.models import BenchmarkRun, JobStatus
 from tasks_app.selectors import (
     failed_jobs,
@@ -40,16 +41,24 @@ class Command(BaseCommand):
         parser.add_argument("--force", action="store_true", help="Re-run jobs already done")
         parser.add_argument("--timeout", type=float, help="Stop waiting after S seconds")
         parser.add_argument("--resume", type=int, metavar="RUN", help="Go on with run RUN")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            metavar="N",
+            help="Without Redis: run jobs in N local processes (default: one per core)",
+        )
 
-    def handle(self, *args, task, resume, timeout, **options):
+    def handle(self, *args, task, resume, timeout, workers, **options):
         # SIGTERM stops a run as Ctrl-C does: its jobs are left for --resume.
         signal.signal(signal.SIGTERM, signal.default_int_handler)
         try:
+            check_workers(workers)
             run = self.resumed(resume, task, options) if resume else self.planned(task, options)
         except ComputeError as exc:
             raise CommandError(str(exc)) from exc
         except KeyboardInterrupt:
             raise CommandError("interrupted before any job was planned", returncode=130) from None
+        workers = 1 if uses_rq() else self.local_workers(run, workers)
         total = run_jobs_count(run=run)
         with tqdm(total=total, unit="job", file=sys.stderr, disable=not total) as bar:
             try:
@@ -58,6 +67,7 @@ class Command(BaseCommand):
                     progress=lambda n: bar.update(n - bar.n),
                     say=lambda line: bar.write(line, file=sys.stderr),
                     timeout_s=timeout,
+                    workers=workers,
                 )
             except KeyboardInterrupt:
                 bar.close()
@@ -109,6 +119,16 @@ class Command(BaseCommand):
         )
         return run
 
+    def local_workers(self, run: BenchmarkRun, requested: int | None) -> int:
+        count, note = local_worker_count(run=run, requested=requested)
+        if count > 1:
+            self.stdout.write(
+                f"{count} local workers, {worker_threads(count)} compute threads each"
+            )
+        elif note and requested:
+            self.stdout.write(note)
+        return count
+
     def interrupted(self, run: BenchmarkRun) -> str:
         if uses_rq():
             return (
@@ -151,6 +171,18 @@ class Command(BaseCommand):
 
 def mode() -> str:
     return "RQ queues" if uses_rq() else "in-process"
+
+
+def check_workers(workers: int | None) -> None:
+    if workers is None:
+        return
+    if uses_rq():
+        raise ArenaError(
+            "--workers starts local processes, for runs without Redis; with REDIS_URL set, "
+            "start more rqworker processes instead"
+        )
+    if workers < 1:
+        raise ArenaError(f"--workers must be at least 1, not {workers}")
 
 
 def split_names(options: dict, name: str) -> list[str] | None:

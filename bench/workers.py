@@ -1,0 +1,187 @@
+"""Throughput of two workers over one: CHGNet EOS on 12 Delta crystals.
+
+Usage: .venv/bin/python bench/workers.py [--redis] [--local] [--mlip-arena PYTHON]
+
+- ``--redis``: through a private redis-server (a free port) and ``rqworker`` processes
+  (ArenaWorker);
+- ``--local``: ``run_benchmark --workers 1`` (one process) and ``--workers 2`` (two
+  local processes, no Redis);
+- ``--mlip-arena PYTHON``: MLIP Arena's own EOS on the same structures and model, with
+  the python of a virtualenv that has mlip-arena (``bench/mlip_arena_eos.py``), against
+  the two local runs.
+
+Each with the ``--cases`` (default all): one worker with every core (its torch threads
+as many as the cores), one worker with one thread (OMP_NUM_THREADS=1), and two
+workers with a core each; the last column is the throughput of two workers over that
+row. Without options: ``--redis --local``. Every run is a ``run_benchmark ... --force`` child
+process timed from its start to its exit (Django start, model loading, every job, the
+summary). The database is DATABASE_URL, or a scratch SQLite file (WAL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+STRUCTURES = "Al,Cu,Si,Ag,W,Au,Pd,Pt,Ni,Mo,Ta,Ge"
+
+
+# One worker with its share of the cores (all of them), one worker on one core, and
+# two workers on one core each.
+CASES = {
+    "1": ("1 worker, all cores", 1, {}),
+    "1t": ("1 worker, 1 thread", 1, {"OMP_NUM_THREADS": "1"}),
+    "2": ("2 workers, a core each", 2, {}),
+}
+Measured = tuple[float, int, float]  # wall seconds, done jobs, load average before
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--redis", action="store_true")
+    parser.add_argument("--local", action="store_true")
+    parser.add_argument("--mlip-arena", metavar="PYTHON")
+    parser.add_argument("--structures", default=STRUCTURES, help="Delta labels, comma-separated")
+    parser.add_argument("--cases", default="1,1t,2", help=f"of {', '.join(CASES)}")
+    options = parser.parse_args()
+    structures = options.structures
+    args = ("eos", "--models", "CHGNet", "--structures", structures, "--force")
+    cases = options.cases.split(",")
+    if not (options.redis or options.local or options.mlip_arena):
+        options.redis = options.local = True
+    os.environ.setdefault("SQLITE_PATH", str(Path(tempfile.mkdtemp()) / "bench.sqlite3"))
+    os.environ.update(HF_HUB_OFFLINE="1", DJANGO_SETTINGS_MODULE="arena_site.settings")
+    os.environ["REDIS_URL"] = ""
+    os.environ.pop("OMP_NUM_THREADS", None)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    call_command("seed_registry", stdout=io.StringIO())
+    count = len(structures.split(","))
+    print(f"CHGNet EOS, {count} Delta crystals ({structures})")
+    print(f"{connection.vendor}, {cores()} cores; load: 1-minute load average before the run")
+    print(f"{'case':<40}{'wall s':>9}{'done':>6}{'load':>6}{'2 workers over it':>19}")
+    if options.redis:
+        print_cases("RQ", redis_runs(args, cases))
+    local = {}
+    if options.local or options.mlip_arena:
+        for case in cases:
+            label, workers, env = CASES[case]
+            local[case] = timed_run(*args, "--workers", str(workers), env=env)
+        print_cases("run_benchmark --workers", local)
+    if options.mlip_arena:
+        compare_with_mlip_arena(options.mlip_arena, structures, local)
+
+
+def cores() -> int:
+    from compute.threads import usable_cores
+
+    return usable_cores()
+
+
+def timed_run(*args: str, env: dict[str, str] | None = None) -> Measured:
+    """Wall seconds of one ``run_benchmark`` child process, its done jobs, the load before."""
+    from tasks_app.models import BenchmarkRun, JobStatus
+
+    before = os.getloadavg()[0]
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "run_benchmark", *args],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    run = BenchmarkRun.objects.latest("pk")
+    return wall, run.jobs.filter(status=JobStatus.DONE).count(), before
+
+
+def redis_runs(args: tuple[str, ...], cases: list[str]) -> dict[str, Measured]:
+    """Each case's rqworkers on a private redis-server; each run timed as a whole."""
+    from tests.faults.harness import RedisServer
+
+    server = RedisServer(Path(tempfile.mkdtemp()), persistent=False)
+    server.start()
+    try:
+        return {case: redis_run(args, server.url, *CASES[case][1:]) for case in cases}
+    finally:
+        server.stop()
+
+
+def redis_run(args, url: str, count: int, env: dict[str, str]) -> Measured:
+    import redis
+    from rq.worker import Worker
+
+    from tests.faults.harness import wait_for, worker
+
+    env = {**os.environ, **env, "REDIS_URL": url, "ARENA_WORKERS_PER_HOST": str(count)}
+    workers = [worker(env) for _ in range(count)]
+    try:
+        connection = redis.Redis.from_url(url)
+        wait_for(lambda: Worker.count(connection=connection) == count, 120, "rqworkers")
+        return timed_run(*args, env={"REDIS_URL": url})
+    finally:
+        for process in workers:
+            process.stop()
+
+
+def print_cases(kind: str, measured: dict[str, Measured]) -> None:
+    two = measured.get("2")
+    for case, (wall, done, before) in measured.items():
+        ratio = f"{wall / two[0]:.2f}x" if two and case != "2" else ""
+        label = f"{kind}, {CASES[case][0]}"
+        print(f"{label:<40}{wall:>9.1f}{done:>6}{before:>6.1f}{ratio:>19}")
+
+
+def compare_with_mlip_arena(python: str, structures: str, local: dict[str, Measured]) -> None:
+    """MLIP Arena's EOS (under Prefect) on the same structures; ratios of wall times."""
+    from tasks_app.models import Result
+
+    before = os.getloadavg()[0]
+    started = time.perf_counter()
+    done = subprocess.run(
+        [python, str(ROOT / "bench" / "mlip_arena_eos.py"), "--structures", structures],
+        cwd=tempfile.mkdtemp(),
+        env={**os.environ, "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    wall = time.perf_counter() - started
+    arena = json.loads(done.stdout.strip().splitlines()[-1])
+    ours = dict(
+        Result.objects.filter(model__name="CHGNet", task__slug="eos").values_list(
+            "structure__label", "headline__b0_gpa"
+        )
+    )
+    differences = [abs(ours[k] - v) / v for k, v in arena["b0_gpa"].items() if k in ours]
+    print(
+        f"MLIP Arena EOS (Prefect): {wall:.1f} s wall, {arena['seconds_compute']:.1f} s "
+        f"in its tasks (load {before:.1f}); B0 against ours: median "
+        f"{statistics.median(differences):.1%} apart"
+    )
+    for case, (ours_wall, _, _) in local.items():
+        print(
+            f"ours, {CASES[case][0]}: {ours_wall:.1f} s = {ours_wall / wall:.2f} of MLIP "
+            f"Arena's wall, {ours_wall / arena['seconds_compute']:.2f} of its task time"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+"""The entry point of a local worker process (``run_benchmark --workers``).
+
+A spawned process imports this module before Django is set up, so it imports nothing
+of Django at the top.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import MutableSequence
+
+
+def work(
+    database: dict,
+    run_id: int,
+    index: int,
+    held: MutableSequence[int],
+    models_first: tuple[int, ...],
+    threads: int,
+    timeout_s: float | None,
+) -> None:
+    """Take run ``run_id``'s jobs until none is left, as worker ``index`` of the run's
+    local workers, on the command's ``database`` (its connection settings); SIGINT or
+    SIGTERM interrupts it as Ctrl-C does the command."""
+    signal.signal(signal.SIGINT, _interrupted)
+    signal.signal(signal.SIGTERM, _interrupted)
+    import django
+    from django.conf import settings
+
+    settings.DATABASES["default"] = database
+    django.setup()
+    from django.db import connection
+
+    from compute.threads import apply_threads
+    from tasks_app.dispatch import Share, run_in_process
+    from tasks_app.selectors import run_by_id
+
+    apply_threads(threads)
+    try:
+        run_in_process(
+            run_by_id(run_id),
+            progress=lambda _: None,
+            say=lambda _: None,
+            timeout_s=timeout_s,
+            share=Share(index=index, held=held, models_first=models_first),
+        )
+    except KeyboardInterrupt:
+        sys.exit(130)
+    finally:
+        connection.close()
+
+
+def _interrupted(signum, frame) -> None:
+    """The first SIGINT or SIGTERM interrupts; later ones (Ctrl-C reaches every process of
+    the terminal, then the command stops its workers too) let the interrupt finish."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
