@@ -157,9 +157,7 @@ ARENA_CLUSTER = {
 # Long jobs (MD): large files such as full trajectories and MD checkpoints go to the
 # file store; a running job writes its progress to its row at most every
 # ARENA_PROGRESS_SECONDS and a checkpoint at most every ARENA_CHECKPOINT_SECONDS.
-ARENA_FILE_STORE = Path(
-    os.environ.get("ARENA_FILE_STORE", BASE_DIR / "var" / "files")
-).expanduser()
+ARENA_FILE_STORE = Path(os.environ.get("ARENA_FILE_STORE", BASE_DIR / "var" / "files")).expanduser()
 ARENA_PROGRESS_SECONDS = float(os.environ.get("ARENA_PROGRESS_SECONDS", "5"))
 ARENA_CHECKPOINT_SECONDS = float(os.environ.get("ARENA_CHECKPOINT_SECONDS", "60"))
 # What a worker started by a batch scheduler needs from this environment.

@@ -315,6 +315,7 @@ def run_md(
     finally:
         if trajectory is not None:
             trajectory.close()
+    context.progress(step, protocol.steps, force=True)  # where a failure stopped it
     seconds = time.perf_counter() - started
     return {
         "ensemble": protocol.ensemble,

@@ -75,11 +75,13 @@ class RunContext:
         self._progress_at = -float("inf")
         self._checkpoint_at = clock()  # the first checkpoint waits one period
 
-    def progress(self, steps_done: int, steps_total: int) -> None:
+    def progress(self, steps_done: int, steps_total: int, *, force: bool = False) -> None:
+        """Report ``steps_done``; throttled unless ``force`` or the last step."""
         if self.on_progress is None:
             return
         now = self.clock()
-        if steps_done >= steps_total or now - self._progress_at >= self.progress_seconds:
+        due = now - self._progress_at >= self.progress_seconds
+        if force or steps_done >= steps_total or due:
             self._progress_at = now
             self.on_progress(steps_done, steps_total)
 

@@ -202,7 +202,7 @@ class TaskSpec:
             raise ValueError(f"task {self.name}: summary names unknown metrics {unknown}")
         if PROTOCOL in self.variants:
             raise ValueError(f"task {self.name}: {PROTOCOL!r} names the defaults, not a variant")
-        for name, params in self.variants.items():
+        for params in self.variants.values():
             self.check_params(params)
 
     @property

@@ -41,7 +41,8 @@ def task_section(view: TaskView) -> Context:
         for name, rows in view.rows_by_model().items()
     }
     fractions = {
-        name: [f for f in values if isinstance(f, int | float)] for name, values in fractions.items()
+        name: [f for f in values if isinstance(f, int | float)]
+        for name, values in fractions.items()
     }
     return {
         "controls": [control],

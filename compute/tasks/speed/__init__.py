@@ -4,8 +4,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from compute.tasks.md_cells import SPEED_SEEDS
-from compute.tasks.speed.protocol import run
 from compute.tasks.spec import LOWER, TARGET, Metric, Quantity, TaskSpec
+from compute.tasks.speed.protocol import run
 
 
 def evaluate(output: Mapping[str, Any], reference: Mapping[str, Any] | None) -> dict[str, Any]:
