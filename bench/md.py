@@ -79,7 +79,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         kinds = contexts(Path(tmp))
         header = f"{'model':<8}{'atoms':>6}{'steps':>7}{'steps/s':>10}"
-        header += "".join(f"{'overhead ' + k:>28}" for k in list(kinds)[1:])
+        header += "".join(f"  {'overhead ' + k:>26}" for k in list(kinds)[1:])
         print(header)
         for name, (calculator, steps) in models.items():
             for n in SIZES:
