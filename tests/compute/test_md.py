@@ -11,7 +11,7 @@ from ase import units
 from ase.build import bulk
 from ase.calculators.emt import EMT
 
-from compute.md import NVE, MDProtocol, energy_drift, lambench_instability, run_md
+from compute.md import NVE, NVT, MDProtocol, energy_drift, lambench_instability, run_md
 from compute.run_context import CheckpointFile, RunContext
 from compute.tasks import TASKS, run_task
 from compute.tasks.heating.protocol import run as heating
@@ -35,6 +35,9 @@ def test_emt_conserves_energy_on_108_copper_atoms(emt_drift):
     assert emt_drift["natoms"] == 108 and emt_drift["completed"]
     assert emt_drift["drift_mev_per_atom_ps"] < 0.01
     assert emt_drift["lambench_instability"] == 0.0
+    # The start removed net momentum, and velocity Verlet with pair-symmetric forces keeps
+    # it zero (an unremoved drift would be ~1e-2 amu·Å/fs for 108 atoms at 300 K).
+    assert np.abs(np.sum(emt_drift["final_frame"]["momenta"], axis=0)).max() < 1e-9
 
 
 def test_noisy_forces_leak_energy(emt_drift):
@@ -120,12 +123,36 @@ def test_hydrogen_halves_and_quarters_the_step():
     assert h["timestep_fs"] == 0.5 and h["steps_total"] == 8
 
 
-def run_to(atoms, steps: int, checkpoints: CheckpointFile | None = None, total: int = 60):
+def run_to(
+    atoms,
+    steps: int,
+    checkpoints: CheckpointFile | None = None,
+    total: int = 60,
+    ensemble: str = NVE,
+):
     """Run ``total`` steps, or stop after ``steps`` by a calculator error (a 'crash')."""
     calculator = EMT() if steps >= total else BreaksAt(steps, "raise")
     context = RunContext(checkpoints=checkpoints, checkpoint_seconds=0.0)
-    protocol = MDProtocol(ensemble=NVE, steps=total, timestep_fs=1.0, temperature_k=300.0)
+    protocol = MDProtocol(
+        ensemble=ensemble,
+        steps=total,
+        timestep_fs=2.0,
+        temperature_k=300.0,
+        final_temperature_k=1500.0 if ensemble == NVT else None,
+    )
     return run_md(atoms, calculator, protocol, context)
+
+
+def test_a_resumed_heating_run_restores_its_thermostat(tmp_path):
+    # The Nose–Hoover chain's variables travel in the checkpoint too; without them the
+    # resumed run would be thermostatted from rest and end elsewhere.
+    unbroken = run_to(copper(2), 40, ensemble=NVT, total=40)
+    checkpoints = CheckpointFile(tmp_path / "state.json")
+    run_to(copper(2), 20, checkpoints, ensemble=NVT, total=40)
+    resumed = run_to(copper(2), 40, checkpoints, ensemble=NVT, total=40)
+    assert resumed["resumed_from_step"] == 19
+    final, expected = resumed["final_frame"], unbroken["final_frame"]
+    assert np.abs(np.subtract(final["momenta"], expected["momenta"])).max() < 1e-8
 
 
 def test_a_resumed_run_restores_the_cell_and_ends_where_an_unbroken_one_does(tmp_path):

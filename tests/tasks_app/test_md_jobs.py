@@ -32,3 +32,35 @@ def test_a_failure_rule_is_a_result_with_rule_step_and_temperature(
     assert (job.steps_done, job.steps_total) == (0, 100)
     page = client.get(f"/jobs/{job.pk}/").content.decode()
     assert "force_above_limit at step 0" in page and "0 of 100 steps" in page
+
+
+@pytest.mark.django_db
+def test_rq_gives_each_job_its_task_time_limit(seeded, redis_url):
+    import redis
+    from rq.job import Job as RQJob
+
+    from compute.tasks import TASKS
+    from models_app.models import MLIP
+    from tasks_app.dispatch import enqueue, rq_job_id
+    from tasks_app.models import StructureSet, Task
+    from tasks_app.services import run_create
+
+    structure_set = StructureSet.objects.get(name="md-cells")
+    jobs = []
+    for slug in ("nve", "speed"):
+        task = Task.objects.get(slug=slug)
+        _, planned = run_create(
+            task=task,
+            models=[MLIP.objects.get(name="EMT")],
+            structure_set=structure_set,
+            structures=list(structure_set.structures.all()[:1]),
+            queued_on="rq",
+        )
+        jobs += planned
+    connection = redis.Redis.from_url(redis_url)
+    enqueue(jobs, connection=connection)
+    timeouts = {
+        job.task.slug: RQJob.fetch(rq_job_id(job), connection=connection).timeout for job in jobs
+    }
+    assert timeouts == {"nve": TASKS["nve"].time_limit_s, "speed": TASKS["speed"].time_limit_s}
+    assert timeouts["nve"] != timeouts["speed"]  # so the test sees the task's own limit
