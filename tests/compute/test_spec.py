@@ -136,7 +136,9 @@ def test_a_summary_must_name_metrics_of_the_task():
 def test_the_registry_finds_tasks_and_refuses_unknown_names():
     assert task_spec("eos") is TASKS["eos"]
     with pytest.raises(
-        TaskFailed, match="^unknown task function 'phonons'; known: eos, ev, relax$"
+        TaskFailed,
+        match="^unknown task function 'phonons'; known: eos, ev, relax, diatomics, nve, "
+        "heating, speed$",
     ):
         task_spec("phonons")
     placeholder = spec_or_placeholder("phonons")
@@ -148,8 +150,14 @@ def test_the_registry_finds_tasks_and_refuses_unknown_names():
 
 
 def test_the_registry_lists_each_structure_set_once_and_every_reference_key():
-    assert [s.name for s in structure_sets()] == ["delta-dcdft"]  # eos, ev and relax share it
-    assert reference_keys() == {"v0_a3_per_atom", "b0_gpa", "b0_prime"}
+    # eos, ev and relax share the Delta set; nve and heating share md-cells.
+    assert [s.name for s in structure_sets()] == [
+        "delta-dcdft",
+        "homonuclear-dimers",
+        "md-cells",
+        "speed-seeds",
+    ]
+    assert reference_keys() >= {"v0_a3_per_atom", "b0_gpa", "b0_prime"}  # + diatomics' own
     labels = quantity_labels()
     assert labels["b0_gpa"].unit == "GPa" and labels["volume_a3"].unit == "Å³"
     assert set(labels) >= {"v0_a3_per_atom", "e_min_ev_per_atom", "max_force_ev_per_a"}
@@ -199,7 +207,7 @@ def test_each_structure_set_is_listed_once_by_name(monkeypatch):
 def test_the_delta_set_holds_the_71_crystals_with_wien2k_references():
     """Cu's WIEN2k PBE values as published with the Delta test (Lejaeghere et al. 2016):
     V0 11.9511 Å³/atom, B0 141.335 GPa, B′ 4.86."""
-    (delta,) = structure_sets()
+    (delta,) = [s for s in structure_sets() if s.name == "delta-dcdft"]
     structures = {label: (atoms, reference) for label, atoms, reference in delta.build()}
     assert len(structures) == 71 and delta.name == "delta-dcdft"
     atoms, reference = structures["Cu"]
