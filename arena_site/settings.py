@@ -161,11 +161,18 @@ ARENA_CLUSTER = {
     "time": os.environ.get("ARENA_CLUSTER_TIME", "04:00:00"),
     "prologue": os.environ.get("ARENA_CLUSTER_PROLOGUE", ""),
 }
+# Long jobs (MD): large files such as full trajectories and MD checkpoints go to the
+# file store; a running job writes its progress to its row at most every
+# ARENA_PROGRESS_SECONDS and a checkpoint at most every ARENA_CHECKPOINT_SECONDS.
+ARENA_FILE_STORE = Path(os.environ.get("ARENA_FILE_STORE", BASE_DIR / "var" / "files")).expanduser()
+ARENA_PROGRESS_SECONDS = float(os.environ.get("ARENA_PROGRESS_SECONDS", "5"))
+ARENA_CHECKPOINT_SECONDS = float(os.environ.get("ARENA_CHECKPOINT_SECONDS", "60"))
 # What a worker started by a batch scheduler needs from this environment.
 WORKER_VARIABLES = (
     "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "SECRET_KEY_FILE", "DEBUG", "ARENA_PRODUCTION",
     "ARENA_CACHE_DIR", "ARENA_JOB_RETRIES", "ARENA_HEARTBEAT_S", "ARENA_TRUSTED_CHECKPOINT_SOURCES",
-    "HF_HOME", "HF_ENDPOINT", "HF_HUB_OFFLINE", "HF_TOKEN", "LOG_LEVEL",
+    "HF_HOME", "HF_ENDPOINT", "HF_HUB_OFFLINE", "HF_TOKEN", "LOG_LEVEL", "ARENA_FILE_STORE",
+    "ARENA_PROGRESS_SECONDS", "ARENA_CHECKPOINT_SECONDS",
 )  # fmt: skip
 ARENA_WORKER_ENVIRONMENT = {n: os.environ[n] for n in WORKER_VARIABLES if n in os.environ}
 

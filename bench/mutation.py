@@ -46,6 +46,8 @@ PACKAGES = {
         (
             "compute.tasks.*",
             "compute.optimize.*",
+            "compute.md.*",
+            "compute.run_context.*",
             "compute.structures.*",
             "compute.errors.*",
             "compute.model_spec.*",

@@ -15,11 +15,12 @@ from django.urls import reverse
 
 from compute.tasks import spec_or_placeholder
 from compute.tasks.spec import format_number
-from leaderboard_app import selectors
+from leaderboard_app import boards, selectors
 from leaderboard_app.filters import AUTOSUBMIT
 from leaderboard_app.result_tables import jobs_url, model_url
 from leaderboard_app.tables import DATETIME, FLOAT, INT, LIST, Column, Table
 from tasks_app.models import BenchmarkRun, Job, JobStatus, Task
+from tasks_app.run_files import job_folder
 
 RUNS_PER_PAGE = 50
 JOBS_PER_PAGE = 50
@@ -110,10 +111,31 @@ def job_page(*, job: Job) -> dict[str, Any]:
             for m in spec.metrics
             if m.key in measured
         ],
+        "progress": _progress(job),
+        "facts": boards.job_facts(job.task, result.output or {}) if result else [],
+        "trajectory_url": _trajectory_url(job, result),
         "model_url": model_url(job.model.slug),
         "run_url": reverse("leaderboard:run", args=[job.run_id]),
         "structure_url": reverse("leaderboard:structure", args=[job.structure_id]),
     }
+
+
+def _progress(job: Job) -> str:
+    """'1 200 of 10 000 steps (12 %)', or '' for a job that reports no steps."""
+    if not job.steps_total:
+        return ""
+    done = job.steps_done or 0
+    text = f"{done:,} of {job.steps_total:,} steps ({100 * done / job.steps_total:.0f} %)"
+    if job.resumed_from_step:
+        text += f", resumed from step {job.resumed_from_step:,}"
+    return text.replace(",", " ")
+
+
+def _trajectory_url(job: Job, result: Any) -> str:
+    name = (result.output or {}).get("trajectory_file") if result else None
+    if not name:
+        return ""
+    return reverse("leaderboard:file", args=[f"{job_folder(job.key)}/{name}"])
 
 
 def runs_table(rows: list[dict[str, Any]]) -> Table:

@@ -12,4 +12,5 @@ urlpatterns = [
     path("runs/<int:pk>/", views.run_detail, name="run"),
     path("jobs/", views.job_list, name="jobs"),
     path("jobs/<int:pk>/", views.job_detail, name="job"),
+    path("files/<path:relative>", views.stored_file, name="file"),
 ]

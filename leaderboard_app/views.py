@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from leaderboard_app import pages, run_pages, selectors
 from leaderboard_app.tables import table_csv, table_json
 from models_app.models import MLIP
+from tasks_app import run_files
 
 DOWNLOADS = {"csv": ("text/csv", table_csv), "json": ("application/json", table_json)}
 
@@ -65,6 +66,14 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if job is None:
         raise Http404(f"no job {pk}")
     return _respond(request, "leaderboard/job.html", run_pages.job_page(job=job))
+
+
+def stored_file(request: HttpRequest, relative: str) -> FileResponse:
+    """A file of a long job (a full trajectory) from the file store."""
+    path = run_files.stored_file(relative)
+    if path is None:
+        raise Http404("no such file")
+    return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
 
 
 def _downloading(request: HttpRequest) -> bool:

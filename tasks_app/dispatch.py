@@ -40,6 +40,7 @@ from rq.worker import Worker
 
 from compute.environments import missing_worker_message
 from compute.errors import one_line
+from compute.tasks import spec_or_placeholder
 from tasks_app.jobs import execute_job
 from tasks_app.models import UNFINISHED, BenchmarkRun, Job, JobStatus
 from tasks_app.selectors import (
@@ -319,6 +320,7 @@ def enqueue(jobs: list[Job], *, connection: Redis | None = None) -> None:
             execute_job,
             job.pk,
             job_id=rq_job_id(job),
+            job_timeout=spec_or_placeholder(job.task.function).time_limit_s,
             retry=retry,
             on_failure=Callback(job_abandoned),
             description=str(job),

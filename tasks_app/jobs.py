@@ -16,6 +16,7 @@ from compute.structures import atoms_from_dict
 from compute.tasks import evaluate, run_task
 from models_app.loading import calculator_for
 from tasks_app.heartbeat import job_lease
+from tasks_app.run_files import checkpoint_file, job_context
 from tasks_app.selectors import job_payload
 from tasks_app.services import job_fail, job_finish, job_not_applicable, job_start
 
@@ -41,7 +42,8 @@ def execute_job(job_id: int) -> bool:
             calculator = calculator_for(payload.spec)
             atoms = atoms_from_dict(payload.atoms)
             check_supported(payload.spec, calculator, atoms)
-            output = run_task(payload.function, atoms, calculator, payload.params)
+            context = job_context(job_id=job_id, key=payload.key)
+            output = run_task(payload.function, atoms, calculator, payload.params, context)
             metrics = evaluate(payload.function, output, payload.reference)
     except NotApplicable as exc:
         job_not_applicable(
@@ -72,4 +74,5 @@ def execute_job(job_id: int) -> bool:
         metrics=metrics,
         compute_seconds=time.perf_counter() - started,
     )
+    checkpoint_file(payload.key).remove()  # done: a re-run (--force) starts afresh
     return True

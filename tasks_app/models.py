@@ -156,6 +156,14 @@ class Job(models.Model):
     error = models.TextField(blank=True)
     traceback = models.TextField(blank=True)
     worker_host = models.CharField(max_length=200, blank=True)
+    steps_done = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Long jobs: steps done so far, as last reported"
+    )
+    steps_total = models.PositiveIntegerField(null=True, blank=True)
+    progress_at = models.DateTimeField(null=True, blank=True)
+    resumed_from_step = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The checkpoint's step the last attempt went on from"
+    )
 
     class Meta:
         ordering = ["id"]

@@ -37,6 +37,7 @@ class JobPayload:
     atoms: dict[str, Any]
     params: dict[str, Any]
     reference: dict[str, Any]
+    key: str = ""
 
 
 def task_by_slug(slug: str) -> Task:
@@ -84,6 +85,7 @@ def job_payload(*, job_id: int) -> JobPayload:
         atoms=job.structure.atoms,
         params=dict(job.params),
         reference=dict(job.structure.reference or {}),
+        key=job.key,
     )
 
 

@@ -289,6 +289,18 @@ def job_renew_lease(*, job_id: int) -> None:
     Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(lease_expires_at=_lease_end())
 
 
+def job_progress(*, job_id: int, steps_done: int, steps_total: int) -> None:
+    """Record how far a running job has come (written at most every few seconds)."""
+    Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
+        steps_done=steps_done, steps_total=steps_total, progress_at=timezone.now()
+    )
+
+
+def job_resumed(*, job_id: int, step: int) -> None:
+    """Record that a job went on from a checkpoint at ``step`` rather than from the start."""
+    Job.objects.filter(pk=job_id).update(resumed_from_step=step, steps_done=step)
+
+
 def job_requeue(*, job_id: int, reason: str) -> bool:
     """Put an unfinished job back in line (RQ runs it again); False if it ended meanwhile."""
     return bool(

@@ -12,7 +12,8 @@ from ase import Atoms
 from ase.calculators.calculator import Calculator
 
 from compute.errors import TaskFailed
-from compute.tasks import diatomics, eos, ev, relax
+from compute.run_context import RunContext
+from compute.tasks import diatomics, eos, ev, heating, nve, relax, speed
 from compute.tasks.spec import Quantity, StructureSetSpec, TaskSpec
 
 TASKS: dict[str, TaskSpec] = {
@@ -20,6 +21,9 @@ TASKS: dict[str, TaskSpec] = {
     "ev": ev.TASK,
     "relax": relax.TASK,
     "diatomics": diatomics.TASK,
+    "nve": nve.TASK,
+    "heating": heating.TASK,
+    "speed": speed.TASK,
 }
 
 
@@ -47,11 +51,22 @@ def check_params(task: str, params: Mapping[str, Any]) -> None:
 
 
 def run_task(
-    task: str, atoms: Atoms, calculator: Calculator, params: Mapping[str, Any]
+    task: str,
+    atoms: Atoms,
+    calculator: Calculator,
+    params: Mapping[str, Any],
+    context: RunContext | None = None,
 ) -> dict[str, Any]:
+    """Run ``task``; a long task also gets ``context`` (progress and checkpoints)."""
     spec = task_spec(task)
     spec.check_params(params)
-    return spec.run(atoms, calculator, **params)
+    if spec.takes_context:
+        output = spec.run(atoms, calculator, **params, context=context or RunContext())
+    else:
+        output = spec.run(atoms, calculator, **params)
+    if spec.variants:  # say which protocol produced the result
+        output = {**output, "variant": spec.variant_of(params)}
+    return output
 
 
 def evaluate(

@@ -13,7 +13,7 @@ import math
 import types
 import typing
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ase import Atoms
@@ -21,6 +21,7 @@ from ase import Atoms
 from compute.errors import TaskFailed
 
 LOWER, HIGHER, TARGET = "lower", "higher", "target"
+PROTOCOL, CUSTOM = "protocol", "custom"  # the defaults of ``run``; parameters of no variant
 DIRECTIONS = (LOWER, HIGHER, TARGET)
 
 TaskFunction = Callable[..., dict[str, Any]]
@@ -174,6 +175,9 @@ class TaskSpec:
     are the protocol. ``evaluate(output, reference)`` gives the per-structure metrics.
     ``summary`` names the metrics whose medians ``run_benchmark`` prints. Bump
     ``version`` when the protocol changes, so earlier results stop counting as done.
+    A long task's ``run`` also takes ``context`` (``compute.run_context.RunContext``);
+    ``time_limit_s`` bounds one job (RQ's job timeout), and ``variants`` names
+    parameter sets other than the protocol, e.g. a short CPU run.
     """
 
     name: str
@@ -188,12 +192,43 @@ class TaskSpec:
     summary: tuple[str, ...] = ()
     structure_sets: tuple[StructureSetSpec, ...] = ()
     reference_keys: tuple[str, ...] = ()
+    time_limit_s: int = 3600
+    variants: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         keys = {m.key for m in self.metrics}
         unknown = [key for key in self.summary if key not in keys]
         if unknown:
             raise ValueError(f"task {self.name}: summary names unknown metrics {unknown}")
+        if PROTOCOL in self.variants:
+            raise ValueError(f"task {self.name}: {PROTOCOL!r} names the defaults, not a variant")
+        for params in self.variants.values():
+            self.check_params(params)
+
+    @property
+    def takes_context(self) -> bool:
+        """Whether ``run`` takes a ``context`` (progress, checkpoints): a long task."""
+        return "context" in inspect.signature(self.run).parameters
+
+    def variant_params(self, name: str) -> dict[str, Any]:
+        """The parameters of variant ``name`` (``protocol``: none, the defaults)."""
+        if name == PROTOCOL:
+            return {}
+        if name not in self.variants:
+            known = ", ".join([PROTOCOL, *self.variants])
+            raise TaskFailed(f"task {self.name!r} has no variant {name!r}; known: {known}")
+        return dict(self.variants[name])
+
+    def variant_of(self, params: Mapping[str, Any]) -> str:
+        """Which protocol ``params`` are: ``protocol`` (the defaults), a variant's name, or
+        ``custom`` for anything else."""
+        defaults = self.default_params()
+        if {**defaults, **params} == defaults:
+            return PROTOCOL
+        for name, values in self.variants.items():
+            if {**defaults, **params} == {**defaults, **values}:
+                return name
+        return CUSTOM
 
     @property
     def ranked_metrics(self) -> tuple[Metric, ...]:
@@ -243,4 +278,5 @@ class TaskSpec:
         parameters = dict(inspect.signature(self.run).parameters)
         parameters.pop("atoms", None)
         parameters.pop("calculator", None)
+        parameters.pop("context", None)
         return parameters

@@ -102,6 +102,13 @@ def task_section(view: TaskView) -> Context:
     return section(view) if section else {}
 
 
+def job_facts(task: Task, output: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(label, text) lines a board adds to a done job's page, e.g. an MD failure."""
+    board = board_for(task.function)
+    facts = getattr(board, "job_facts", None)
+    return facts(output) if facts else []
+
+
 def structure_figures(
     task: Task,
     rows: Sequence[tuple[str, Mapping[str, Any]]],

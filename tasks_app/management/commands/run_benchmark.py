@@ -1,3 +1,4 @@
+import json
 import signal
 import sys
 
@@ -7,6 +8,7 @@ from tqdm import tqdm
 from arena_site.errors import ArenaError
 from compute.errors import ComputeError
 from compute.tasks import task_spec
+from compute.tasks.spec import PROTOCOL
 from models_app.selectors import models_for_task
 from tasks_app.dispatch import run_jobs, uses_rq
 from tasks_app.local_workers import local_worker_count, worker_threads
@@ -23,7 +25,7 @@ from tasks_app.selectors import (
 )
 from tasks_app.services import run_create
 
-SELECTION = ("models", "set_name", "structures", "limit", "force")
+SELECTION = ("models", "set_name", "structures", "limit", "force", "variant", "param")
 
 
 class Command(BaseCommand):
@@ -46,6 +48,16 @@ class Command(BaseCommand):
             type=int,
             metavar="N",
             help="Without Redis: run jobs in N local processes (default: one per core)",
+        )
+        parser.add_argument(
+            "--variant", help="A named parameter set of the task (e.g. short); default: protocol"
+        )
+        parser.add_argument(
+            "--param",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="Set one parameter (VALUE read as JSON, else text); repeatable",
         )
 
     def handle(self, *args, task, resume, timeout, workers, **options):
@@ -84,6 +96,11 @@ class Command(BaseCommand):
         if not chosen:
             raise ArenaError(f"no enabled model lists task {task_row.slug!r}")
         structure_set = structure_set_by_name(options["set_name"] or task_row.default_structure_set)
+        spec = task_spec(task_row.function)
+        params = {
+            **spec.variant_params(options["variant"] or PROTOCOL),
+            **parse_params(options["param"]),
+        }
         run, jobs = run_create(
             task=task_row,
             models=chosen,
@@ -94,11 +111,14 @@ class Command(BaseCommand):
                 limit=options["limit"],
             ),
             force=options["force"],
+            params=params,
             queued_on="rq" if uses_rq() else None,
         )
         reused = run.reused_jobs.count()
+        variant = spec.variant_of(run.params) if spec.variants else ""
         self.stdout.write(
-            f"run {run.pk}: {task_row.slug} on {structure_set.name}, {len(jobs)} jobs ({mode()}), "
+            f"run {run.pk}: {task_row.slug}{f' ({variant})' if variant else ''} on "
+            f"{structure_set.name}, {len(jobs)} jobs ({mode()}), "
             f"{run.skipped_done} already done or not applicable"
             + (f", {reused} unfinished in earlier runs (followed, not rerun)" if reused else "")
         )
@@ -183,6 +203,20 @@ def check_workers(workers: int | None) -> None:
         )
     if workers < 1:
         raise ArenaError(f"--workers must be at least 1, not {workers}")
+
+
+def parse_params(items: list[str]) -> dict:
+    """``KEY=VALUE`` pairs as a dict; VALUE is JSON where it parses (numbers, lists, true)."""
+    params = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise ArenaError(f"--param takes KEY=VALUE, not {item!r}")
+        try:
+            params[key.strip()] = json.loads(text)
+        except json.JSONDecodeError:
+            params[key.strip()] = text
+    return params
 
 
 def split_names(options: dict, name: str) -> list[str] | None:

@@ -1,0 +1,62 @@
+"""Heating stability: MLIP Arena's NVT ramp from 300 K to 3000 K, scored by valid time."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from compute.tasks.heating.protocol import run
+from compute.tasks.md_cells import MD_CELLS
+from compute.tasks.spec import HIGHER, Metric, Quantity, TaskSpec
+
+
+def evaluate(output: Mapping[str, Any], reference: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {
+        "valid_fraction": output["valid_fraction"],
+        "completed": 1.0 if output["completed"] else 0.0,
+    }
+
+
+TASK = TaskSpec(
+    name="heating",
+    title="Heating stability",
+    category="Dynamics",
+    description=(
+        "MLIP Arena's heating test: NVT with a Nose–Hoover chain (25 fs) whose target "
+        "rises linearly from 300 K to 3000 K over 10 ps, at 2 fs (0.5 fs with hydrogen), on "
+        "cells of 108 to 216 atoms. A run stops being valid at the first step where the "
+        "energy or a force is not finite, the model raises, a force exceeds 50 eV/Å, two "
+        "atoms come closer than 0.5 Å, or the temperature exceeds twice the target. The "
+        "score is the valid share of the run; its mean over structures is the area under "
+        "MLIP Arena's curve of runs still valid against normalised time."
+    ),
+    run=run,
+    evaluate=evaluate,
+    quantities=(
+        Quantity("valid_fraction", "Valid share", "", digits=3),
+        Quantity("failure_step", "Failure step", "", digits=0),
+        Quantity("failure_temperature_k", "T at failure", "K", digits=0),
+        Quantity("steps_per_second", "Speed", "steps/s", digits=1),
+    ),
+    metrics=(
+        Metric(
+            "valid_fraction",
+            "Valid time (AUC)",
+            "Share of the run before the first failure; the mean over structures is the area "
+            "under the curve of runs still valid against normalised time",
+            HIGHER,
+            digits=3,
+        ),
+        Metric(
+            "completed",
+            "Completed",
+            "Share of runs that reached 3000 K with no failure rule firing",
+            HIGHER,
+            digits=2,
+            percent=True,
+            ranked=False,
+        ),
+    ),
+    summary=("valid_fraction", "completed"),
+    structure_sets=(MD_CELLS,),
+    time_limit_s=6 * 3600,
+    variants={"short": {"total_time_fs": 200.0, "sample_every": 5}},
+)
