@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import QueryDict
 
@@ -71,6 +72,10 @@ def leaderboard_page(*, query: QueryDict) -> Context:
         "has_tasks": bool(tasks),
         "has_results": has_results,
         "ranked_tasks": ranked,
+        "task_groups": [
+            (t, [g.title for g in spec_or_placeholder(t.function).metric_groups]) for t in ranked
+        ],
+        "min_coverage_percent": round(settings.ARENA_MIN_COVERAGE * 100),
         "command": run_command(ranked[0] if ranked else None),
     }
 

@@ -117,6 +117,20 @@ class Metric:
 
 
 @dataclass(frozen=True)
+class MetricGroup:
+    """Ranked metrics that answer one question, e.g. "accuracy against DFT".
+
+    A task ranks models per group (the sum of the group's metric ranks), and overall
+    by the sum of its group ranks.
+    """
+
+    key: str
+    title: str
+    help: str
+    metrics: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class StructureSetSpec:
     """A structure set a task needs; ``build`` returns its structures in order."""
 
@@ -172,7 +186,8 @@ class TaskSpec:
 
     ``run(atoms, calculator, **params)`` returns a JSON-safe dict; its keyword defaults
     are the protocol. ``evaluate(output, reference)`` gives the per-structure metrics.
-    ``summary`` names the metrics whose medians ``run_benchmark`` prints. Bump
+    ``summary`` names the metrics whose medians ``run_benchmark`` prints; ``groups``
+    split the ranked metrics into the questions the task ranks on. Bump
     ``version`` when the protocol changes, so earlier results stop counting as done.
     """
 
@@ -188,12 +203,28 @@ class TaskSpec:
     summary: tuple[str, ...] = ()
     structure_sets: tuple[StructureSetSpec, ...] = ()
     reference_keys: tuple[str, ...] = ()
+    groups: tuple[MetricGroup, ...] = ()
 
     def __post_init__(self) -> None:
         keys = {m.key for m in self.metrics}
         unknown = [key for key in self.summary if key not in keys]
         if unknown:
             raise ValueError(f"task {self.name}: summary names unknown metrics {unknown}")
+        grouped = [key for group in self.groups for key in group.metrics]
+        ranked = [m.key for m in self.ranked_metrics]
+        if self.groups and sorted(grouped) != sorted(ranked):
+            raise ValueError(
+                f"task {self.name}: groups must hold each ranked metric once; "
+                f"they hold {grouped}, the ranked metrics are {ranked}"
+            )
+
+    @property
+    def metric_groups(self) -> tuple[MetricGroup, ...]:
+        """The declared groups, or one group of every ranked metric."""
+        if self.groups or not self.ranked_metrics:
+            return self.groups
+        keys = tuple(m.key for m in self.ranked_metrics)
+        return (MetricGroup("ranked", "Ranked metrics", "Every ranked metric.", keys),)
 
     @property
     def ranked_metrics(self) -> tuple[Metric, ...]:

@@ -27,4 +27,5 @@ TASK = TaskSpec(
     summary=("delta_mev_per_atom", "b0_rel_error"),
     structure_sets=(DELTA_SET,),
     reference_keys=metrics.REFERENCE_KEYS,
+    groups=metrics.GROUPS,
 )
