@@ -233,9 +233,9 @@ def _score_row(score: TaskScore, metrics: Sequence[Metric]) -> dict[str, Any]:
         "missing": score.missing,
         "failed": score.failed,
         "not_applicable": score.not_applicable,
-        "partial": score.partial,
-        "compared": score.compared,
     }
+    if any(m.ranked for m in metrics):
+        row |= {"partial": score.partial, "compared": score.compared}
     for metric in metrics:
         row[metric.key] = score.stats[metric.key].mean
         row[f"{metric.key}_std"] = score.stats[metric.key].std
