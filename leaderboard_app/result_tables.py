@@ -35,6 +35,12 @@ METADATA_COLUMNS = (
     Column("checkpoint", "Checkpoint", max_chars=22),
     Column("release_date", "Released", DATE),
     Column("license", "License"),
+    Column(
+        "load_check",
+        "Load check",
+        max_chars=60,
+        help="The last admin check that the model loads; a failed one keeps it out of the ranks",
+    ),
 )
 
 
@@ -350,4 +356,12 @@ def _scalar_outputs(output: Mapping[str, Any]) -> dict[str, float]:
 
 
 def _metadata(model: MLIP) -> dict[str, Any]:
-    return {column.key: getattr(model, column.key) for column in METADATA_COLUMNS}
+    values = {c.key: getattr(model, c.key) for c in METADATA_COLUMNS if c.key != "load_check"}
+    return values | {"load_check": load_check(model)}
+
+
+def load_check(model: MLIP) -> str:
+    """The last load check in words: '' if never checked."""
+    if model.last_check_ok is None:
+        return ""
+    return "ok" if model.last_check_ok else f"failed: {model.last_check_message}"

@@ -557,3 +557,14 @@ def test_site_and_export_rank_the_latest_results_after_a_new_checkpoint_and_a_re
     rows = {r["model"]: r for r in csv_rows(client, reverse("leaderboard:task", args=["eos"]))}
     assert (rows["SevenNet-0"]["done"], rows["SevenNet-0"]["failed"]) == ("3", "2")
     assert rows["SevenNet-0"]["compared"] == "3"
+
+
+def test_the_jobs_list_groups_failures_by_message_with_counts(client, arena):
+    """conftest's run: all three models fail on Fe and on W, SevenNet-0 on Ni as well."""
+    rows = csv_rows(client, reverse("leaderboard:jobs"), table="failures")
+    counted = [(r["error"].rsplit(" ", 1)[-1], r["jobs"], r["models"]) for r in rows]
+    assert counted == [("Fe", "3", "3"), ("W", "3", "3"), ("Ni", "1", "1")]
+    only_emt = csv_rows(client, reverse("leaderboard:jobs"), table="failures", model="EMT")
+    assert [(r["jobs"], r["models"]) for r in only_emt] == [("1", "1"), ("1", "1")]
+    page = client.get(reverse("leaderboard:jobs"), {"status": "done"}).content.decode()
+    assert "Failures by message" not in page
