@@ -115,7 +115,11 @@ def test_malformed_entries_are_refused_in_the_form(admin_client, field, value, m
         ),
         (
             "calculator_kwargs",
-            {"family": "chgnet", "checkpoint": "0.3.0", "calculator_kwargs": '{"on_isolated_atom": "ignore"}'},
+            {
+                "family": "chgnet",
+                "checkpoint": "0.3.0",
+                "calculator_kwargs": '{"on_isolated_atom": "ignore"}',
+            },
             "calculator_kwargs: chgnet takes no keyword &#x27;on_isolated_atom&#x27; "
             "(did you mean &#x27;on_isolated_atoms&#x27;?)",
         ),
