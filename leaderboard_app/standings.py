@@ -14,13 +14,17 @@ from tasks_app.models import Task
 
 
 def task_scores(
-    evidence: TaskEvidence, models: Sequence[MLIP], *, listed: bool = True
+    evidence: TaskEvidence,
+    models: Sequence[MLIP],
+    *,
+    listed: bool = True,
+    min_coverage: float | None = None,
 ) -> list[TaskScore]:
     """Scores of ``models`` that have evidence on the task, best first, compared on the
     structures they share; a model whose last load check failed is set aside.
 
     With ``listed``, enabled models that list the task but have no evidence yet are
-    scored too, as not benchmarked.
+    scored too, as not benchmarked. ``min_coverage`` defaults to ARENA_MIN_COVERAGE.
     """
     task = evidence.task
     spec = spec_or_placeholder(task.function)
@@ -40,7 +44,7 @@ def task_scores(
         items,
         metrics=spec.metrics,
         groups=spec.metric_groups,
-        min_coverage=settings.ARENA_MIN_COVERAGE,
+        min_coverage=settings.ARENA_MIN_COVERAGE if min_coverage is None else min_coverage,
     )
 
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("tasks/<slug:slug>/", views.task_detail, name="task"),
     path("models/<slug:slug>/", views.model_detail, name="model"),
     path("structures/<int:pk>/", views.structure_detail, name="structure"),
+    path("compare/", views.compare, name="compare"),
     path("runs/", views.run_list, name="runs"),
     path("runs/<int:pk>/", views.run_detail, name="run"),
     path("jobs/", views.job_list, name="jobs"),

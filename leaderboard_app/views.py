@@ -7,6 +7,7 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from leaderboard_app import compare as compare_pages
 from leaderboard_app import pages, run_pages, selectors
 from leaderboard_app.tables import table_csv, table_json
 from models_app.models import MLIP
@@ -39,6 +40,11 @@ def structure_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _respond(
         request, "leaderboard/structure.html", pages.structure_page(structure=structure)
     )
+
+
+def compare(request: HttpRequest) -> HttpResponse:
+    context = compare_pages.compare_page(query=request.GET)
+    return _respond(request, "leaderboard/compare.html", context)
 
 
 def run_list(request: HttpRequest) -> HttpResponse:

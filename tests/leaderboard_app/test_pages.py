@@ -568,3 +568,33 @@ def test_the_jobs_list_groups_failures_by_message_with_counts(client, arena):
     assert [(r["jobs"], r["models"]) for r in only_emt] == [("1", "1"), ("1", "1")]
     page = client.get(reverse("leaderboard:jobs"), {"status": "done"}).content.decode()
     assert "Failures by message" not in page
+
+
+def test_compare_puts_two_models_side_by_side_on_their_shared_structures(client, arena):
+    """EMT and SevenNet-0 share Cu and Al (SevenNet-0 failed Ni). SevenNet-0's energies are
+    EMT's times 0.8, so its B0 is 0.8 × EMT's and ΔB0 = −0.2 × EMT's B0, V0 is the same."""
+    from tasks_app.models import Result
+
+    url = reverse("leaderboard:compare")
+    response = client.get(url, {"models": "EMT,sevennet-0,nobody"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "No model named nobody" in html
+    assert "2 shared structures" in html
+    rows = csv_rows(client, url, models="emt,sevennet-0", table="difference-eos")
+    assert [r["structure"] for r in rows] == ["Al", "Cu"]
+    for row in rows:
+        emt_b0 = Result.objects.get(
+            task__slug="eos", model__name="EMT", structure__label=row["structure"]
+        ).headline["b0_gpa"]
+        assert float(row["b0_gpa_a"]) == pytest.approx(emt_b0)
+        # fits of scaled energies: B0 scales exactly, up to the fit's rounding (1e-6)
+        assert float(row["b0_gpa_diff"]) == pytest.approx(-0.2 * emt_b0, rel=1e-6)
+        assert float(row["v0_a3_per_atom_diff"]) == pytest.approx(0, abs=1e-6)
+        assert float(row["b0_gpa_ref"]) > 0  # WIEN2k beside them
+    metrics = csv_rows(client, url, models="emt,sevennet-0", table="compare-eos")
+    tortuosity = next(r for r in metrics if r["metric"].startswith("Tortuosity"))
+    assert tortuosity["m0"] == tortuosity["m1"]  # the same shapes
+    assert "compare-curves-eos" in html and "compare-table-eos" in html
+    one = client.get(url, {"models": "EMT"}).content.decode()
+    assert "Name two or three models" in one
