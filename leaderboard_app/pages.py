@@ -7,9 +7,11 @@ parse the request and render what these return. No function here names a task.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ase.data import chemical_symbols
+from ase.formula import Formula
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import QueryDict
@@ -30,7 +32,7 @@ from leaderboard_app.run_pages import jobs_table
 from leaderboard_app.standings import arena_rows, ranked_tasks, task_scores
 from leaderboard_app.tables import Table
 from models_app.models import MLIP
-from tasks_app.evidence import task_evidence
+from tasks_app.evidence import TaskEvidence, task_evidence
 from tasks_app.models import JobStatus, Structure, Task
 
 Context = dict[str, Any]
@@ -134,13 +136,13 @@ def model_page(*, model: MLIP) -> Context:
     for task in tasks:
         own = [r for r in results if r.task_id == task.pk]
         if own:
-            tables.append(
-                results_table(task, own, by=["structure"], title=f"{task.name}: per structure")
-            )
+            title = f"{task.name}: per structure"
+            tables.append(results_table(task, own, by=["structure"], title=title, references=True))
     failed = _failed_jobs(selectors.jobs_matching(status=JobStatus.FAILED, model=model.name))
     return {
         "nav_tasks": tasks,
         "model": model,
+        "coverage": element_coverage(model, evidence.values()),
         "tables": [*tables, failed["table"]],
         "failed": failed,
         "failed_url": jobs_url(status=JobStatus.FAILED, model=model.name),
@@ -187,6 +189,26 @@ def structure_page(*, structure: Structure) -> Context:
     }
 
 
+def element_coverage(model: MLIP, evidence: Iterable[TaskEvidence]) -> dict[str, list[str]]:
+    """Elements of the structures the model has results for, and of those it does not
+    cover (not applicable), in atomic-number order."""
+    covered: set[str] = set()
+    outside: set[str] = set()
+    for found in evidence:
+        for ids, into in (
+            (found.done(model.pk), covered),
+            (found.not_applicable.get(model.pk, ()), outside),
+        ):
+            for structure_id in ids:
+                info = found.structure(structure_id)
+                into |= set(Formula(info.formula).count()) if info else set()
+    order = {symbol: z for z, symbol in enumerate(chemical_symbols)}
+    return {
+        "covered": sorted(covered, key=order.__getitem__),
+        "not_covered": sorted(outside - covered, key=order.__getitem__),
+    }
+
+
 def _failed_jobs(jobs: QuerySet) -> Context:
     """The latest failed jobs as a table, and how many there are in all."""
     total = jobs.count()
@@ -197,3 +219,36 @@ def _failed_jobs(jobs: QuerySet) -> Context:
 
 def _unranked(models: Sequence[MLIP]) -> list[ArenaRow]:
     return [ArenaRow(model=m.name, task_ranks={}, rank_sum=0, rank=0) for m in models]
+
+
+DELTA_BIBTEX = """@article{lejaeghere2016delta,
+  title = {Reproducibility in density functional theory calculations of solids},
+  author = {Lejaeghere, Kurt and others},
+  journal = {Science},
+  volume = {351},
+  number = {6280},
+  pages = {aad3000},
+  year = {2016},
+  doi = {10.1126/science.aad3000}
+}"""
+
+
+def cite_page(*, dataset_repo: str, today: str) -> Context:
+    """How to cite the results, the dataset, the Delta references and each model."""
+    models = [m for m in selectors.all_models() if m.bibtex]
+    url = f"https://huggingface.co/datasets/{dataset_repo}" if dataset_repo else ""
+    dataset = (
+        "@misc{mlip_arena_results,\n"
+        "  title = {MLIP Arena results},\n"
+        f"  howpublished = {{\\url{{{url}}}}},\n"
+        f"  note = {{Hugging Face dataset {dataset_repo}, accessed {today}}}\n"
+        "}"
+        if dataset_repo
+        else ""
+    )
+    return {
+        "dataset_url": url,
+        "dataset_bibtex": dataset,
+        "delta_bibtex": DELTA_BIBTEX,
+        "models": models,
+    }

@@ -308,8 +308,16 @@ def task_summary_table(
     )
 
 
-def results_table(task: Task, results: Sequence[Result], *, by: Sequence[str], title: str) -> Table:
-    """One row per result of a task, labelled ``by`` "model", "structure" or both."""
+def results_table(
+    task: Task,
+    results: Sequence[Result],
+    *,
+    by: Sequence[str],
+    title: str,
+    references: bool = False,
+) -> Table:
+    """One row per result of a task, labelled ``by`` "model", "structure" or both; with
+    ``references``, each headline quantity's reference value (WIEN2k, experiment) beside it."""
     spec = spec_or_placeholder(task.function)
     labels = {
         "model": Column("model", "Model", link_key="model_url"),
@@ -320,10 +328,21 @@ def results_table(task: Task, results: Sequence[Result], *, by: Sequence[str], t
     rows = [
         {**_result_row(r, spec.metrics), **out} for r, out in zip(results, outputs, strict=True)
     ]
+    referenced = {key for r in results for key in (r.structure.reference or {}) if references} & {
+        q.key for q in spec.quantities
+    }
+    for row, result in zip(rows, results, strict=True):
+        row |= {f"{key}_ref": (result.structure.reference or {}).get(key) for key in referenced}
     scalar_keys = sorted({key for out in outputs for key in out})
+    quantity_columns = []
+    for q in spec.quantities:
+        quantity_columns.append(quantity_column(q))
+        if q.key in referenced:
+            label = with_unit(f"{q.label} reference", q.unit)
+            quantity_columns.append(Column(f"{q.key}_ref", label, FLOAT, digits=q.digits))
     columns = [
         *(labels[name] for name in by),
-        *(quantity_column(q) for q in spec.quantities),
+        *quantity_columns,
         *(metric_column(m, INT if m.integer else FLOAT) for m in spec.metrics),
         *(Column(key, key, _number_kind(key, outputs)) for key in scalar_keys),
     ]

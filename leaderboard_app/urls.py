@@ -9,6 +9,7 @@ urlpatterns = [
     path("models/<slug:slug>/", views.model_detail, name="model"),
     path("structures/<int:pk>/", views.structure_detail, name="structure"),
     path("compare/", views.compare, name="compare"),
+    path("cite/", views.cite, name="cite"),
     path("runs/", views.run_list, name="runs"),
     path("runs/<int:pk>/", views.run_detail, name="run"),
     path("jobs/", views.job_list, name="jobs"),

@@ -227,6 +227,21 @@ def _evaluate(label: str, atoms: Atoms, calculator: Calculator) -> str:
     )
 
 
+def parameter_count(calculator: Calculator) -> int | None:
+    """Parameters of the torch modules a calculator holds (``model``, ``models``, ...);
+    None for one without any (EMT)."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    found: dict[int, torch.nn.Parameter] = {}
+    for value in vars(calculator).values():
+        for item in value if isinstance(value, list | tuple) else [value]:
+            if isinstance(item, torch.nn.Module):
+                found |= {id(p): p for p in item.parameters()}
+    return sum(p.numel() for p in found.values()) or None
+
+
 def supported_numbers(spec: ModelSpec, calculator: Calculator) -> frozenset[int] | None:
     """The atomic numbers ``spec``'s loaded calculator takes; None where its adapter cannot tell."""
     adapter = importlib.import_module(FAMILIES[spec.family].module)  # imported when it loaded

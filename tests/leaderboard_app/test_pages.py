@@ -598,3 +598,27 @@ def test_compare_puts_two_models_side_by_side_on_their_shared_structures(client,
     assert "compare-curves-eos" in html and "compare-table-eos" in html
     one = client.get(url, {"models": "EMT"}).content.decode()
     assert "Name two or three models" in one
+
+
+def test_model_card_shows_parameters_authors_coverage_bibtex_and_references(client, arena):
+    """EMT has results on Cu, Al and Ni; its EOS rows put WIEN2k's B0 beside its own."""
+    from models_app.models import MLIP
+    from tasks_app.models import Structure
+
+    MLIP.objects.filter(name="CHGNet").update(parameter_count=412_525)
+    html = client.get(reverse("leaderboard:model", args=["emt"])).content.decode()
+    assert "Jacobsen, K. W." in html and "K. W. Jacobsen" in html  # BibTeX and authors
+    assert "Elements with results</dt><dd>3: Al, Ni, Cu" in html
+    rows = csv_rows(client, reverse("leaderboard:model", args=["emt"]), table="results-eos")
+    copper = next(r for r in rows if r["structure"] == "Cu")
+    wien2k = Structure.objects.get(structure_set__name="delta-dcdft", label="Cu").reference
+    assert float(copper["b0_gpa_ref"]) == wien2k["b0_gpa"] == 141.335
+    assert "412525" in client.get(reverse("leaderboard:model", args=["chgnet"])).content.decode()
+    cite = client.get(reverse("leaderboard:cite")).content.decode()
+    assert "10.1126/science.aad3000" in cite and "deng2023chgnet" in cite
+
+
+def test_the_cite_page_names_the_dataset_when_one_is_set(client, seeded, settings):
+    settings.ARENA_DATASET_REPO = "my-lab/arena-results"
+    cite = client.get(reverse("leaderboard:cite")).content.decode()
+    assert "https://huggingface.co/datasets/my-lab/arena-results" in cite
