@@ -97,6 +97,10 @@ def task_page(*, task: Task, tasks: list[Task], query: QueryDict) -> Context:
         "has_results": any(s.done for s in scores),
         "tables": [task_table(task, scores, slugs={m.name: m.slug for m in models})],
         "structure_count": evidence.structure_count,
+        "protocol": [
+            (name, value, spec.parameter_unit(name))
+            for name, value in (task.default_params or {}).items()
+        ],
         "command": run_command(task),
         "figures": [],
         "controls": [],

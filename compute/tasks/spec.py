@@ -187,7 +187,8 @@ class TaskSpec:
     ``run(atoms, calculator, **params)`` returns a JSON-safe dict; its keyword defaults
     are the protocol. ``evaluate(output, reference)`` gives the per-structure metrics.
     ``summary`` names the metrics whose medians ``run_benchmark`` prints; ``groups``
-    split the ranked metrics into the questions the task ranks on. Bump
+    split the ranked metrics into the questions the task ranks on; ``parameter_units``
+    give the unit of each protocol parameter that has one. Bump
     ``version`` when the protocol changes, so earlier results stop counting as done.
     """
 
@@ -204,12 +205,16 @@ class TaskSpec:
     structure_sets: tuple[StructureSetSpec, ...] = ()
     reference_keys: tuple[str, ...] = ()
     groups: tuple[MetricGroup, ...] = ()
+    parameter_units: tuple[tuple[str, str], ...] = ()  # (parameter, unit)
 
     def __post_init__(self) -> None:
         keys = {m.key for m in self.metrics}
         unknown = [key for key in self.summary if key not in keys]
         if unknown:
             raise ValueError(f"task {self.name}: summary names unknown metrics {unknown}")
+        unknown = sorted({name for name, _ in self.parameter_units} - set(self._parameters()))
+        if unknown:
+            raise ValueError(f"task {self.name}: units for parameters run lacks: {unknown}")
         grouped = [key for group in self.groups for key in group.metrics]
         ranked = [m.key for m in self.ranked_metrics]
         if self.groups and sorted(grouped) != sorted(ranked):
@@ -233,6 +238,9 @@ class TaskSpec:
     @property
     def default_structure_set(self) -> str:
         return self.structure_sets[0].name if self.structure_sets else ""
+
+    def parameter_unit(self, name: str) -> str:
+        return dict(self.parameter_units).get(name, "")
 
     def metric(self, key: str) -> Metric:
         return next(m for m in self.metrics if m.key == key)

@@ -37,4 +37,8 @@ TASK = TaskSpec(
             tuple(m.key for m in metrics.METRICS if m.ranked),
         ),
     ),
+    parameter_units=(
+        ("step_a", "Å"),
+        ("box_a", "Å"),
+    ),
 )

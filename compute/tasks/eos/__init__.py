@@ -28,4 +28,11 @@ TASK = TaskSpec(
     structure_sets=(DELTA_SET,),
     reference_keys=metrics.REFERENCE_KEYS,
     groups=metrics.GROUPS,
+    parameter_units=(
+        ("fmax", "eV/Å"),
+        ("steps", "at most"),
+        ("npoints", "volumes"),
+        ("min_volume_factor", "× relaxed V"),
+        ("max_volume_factor", "× relaxed V"),
+    ),
 )

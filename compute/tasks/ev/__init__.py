@@ -34,4 +34,8 @@ TASK = TaskSpec(
     summary=("tortuosity", "energy_derivative_flips"),
     structure_sets=(DELTA_SET,),
     groups=(SOUNDNESS,),
+    parameter_units=(
+        ("max_abs_strain", "linear strain, ±"),
+        ("npoints", "volumes"),
+    ),
 )
