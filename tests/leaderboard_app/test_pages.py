@@ -153,8 +153,24 @@ def test_chart_choices_pick_the_structure_and_the_periodic_table_model(client, a
     url = reverse("leaderboard:task", args=["eos"])
     html = client.get(url, {"structure": aluminium, "model": "SevenNet-0"}).content.decode()
     assert f'<option value="{aluminium}" selected>' in html
-    assert "E(V) of Al (Al4)" in html and "Δ per element: SevenNet-0" in html
+    assert "E(V) of Al (Al4)" in html and "Δ (meV/atom) per element: SevenNet-0" in html
     assert reverse("leaderboard:structure", args=[aluminium]) in html
+    # Any per-element metric: EMT's |B0 error| in % on Cu, Al and Ni.
+    from tasks_app.models import Result
+
+    html = client.get(url, {"model": "EMT", "metric": "b0_rel_error"}).content.decode()
+    assert "|B0 error| per element: EMT" in html
+    figure = json.loads(
+        html.split('id="delta-table" type="application/json">')[1].split("</script>")[0]
+    )
+    shown = {t for t in figure["data"][1]["text"] for t in t if t}
+    assert shown == {"Cu", "Al", "Ni"}
+    copper = Result.objects.get(task__slug="eos", model__name="EMT", structure__label="Cu")
+    values = [v for row in figure["data"][1]["customdata"] for v in row if v is not None]
+    assert any(
+        v == pytest.approx(abs(copper.metrics["b0_rel_error"]) * 100, rel=1e-3) for v in values
+    )
+    assert "grey cells: no value" in html
     fallback = client.get(url, {"structure": "999999", "model": "nobody"})
     assert fallback.status_code == 200
 
