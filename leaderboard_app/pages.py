@@ -133,7 +133,7 @@ def model_page(*, model: MLIP) -> Context:
     evidence = task_evidence(tasks=tasks, models=models)
     scores = {t.pk: task_scores(evidence[t.pk], models) for t in tasks}
     mine = {t.pk: next((s for s in scores[t.pk] if s.model == model.name), None) for t in tasks}
-    ranked = {t.pk: sum(s.benchmarked for s in scores[t.pk]) for t in ranked_tasks(tasks)}
+    ranked = {t.pk: sum(s.ranked for s in scores[t.pk]) for t in ranked_tasks(tasks)}
     own_ids = [row.result_id for t in tasks for row in evidence[t.pk].done(model.pk).values()]
     results = selectors.results_by_ids(result_ids=own_ids)
     tables = [task_summary_table(tasks, mine, ranked_counts=ranked)]

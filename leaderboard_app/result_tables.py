@@ -206,7 +206,8 @@ def task_notes(metrics: Sequence[Metric], groups: Sequence[MetricGroup]) -> list
             ),
         ]
     notes += [(metric_label(m), f"{m.help} {_ranking_note(m)}") for m in metrics]
-    notes.append(("↓ ↑ →x", "Lower is better, higher is better, closest to x is better."))
+    if metrics:
+        notes.append(("↓ ↑ →x", "Lower is better, higher is better, closest to x is better."))
     return notes
 
 
@@ -283,7 +284,8 @@ def task_summary_table(
             {
                 "task": task.name,
                 "task_url": reverse("leaderboard:task", args=[task.slug]),
-                "rank": score.rank if score and score.rank else None,
+                "rank": score.rank if score and score.ranked else None,
+                "standing": standing(score) if score else NOT_BENCHMARKED,
                 "of": ranked_counts.get(task.id) or None,
                 "done": score.done if score else 0,
                 MISSING_KEY: score.missing if score else None,
@@ -297,6 +299,7 @@ def task_summary_table(
         columns=[
             Column("task", "Task", link_key="task_url"),
             Column("rank", "Rank", INT),
+            Column("standing", "Standing", help=STANDING_HELP),
             Column("of", "Models ranked", INT),
             Column("done", "Done", INT),
             Column(MISSING_KEY, "Missing", INT),

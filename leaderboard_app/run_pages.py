@@ -96,7 +96,7 @@ def jobs_page(
     if filters.get("status") in ("", None, JobStatus.FAILED):
         grouped = selectors.failures_by_message(**filters)
         if grouped:
-            tables.insert(0, failures_table(grouped, filters))
+            tables.append(failures_table(grouped, filters))
     return {"form": form, "page_obj": page, "tables": tables}
 
 
