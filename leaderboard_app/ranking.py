@@ -20,7 +20,7 @@ import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from compute.tasks.spec import Metric, MetricGroup
+from compute.tasks.spec import Metric, MetricGroup, one_group
 
 NOT_BENCHMARKED = 0  # the rank of a model with no results
 DEFAULT_MIN_COVERAGE = 0.5
@@ -145,8 +145,7 @@ def score_task(
     each model on all its own results.
     """
     if groups is None:
-        ranked_keys = tuple(m.key for m in metrics if m.ranked)
-        groups = [MetricGroup("ranked", "Ranked metrics", "", ranked_keys)] if ranked_keys else []
+        groups = one_group(metrics)
     summaries = [_summarize(item, metrics, item.by_structure()) for item in evidence]
     contenders = [
         item for item, s in zip(evidence, summaries, strict=True) if s.done and not item.set_aside

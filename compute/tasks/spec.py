@@ -12,7 +12,7 @@ import inspect
 import math
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,6 +130,12 @@ class MetricGroup:
     metrics: tuple[str, ...]
 
 
+def one_group(metrics: Sequence[Metric]) -> tuple[MetricGroup, ...]:
+    """One group of every ranked metric; none when no metric is ranked."""
+    keys = tuple(m.key for m in metrics if m.ranked)
+    return (MetricGroup("ranked", "Ranked metrics", "Every ranked metric.", keys),) if keys else ()
+
+
 @dataclass(frozen=True)
 class StructureSetSpec:
     """A structure set a task needs; ``build`` returns its structures in order."""
@@ -226,10 +232,7 @@ class TaskSpec:
     @property
     def metric_groups(self) -> tuple[MetricGroup, ...]:
         """The declared groups, or one group of every ranked metric."""
-        if self.groups or not self.ranked_metrics:
-            return self.groups
-        keys = tuple(m.key for m in self.ranked_metrics)
-        return (MetricGroup("ranked", "Ranked metrics", "Every ranked metric.", keys),)
+        return self.groups or one_group(self.metrics)
 
     @property
     def ranked_metrics(self) -> tuple[Metric, ...]:
