@@ -138,6 +138,11 @@ RQ_QUEUES = {
 # worker loads a model's calculator once) that keeps RQ's heartbeats going during a job.
 RQ = {"COMMIT_MODE": "auto", "WORKER_CLASS": "tasks_app.worker.ArenaWorker"}
 # RQ re-runs a job whose worker died this many times (a job that raises is not re-run).
+# The Hugging Face dataset the results are published to (ORG/NAME), named on /cite/.
+ARENA_DATASET_REPO = os.environ.get("ARENA_DATASET_REPO", "")
+# A model with fewer results on a task than this share of the best-covered model's is
+# ranked apart, in the task's "partial" group, and counts as absent in the arena rank.
+ARENA_MIN_COVERAGE = float(os.environ.get("ARENA_MIN_COVERAGE", "0.5"))
 ARENA_JOB_RETRIES = int(os.environ.get("ARENA_JOB_RETRIES", "2"))
 # A process running a job renews its lease every ARENA_HEARTBEAT_S seconds; a lease three
 # heartbeats old means the process is gone and the job is re-run (RQ) or interrupted.

@@ -159,6 +159,7 @@ def fill() -> dict:
     failed = next(j for j in run.jobs.filter(status="failed"))
     return {
         "model": models[0].name,
+        "compare": ",".join(m.slug for m in models[:3]),
         "structure": structures[next(iter(structures))].id,
         "run": run.pk,
         "job": failed.pk,
@@ -296,6 +297,8 @@ def main() -> None:
         "task relax (no metrics)": "/tasks/relax/",
         "model": f"/models/{ids['model']}/",
         "structure": f"/structures/{ids['structure']}/",
+        "compare, 3 models": f"/compare/?models={ids['compare']}",
+        "cite": "/cite/",
         "runs": "/runs/",
         "run": f"/runs/{ids['run']}/",
         "jobs": "/jobs/",

@@ -6,18 +6,30 @@ building them directly, without ``graph_objects``, keeps page rendering fast.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ase.data import chemical_symbols
-from plotly.colors import qualitative
 
 from compute.tasks.spec import with_unit
 
 Figure = dict[str, Any]
-PALETTE = qualitative.Dark24
+# Okabe and Ito's palette, told apart with the common colour-vision deficiencies (yellow
+# left out: too light on white), and markers that tell apart models of the same colour.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000")
+MARKERS = ("circle", "square", "diamond", "triangle-up", "x", "cross", "triangle-down", "star")
+EMPTY_CELLS_NOTE = {
+    "text": "grey cells: no value for this element",
+    "xref": "paper",
+    "yref": "paper",
+    "x": 0.3,
+    "y": 0.98,
+    "showarrow": False,
+    "font": {"size": 11, "color": "#666"},
+}
 FONT = {"family": "system-ui, -apple-system, Segoe UI, sans-serif", "size": 12}
 
 
@@ -48,9 +60,20 @@ class ParityPanel:
     reference_name: str = "reference"
 
 
+def model_style(model: str) -> tuple[str, str]:
+    """(colour, marker) of a model, derived from its name alone: adding or removing other
+    models never changes it."""
+    index = int.from_bytes(hashlib.sha256(model.encode()).digest()[:4], "big")
+    return PALETTE[index % len(PALETTE)], MARKERS[index // len(PALETTE) % len(MARKERS)]
+
+
 def model_colors(models: Sequence[str]) -> dict[str, str]:
-    """A stable colour per model, in the order given."""
-    return {model: PALETTE[i % len(PALETTE)] for i, model in enumerate(models)}
+    """Each model's stable colour."""
+    return {model: model_style(model)[0] for model in models}
+
+
+def model_marker(model: str) -> str:
+    return model_style(model)[1]
 
 
 def line_trace(model: str, x: Sequence[float], y: Sequence[float | None], color: str | None):
@@ -62,7 +85,7 @@ def line_trace(model: str, x: Sequence[float], y: Sequence[float | None], color:
         "x": x,
         "y": y,
         "line": {"color": color, "width": 2},
-        "marker": {"size": 4},
+        "marker": {"size": 6, "symbol": model_marker(model)},
         "hovertemplate": f"{model}<br>x=%{{x:.4g}}<br>y=%{{y:.4g}}<extra></extra>",
     }
 
@@ -109,7 +132,12 @@ def parity_figure(panels: Sequence[ParityPanel], *, colors: Mapping[str, str]) -
                     "text": [p.structure for p in shown],
                     "xaxis": f"x{axis}",
                     "yaxis": f"y{axis}",
-                    "marker": {"color": colors.get(model), "size": 7, "opacity": 0.8},
+                    "marker": {
+                        "color": colors.get(model),
+                        "size": 8,
+                        "opacity": 0.8,
+                        "symbol": model_marker(model),
+                    },
                     "hovertemplate": (
                         f"{model} · %{{text}}<br>reference %{{x:.3g}} {panel.unit}"
                         f"<br>model %{{y:.3g}} {panel.unit}<extra></extra>"
@@ -209,7 +237,9 @@ def periodic_table_figure(values: Mapping[str, float], *, label: str, log: bool 
             "ygap": 2,
         },
     ]
-    return {"data": traces, "layout": _table_layout()}
+    layout = _table_layout()
+    layout["annotations"] = [EMPTY_CELLS_NOTE]
+    return {"data": traces, "layout": layout}
 
 
 def periodic_table_curves_figure(
@@ -339,7 +369,8 @@ def layout_for(*, height: int) -> dict[str, Any]:
         "font": FONT,
         "paper_bgcolor": "white",
         "plot_bgcolor": "#fafafa",
-        "legend": {"orientation": "v", "font": {"size": 11}},
+        # Below the plot, wrapping: a legend beside it would be cut on a phone.
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.2, "font": {"size": 11}},
         "hovermode": "closest",
     }
 

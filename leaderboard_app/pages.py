@@ -7,9 +7,12 @@ parse the request and render what these return. No function here names a task.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ase.data import chemical_symbols
+from ase.formula import Formula
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import QueryDict
 
@@ -29,7 +32,7 @@ from leaderboard_app.run_pages import jobs_table
 from leaderboard_app.standings import arena_rows, ranked_tasks, task_scores
 from leaderboard_app.tables import Table
 from models_app.models import MLIP
-from tasks_app.evidence import task_evidence
+from tasks_app.evidence import TaskEvidence, task_evidence
 from tasks_app.models import JobStatus, Structure, Task
 
 Context = dict[str, Any]
@@ -71,6 +74,10 @@ def leaderboard_page(*, query: QueryDict) -> Context:
         "has_tasks": bool(tasks),
         "has_results": has_results,
         "ranked_tasks": ranked,
+        "task_groups": [
+            (t, [g.title for g in spec_or_placeholder(t.function).metric_groups]) for t in ranked
+        ],
+        "min_coverage_percent": round(settings.ARENA_MIN_COVERAGE * 100),
         "command": run_command(ranked[0] if ranked else None),
     }
 
@@ -90,6 +97,10 @@ def task_page(*, task: Task, tasks: list[Task], query: QueryDict) -> Context:
         "has_results": any(s.done for s in scores),
         "tables": [task_table(task, scores, slugs={m.name: m.slug for m in models})],
         "structure_count": evidence.structure_count,
+        "protocol": [
+            (name, value, spec.parameter_unit(name))
+            for name, value in (task.default_params or {}).items()
+        ],
         "command": run_command(task),
         "figures": [],
         "controls": [],
@@ -122,20 +133,20 @@ def model_page(*, model: MLIP) -> Context:
     evidence = task_evidence(tasks=tasks, models=models)
     scores = {t.pk: task_scores(evidence[t.pk], models) for t in tasks}
     mine = {t.pk: next((s for s in scores[t.pk] if s.model == model.name), None) for t in tasks}
-    ranked = {t.pk: sum(s.benchmarked for s in scores[t.pk]) for t in ranked_tasks(tasks)}
+    ranked = {t.pk: sum(s.ranked for s in scores[t.pk]) for t in ranked_tasks(tasks)}
     own_ids = [row.result_id for t in tasks for row in evidence[t.pk].done(model.pk).values()]
     results = selectors.results_by_ids(result_ids=own_ids)
     tables = [task_summary_table(tasks, mine, ranked_counts=ranked)]
     for task in tasks:
         own = [r for r in results if r.task_id == task.pk]
         if own:
-            tables.append(
-                results_table(task, own, by=["structure"], title=f"{task.name}: per structure")
-            )
+            title = f"{task.name}: per structure"
+            tables.append(results_table(task, own, by=["structure"], title=title, references=True))
     failed = _failed_jobs(selectors.jobs_matching(status=JobStatus.FAILED, model=model.name))
     return {
         "nav_tasks": tasks,
         "model": model,
+        "coverage": element_coverage(model, evidence.values()),
         "tables": [*tables, failed["table"]],
         "failed": failed,
         "failed_url": jobs_url(status=JobStatus.FAILED, model=model.name),
@@ -182,6 +193,26 @@ def structure_page(*, structure: Structure) -> Context:
     }
 
 
+def element_coverage(model: MLIP, evidence: Iterable[TaskEvidence]) -> dict[str, list[str]]:
+    """Elements of the structures the model has results for, and of those it does not
+    cover (not applicable), in atomic-number order."""
+    covered: set[str] = set()
+    outside: set[str] = set()
+    for found in evidence:
+        for ids, into in (
+            (found.done(model.pk), covered),
+            (found.not_applicable.get(model.pk, ()), outside),
+        ):
+            for structure_id in ids:
+                info = found.structure(structure_id)
+                into |= set(Formula(info.formula).count()) if info else set()
+    order = {symbol: z for z, symbol in enumerate(chemical_symbols)}
+    return {
+        "covered": sorted(covered, key=order.__getitem__),
+        "not_covered": sorted(outside - covered, key=order.__getitem__),
+    }
+
+
 def _failed_jobs(jobs: QuerySet) -> Context:
     """The latest failed jobs as a table, and how many there are in all."""
     total = jobs.count()
@@ -192,3 +223,36 @@ def _failed_jobs(jobs: QuerySet) -> Context:
 
 def _unranked(models: Sequence[MLIP]) -> list[ArenaRow]:
     return [ArenaRow(model=m.name, task_ranks={}, rank_sum=0, rank=0) for m in models]
+
+
+DELTA_BIBTEX = """@article{lejaeghere2016delta,
+  title = {Reproducibility in density functional theory calculations of solids},
+  author = {Lejaeghere, Kurt and others},
+  journal = {Science},
+  volume = {351},
+  number = {6280},
+  pages = {aad3000},
+  year = {2016},
+  doi = {10.1126/science.aad3000}
+}"""
+
+
+def cite_page(*, dataset_repo: str, today: str) -> Context:
+    """How to cite the results, the dataset, the Delta references and each model."""
+    models = [m for m in selectors.all_models() if m.bibtex]
+    url = f"https://huggingface.co/datasets/{dataset_repo}" if dataset_repo else ""
+    dataset = (
+        "@misc{mlip_arena_results,\n"
+        "  title = {MLIP Arena results},\n"
+        f"  howpublished = {{\\url{{{url}}}}},\n"
+        f"  note = {{Hugging Face dataset {dataset_repo}, accessed {today}}}\n"
+        "}"
+        if dataset_repo
+        else ""
+    )
+    return {
+        "dataset_url": url,
+        "dataset_bibtex": dataset,
+        "delta_bibtex": DELTA_BIBTEX,
+        "models": models,
+    }

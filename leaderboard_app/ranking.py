@@ -1,47 +1,67 @@
 """Ranking: pure functions over per-structure metric values, after MLIP Arena's aggregate.py.
 
-Per model and metric: the mean and sample standard deviation over the structures with
-a result. Each ranked metric is ranked across the models that have results, at the
-precision the metric is shown with (values that look equal tie), with ties sharing
-the lowest rank (pandas ``method="min"``); the number of missing structures is ranked
-too. The sum of a model's ranks orders the task, and the sum of task ranks, where a
-model missing a task ranks last for it, gives the arena rank. A model with no result
-is not benchmarked: it gets no rank rather than a last place among the ranked.
+Per model and metric: the mean and sample standard deviation over the structures
+compared. Models are compared on the structures they share: those every compared model
+has a result for (each model's own ones where they share none). A model with fewer
+results than ``min_coverage`` times the best-covered model's is *partial*: it is ranked
+among the partial models only, after the others, and counts as absent in the arena.
+
+Each ranked metric is ranked at the precision it is shown with (values that look equal
+tie), ties sharing the lowest rank (pandas ``method="min"``). A task's metric groups
+(physical soundness, accuracy against DFT, ...) rank by the sum of their metric ranks,
+and the task by the sum of its group ranks. The arena ranks the sum of task ranks,
+where a model absent from a task ranks last for it. A model with no result is not
+benchmarked, and one set aside (its last load check failed) is shown but not ranked.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
-from compute.tasks.spec import Metric
+from compute.tasks.spec import Metric, MetricGroup, one_group
 
-MISSING_KEY = "missing"
 NOT_BENCHMARKED = 0  # the rank of a model with no results
+DEFAULT_MIN_COVERAGE = 0.5
 
 
 @dataclass(frozen=True)
 class Stats:
+    """Mean of the values a metric averages (|error| for absolute ones), their sample
+    deviation, their count, and for absolute metrics the mean of the signed values."""
+
     mean: float | None
     std: float | None
     count: int
+    signed_mean: float | None = None
 
 
 @dataclass(frozen=True)
 class ModelEvidence:
-    """What a task knows about one model: metric dicts of its results, and counts of
-    failed, not applicable and missing structures (only missing ones are ranked)."""
+    """What a task knows about one model: metric dicts of its results by structure (a list
+    stands for structures 0, 1, ...), counts of failed, not applicable and missing
+    structures, and ``set_aside``: why it is not ranked, if it is not."""
 
     model: str
-    metrics: Sequence[Mapping[str, float | None]]
+    metrics: Mapping[Hashable, Mapping[str, float | None]] | Sequence[Mapping[str, float | None]]
     failed: int = 0
     missing: int = 0
     not_applicable: int = 0
+    set_aside: str = ""
+
+    def by_structure(self) -> dict[Hashable, Mapping[str, float | None]]:
+        if isinstance(self.metrics, Mapping):
+            return dict(self.metrics)
+        return dict(enumerate(self.metrics))
 
 
 @dataclass(frozen=True)
 class TaskScore:
+    """One model on one task. ``stats`` are over the ``compared`` structures it was ranked
+    on (all its results when unranked); ``ranks`` per metric and ``group_ranks`` per
+    metric group; ``rank_sum`` sums the group ranks."""
+
     model: str
     stats: dict[str, Stats]
     done: int
@@ -49,12 +69,26 @@ class TaskScore:
     failed: int
     not_applicable: int = 0
     ranks: dict[str, int] = field(default_factory=dict)
+    group_ranks: dict[str, int] = field(default_factory=dict)
     rank_sum: int = 0
     rank: int = NOT_BENCHMARKED
+    partial: bool = False
+    compared: int = 0
+    set_aside: str = ""
 
     @property
     def benchmarked(self) -> bool:
         return self.done > 0
+
+    @property
+    def total(self) -> int:
+        """The structures the task asks of the model: N in the coverage n/N."""
+        return self.done + self.missing + self.not_applicable
+
+    @property
+    def ranked(self) -> bool:
+        """Ranked among the full-coverage models, so counted in the arena."""
+        return self.rank != NOT_BENCHMARKED and not self.partial
 
 
 @dataclass(frozen=True)
@@ -87,35 +121,96 @@ def stats(values: Iterable[float | None]) -> Stats:
     return Stats(mean, std, n)
 
 
-def score_task(evidence: Sequence[ModelEvidence], *, metrics: Sequence[Metric]) -> list[TaskScore]:
-    """Aggregate, rank and order the models of one task: ranked models first, best first."""
-    summaries = [_summarize(item, metrics) for item in evidence]
-    ranked_metrics = [m for m in metrics if m.ranked]
-    if not ranked_metrics:
+def metric_stats(metric: Metric, raw: Iterable[float | None]) -> Stats:
+    """``stats`` of a metric's per-structure values; absolute ones add the signed mean."""
+    raw = list(raw)
+    summary = stats(metric.value(value) for value in raw)
+    if not metric.absolute:
+        return summary
+    signed = stats(replace(metric, absolute=False).value(value) for value in raw)
+    return replace(summary, signed_mean=signed.mean)
+
+
+def score_task(
+    evidence: Sequence[ModelEvidence],
+    *,
+    metrics: Sequence[Metric],
+    groups: Sequence[MetricGroup] | None = None,
+    min_coverage: float = DEFAULT_MIN_COVERAGE,
+    shared: bool = True,
+) -> list[TaskScore]:
+    """Aggregate, rank and order the models of one task: ranked models first, best first.
+
+    ``groups`` default to one group of every ranked metric; ``shared`` False compares
+    each model on all its own results.
+    """
+    if groups is None:
+        groups = one_group(metrics)
+    summaries = [_summarize(item, metrics, item.by_structure()) for item in evidence]
+    contenders = [
+        item for item, s in zip(evidence, summaries, strict=True) if s.done and not item.set_aside
+    ]
+    if not groups or not contenders:
         return _ordered_scores(summaries)
-    benchmarked = [s for s in summaries if s.benchmarked]
-    columns = {
-        m.key: rank_min([m.badness(s.stats[m.key].mean) for s in benchmarked])
-        for m in ranked_metrics
-    }
-    columns[MISSING_KEY] = rank_min([s.missing for s in benchmarked])
-    sums = [sum(column[i] for column in columns.values()) for i in range(len(benchmarked))]
-    task_ranks = rank_min(sums)
+    best = max(len(item.by_structure()) for item in contenders)
+    full = [item for item in contenders if len(item.by_structure()) >= min_coverage * best]
+    partial = [item for item in contenders if item not in full]
     scored = {
-        s.model: TaskScore(
-            model=s.model,
-            stats=s.stats,
-            done=s.done,
-            missing=s.missing,
-            failed=s.failed,
-            not_applicable=s.not_applicable,
-            ranks={key: column[i] for key, column in columns.items()},
-            rank_sum=sums[i],
-            rank=task_ranks[i],
-        )
-        for i, s in enumerate(benchmarked)
+        **_rank_tier(full, metrics, groups, shared=shared, partial=False),
+        **_rank_tier(partial, metrics, groups, shared=shared, partial=True),
     }
     return _ordered_scores([scored.get(s.model, s) for s in summaries])
+
+
+def shared_structures(evidence: Sequence[ModelEvidence]) -> set[Hashable]:
+    """The structures every model in ``evidence`` has a result for."""
+    keys = [set(item.by_structure()) for item in evidence]
+    return set.intersection(*keys) if keys else set()
+
+
+def _rank_tier(
+    tier: Sequence[ModelEvidence],
+    metrics: Sequence[Metric],
+    groups: Sequence[MetricGroup],
+    *,
+    shared: bool,
+    partial: bool,
+) -> dict[str, TaskScore]:
+    """Rank the models of one coverage tier on their shared structures."""
+    if not tier:
+        return {}
+    common = shared_structures(tier) if shared else set()
+    summaries = []
+    for item in tier:
+        rows = item.by_structure()
+        compared = {k: v for k, v in rows.items() if k in common} if common else rows
+        summaries.append((item, _summarize(item, metrics, compared), len(compared)))
+    by_key = {m.key: m for m in metrics}
+    columns = {
+        key: rank_min([by_key[key].badness(s.stats[key].mean) for _, s, _ in summaries])
+        for group in groups
+        for key in group.metrics
+    }
+    group_columns = {
+        group.key: rank_min(
+            [sum(columns[key][i] for key in group.metrics) for i in range(len(summaries))]
+        )
+        for group in groups
+    }
+    sums = [sum(column[i] for column in group_columns.values()) for i in range(len(summaries))]
+    task_ranks = rank_min(sums)
+    return {
+        item.model: replace(
+            summary,
+            ranks={key: column[i] for key, column in columns.items()},
+            group_ranks={key: column[i] for key, column in group_columns.items()},
+            rank_sum=sums[i],
+            rank=task_ranks[i],
+            partial=partial,
+            compared=count,
+        )
+        for i, (item, summary, count) in enumerate(summaries)
+    }
 
 
 def arena_ranking(
@@ -151,20 +246,32 @@ def _ordered(rows: list[ArenaRow]) -> list[ArenaRow]:
 
 
 def _ordered_scores(scores: list[TaskScore]) -> list[TaskScore]:
-    """Ranked by rank, then models with results but no rank, then the not benchmarked."""
+    """Ranked by rank, then the partial ones by rank, then models with results but no
+    rank, then the not benchmarked."""
     return sorted(
         scores,
-        key=lambda s: (not s.benchmarked, s.rank == NOT_BENCHMARKED, s.rank, s.model.lower()),
+        key=lambda s: (
+            not s.benchmarked,
+            s.rank == NOT_BENCHMARKED,
+            s.partial,
+            s.rank,
+            s.model.lower(),
+        ),
     )
 
 
-def _summarize(item: ModelEvidence, metrics: Sequence[Metric]) -> TaskScore:
-    per_metric = {m.key: stats(m.value(row.get(m.key)) for row in item.metrics) for m in metrics}
+def _summarize(
+    item: ModelEvidence, metrics: Sequence[Metric], rows: Mapping[Hashable, Mapping]
+) -> TaskScore:
+    values = list(rows.values())
+    per_metric = {m.key: metric_stats(m, (row.get(m.key) for row in values)) for m in metrics}
     return TaskScore(
         model=item.model,
         stats=per_metric,
-        done=len(item.metrics),
+        done=len(item.by_structure()),
         missing=item.missing,
         failed=item.failed,
         not_applicable=item.not_applicable,
+        compared=len(values),
+        set_aside=item.set_aside,
     )

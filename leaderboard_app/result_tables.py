@@ -10,13 +10,14 @@ from urllib.parse import urlencode
 from django.urls import reverse
 
 from compute.tasks import spec_or_placeholder
-from compute.tasks.spec import HIGHER, LOWER, Metric, Quantity
-from leaderboard_app.ranking import MISSING_KEY, ArenaRow, TaskScore
+from compute.tasks.spec import HIGHER, LOWER, Metric, MetricGroup, Quantity, with_unit
+from leaderboard_app.ranking import ArenaRow, TaskScore
 from leaderboard_app.tables import BOOL, DATE, FLOAT, INT, LINK, LIST, MEAN_STD, Column, Table
 from models_app.models import MLIP
 from tasks_app.models import JobStatus, Result, Task
 
 NOT_BENCHMARKED = "not benchmarked"
+MISSING_KEY = "missing"
 NOT_APPLICABLE_COLUMN = Column(
     "not_applicable",
     "N/A",
@@ -34,6 +35,12 @@ METADATA_COLUMNS = (
     Column("checkpoint", "Checkpoint", max_chars=22),
     Column("release_date", "Released", DATE),
     Column("license", "License"),
+    Column(
+        "load_check",
+        "Load check",
+        max_chars=60,
+        help="The last admin check that the model loads; a failed one keeps it out of the ranks",
+    ),
 )
 
 
@@ -90,8 +97,10 @@ def leaderboard_table(
 
 
 def task_table(task: Task, scores: Sequence[TaskScore], *, slugs: Mapping[str, str]) -> Table:
-    """Per model: rank, rank sum, mean ± std of each metric, missing and failed counts."""
-    metrics = spec_or_placeholder(task.function).metrics
+    """Per model: rank, coverage, group ranks, mean ± std of each metric over the structures
+    compared, and done, missing, failed and not applicable counts."""
+    spec = spec_or_placeholder(task.function)
+    metrics, groups = spec.metrics, spec.metric_groups
     counts = [
         Column("done", "Done", INT, help="Structures with a result"),
         Column(
@@ -101,54 +110,149 @@ def task_table(task: Task, scores: Sequence[TaskScore], *, slugs: Mapping[str, s
         NOT_APPLICABLE_COLUMN,
     ]
     head = [Column("model", "Model", link_key="model_url")]
-    if any(m.ranked for m in metrics):
+    if groups:
         head = [
-            Column(
-                "rank", "Rank", INT, help="Rank of the sum of metric ranks", blank=NOT_BENCHMARKED
-            ),
+            Column("rank", "Rank", INT, help=TASK_RANK_HELP, blank=NOT_BENCHMARKED),
             *head,
-            Column(
-                "rank_sum", "Σ ranks", INT, help="Sum of the ranks of ranked metrics and missing"
+            Column("standing", "Standing", help=STANDING_HELP),
+            Column("coverage", "Coverage n/N", help=COVERAGE_HELP),
+            Column("compared", "Compared on", INT, help=COMPARED_HELP),
+            *(
+                Column(f"group_{g.key}", f"{g.title} rank", INT, rank_key=f"group_{g.key}")
+                for g in groups
             ),
+            Column("rank_sum", "Σ group ranks", INT, help=f"Sum of {_group_list(groups)} ranks"),
         ]
-    rows = []
-    for score in scores:
-        row: dict[str, Any] = {
-            "rank": score.rank or None,
-            "rank_sum": score.rank_sum or None,
-            "model": score.model,
-            "model_url": model_url(slugs[score.model]),
-            "done": score.done,
-            MISSING_KEY: score.missing,
-            "failed": score.failed,
-            "failed_url": jobs_url(task=task.slug, model=score.model, status="failed"),
-            "not_applicable": score.not_applicable,
-            "not_applicable_url": jobs_url(
-                task=task.slug, model=score.model, status=JobStatus.NOT_APPLICABLE
-            ),
-        }
-        for metric in metrics:
-            row[metric.key] = score.stats[metric.key].mean
-            row[f"{metric.key}_std"] = score.stats[metric.key].std
-        rows.append(row)
+    rows = [_task_row(task, score, metrics, slugs) for score in scores]
+    metric_columns = []
+    for metric in metrics:
+        metric_columns.append(metric_column(metric, MEAN_STD, ranked=bool(groups)))
+        if metric.absolute:
+            metric_columns.append(signed_column(metric))
     return Table(
         id=f"task-{task.slug}",
         title=f"{task.name}: models",
-        columns=[*head, *(metric_column(m, MEAN_STD) for m in metrics), *counts],
+        columns=[*head, *metric_columns, *counts],
         rows=rows,
         empty=f"No model has run {task.slug} yet.",
+        notes=task_notes(metrics, groups),
     )
 
 
-def metric_column(metric: Metric, kind: str) -> Column:
-    """A metric's column: its label and unit, and a help text saying which way is better."""
+TASK_RANK_HELP = "Rank of the sum of the group ranks; ties share the lowest"
+STANDING_HELP = "Ranked; partial (ranked apart: too few structures); or set aside (not ranked)"
+COVERAGE_HELP = "Structures with a result (n) of those the task asks for (N)"
+COMPARED_HELP = "Structures the means are over: those all models in the same group share"
+
+
+def _task_row(
+    task: Task, score: TaskScore, metrics: Sequence[Metric], slugs: Mapping[str, str]
+) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "rank": score.rank or None,
+        "rank_sum": score.rank_sum or None,
+        "model": score.model,
+        "model_url": model_url(slugs[score.model]),
+        "standing": standing(score),
+        "coverage": f"{score.done}/{score.total}",
+        "compared": score.compared if score.benchmarked else None,
+        "done": score.done,
+        MISSING_KEY: score.missing,
+        "failed": score.failed,
+        "failed_url": jobs_url(task=task.slug, model=score.model, status="failed"),
+        "not_applicable": score.not_applicable,
+        "not_applicable_url": jobs_url(
+            task=task.slug, model=score.model, status=JobStatus.NOT_APPLICABLE
+        ),
+    }
+    row |= {f"group_{key}": rank for key, rank in score.group_ranks.items()}
+    for metric in metrics:
+        row[metric.key] = score.stats[metric.key].mean
+        row[f"{metric.key}_std"] = score.stats[metric.key].std
+        row[f"{metric.key}_rank"] = score.ranks.get(metric.key)
+        row[f"{metric.key}_signed"] = score.stats[metric.key].signed_mean
+    return row
+
+
+def standing(score: TaskScore) -> str:
+    if score.set_aside:
+        return f"set aside: {score.set_aside}"
+    if not score.benchmarked:
+        return NOT_BENCHMARKED
+    if score.partial:
+        return "partial"
+    return "ranked" if score.rank else "not ranked"
+
+
+def task_notes(metrics: Sequence[Metric], groups: Sequence[MetricGroup]) -> list[tuple[str, str]]:
+    """The explainer under a task table: what each group and metric means, which way is better."""
+    by_key = {m.key: m for m in metrics}
+    notes = [
+        (
+            f"{g.title} rank",
+            f"{g.help} The rank of the sum of the ranks of "
+            f"{', '.join(by_key[k].label for k in g.metrics)}.",
+        )
+        for g in groups
+    ]
+    if groups:
+        notes += [
+            ("Rank", f"{TASK_RANK_HELP}: {_group_list(groups)}."),
+            ("Coverage n/N", f"{COVERAGE_HELP}. {COMPARED_HELP}."),
+            (
+                "Partial",
+                "Far fewer results than the best-covered model (ARENA_MIN_COVERAGE of its "
+                "count): ranked among the partial models only, and absent from the arena rank.",
+            ),
+        ]
+    notes += [(metric_label(m), f"{m.help} {_ranking_note(m)}") for m in metrics]
+    if metrics:
+        notes.append(("↓ ↑ →x", "Lower is better, higher is better, closest to x is better."))
+    return notes
+
+
+def _group_list(groups: Sequence[MetricGroup]) -> str:
+    return " + ".join(g.title for g in groups)
+
+
+def direction_mark(metric: Metric) -> str:
+    """↓ lower is better, ↑ higher is better, →x closest to x is better."""
+    if metric.direction == LOWER:
+        return "↓"
+    if metric.direction == HIGHER:
+        return "↑"
+    return f"→{metric.ideal:g}"
+
+
+def metric_label(metric: Metric) -> str:
+    """The metric's name, unit (% for fractions shown as percent) and direction."""
+    unit = metric.unit or ("%" if metric.percent else "")
+    return f"{with_unit(metric.label, unit)} {direction_mark(metric)}"
+
+
+def metric_column(metric: Metric, kind: str, *, ranked: bool = False) -> Column:
+    """A metric's column: its label, unit and direction, and with ``ranked`` its ranks."""
     return Column(
         metric.key,
-        metric.heading,
+        metric_label(metric),
         kind,
         digits=metric.digits,
         percent=metric.percent,
         help=f"{metric.help} {_ranking_note(metric)}",
+        rank_key=f"{metric.key}_rank" if ranked and metric.ranked else "",
+    )
+
+
+def signed_column(metric: Metric) -> Column:
+    """The signed mean of an error averaged as |value|: a negative B0 error is softening."""
+    unit = metric.unit or ("%" if metric.percent else "")
+    return Column(
+        f"{metric.key}_signed",
+        with_unit(f"{metric.label.strip('|')} signed mean", unit),
+        FLOAT,
+        digits=metric.digits,
+        percent=metric.percent,
+        help=f"Mean of the signed values of {metric.label}: below 0 the model underestimates.",
     )
 
 
@@ -160,10 +264,10 @@ def _ranking_note(metric: Metric) -> str:
     if not metric.ranked:
         return "Shown, not ranked."
     if metric.direction == LOWER:
-        return "Lower ranks better."
+        return "Lower is better."
     if metric.direction == HIGHER:
-        return "Higher ranks better."
-    return f"Closest to {metric.ideal:g} ranks better."
+        return "Higher is better."
+    return f"Closest to {metric.ideal:g} is better."
 
 
 def task_summary_table(
@@ -180,7 +284,8 @@ def task_summary_table(
             {
                 "task": task.name,
                 "task_url": reverse("leaderboard:task", args=[task.slug]),
-                "rank": score.rank if score and score.rank else None,
+                "rank": score.rank if score and score.ranked else None,
+                "standing": standing(score) if score else NOT_BENCHMARKED,
                 "of": ranked_counts.get(task.id) or None,
                 "done": score.done if score else 0,
                 MISSING_KEY: score.missing if score else None,
@@ -194,6 +299,7 @@ def task_summary_table(
         columns=[
             Column("task", "Task", link_key="task_url"),
             Column("rank", "Rank", INT),
+            Column("standing", "Standing", help=STANDING_HELP),
             Column("of", "Models ranked", INT),
             Column("done", "Done", INT),
             Column(MISSING_KEY, "Missing", INT),
@@ -205,8 +311,16 @@ def task_summary_table(
     )
 
 
-def results_table(task: Task, results: Sequence[Result], *, by: Sequence[str], title: str) -> Table:
-    """One row per result of a task, labelled ``by`` "model", "structure" or both."""
+def results_table(
+    task: Task,
+    results: Sequence[Result],
+    *,
+    by: Sequence[str],
+    title: str,
+    references: bool = False,
+) -> Table:
+    """One row per result of a task, labelled ``by`` "model", "structure" or both; with
+    ``references``, each headline quantity's reference value (WIEN2k, experiment) beside it."""
     spec = spec_or_placeholder(task.function)
     labels = {
         "model": Column("model", "Model", link_key="model_url"),
@@ -217,10 +331,21 @@ def results_table(task: Task, results: Sequence[Result], *, by: Sequence[str], t
     rows = [
         {**_result_row(r, spec.metrics), **out} for r, out in zip(results, outputs, strict=True)
     ]
+    referenced = {key for r in results for key in (r.structure.reference or {}) if references} & {
+        q.key for q in spec.quantities
+    }
+    for row, result in zip(rows, results, strict=True):
+        row |= {f"{key}_ref": (result.structure.reference or {}).get(key) for key in referenced}
     scalar_keys = sorted({key for out in outputs for key in out})
+    quantity_columns = []
+    for q in spec.quantities:
+        quantity_columns.append(quantity_column(q))
+        if q.key in referenced:
+            label = with_unit(f"{q.label} reference", q.unit)
+            quantity_columns.append(Column(f"{q.key}_ref", label, FLOAT, digits=q.digits))
     columns = [
         *(labels[name] for name in by),
-        *(quantity_column(q) for q in spec.quantities),
+        *quantity_columns,
         *(metric_column(m, INT if m.integer else FLOAT) for m in spec.metrics),
         *(Column(key, key, _number_kind(key, outputs)) for key in scalar_keys),
     ]
@@ -253,4 +378,12 @@ def _scalar_outputs(output: Mapping[str, Any]) -> dict[str, float]:
 
 
 def _metadata(model: MLIP) -> dict[str, Any]:
-    return {column.key: getattr(model, column.key) for column in METADATA_COLUMNS}
+    values = {c.key: getattr(model, c.key) for c in METADATA_COLUMNS if c.key != "load_check"}
+    return values | {"load_check": load_check(model)}
+
+
+def load_check(model: MLIP) -> str:
+    """The last load check in words: '' if never checked."""
+    if model.last_check_ok is None:
+        return ""
+    return "ok" if model.last_check_ok else f"failed: {model.last_check_message}"

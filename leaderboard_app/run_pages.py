@@ -92,7 +92,31 @@ def jobs_page(
     jobs = selectors.jobs_matching(**form.filters())
     page = None if everything else Paginator(jobs, JOBS_PER_PAGE).get_page(query.get("page"))
     shown = list(jobs if page is None else page.object_list)
-    return {"form": form, "page_obj": page, "tables": [jobs_table(shown, links=not everything)]}
+    tables = [jobs_table(shown, links=not everything)]
+    filters = form.filters()
+    if filters.get("status") in ("", None, JobStatus.FAILED):
+        grouped = selectors.failures_by_message(**filters)
+        if grouped:
+            tables.append(failures_table(grouped, filters))
+    return {"form": form, "page_obj": page, "tables": tables}
+
+
+def failures_table(rows: list[dict[str, Any]], filters: dict[str, Any]) -> Table:
+    """Failed jobs grouped by message, each with how many jobs and models it hit."""
+    link = jobs_url(
+        status=JobStatus.FAILED, model=filters["model"], task=filters["task"], run=filters["run_id"]
+    )
+    return Table(
+        id="failures",
+        title="Failures by message",
+        columns=[
+            Column("error", "Message", max_chars=160, link_key="url"),
+            Column("jobs", "Jobs", INT),
+            Column("models", "Models", INT),
+        ],
+        rows=[{**row, "url": link} for row in rows],
+        empty="No failed jobs.",
+    )
 
 
 def job_page(*, job: Job) -> dict[str, Any]:

@@ -109,6 +109,18 @@ def jobs_matching(
     return jobs.annotate(has_traceback=has_traceback).values(*JOB_LIST_FIELDS, "has_traceback")
 
 
+def failures_by_message(**filters: Any) -> list[dict[str, Any]]:
+    """Failed jobs matching ``filters`` (as ``jobs_matching`` takes them) grouped by their
+    message: ``error``, ``jobs`` and ``models`` counts, most frequent first."""
+    failed = jobs_matching(**{**filters, "status": JobStatus.FAILED})
+    return list(
+        failed.order_by()
+        .values("error")
+        .annotate(jobs=Count("id"), models=Count("model", distinct=True))
+        .order_by("-jobs", "error")
+    )
+
+
 def job_with_relations(*, pk: int) -> Job | None:
     return (
         Job.objects.select_related("model", "task", "structure", "run", "result")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.conf import settings
+
 from compute.tasks import TASKS, spec_or_placeholder
 from leaderboard_app.ranking import ArenaRow, ModelEvidence, TaskScore, arena_ranking, score_task
 from models_app.models import MLIP
@@ -12,26 +14,45 @@ from tasks_app.models import Task
 
 
 def task_scores(
-    evidence: TaskEvidence, models: Sequence[MLIP], *, listed: bool = True
+    evidence: TaskEvidence,
+    models: Sequence[MLIP],
+    *,
+    listed: bool = True,
+    min_coverage: float | None = None,
 ) -> list[TaskScore]:
-    """Scores of ``models`` that have evidence on the task, best first.
+    """Scores of ``models`` that have evidence on the task, best first, compared on the
+    structures they share; a model whose last load check failed is set aside.
 
     With ``listed``, enabled models that list the task but have no evidence yet are
-    scored too, as not benchmarked.
+    scored too, as not benchmarked. ``min_coverage`` defaults to ARENA_MIN_COVERAGE.
     """
     task = evidence.task
+    spec = spec_or_placeholder(task.function)
     items = [
         ModelEvidence(
             model=m.name,
-            metrics=[row.metrics for row in evidence.done(m.pk).values()],
+            metrics={sid: row.metrics for sid, row in evidence.done(m.pk).items()},
             failed=evidence.failed_count(m.pk),
             missing=evidence.missing(m.pk),
             not_applicable=evidence.not_applicable_count(m.pk),
+            set_aside=set_aside_reason(m),
         )
         for m in models
         if evidence.has_evidence(m.pk) or (listed and m.enabled and m.runs_task(task.slug))
     ]
-    return score_task(items, metrics=spec_or_placeholder(task.function).metrics)
+    return score_task(
+        items,
+        metrics=spec.metrics,
+        groups=spec.metric_groups,
+        min_coverage=settings.ARENA_MIN_COVERAGE if min_coverage is None else min_coverage,
+    )
+
+
+def set_aside_reason(model: MLIP) -> str:
+    """Why ``model`` is kept out of the ranks, or ''."""
+    if model.last_check_ok is False:
+        return f"its last load check failed: {model.last_check_message}"
+    return ""
 
 
 def ranked_tasks(tasks: Sequence[Task]) -> list[Task]:
@@ -44,7 +65,7 @@ def ranked_tasks(tasks: Sequence[Task]) -> list[Task]:
 def arena_rows(models: Sequence[str], scores: dict[str, Sequence[TaskScore]]) -> list[ArenaRow]:
     """The arena rank of ``models`` from each ranked task's scores, keyed by task slug."""
     ranks = {
-        slug: {s.model: s.rank for s in task_scores if s.benchmarked}
+        slug: {s.model: s.rank for s in task_scores if s.ranked}
         for slug, task_scores in scores.items()
     }
     return arena_ranking(models, ranks)

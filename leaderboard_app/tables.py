@@ -32,7 +32,9 @@ class Column:
     as %; ``max_chars`` shortens long text (the full text becomes the cell's title);
     ``traceback_key`` names the row key holding the URL of the cell's traceback, which
     only staff see linked; ``badge`` shows the value as a coloured label (job states);
-    ``blank`` is shown for no value.
+    ``blank`` is shown for no value; ``rank_key`` names the row key holding the value's
+    rank in its column: the cell can show it, the best is bold and cells are shaded
+    along the ranks.
     """
 
     key: str
@@ -46,6 +48,7 @@ class Column:
     badge: bool = False
     help: str = ""
     blank: str = "–"
+    rank_key: str = ""
 
     @property
     def numeric(self) -> bool:
@@ -62,6 +65,8 @@ class Cell(NamedTuple):
     traceback_url: str = ""
     css: str = ""
     badge: str = ""
+    rank: str = ""
+    shade: str = ""  # 0 (best) to 1 (worst) along the column's ranks
 
 
 @dataclass(frozen=True)
@@ -71,10 +76,34 @@ class Table:
     columns: Sequence[Column]
     rows: Sequence[dict[str, Any]]
     empty: str = "Nothing to show."
+    notes: Sequence[tuple[str, str]] = ()  # (term, what it means) shown under the table
 
     def cells(self) -> list[list[Cell]]:
-        """Display rows: each cell's text, its sort key and its link."""
-        return [[cell(column, row) for column in self.columns] for row in self.rows]
+        """Display rows: each cell's text, its sort key, its link and its rank."""
+        worst = {
+            c.key: max((r.get(c.rank_key) or 0 for r in self.rows), default=0)
+            for c in self.columns
+            if c.rank_key
+        }
+        return [
+            [ranked_cell(cell(column, row), row, column, worst) for column in self.columns]
+            for row in self.rows
+        ]
+
+    @property
+    def has_ranks(self) -> bool:
+        return any(c.rank_key for c in self.columns)
+
+
+def ranked_cell(shown: Cell, row: dict[str, Any], column: Column, worst: dict[str, int]) -> Cell:
+    """``shown`` with its rank, bold if first and shaded along the column's ranks."""
+    rank = row.get(column.rank_key) if column.rank_key else None
+    if not rank or shown.text == column.blank:
+        return shown
+    spread = worst[column.key] - 1
+    shade = f"{(rank - 1) / spread:.2f}" if spread > 0 else "0"
+    css = " ".join(filter(None, [shown.css, "best" if rank == 1 else ""]))
+    return shown._replace(rank=f"#{rank}", shade=shade, css=css)
 
 
 def cell(column: Column, row: dict[str, Any]) -> Cell:

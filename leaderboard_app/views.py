@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 
+from leaderboard_app import compare as compare_pages
 from leaderboard_app import pages, run_pages, selectors
 from leaderboard_app.tables import table_csv, table_json
 from models_app.models import MLIP
@@ -40,6 +43,18 @@ def structure_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _respond(
         request, "leaderboard/structure.html", pages.structure_page(structure=structure)
     )
+
+
+def compare(request: HttpRequest) -> HttpResponse:
+    context = compare_pages.compare_page(query=request.GET)
+    return _respond(request, "leaderboard/compare.html", context)
+
+
+def cite(request: HttpRequest) -> HttpResponse:
+    context = pages.cite_page(
+        dataset_repo=settings.ARENA_DATASET_REPO, today=timezone.localdate().isoformat()
+    )
+    return _respond(request, "leaderboard/cite.html", context)
 
 
 def run_list(request: HttpRequest) -> HttpResponse:

@@ -69,6 +69,11 @@ class MLIP(models.Model):
     code_url = models.URLField(blank=True)
     paper_url = models.URLField(blank=True)
     release_date = models.DateField(null=True, blank=True)
+    authors = models.CharField(max_length=500, blank=True, help_text="As the paper lists them")
+    bibtex = models.TextField(blank=True, help_text="How to cite the model: one BibTeX entry")
+    parameter_count = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Trainable parameters; a load check fills it in"
+    )
     enabled = models.BooleanField(default=True)
     checkpoint_sha256 = models.CharField(
         max_length=64,

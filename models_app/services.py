@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from arena_site.errors import ArenaError
-from compute.calculators import check_calculator
+from compute.calculators import check_calculator, parameter_count
 from compute.environments import current_environment, environment_python
 from compute.errors import ComputeError, first_line
 from compute.trust import file_sha256
@@ -52,6 +52,7 @@ VALUE_TYPES = (
     (models.CharField, (str,)),
     (models.TextField, (str,)),
     (models.PositiveIntegerField, (int,)),
+    (models.BigIntegerField, (int,)),
 )
 
 
@@ -201,15 +202,20 @@ def _one_line(error: ValidationError) -> str:
 
 
 def model_check(*, model: MLIP) -> tuple[bool, str]:
-    """Build the model's calculator here, evaluate one cell, and record the one-line outcome."""
+    """Build the model's calculator here, evaluate one cell, and record the one-line outcome
+    (and the parameter count of a model that loads)."""
+    count = None
     try:
-        message = f"{model.name} loads: {check_calculator(calculator_for(model_spec(model)))}"
-        ok = True
+        calculator = calculator_for(model_spec(model))
+        message = f"{model.name} loads: {check_calculator(calculator)}"
+        ok, count = True, parameter_count(calculator)
     except ComputeError as exc:
         ok, message = False, str(exc)
     except Exception as exc:
         ok, message = False, f"{model.name}: {first_line(exc)}"
     model_record_check(model=model, ok=ok, message=message)
+    if count:
+        MLIP.objects.filter(pk=model.pk).update(parameter_count=count)
     return ok, message
 
 

@@ -234,10 +234,15 @@ def _score_row(score: TaskScore, metrics: Sequence[Metric]) -> dict[str, Any]:
         "failed": score.failed,
         "not_applicable": score.not_applicable,
     }
+    if any(m.ranked for m in metrics):
+        row |= {"partial": score.partial, "compared": score.compared}
     for metric in metrics:
         row[metric.key] = score.stats[metric.key].mean
         row[f"{metric.key}_std"] = score.stats[metric.key].std
+        if metric.absolute:
+            row[f"{metric.key}_signed"] = score.stats[metric.key].signed_mean
     row |= {f"{key}_rank": rank for key, rank in score.ranks.items()}
+    row |= {f"{key}_group_rank": rank for key, rank in score.group_ranks.items()}
     return row
 
 

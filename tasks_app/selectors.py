@@ -40,6 +40,11 @@ class JobPayload:
     key: str = ""
 
 
+def task_choices() -> list[tuple[str, str]]:
+    """(slug, name) of every task, for the registry's task checkboxes."""
+    return list(Task.objects.order_by("slug").values_list("slug", "name"))
+
+
 def task_by_slug(slug: str) -> Task:
     task = Task.objects.filter(slug=slug).first()
     if task is None:

@@ -37,35 +37,75 @@ class Family:
     remove: tuple[str, ...] = ()
     # A torch pin other than the project's, for packages with compiled torch extensions.
     torch: str = ""
+    # The checkpoint names the family resolves itself (shipped or released versions), as a
+    # regular expression; paths, URLs and hf:// files are taken besides.
+    versions: str = ""
+    weights: bool = True  # False: the family has no checkpoint (EMT)
 
 
 FAMILIES: dict[str, Family] = {
-    "emt": Family("compute.calculators.emt", ("ase>=3.23",)),
-    "chgnet": Family("compute.calculators.chgnet", ("chgnet==0.4.2",)),
-    "sevennet": Family("compute.calculators.sevennet", ("sevenn==0.10.4", "e3nn==0.4.4")),
+    "emt": Family("compute.calculators.emt", ("ase>=3.23",), weights=False),
+    "chgnet": Family(
+        "compute.calculators.chgnet", ("chgnet==0.4.2",), versions=r"0\.3\.0|0\.2\.0|r2scan"
+    ),
+    "sevennet": Family(
+        "compute.calculators.sevennet",
+        ("sevenn==0.10.4", "e3nn==0.4.4"),
+        versions=r"7net-[\w.-]+|SevenNet[\w.-]*",
+    ),
     "mace": Family("compute.calculators.mace", ("mace-torch>=0.3.12", "e3nn==0.4.4")),
-    "matgl": Family("compute.calculators.matgl", ("matgl>=4.0,<5", "torch-geometric>=2.6")),
-    "ani": Family("compute.calculators.ani", ("torchani==2.9.0",)),
+    "matgl": Family(
+        "compute.calculators.matgl",
+        ("matgl>=4.0,<5", "torch-geometric>=2.6"),
+        versions=r"[\w.-]+-PES",
+    ),
+    "ani": Family(
+        "compute.calculators.ani",
+        ("torchani==2.9.0",),
+        versions=r"ANI1x|ANI1ccx|ANI2x|ANImbis|ANI2xr|ANI2dr|ANI1xnr",
+    ),
     # Each of these needs packages that conflict with the main environment's pins.
-    "orb": Family("compute.calculators.orb", ("orb-models==0.5.5",), "orb"),
+    "orb": Family(
+        "compute.calculators.orb", ("orb-models==0.5.5",), "orb", versions=r"orb-[\w.-]+"
+    ),
     "mattersim": Family(
         "compute.calculators.mattersim",
         ("mattersim==1.2.3",),
         "mattersim",
         remove=("torchvision", "torchaudio"),
+        versions=r"MatterSim-v1\.0\.0-(1M|5M)(\.pth)?",
     ),
-    "fairchem": Family("compute.calculators.fairchem", ("fairchem-core==2.24.0",), "fairchem"),
-    "pet": Family("compute.calculators.pet", ("upet==0.3.1",), "pet"),
+    "fairchem": Family(
+        "compute.calculators.fairchem",
+        ("fairchem-core==2.24.0",),
+        "fairchem",
+        versions=r"(uma|esen)-[\w.-]+",
+    ),
+    "pet": Family(
+        "compute.calculators.pet",
+        ("upet==0.3.1",),
+        "pet",
+        versions=r"pet-[a-z0-9]+-(xs|s|m|l|xl)",
+    ),
     "nequip": Family(
-        "compute.calculators.nequip", ("nequip==0.19.1", "nequip-allegro==0.8.3"), "nequip"
+        "compute.calculators.nequip",
+        ("nequip==0.19.1", "nequip-allegro==0.8.3"),
+        "nequip",
+        versions=r"nequip\.net:[\w./-]+:[\w.]+",
     ),
-    "grace": Family("compute.calculators.grace", ("tensorpotential==0.6.2.1",), "grace"),
+    "grace": Family(
+        "compute.calculators.grace",
+        ("tensorpotential==0.6.2.1",),
+        "grace",
+        versions=r"GRACE-[\w.-]+",
+    ),
     # deepmd-kit's compiled ops are built against exactly torch 2.11 (PyPI's CUDA build).
     "deepmd": Family(
         "compute.calculators.deepmd",
         ("deepmd-kit[torch]==3.2.0",),
         "deepmd",
         torch="torch==2.11.0",
+        versions=r"DPA-[\w.-]+",
     ),
 }
 
@@ -185,6 +225,21 @@ def _evaluate(label: str, atoms: Atoms, calculator: Calculator) -> str:
     return (
         f"{label} energy {energy:.4f} eV, max |F| {force:.4f} eV/Å with {type(calculator).__name__}"
     )
+
+
+def parameter_count(calculator: Calculator) -> int | None:
+    """Parameters of the torch modules a calculator holds (``model``, ``models``, ...);
+    None for one without any (EMT)."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    found: dict[int, torch.nn.Parameter] = {}
+    for value in vars(calculator).values():
+        for item in value if isinstance(value, list | tuple) else [value]:
+            if isinstance(item, torch.nn.Module):
+                found |= {id(p): p for p in item.parameters()}
+    return sum(p.numel() for p in found.values()) or None
 
 
 def supported_numbers(spec: ModelSpec, calculator: Calculator) -> frozenset[int] | None:

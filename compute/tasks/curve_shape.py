@@ -12,7 +12,7 @@ import math
 import numpy as np
 from scipy.stats import spearmanr
 
-from compute.tasks.spec import HIGHER, LOWER, TARGET, Metric
+from compute.tasks.spec import HIGHER, LOWER, TARGET, Metric, MetricGroup
 
 CURVE_METRICS: tuple[Metric, ...] = (
     Metric(
@@ -52,6 +52,13 @@ CURVE_METRICS: tuple[Metric, ...] = (
         direction=HIGHER,
         ideal=1,
     ),
+)
+
+SOUNDNESS = MetricGroup(
+    "soundness",
+    "Physical soundness",
+    "Whether E(V) is one smooth well: a single minimum, no wiggles, E falling then rising.",
+    tuple(m.key for m in CURVE_METRICS),
 )
 
 

@@ -12,7 +12,7 @@ import inspect
 import math
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,6 +118,26 @@ class Metric:
 
 
 @dataclass(frozen=True)
+class MetricGroup:
+    """Ranked metrics that answer one question, e.g. "accuracy against DFT".
+
+    A task ranks models per group (the sum of the group's metric ranks), and overall
+    by the sum of its group ranks.
+    """
+
+    key: str
+    title: str
+    help: str
+    metrics: tuple[str, ...]
+
+
+def one_group(metrics: Sequence[Metric]) -> tuple[MetricGroup, ...]:
+    """One group of every ranked metric; none when no metric is ranked."""
+    keys = tuple(m.key for m in metrics if m.ranked)
+    return (MetricGroup("ranked", "Ranked metrics", "Every ranked metric.", keys),) if keys else ()
+
+
+@dataclass(frozen=True)
 class StructureSetSpec:
     """A structure set a task needs; ``build`` returns its structures in order."""
 
@@ -173,7 +193,9 @@ class TaskSpec:
 
     ``run(atoms, calculator, **params)`` returns a JSON-safe dict; its keyword defaults
     are the protocol. ``evaluate(output, reference)`` gives the per-structure metrics.
-    ``summary`` names the metrics whose medians ``run_benchmark`` prints. Bump
+    ``summary`` names the metrics whose medians ``run_benchmark`` prints; ``groups``
+    split the ranked metrics into the questions the task ranks on; ``parameter_units``
+    give the unit of each protocol parameter that has one. Bump
     ``version`` when the protocol changes, so earlier results stop counting as done.
     A long task's ``run`` also takes ``context`` (``compute.run_context.RunContext``);
     ``time_limit_s`` bounds one job (RQ's job timeout), and ``variants`` names
@@ -194,6 +216,8 @@ class TaskSpec:
     reference_keys: tuple[str, ...] = ()
     time_limit_s: int = 3600
     variants: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    groups: tuple[MetricGroup, ...] = ()
+    parameter_units: tuple[tuple[str, str], ...] = ()  # (parameter, unit)
 
     def __post_init__(self) -> None:
         keys = {m.key for m in self.metrics}
@@ -204,6 +228,17 @@ class TaskSpec:
             raise ValueError(f"task {self.name}: {PROTOCOL!r} names the defaults, not a variant")
         for params in self.variants.values():
             self.check_params(params)
+
+        unknown = sorted({name for name, _ in self.parameter_units} - set(self._parameters()))
+        if unknown:
+            raise ValueError(f"task {self.name}: units for parameters run lacks: {unknown}")
+        grouped = [key for group in self.groups for key in group.metrics]
+        ranked = [m.key for m in self.ranked_metrics]
+        if self.groups and sorted(grouped) != sorted(ranked):
+            raise ValueError(
+                f"task {self.name}: groups must hold each ranked metric once; "
+                f"they hold {grouped}, the ranked metrics are {ranked}"
+            )
 
     @property
     def takes_context(self) -> bool:
@@ -231,12 +266,20 @@ class TaskSpec:
         return CUSTOM
 
     @property
+    def metric_groups(self) -> tuple[MetricGroup, ...]:
+        """The declared groups, or one group of every ranked metric."""
+        return self.groups or one_group(self.metrics)
+
+    @property
     def ranked_metrics(self) -> tuple[Metric, ...]:
         return tuple(m for m in self.metrics if m.ranked)
 
     @property
     def default_structure_set(self) -> str:
         return self.structure_sets[0].name if self.structure_sets else ""
+
+    def parameter_unit(self, name: str) -> str:
+        return dict(self.parameter_units).get(name, "")
 
     def metric(self, key: str) -> Metric:
         return next(m for m in self.metrics if m.key == key)

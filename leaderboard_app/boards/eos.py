@@ -9,6 +9,7 @@ from typing import Any
 from ase.units import GPa
 from django.urls import reverse
 
+from compute.tasks.spec import LOWER, Metric
 from leaderboard_app.boards import Context, TaskView, choose, element_of
 from leaderboard_app.charts import (
     Figure,
@@ -22,6 +23,7 @@ from leaderboard_app.charts import (
 )
 from tasks_app.models import Structure, Task
 
+DEFAULT_TABLE_METRIC = "delta_mev_per_atom"
 NORMALISED_AXES = ("V / V₀", "(E − E_min) / (B₀ V₀)")
 RAW_AXES = ("V (Å³/atom)", "E (eV/atom)")
 REFERENCE = "WIEN2k"
@@ -33,6 +35,9 @@ def task_section(view: TaskView) -> Context:
     by_model = view.rows_by_model()
     ranked = [s.model for s in view.scores if s.done]
     heat_model = choose(ranked, view.query.get("model"), key=str, default=ranked[0])
+    metrics = view.spec.metrics
+    default = next((m for m in metrics if m.key == DEFAULT_TABLE_METRIC), metrics[0])
+    heat_metric = choose(metrics, view.query.get("metric"), key=lambda m: m.key, default=default)
     return {
         "controls": [
             structure_control,
@@ -41,6 +46,12 @@ def task_section(view: TaskView) -> Context:
                 "label": "Periodic table model",
                 "options": [(n, n) for n in ranked],
                 "selected": heat_model,
+            },
+            {
+                "name": "metric",
+                "label": "Periodic table metric",
+                "options": [(m.key, m.heading) for m in metrics],
+                "selected": heat_metric.key,
             },
         ],
         "structure": structure,
@@ -62,9 +73,12 @@ def task_section(view: TaskView) -> Context:
             },
             {
                 "id": "delta-table",
-                "title": f"Δ per element: {heat_model}",
+                "title": f"{heat_metric.heading} per element: {heat_model}",
                 "figure": periodic_table_figure(
-                    _delta_by_element(view, by_model.get(heat_model, {})), label="meV/atom"
+                    _metric_by_element(view, by_model.get(heat_model, {}), heat_metric),
+                    label=heat_metric.unit or ("%" if heat_metric.percent else ""),
+                    # errors span decades: a log scale; shape metrics sit near their ideal
+                    log=heat_metric.direction == LOWER and heat_metric.ideal == 0,
                 ),
             },
         ],
@@ -216,12 +230,13 @@ def _parity_panels(view: TaskView, by_model: Mapping[str, Mapping[int, Any]]) ->
     return panels
 
 
-def _delta_by_element(view: TaskView, rows: Mapping[int, Any]) -> dict[str, float]:
+def _metric_by_element(view: TaskView, rows: Mapping[int, Any], metric: Metric) -> dict[str, float]:
+    """A metric's mean per element of the one-element structures (% for percent metrics)."""
     values: dict[str, list[float]] = {}
     for structure_id, row in rows.items():
         info = view.evidence.structure(structure_id)
         element = element_of(info.formula) if info else None
-        delta = row.metrics.get("delta_mev_per_atom")
-        if element and delta is not None:
-            values.setdefault(element, []).append(delta)
+        value = metric.value(row.metrics.get(metric.key))
+        if element and value is not None:
+            values.setdefault(element, []).append(value * (100 if metric.percent else 1))
     return {element: statistics.fmean(found) for element, found in values.items()}

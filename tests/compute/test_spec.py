@@ -241,3 +241,20 @@ def test_the_registry_evaluates_with_the_reference_it_is_given():
     reference = {"v0_a3_per_atom": 10.0, "b0_gpa": 125.0, "b0_prime": 4.0}
     assert evaluate("eos", output, reference)["b0_rel_error"] == pytest.approx(-0.2, abs=1e-15)
     assert "b0_rel_error" not in evaluate("eos", output, None)
+
+
+def test_groups_hold_every_ranked_metric_once_and_units_name_real_parameters():
+    from compute.tasks.eos import TASK as EOS
+    from compute.tasks.spec import MetricGroup, TaskSpec
+
+    assert [g.title for g in EOS.metric_groups] == ["Physical soundness", "Accuracy against DFT"]
+    assert EOS.parameter_unit("fmax") == "eV/Å" and EOS.parameter_unit("optimizer") == ""
+    soundness = EOS.metric_groups[0]
+    with pytest.raises(ValueError, match="groups must hold each ranked metric once"):
+        TaskSpec(name="t", title="t", description="", run=EOS.run, metrics=EOS.metrics,
+                 groups=(soundness,))  # fmt: skip
+    with pytest.raises(ValueError, match=r"units for parameters run lacks: \['fmaxx'\]"):
+        TaskSpec(name="t", title="t", description="", run=EOS.run,
+                 parameter_units=(("fmaxx", "eV/Å"),))  # fmt: skip
+    assert TaskSpec(name="t", title="t", description="", run=EOS.run).metric_groups == ()
+    assert isinstance(soundness, MetricGroup)

@@ -132,3 +132,61 @@ def test_leaderboard_to_eos_page_draws_charts_and_sorts(browser, transactional_d
     )
     assert full_page_screenshot(browser, f"eos-task-{server}.png").stat().st_size > 10_000
     assert javascript_errors(browser) == []
+
+
+PHONE = (420, 900)
+OVERFLOW = "return document.documentElement.scrollWidth - window.innerWidth"
+
+
+def within_view(driver, element) -> bool:
+    """Whether the element's box lies inside the window's width (legends, buttons)."""
+    box = driver.execute_script(
+        "const r = arguments[0].getBoundingClientRect(); return [r.left, r.right, r.width];",
+        element,
+    )
+    return box[2] > 0 and box[0] >= -1 and box[1] <= PHONE[0] + 1
+
+
+@pytest.mark.browser
+def test_compare_and_task_pages_fit_a_phone(browser, transactional_db, live_server, arena):
+    """At 420 px: no horizontal scrolling of the page (wide tables scroll in their box),
+    every chart's legend and the E(V) axis buttons inside the window, and the compare
+    page's curves and periodic table drawn."""
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(browser, 30)
+    javascript_errors(browser)
+    OUTPUT.mkdir(exist_ok=True)
+    browser.set_window_size(*PHONE)
+    try:
+        browser.get(f"{live_server.url}/compare/?models=emt,sevennet-0")
+        for chart in ("compare-curves-eos", "compare-table-eos"):
+            wait.until(
+                ec.presence_of_element_located(("css selector", f"#chart-{chart} svg.main-svg"))
+            )
+        names = browser.find_elements("css selector", "#chart-compare-curves-eos g.legend text")
+        assert {"EMT", "SevenNet-0"} <= {n.text for n in names}
+        assert all(within_view(browser, n) for n in names if n.text)
+        assert "2 shared structures" in browser.page_source
+        assert browser.execute_script(OVERFLOW) <= 0
+        browser.save_screenshot(str(OUTPUT / "compare-420.png"))
+
+        browser.get(f"{live_server.url}/tasks/eos/")
+        wait.until(ec.presence_of_element_located(("css selector", "#chart-parity svg.main-svg")))
+        assert browser.execute_script(OVERFLOW) <= 0
+        for legend in browser.find_elements("css selector", "g.legend text.legendtext"):
+            assert within_view(browser, legend), legend.text
+        raw = browser.find_element(
+            "xpath", "//*[@id='chart-eos-curves']//*[name()='text' and text()='Raw energies']"
+        )
+        assert within_view(browser, raw)
+        assert not browser.find_elements("css selector", ".modebar-container .modebar-btn")
+        rank = browser.find_element("css selector", "#task-eos .cell-rank")
+        assert not rank.is_displayed()
+        browser.find_element("css selector", "#task-eos input.show-ranks").click()
+        assert rank.is_displayed() and rank.text.startswith("#")
+        browser.save_screenshot(str(OUTPUT / "eos-task-420.png"))
+    finally:
+        browser.set_window_size(1440, 1000)
+    assert javascript_errors(browser) == []

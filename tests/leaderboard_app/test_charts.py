@@ -152,3 +152,18 @@ def test_curves_table_places_each_curve_and_its_guide_in_its_cell():
     assert guide["y"][:2] == pytest.approx([row + 0.4 - 0.8 / 3] * 2, rel=six_digits)
     assert labels["text"] == chemical_symbols[1:]
     assert sum(v is not None for r in base["z"] for v in r) == 118
+
+
+def test_a_model_keeps_its_colour_and_marker_whatever_other_models_are_shown():
+    """Okabe and Ito's colour-blind-safe palette; the style comes from the name alone."""
+    from leaderboard_app.charts import MARKERS, PALETTE, line_trace, model_style
+
+    alone = model_colors(["CHGNet"])
+    crowd = model_colors(["EMT", "SevenNet-0", "CHGNet", "MACE-MP(M)"])
+    assert alone["CHGNet"] == crowd["CHGNet"] == model_style("CHGNet")[0]
+    assert set(PALETTE) <= {"#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9",
+                            "#000000", "#F0E442"}  # fmt: skip
+    styles = {model_style(f"model-{i}") for i in range(1000)}
+    assert len(styles) == len(PALETTE) * len(MARKERS)  # every pair gets used
+    trace = line_trace("CHGNet", [1.0], [2.0], alone["CHGNet"])
+    assert trace["marker"]["symbol"] == model_style("CHGNet")[1]

@@ -1,12 +1,12 @@
-"""Ranking against hand computations: MLIP Arena's EOS method, then the arena sum."""
+"""Ranking against hand computations: EOS groups on shared structures, coverage, the arena sum."""
 
 from __future__ import annotations
 
 import pytest
 
+from compute.tasks.eos.metrics import GROUPS as EOS_GROUPS
 from compute.tasks.eos.metrics import METRICS as EOS_METRICS
 from leaderboard_app.ranking import (
-    MISSING_KEY,
     NOT_BENCHMARKED,
     ModelEvidence,
     arena_ranking,
@@ -43,36 +43,120 @@ def test_stats_mean_and_sample_std_skip_missing_values():
     assert (stats([]).count, stats([None, float("inf")]).count) == (0, 0)
 
 
-def test_eos_task_ranks_as_mlip_arena_by_hand():
-    """Three models over two structures; every rank below is worked out by hand.
+def test_eos_ranks_two_groups_on_shared_structures_by_hand():
+    """A and B ran structures 0 and 1, C only 0 (1 of 2: not partial at 50 %), so all
+    three are compared on structure 0. Every rank below is worked out by hand.
 
-    flips |mean-1|: A 0, B 1, C 1           -> A1 B2 C2
-    tortuosity: A 1.1, B 1.0, C 1.05        -> B1 C2 A3
-    ρ comp. E (lower better): A -1, B -0.9, C -1        -> A1 C1 B3
-    ρ comp. dE/dV (higher better): A 1, B 1, C 0.5      -> A1 B1 C3
-    ρ tension E (higher better): A 1, B 0.8, C missing  -> A1 B2 C3
-    missing of 2 structures: A 0, B 0, C 1  -> A1 B1 C3
-    sums: A 8, B 10, C 14 -> ranks 1, 2, 3
+    Physical soundness
+      flips |x-1|: A 0, B 0, C 1            -> A1 B1 C3
+      tortuosity: A 1.0, B 1.0, C 1.05      -> A1 B1 C3 (A's 1.2 on structure 1 unseen)
+      ρ comp. E ↓: A -1, B -0.9, C -1       -> A1 C1 B3
+      ρ comp. dE/dV ↑: A 1, B 1, C 0.5      -> A1 B1 C3
+      ρ tension E ↑: A 1, B 0.8, C none     -> A1 B2 C3
+      sums A5 B8 C13                        -> A1 B2 C3
+    Accuracy against DFT
+      Δ: A 2, B 1, C 3                      -> B1 A2 C3
+      |V0 error| shown 1.0 %, 2.0 %, 1.0 %  -> A1 C1 B3
+      |B0 error|: A 5 %, B 2 %, C 10 %      -> B1 A2 C3
+      sums A5 B5 C7                         -> A1 B1 C3
+    Task: A 1+1=2, B 2+1=3, C 3+3=6 -> A1 B2 C3
     """
     evidence = [
-        ModelEvidence("A", [eos_row(1, 1.0, -1, 1, 1), eos_row(1, 1.2, -1, 1, 1)]),
-        ModelEvidence("B", [eos_row(1, 1.0, -0.9, 1, 0.8), eos_row(3, 1.0, -0.9, 1, 0.8)]),
-        ModelEvidence("C", [eos_row(0, 1.05, -1, 0.5, None)], failed=1, missing=1),
+        ModelEvidence(
+            "A",
+            {
+                0: eos_row(1, 1.0, -1, 1, 1, delta=2, v0=0.01, b0=-0.05),
+                1: eos_row(1, 1.2, -1, 1, 1, delta=50, v0=0.3, b0=0.5),
+            },
+        ),
+        ModelEvidence(
+            "B",
+            {
+                0: eos_row(1, 1.0, -0.9, 1, 0.8, delta=1, v0=0.02, b0=0.02),
+                1: eos_row(3, 1.0, -0.9, 1, 0.8, delta=1, v0=0.02, b0=0.02),
+            },
+        ),
+        ModelEvidence(
+            "C",
+            {0: eos_row(0, 1.05, -1, 0.5, None, delta=3, v0=-0.01, b0=-0.1)},
+            failed=1,
+            missing=1,
+        ),
     ]
-    scores = {s.model: s for s in score_task(evidence, metrics=EOS_METRICS)}
+    scores = {s.model: s for s in score_task(evidence, metrics=EOS_METRICS, groups=EOS_GROUPS)}
     assert scores["A"].ranks == {
         "energy_derivative_flips": 1,
-        "tortuosity": 3,
+        "tortuosity": 1,
         "spearman_compression_energy": 1,
         "spearman_compression_derivative": 1,
         "spearman_tension_energy": 1,
-        MISSING_KEY: 1,
+        "delta_mev_per_atom": 2,
+        "v0_rel_error": 1,
+        "b0_rel_error": 2,
     }
-    assert [scores[m].rank_sum for m in "ABC"] == [8, 10, 14]
+    groups = {m: scores[m].group_ranks for m in "ABC"}
+    assert groups == {
+        "A": {"soundness": 1, "accuracy": 1},
+        "B": {"soundness": 2, "accuracy": 1},
+        "C": {"soundness": 3, "accuracy": 3},
+    }
+    assert [scores[m].rank_sum for m in "ABC"] == [2, 3, 6]
     assert [scores[m].rank for m in "ABC"] == [1, 2, 3]
-    assert (scores["C"].done, scores["C"].missing, scores["C"].failed) == (1, 1, 1)
-    assert scores["B"].stats["tortuosity"].mean == pytest.approx(1.0)
-    assert scores["A"].stats["tortuosity"].std == pytest.approx(0.1414213562)
+    assert [(scores[m].done, scores[m].compared) for m in "ABC"] == [(2, 1), (2, 1), (1, 1)]
+    assert (scores["C"].missing, scores["C"].failed, scores["C"].total) == (1, 1, 2)
+    assert scores["A"].stats["tortuosity"].mean == pytest.approx(1.0)
+    # B0 errors average as |value|, and the signed mean keeps the sign (softening).
+    assert scores["C"].stats["b0_rel_error"].mean == pytest.approx(0.1)
+    assert scores["C"].stats["b0_rel_error"].signed_mean == pytest.approx(-0.1)
+    assert scores["A"].stats["tortuosity"].signed_mean is None
+
+
+def test_without_sharing_each_model_is_compared_on_all_its_results():
+    a = {0: eos_row(1, 1.0, -1, 1, 1), 1: eos_row(1, 1.2, -1, 1, 1)}
+    b = {0: eos_row(1, 1.1, -1, 1, 1)}
+    evidence = [ModelEvidence("A", a), ModelEvidence("B", b)]
+    shared = {s.model: s for s in score_task(evidence, metrics=EOS_METRICS)}
+    own = {s.model: s for s in score_task(evidence, metrics=EOS_METRICS, shared=False)}
+    assert shared["A"].stats["tortuosity"].mean == pytest.approx(1.0)
+    assert shared["A"].ranks["tortuosity"] == 1
+    assert own["A"].stats["tortuosity"].mean == pytest.approx(1.1)
+    assert own["A"].ranks["tortuosity"] == own["B"].ranks["tortuosity"] == 1
+
+
+def test_models_below_the_coverage_threshold_rank_apart_as_partial():
+    """A and B ran 4 structures; P ran 1, under half of 4, so it is partial: ranked among
+    the partial models after the others even though its one curve is the best."""
+    good, rough = eos_row(1, 1.0, -1, 1, 1), eos_row(3, 1.5, -0.5, 0.5, 0.5)
+    evidence = [
+        ModelEvidence("A", dict.fromkeys(range(4), good)),
+        ModelEvidence("B", dict.fromkeys(range(4), rough)),
+        ModelEvidence("P", {0: good}, missing=3),
+        ModelEvidence("Q", {1: good, 3: good}, missing=2),
+    ]
+    scores = score_task(evidence, metrics=EOS_METRICS, groups=EOS_GROUPS, min_coverage=0.6)
+    assert [(s.model, s.rank, s.partial) for s in scores] == [
+        ("A", 1, False),
+        ("B", 2, False),
+        ("P", 1, True),
+        ("Q", 1, True),
+    ]
+    assert [s.ranked for s in scores] == [True, True, False, False]
+    # P and Q share no structure, so each is compared on its own results.
+    assert [s.compared for s in scores] == [4, 4, 1, 2]
+    at_half = {s.model: s.partial for s in score_task(evidence, metrics=EOS_METRICS)}
+    assert at_half == {"A": False, "B": False, "P": True, "Q": False}
+
+
+def test_a_model_set_aside_is_shown_with_its_means_but_not_ranked():
+    row = eos_row(1, 1.0, -1, 1, 1)
+    evidence = [
+        ModelEvidence("broken", [row], set_aside="its last load check failed"),
+        ModelEvidence("A", [eos_row(2, 1.5, -0.5, 0.5, 0.5)]),
+    ]
+    scores = score_task(evidence, metrics=EOS_METRICS)
+    assert [(s.model, s.rank) for s in scores] == [("A", 1), ("broken", NOT_BENCHMARKED)]
+    assert scores[1].stats["tortuosity"].mean == pytest.approx(1.0)
+    assert scores[1].set_aside and not scores[1].ranked
 
 
 def test_equal_models_tie_and_the_next_rank_is_skipped():
@@ -81,17 +165,6 @@ def test_equal_models_tie_and_the_next_rank_is_skipped():
     evidence = [ModelEvidence("A", [row]), ModelEvidence("B", [row]), ModelEvidence("C", [worse])]
     scores = score_task(evidence, metrics=EOS_METRICS)
     assert [(s.model, s.rank) for s in scores] == [("A", 1), ("B", 1), ("C", 3)]
-
-
-def test_delta_and_errors_are_shown_not_ranked_and_errors_average_as_absolute():
-    good = ModelEvidence(
-        "A", [eos_row(1, 1.0, -1, 1, 1, delta=90.0, v0=-0.1), eos_row(1, 1.0, -1, 1, 1, v0=0.1)]
-    )
-    bad = ModelEvidence("B", [eos_row(1, 1.1, -1, 1, 1, delta=0.1), eos_row(1, 1.1, -1, 1, 1)])
-    scores = {s.model: s for s in score_task([good, bad], metrics=EOS_METRICS)}
-    assert scores["A"].rank == 1
-    assert "delta_mev_per_atom" not in scores["A"].ranks
-    assert scores["A"].stats["v0_rel_error"].mean == pytest.approx(0.1)
 
 
 def test_a_task_without_metrics_counts_but_does_not_rank():
@@ -140,7 +213,6 @@ def test_a_model_without_results_is_not_benchmarked_and_takes_no_rank():
     scores = score_task(evidence, metrics=EOS_METRICS)
     assert [(s.model, s.rank) for s in scores] == [("A", 1), ("B", 2), ("N", NOT_BENCHMARKED)]
     assert scores[2].ranks == {} and not scores[2].benchmarked
-    assert scores[1].ranks[MISSING_KEY] == 1  # N's missing 2 does not push B down
 
 
 def test_arena_sums_task_ranks_and_a_missing_task_ranks_last():

@@ -32,12 +32,11 @@ def add_form(**overrides):
     form = {
         "name": "Tiny MACE",
         "family": "mace",
-        "checkpoint": "",
+        "checkpoint": "https://example.org/tiny.model",
         "calculator_kwargs": '{"default_dtype": "float64"}',
         "package_pin": "mace-torch",
-        "training_datasets": '["MPtrj"]',
-        "cpu_tasks": '["eos"]',
-        "gpu_tasks": "[]",
+        "training_datasets": "MPtrj",
+        "cpu_tasks": ["eos"],
         "prediction_type": "EFS",
         "license": "MIT",
         "code_url": "",
@@ -54,7 +53,9 @@ def test_model_added_in_the_admin_runs_a_benchmark_without_code(admin_client, in
     # ASAP cutoff, which changes its energies.
     response = admin_client.post(
         "/admin/models_app/mlip/add/",
-        add_form(name="EMT-ASAP", family="emt", calculator_kwargs='{"asap_cutoff": true}'),
+        add_form(
+            name="EMT-ASAP", family="emt", checkpoint="", calculator_kwargs='{"asap_cutoff": true}'
+        ),
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     model = MLIP.objects.get(name="EMT-ASAP")
@@ -88,9 +89,7 @@ def test_model_added_in_the_admin_runs_a_benchmark_without_code(admin_client, in
         ("family", "vasp", "Select a valid choice"),
         ("calculator_kwargs", "[1, 2]", "must be a JSON object"),
         ("calculator_kwargs", "{not json", "Enter a valid JSON"),
-        ("cpu_tasks", '"eos"', "must be a JSON list of names"),
-        ("gpu_tasks", '["eos", 3]', "must be a JSON list of names"),
-        ("training_datasets", '{"MPtrj": 1}', "must be a JSON list of names"),
+        ("gpu_tasks", ["eos", "3"], "GPU tasks: 3 is not a task of the Task table"),
         ("release_date", "2023-02-30", "Enter a valid date."),
         ("prediction_type", "EFGH", "Select a valid choice"),
         ("name", "", "This field is required."),
@@ -103,6 +102,92 @@ def test_malformed_entries_are_refused_in_the_form(admin_client, field, value, m
     assert message in response.content.decode()
     assert not MLIP.objects.filter(name="Tiny MACE").exists()
     assert MLIP.objects.filter(name="CHGNet").get().family == "chgnet"  # untouched
+
+
+@pytest.mark.parametrize(
+    ("field", "entry", "message"),
+    [
+        ("cpu_tasks", {"cpu_tasks": ["eos", "eso"]}, "CPU tasks: eso is not a task"),
+        (
+            "checkpoint",
+            {"family": "chgnet", "checkpoint": "0.9.0", "calculator_kwargs": "{}"},
+            "checkpoint: chgnet has no version &#x27;0.9.0&#x27;",
+        ),
+        (
+            "calculator_kwargs",
+            {
+                "family": "chgnet",
+                "checkpoint": "0.3.0",
+                "calculator_kwargs": '{"on_isolated_atom": "ignore"}',
+            },
+            "calculator_kwargs: chgnet takes no keyword &#x27;on_isolated_atom&#x27; "
+            "(did you mean &#x27;on_isolated_atoms&#x27;?)",
+        ),
+        (
+            "checkpoint",
+            {"checkpoint": "/models/2023-12-03-mace-128-L1.model"},
+            "checkpoint: checkpoint file &#x27;/models/2023-12-03-mace-128-L1.model&#x27; "
+            "does not exist on this machine",
+        ),
+    ],
+)  # fmt: skip
+def test_the_admin_refuses_invalid_registry_entries_naming_the_field(
+    admin_client, field, entry, message
+):
+    """The four entries the admin used to save without complaint."""
+    response = admin_client.post("/admin/models_app/mlip/add/", add_form(**entry))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert list(response.context["adminform"].form.errors) == [field]
+    assert not MLIP.objects.filter(name="Tiny MACE").exists()
+
+
+def test_the_form_shows_tasks_as_checkboxes_and_datasets_as_a_list(admin_client):
+    page = admin_client.get("/admin/models_app/mlip/add/").content.decode()
+    for slug in Task.objects.values_list("slug", flat=True):
+        assert f'type="checkbox" name="cpu_tasks" value="{slug}"' in page
+    response = admin_client.post(
+        "/admin/models_app/mlip/add/",
+        add_form(training_datasets="MPtrj, OMat24 ,", cpu_tasks=["eos", "ev"]),
+    )
+    assert response.status_code == 302
+    model = MLIP.objects.get(name="Tiny MACE")
+    assert (model.training_datasets, model.cpu_tasks, model.gpu_tasks) == (
+        ["MPtrj", "OMat24"],
+        ["eos", "ev"],
+        [],
+    )
+
+
+def test_save_and_check_stores_the_outcome_and_a_failed_model_leaves_the_ranks(
+    admin_client, tmp_path
+):
+    """EMT loads: the row records success. A MACE file that is not pinned is refused when
+    loaded: the row records the failure, and the model is shown set aside, unranked."""
+    from leaderboard_app.standings import task_scores
+    from tasks_app.evidence import task_evidence
+
+    response = admin_client.post(
+        "/admin/models_app/mlip/add/",
+        add_form(name="EMT-ASAP", family="emt", checkpoint="", calculator_kwargs="{}", _check="1"),
+    )
+    model = MLIP.objects.get(name="EMT-ASAP")
+    assert response["Location"] == f"/admin/models_app/mlip/{model.pk}/change/"
+    assert (model.last_check_ok, model.last_check_at is not None) == (True, True)
+    assert model.last_check_message.startswith("EMT-ASAP loads: fcc Cu energy")
+
+    weights = tmp_path / "tiny.model"
+    weights.write_bytes(b"not a pickle")
+    admin_client.post("/admin/models_app/mlip/add/", add_form(checkpoint=str(weights), _check="1"))
+    broken = MLIP.objects.get(name="Tiny MACE")
+    assert broken.last_check_ok is False and "Tiny MACE" in broken.last_check_message
+    row = {"metrics": {"tortuosity": 1.0}}
+    task = Task.objects.get(slug="eos")
+    evidence = task_evidence(tasks=[task], models=[broken, model])[task.pk]
+    evidence.results = {m.pk: {1: type("Row", (), row)()} for m in (broken, model)}
+    scores = {s.model: s for s in task_scores(evidence, [broken, model])}
+    assert scores["EMT-ASAP"].rank == 1
+    assert scores["Tiny MACE"].rank == 0 and scores["Tiny MACE"].set_aside
 
 
 @pytest.mark.parametrize(

@@ -64,3 +64,14 @@ def test_an_unknown_name_lists_the_registered_ones(db_env):
     done = manage("check_model", "GAP-20", env=db_env)
     assert done.returncode == 1
     assert done.stderr.startswith("CommandError: no model named 'GAP-20'; registered models: ")
+
+
+def test_a_check_records_the_parameter_count(seeded):
+    """CHGNet 0.3.0 has 412,525 parameters (CHGNet prints so when it loads); EMT has none."""
+    from models_app.services import model_check
+
+    chgnet, emt = MLIP.objects.get(name="CHGNet"), MLIP.objects.get(name="EMT")
+    assert model_check(model=chgnet)[0] and model_check(model=emt)[0]
+    chgnet.refresh_from_db()
+    emt.refresh_from_db()
+    assert (chgnet.parameter_count, emt.parameter_count) == (412_525, None)

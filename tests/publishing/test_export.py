@@ -130,9 +130,13 @@ def test_every_config_reads_back_with_datasets_as_the_database_holds_it(arena_re
         ("EMT", 3, 71),
         (SECOND_MODEL, 2, 72),
     ]
-    emt_eos = Result.objects.filter(task__slug="eos", model__name="EMT")
+    # Means are over the structures both models have: Al and Cu, not EMT's Au.
+    emt_eos = Result.objects.filter(
+        task__slug="eos", model__name="EMT", structure__label__in=["Al", "Cu"]
+    )
     tortuosity = [r.metrics["tortuosity"] for r in emt_eos]
     assert board[0]["tortuosity"] == pytest.approx(statistics.fmean(tortuosity))
+    assert (board[0]["compared"], board[0]["partial"]) == (2, False)
     assert board[0]["rank"] == 1
     assert [row["model"] for row in read_config(folder, "leaderboard", cache)][0] == "EMT"
     assert read_config(folder, "leaderboard-relax", cache) == [
@@ -156,7 +160,13 @@ def test_two_exports_are_byte_identical_and_a_second_one_changes_nothing(arena_r
     result.metrics = {**result.metrics, "tortuosity": 1.5}
     result.save()
     changed = export_dataset(repo_id=REPO, folder=first.folder)
-    assert changed.changed == ["README.md", "data/eos.jsonl", "leaderboard/eos.jsonl"]
+    # The twin falls behind EMT on tortuosity, so the arena changes too.
+    assert changed.changed == [
+        "README.md",
+        "data/eos.jsonl",
+        "leaderboard/arena.jsonl",
+        "leaderboard/eos.jsonl",
+    ]
 
 
 def test_results_of_an_older_task_version_are_left_out(arena_results, tmp_path):
@@ -175,9 +185,10 @@ def test_export_errors_are_one_line(seeded, tmp_path):
 
 
 def test_the_card_declares_license_configs_and_each_leaderboard_as_a_table(arena_results, tmp_path):
-    """EMT and its twin have the same curves on Al and Cu, so they tie on every curve
-    metric; the twin misses one structure more (72 against 71): EMT ranks 1, the twin 2.
-    Relax ranks nobody, so the arena is EOS: rank sums 1 and 2."""
+    """EMT and its twin have the same curves on Al and Cu, the structures they share and
+    are compared on, so they tie on every metric: both rank 1 (the twin's 2 of EMT's 3
+    results is above half, so it is not partial). Relax ranks nobody, so the arena is
+    EOS: rank sums 1 and 1."""
     from publishing.format import card_metadata
 
     folder = export_dataset(repo_id=REPO, folder=tmp_path / "export").folder
@@ -200,14 +211,14 @@ def test_the_card_declares_license_configs_and_each_leaderboard_as_a_table(arena
     eos = lines.index("## Equation of state (bulk) (`eos`, version 1)")
     assert lines[eos + 2].startswith("| rank | model | results | Flips | Tortuosity |")
     assert lines[eos + 4].startswith("| 1 | EMT | 3 | 1.00 ± 0.00 |")
-    assert lines[eos + 5].startswith("| 2 | EMT \\| twin | 2 | 1.00 ± 0.00 |")
+    assert lines[eos + 5].startswith("| 1 | EMT \\| twin | 2 | 1.00 ± 0.00 |")
     assert "- Δ (meV/atom): Delta-test distance" in card
     relax = lines.index("## Structure relaxation (`relax`, version 1)")
     assert lines[relax + 4] == "| not benchmarked | EMT | 3 |"
     arena = [json.loads(line) for line in (folder / "leaderboard" / "arena.jsonl").open()]
     assert arena == [
         {"rank": 1, "model": "EMT", "rank_sum": 1, "eos_rank": 1},
-        {"rank": 2, "model": SECOND_MODEL, "rank_sum": 2, "eos_rank": 2},
+        {"rank": 1, "model": SECOND_MODEL, "rank_sum": 1, "eos_rank": 1},
     ]
 
 

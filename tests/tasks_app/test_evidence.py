@@ -168,9 +168,10 @@ def test_the_structures_that_count_are_the_default_set_and_any_with_a_current_re
 def test_scores_rank_on_the_latest_current_results_only(three):
     """A: Cu 1.0 and Al 1.0 under its new checkpoint (the old one's three went stale);
     B: Cu 1.2 (a forced rerun of 3.0), Al failed then done (1.2), Ni failed.
-    Tortuosity means A 1.0, B 1.2: ranks 1 and 2. Missing 1 each: both rank 1. The
-    flips and ρ metrics have no values for either: both rank 1 on each of the four.
-    Rank sums A 6, B 7: A ranks 1, B 2."""
+    They share Cu and Al, the structures they are compared on. Tortuosity means A 1.0,
+    B 1.2: ranks 1 and 2. The flips and ρ metrics have no values for either: both rank 1
+    on each of the four. Physical soundness sums A 5, B 6: group ranks 1 and 2, which
+    are the rank sums (the only group); A ranks 1, B 2."""
     for label in LABELS:
         record("A", label, tortuosity=1.0)
     MLIP.objects.filter(name="A").update(checkpoint="a-2")
@@ -187,7 +188,8 @@ def test_scores_rank_on_the_latest_current_results_only(three):
     assert (scores["B"].done, scores["B"].missing, scores["B"].failed) == (2, 1, 1)
     assert scores["A"].stats["tortuosity"].mean == 1.0
     assert scores["B"].stats["tortuosity"].mean == pytest.approx(1.2, abs=1e-15)
-    assert (scores["A"].rank_sum, scores["B"].rank_sum) == (6, 7)
+    assert (scores["A"].compared, scores["B"].compared) == (2, 2)
+    assert (scores["A"].rank_sum, scores["B"].rank_sum) == (1, 2)
     assert (scores["A"].rank, scores["B"].rank) == (1, 2)
 
 

@@ -3,7 +3,7 @@
 from compute.tasks.diatomics import metrics
 from compute.tasks.diatomics.dimers import DIMER_SET
 from compute.tasks.diatomics.protocol import run
-from compute.tasks.spec import Quantity, TaskSpec
+from compute.tasks.spec import MetricGroup, Quantity, TaskSpec
 
 TASK = TaskSpec(
     name="diatomics",
@@ -29,4 +29,16 @@ TASK = TaskSpec(
     summary=("conservation_deviation_ev_per_a", "force_flips", "r_e_error_a"),
     structure_sets=(DIMER_SET,),
     reference_keys=metrics.REFERENCE_KEYS,
+    groups=(
+        MetricGroup(
+            "soundness",
+            "Physical soundness",
+            "Smoothness, monotonicity and energy conservation of E(r) and F(r).",
+            tuple(m.key for m in metrics.METRICS if m.ranked),
+        ),
+    ),
+    parameter_units=(
+        ("step_a", "Å"),
+        ("box_a", "Å"),
+    ),
 )

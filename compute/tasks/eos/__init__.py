@@ -27,4 +27,12 @@ TASK = TaskSpec(
     summary=("delta_mev_per_atom", "b0_rel_error"),
     structure_sets=(DELTA_SET,),
     reference_keys=metrics.REFERENCE_KEYS,
+    groups=metrics.GROUPS,
+    parameter_units=(
+        ("fmax", "eV/Å"),
+        ("steps", "at most"),
+        ("npoints", "volumes"),
+        ("min_volume_factor", "× relaxed V"),
+        ("max_volume_factor", "× relaxed V"),
+    ),
 )

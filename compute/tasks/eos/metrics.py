@@ -12,8 +12,8 @@ from typing import Any
 from ase.units import GPa
 from ase.utils.deltacodesdft import delta
 
-from compute.tasks.curve_shape import CURVE_METRICS, curve_metrics
-from compute.tasks.spec import LOWER, Metric
+from compute.tasks.curve_shape import CURVE_METRICS, SOUNDNESS, curve_metrics
+from compute.tasks.spec import LOWER, Metric, MetricGroup
 
 REFERENCE_KEYS = ("v0_a3_per_atom", "b0_gpa", "b0_prime")
 
@@ -26,7 +26,6 @@ ACCURACY_METRICS: tuple[Metric, ...] = (
         ideal=0,
         digits=2,
         unit="meV/atom",
-        ranked=False,
     ),
     Metric(
         "v0_rel_error",
@@ -36,7 +35,6 @@ ACCURACY_METRICS: tuple[Metric, ...] = (
         ideal=0,
         percent=True,
         absolute=True,
-        ranked=False,
     ),
     Metric(
         "b0_rel_error",
@@ -46,10 +44,16 @@ ACCURACY_METRICS: tuple[Metric, ...] = (
         ideal=0,
         percent=True,
         absolute=True,
-        ranked=False,
     ),
 )
 METRICS = CURVE_METRICS + ACCURACY_METRICS
+ACCURACY = MetricGroup(
+    "accuracy",
+    "Accuracy against DFT",
+    "How close V0, B0 and the whole E(V) come to WIEN2k PBE (the Delta set's references).",
+    tuple(m.key for m in ACCURACY_METRICS),
+)
+GROUPS = (SOUNDNESS, ACCURACY)
 
 
 def reference_metrics(output: Mapping[str, Any], reference: Mapping[str, Any]) -> dict[str, float]:

@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
-from compute.tasks.curve_shape import CURVE_METRICS, curve_metrics
+from compute.tasks.curve_shape import CURVE_METRICS, SOUNDNESS, curve_metrics
 from compute.tasks.eos.delta_set import DELTA_SET
 from compute.tasks.ev.protocol import run
 from compute.tasks.spec import Quantity, TaskSpec
@@ -33,4 +33,9 @@ TASK = TaskSpec(
     metrics=CURVE_METRICS,
     summary=("tortuosity", "energy_derivative_flips"),
     structure_sets=(DELTA_SET,),
+    groups=(SOUNDNESS,),
+    parameter_units=(
+        ("max_abs_strain", "linear strain, ±"),
+        ("npoints", "volumes"),
+    ),
 )

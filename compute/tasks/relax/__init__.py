@@ -16,4 +16,8 @@ TASK = TaskSpec(
         Quantity("max_force_ev_per_a", "max |F|", "eV/Å", digits=4),
     ),
     structure_sets=(DELTA_SET,),
+    parameter_units=(
+        ("fmax", "eV/Å"),
+        ("steps", "at most"),
+    ),
 )

@@ -38,6 +38,7 @@
       var figure = JSON.parse(source.textContent);
       window.Plotly.newPlot(div, figure.data, figure.layout, {
         responsive: true, displaylogo: false,
+        displayModeBar: window.innerWidth > 600 ? "hover" : false,  // on a phone it covers buttons
         modeBarButtonsToRemove: ["select2d", "lasso2d"]
       });
     });

@@ -1,0 +1,222 @@
+"""The compare page: two or three models side by side on the structures they share.
+
+Per task: each metric's mean for each model over the shared structures, the difference
+of the second model from the first per structure, their curves overlaid on a shared
+structure, and a periodic table of the difference.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.http import QueryDict
+from django.urls import reverse
+
+from compute.tasks import spec_or_placeholder
+from compute.tasks.spec import TaskSpec, with_unit
+from leaderboard_app import boards, selectors
+from leaderboard_app.charts import model_colors, periodic_table_figure
+from leaderboard_app.ranking import TaskScore
+from leaderboard_app.result_tables import metric_label
+from leaderboard_app.standings import task_scores
+from leaderboard_app.tables import FLOAT, Column, Table
+from models_app.models import MLIP
+from tasks_app.evidence import TaskEvidence, task_evidence
+from tasks_app.models import Task
+
+Context = dict[str, Any]
+MAX_MODELS = 3
+
+
+def compare_page(*, query: QueryDict) -> Context:
+    """Context for ``/compare/?models=A,B[,C]`` (names or slugs)."""
+    models = selectors.all_models()
+    chosen, unknown = pick_models(models, query.get("models", ""))
+    tasks = selectors.all_tasks()
+    context: Context = {
+        "nav_tasks": tasks,
+        "all_models": models,
+        "chosen": chosen,
+        "unknown": unknown,
+        "sections": [],
+        "tables": [],
+        "figures": [],
+    }
+    if len(chosen) < 2:
+        return context
+    evidence = task_evidence(tasks=tasks, models=chosen)
+    colors = model_colors([m.name for m in chosen])
+    for task in tasks:
+        section = task_comparison(task, evidence[task.pk], chosen, colors, query)
+        if section:
+            context["sections"].append(section)
+            context["tables"] += section["tables"]
+            context["figures"] += section["figures"]
+    return context
+
+
+def pick_models(models: Sequence[MLIP], wanted: str) -> tuple[list[MLIP], list[str]]:
+    """The models named (by name or slug, comma-separated, at most three) and the unknown."""
+    by_key = {m.name: m for m in models} | {m.slug: m for m in models}
+    chosen: list[MLIP] = []
+    unknown: list[str] = []
+    for key in (part.strip() for part in wanted.split(",")):
+        if not key:
+            continue
+        model = by_key.get(key)
+        if model is None:
+            unknown.append(key)
+        elif model not in chosen and len(chosen) < MAX_MODELS:
+            chosen.append(model)
+    return chosen, unknown
+
+
+def task_comparison(
+    task: Task,
+    evidence: TaskEvidence,
+    models: Sequence[MLIP],
+    colors: Mapping[str, str],
+    query: QueryDict,
+) -> Context | None:
+    """One task's tables and figures, or None when the models share no structure there."""
+    spec = spec_or_placeholder(task.function)
+    rows = {m.name: evidence.done(m.pk) for m in models}
+    shared = [s for s in evidence.structures if all(s.id in r for r in rows.values())]
+    if not shared:
+        return None
+    scores = task_scores(evidence, models, listed=False, min_coverage=0.0)
+    first, second = models[0].name, models[1].name
+    tables = []
+    if spec.metrics:
+        tables.append(metrics_table(task, spec, scores, [m.name for m in models], len(shared)))
+    tables.append(difference_table(task, spec, shared, rows, first, second))
+    structure = next(
+        (s for s in shared if str(s.id) == query.get(f"structure_{task.slug}")), shared[0]
+    )
+    figures = curve_figures(task, structure.id, rows, colors)
+    heat = difference_by_element(spec, shared, rows, first, second)
+    if heat:
+        quantity = spec.quantities[0]
+        figures.append(
+            {
+                "id": f"compare-table-{task.slug}",
+                "title": f"{task.name}: {quantity.label} of {second} − {first} per element",
+                "figure": periodic_table_figure(heat, label=quantity.unit, log=False),
+            }
+        )
+    return {
+        "task": task,
+        "shared": len(shared),
+        "structure": structure,
+        "structure_options": [(s.id, s.label) for s in shared],
+        "tables": tables,
+        "figures": figures,
+    }
+
+
+def metrics_table(
+    task: Task, spec: TaskSpec, scores: Sequence[TaskScore], names: Sequence[str], shared: int
+) -> Table:
+    """One row per metric: each model's mean over the shared structures, side by side."""
+    by_model = {s.model: s for s in scores}
+    columns = [Column("metric", "Metric")]
+    columns += [Column(f"m{i}", name, rank_key=f"r{i}") for i, name in enumerate(names)]
+    rows = []
+    for metric in spec.metrics:
+        row: dict[str, Any] = {"metric": metric_label(metric)}
+        for i, name in enumerate(names):
+            mean = by_model[name].stats[metric.key].mean if name in by_model else None
+            row[f"m{i}"] = metric.format(mean) if mean is not None else None
+            row[f"r{i}"] = by_model[name].ranks.get(metric.key) if name in by_model else None
+        rows.append(row)
+    return Table(
+        id=f"compare-{task.slug}",
+        title=f"{task.name}: means over the {shared} structures all of them have",
+        columns=columns,
+        rows=rows,
+        notes=[("#n", "The model's rank on the metric among the models compared here.")],
+    )
+
+
+def difference_table(
+    task: Task,
+    spec: TaskSpec,
+    shared: Sequence[Any],
+    rows: Mapping[str, Mapping[int, Any]],
+    first: str,
+    second: str,
+) -> Table:
+    """Per shared structure: each headline quantity of both models and their difference."""
+    columns = [Column("structure", "Structure", link_key="structure_url")]
+    for q in spec.quantities:
+        columns += [
+            Column(f"{q.key}_a", with_unit(f"{q.label} {first}", q.unit), FLOAT, digits=q.digits),
+            Column(f"{q.key}_b", with_unit(f"{q.label} {second}", q.unit), FLOAT, digits=q.digits),
+            Column(f"{q.key}_diff", with_unit(f"Δ{q.label}", q.unit), FLOAT, digits=q.digits),
+        ]
+        if any(q.key in s.reference for s in shared):
+            label = with_unit(f"{q.label} reference", q.unit)
+            columns.append(Column(f"{q.key}_ref", label, FLOAT, digits=q.digits))
+    table_rows = []
+    for info in shared:
+        a, b = rows[first][info.id].headline, rows[second][info.id].headline
+        row: dict[str, Any] = {
+            "structure": info.label,
+            "structure_url": reverse("leaderboard:structure", args=[info.id]),
+        }
+        for q in spec.quantities:
+            row[f"{q.key}_a"], row[f"{q.key}_b"] = a.get(q.key), b.get(q.key)
+            row[f"{q.key}_diff"] = _difference(a.get(q.key), b.get(q.key))
+            row[f"{q.key}_ref"] = info.reference.get(q.key)
+        table_rows.append(row)
+    return Table(
+        id=f"difference-{task.slug}",
+        title=f"{task.name}: {second} against {first} per structure (Δ = {second} − {first})",
+        columns=columns,
+        rows=table_rows,
+    )
+
+
+def curve_figures(
+    task: Task, structure_id: int, rows: Mapping[str, Mapping[int, Any]], colors: Mapping[str, str]
+) -> list[Context]:
+    """The task board's figures for one structure, the models' curves overlaid."""
+    ids = {r[structure_id].result_id: name for name, r in rows.items()}
+    found = selectors.result_outputs(result_ids=list(ids))
+    outputs = [(ids[r["id"]], r) for r in found]
+    structure = selectors.structure_with_set(pk=structure_id)
+    figures = boards.structure_figures(task, outputs, colors, structure)
+    return [{**f, "id": f"compare-{f['id']}"} for f in figures]
+
+
+def difference_by_element(
+    spec: TaskSpec,
+    shared: Sequence[Any],
+    rows: Mapping[str, Mapping[int, Any]],
+    first: str,
+    second: str,
+) -> dict[str, float]:
+    """The first headline quantity of ``second`` minus ``first``, per element of the
+    one-element structures."""
+    if not spec.quantities:
+        return {}
+    key = spec.quantities[0].key
+    values: dict[str, list[float]] = {}
+    for info in shared:
+        element = boards.element_of(info.formula)
+        a, b = rows[first][info.id].headline, rows[second][info.id].headline
+        diff = _difference(a.get(key), b.get(key))
+        if element and diff is not None:
+            values.setdefault(element, []).append(diff)
+    return {element: statistics.fmean(found) for element, found in values.items()}
+
+
+def compare_url(models: Sequence[MLIP]) -> str:
+    return f"{reverse('leaderboard:compare')}?models={','.join(m.slug for m in models)}"
+
+
+def _difference(a: Any, b: Any) -> float | None:
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (a, b))
+    return b - a if numbers else None
