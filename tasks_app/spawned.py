@@ -22,33 +22,34 @@ def work(
 ) -> None:
     """Take run ``run_id``'s jobs until none is left, as worker ``index`` of the run's
     local workers, on the command's ``database`` (its connection settings); SIGINT or
-    SIGTERM interrupts it as Ctrl-C does the command."""
+    SIGTERM interrupts it as Ctrl-C does the command, also while it is still starting."""
     signal.signal(signal.SIGINT, _interrupted)
     signal.signal(signal.SIGTERM, _interrupted)
-    import django
-    from django.conf import settings
-
-    settings.DATABASES["default"] = database
-    django.setup()
-    from django.db import connection
-
-    from compute.threads import apply_threads
-    from tasks_app.dispatch import Share, run_in_process
-    from tasks_app.selectors import run_by_id
-
-    apply_threads(threads)
     try:
-        run_in_process(
-            run_by_id(run_id),
-            progress=lambda _: None,
-            say=lambda _: None,
-            timeout_s=timeout_s,
-            share=Share(index=index, held=held, models_first=models_first),
-        )
+        import django
+        from django.conf import settings
+
+        settings.DATABASES["default"] = database
+        django.setup()
+        from django.db import connection
+
+        from compute.threads import apply_threads
+        from tasks_app.dispatch import Share, run_in_process
+        from tasks_app.selectors import run_by_id
+
+        apply_threads(threads)
+        try:
+            run_in_process(
+                run_by_id(run_id),
+                progress=lambda _: None,
+                say=lambda _: None,
+                timeout_s=timeout_s,
+                share=Share(index=index, held=held, models_first=models_first),
+            )
+        finally:
+            connection.close()
     except KeyboardInterrupt:
         sys.exit(130)
-    finally:
-        connection.close()
 
 
 def _interrupted(signum, frame) -> None:
