@@ -6,9 +6,14 @@ of Django at the top.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import os
 import signal
 import sys
 from collections.abc import MutableSequence
+
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 def work(
@@ -25,6 +30,7 @@ def work(
     SIGTERM interrupts it as Ctrl-C does the command, also while it is still starting."""
     signal.signal(signal.SIGINT, _interrupted)
     signal.signal(signal.SIGTERM, _interrupted)
+    _stop_with_parent()
     try:
         import django
         from django.conf import settings
@@ -50,6 +56,18 @@ def work(
             connection.close()
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+def _stop_with_parent() -> None:
+    """SIGTERM this worker when the command dies (Linux), even by SIGKILL: the command's
+    run stops as a whole, and a re-run or ``--resume`` takes up its jobs."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the command died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _interrupted(signum, frame) -> None:
