@@ -6,9 +6,14 @@ of Django at the top.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import os
 import signal
 import sys
 from collections.abc import MutableSequence
+
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 def work(
@@ -22,33 +27,47 @@ def work(
 ) -> None:
     """Take run ``run_id``'s jobs until none is left, as worker ``index`` of the run's
     local workers, on the command's ``database`` (its connection settings); SIGINT or
-    SIGTERM interrupts it as Ctrl-C does the command."""
+    SIGTERM interrupts it as Ctrl-C does the command, also while it is still starting."""
     signal.signal(signal.SIGINT, _interrupted)
     signal.signal(signal.SIGTERM, _interrupted)
-    import django
-    from django.conf import settings
-
-    settings.DATABASES["default"] = database
-    django.setup()
-    from django.db import connection
-
-    from compute.threads import apply_threads
-    from tasks_app.dispatch import Share, run_in_process
-    from tasks_app.selectors import run_by_id
-
-    apply_threads(threads)
+    _stop_with_parent()
     try:
-        run_in_process(
-            run_by_id(run_id),
-            progress=lambda _: None,
-            say=lambda _: None,
-            timeout_s=timeout_s,
-            share=Share(index=index, held=held, models_first=models_first),
-        )
+        import django
+        from django.conf import settings
+
+        settings.DATABASES["default"] = database
+        django.setup()
+        from django.db import connection
+
+        from compute.threads import apply_threads
+        from tasks_app.dispatch import Share, run_in_process
+        from tasks_app.selectors import run_by_id
+
+        apply_threads(threads)
+        try:
+            run_in_process(
+                run_by_id(run_id),
+                progress=lambda _: None,
+                say=lambda _: None,
+                timeout_s=timeout_s,
+                share=Share(index=index, held=held, models_first=models_first),
+            )
+        finally:
+            connection.close()
     except KeyboardInterrupt:
         sys.exit(130)
-    finally:
-        connection.close()
+
+
+def _stop_with_parent() -> None:
+    """SIGTERM this worker when the command dies (Linux), even by SIGKILL: the command's
+    run stops as a whole, and a re-run or ``--resume`` takes up its jobs."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the command died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _interrupted(signum, frame) -> None:

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 HEARTBEAT_S = 1.0
 LEASE_S = 3 * HEARTBEAT_S
 ARGS = ("eos", "--models", "EMT", "--set", SET)
+ONE_PROCESS = (*ARGS, "--workers", "1")  # the in-process runs here are one process
 
 
 def second_job_running() -> bool:
@@ -33,7 +34,7 @@ def states(run: BenchmarkRun) -> dict[str, int]:
 
 def test_ctrl_c_leaves_the_run_interrupted_and_resume_finishes_it(database_url, spawn):
     env = arena_env(database_url, heartbeat_s=HEARTBEAT_S)
-    first = spawn(run_benchmark(*ARGS, env=env))
+    first = spawn(run_benchmark(*ONE_PROCESS, env=env))
     wait_for(second_job_running, 120, "the second job started")
     first.signal(signal.SIGINT)
 
@@ -61,7 +62,7 @@ def test_a_killed_run_reads_interrupted_after_a_lease_and_a_rerun_reuses_its_job
     database_url, spawn
 ):
     env = arena_env(database_url, heartbeat_s=HEARTBEAT_S)
-    first = spawn(run_benchmark(*ARGS, env=env))
+    first = spawn(run_benchmark(*ONE_PROCESS, env=env))
     wait_for(second_job_running, 120, "the second job started")
     first.signal(signal.SIGKILL)
     killed_at = time.monotonic()
@@ -74,7 +75,7 @@ def test_a_killed_run_reads_interrupted_after_a_lease_and_a_rerun_reuses_its_job
     assert time.monotonic() - killed_at < LEASE_S + 2
     assert states(run) == {JobStatus.DONE: 1, JobStatus.INTERRUPTED: 1, JobStatus.QUEUED: 1}
 
-    rerun = spawn(run_benchmark(*ARGS, env=env))
+    rerun = spawn(run_benchmark(*ONE_PROCESS, env=env))
     assert rerun.wait(120) == 0, rerun.output()
     assert (
         ": eos on faults, 0 jobs (in-process), 1 already done or not applicable, "
