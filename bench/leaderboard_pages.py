@@ -158,7 +158,7 @@ def fill() -> dict:
         job_finish(job_id=job.id, output=output, metrics=metrics, compute_seconds=0.5)
     failed = next(j for j in run.jobs.filter(status="failed"))
     return {
-        "model": models[0].name,
+        "model": models[0].slug,
         "compare": ",".join(m.slug for m in models[:3]),
         "structure": structures[next(iter(structures))].id,
         "run": run.pk,
