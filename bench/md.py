@@ -99,7 +99,7 @@ def main() -> None:
                 _, worst_share, saved = measure(atoms, calculator, steps, Path(tmp), 0.0, 0.0)
                 per_checkpoint_ms = 1000 * worst_share * steps / rate / max(saved, 1)
                 print(
-                    f"{name:<8}{len(atoms):>6}{steps:>7}{rate:>10.1f}"
+                    f"{name:<8}{len(atoms):>6}{steps:>7}{rate:>10.3g}"
                     f"{100 * default_share:>22.3f}%{100 * worst_share:>23.1f}%"
                     f"{per_checkpoint_ms:>17.2f}",
                     flush=True,
