@@ -1,11 +1,16 @@
 """Throughput of two workers over one: CHGNet EOS on 12 Delta crystals.
 
-Usage: .venv/bin/python bench/workers.py [--redis] [--local] [--mlip-arena PYTHON]
+Usage: .venv/bin/python bench/workers.py [--redis] [--local] [--ceiling] [--mlip-arena PYTHON]
 
 - ``--redis``: through a private redis-server (a free port) and ``rqworker`` processes
   (ArenaWorker);
 - ``--local``: ``run_benchmark --workers 1`` (one process) and ``--workers 2`` (two
   local processes, no Redis);
+- ``--ceiling``: what the machine itself allows: the bare ASE loop (``compute`` only, no
+  Django, no database, one torch thread) over the same structures, alone and as two
+  processes at once; two processes over one is the best any two workers can reach here
+  (cores that share memory bandwidth, or that turbo down when both are busy, give less
+  than 2x);
 - ``--mlip-arena PYTHON``: MLIP Arena's own EOS on the same structures and model, with
   the python of a virtualenv that has mlip-arena (``bench/mlip_arena_eos.py``), against
   the two local runs.
@@ -13,9 +18,11 @@ Usage: .venv/bin/python bench/workers.py [--redis] [--local] [--mlip-arena PYTHO
 Each with the ``--cases`` (default all): one worker with every core (its torch threads
 as many as the cores), one worker with one thread (OMP_NUM_THREADS=1), and two
 workers with a core each; the last column is the throughput of two workers over that
-row. Without options: ``--redis --local``. Every run is a ``run_benchmark ... --force`` child
-process timed from its start to its exit (Django start, model loading, every job, the
-summary). The database is DATABASE_URL, or a scratch SQLite file (WAL).
+row, over the whole run's wall time and over the jobs' span (first job started to last job
+finished: the steady throughput, without process start-up and model loading). Without
+options: ``--redis --local``. Every run is a ``run_benchmark ... --force`` child process
+timed from its start to its exit (Django start, model loading, every job, the summary).
+The database is DATABASE_URL, or a scratch SQLite file (WAL).
 """
 
 from __future__ import annotations
@@ -43,13 +50,17 @@ CASES = {
     "1t": ("1 worker, 1 thread", 1, {"OMP_NUM_THREADS": "1"}),
     "2": ("2 workers, a core each", 2, {}),
 }
-Measured = tuple[float, int, float]  # wall seconds, done jobs, load average before
+# wall seconds, done jobs, load average before, seconds from the first job's start to the
+# last job's end (the throughput once workers are up: no process start or model loading)
+Measured = tuple[float, int, float, float]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--redis", action="store_true")
     parser.add_argument("--local", action="store_true")
+    parser.add_argument("--ceiling", action="store_true")
+    parser.add_argument("--bare", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--mlip-arena", metavar="PYTHON")
     parser.add_argument("--structures", default=STRUCTURES, help="Delta labels, comma-separated")
     parser.add_argument("--cases", default="1,1t,2", help=f"of {', '.join(CASES)}")
@@ -57,7 +68,9 @@ def main() -> None:
     structures = options.structures
     args = ("eos", "--models", "CHGNet", "--structures", structures, "--force")
     cases = options.cases.split(",")
-    if not (options.redis or options.local or options.mlip_arena):
+    if options.bare:
+        return bare_loop(structures)
+    if not (options.redis or options.local or options.ceiling or options.mlip_arena):
         options.redis = options.local = True
     os.environ.setdefault("SQLITE_PATH", str(Path(tempfile.mkdtemp()) / "bench.sqlite3"))
     os.environ.update(HF_HUB_OFFLINE="1", DJANGO_SETTINGS_MODULE="arena_site.settings")
@@ -75,7 +88,12 @@ def main() -> None:
     count = len(structures.split(","))
     print(f"CHGNet EOS, {count} Delta crystals ({structures})")
     print(f"{connection.vendor}, {cores()} cores; load: 1-minute load average before the run")
-    print(f"{'case':<40}{'wall s':>9}{'done':>6}{'load':>6}{'2 workers over it':>19}")
+    print(
+        f"{'case':<48}{'wall s':>8}{'span s':>8}{'done':>6}{'load':>6}"
+        f"{'2 workers over it: wall':>25}{'span':>7}"
+    )
+    if options.ceiling:
+        ceiling(structures)
     if options.redis:
         print_cases("RQ", redis_runs(args, cases))
     local = {}
@@ -94,8 +112,47 @@ def cores() -> int:
     return usable_cores()
 
 
+def bare_loop(structures: str) -> None:
+    """Print the seconds of the bare ASE EOS loop over ``structures``, after model load."""
+    from compute.calculators import load_calculator
+    from compute.model_spec import ModelSpec
+    from compute.tasks.eos.delta_set import delta_structures
+    from compute.tasks.eos.protocol import run
+
+    calculator = load_calculator(ModelSpec("CHGNet", "chgnet", "0.3.0"), device="cpu")
+    crystals = {label: atoms for label, atoms, _ in delta_structures()}
+    started = time.perf_counter()
+    for label in structures.split(","):
+        run(crystals[label], calculator)
+    print(time.perf_counter() - started)
+
+
+def ceiling(structures: str) -> None:
+    """The bare loop alone, then two at once: the machine's own two-over-one."""
+    command = [sys.executable, __file__, "--bare", "--structures", structures]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+
+    def start() -> subprocess.Popen:
+        return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+
+    def seconds(process: subprocess.Popen) -> float:
+        return float(process.communicate()[0].strip().splitlines()[-1])
+
+    alone = seconds(start())
+    pair = [start(), start()]
+    both = [seconds(process) for process in pair]
+    ratio = 2 * alone / max(both)
+    print(
+        f"ceiling: bare ASE loop, 1 thread: alone {alone:.1f} s, two at once "
+        f"{both[0]:.1f} and {both[1]:.1f} s: two over one {ratio:.2f}x"
+    )
+
+
 def timed_run(*args: str, env: dict[str, str] | None = None) -> Measured:
-    """Wall seconds of one ``run_benchmark`` child process, its done jobs, the load before."""
+    """Wall seconds of one ``run_benchmark`` child process, its done jobs, the load before,
+    and the span of its jobs."""
+    from django.db.models import Max, Min
+
     from tasks_app.models import BenchmarkRun, JobStatus
 
     before = os.getloadavg()[0]
@@ -108,8 +165,10 @@ def timed_run(*args: str, env: dict[str, str] | None = None) -> Measured:
         check=False,
     )
     wall = time.perf_counter() - started
-    run = BenchmarkRun.objects.latest("pk")
-    return wall, run.jobs.filter(status=JobStatus.DONE).count(), before
+    done = BenchmarkRun.objects.latest("pk").jobs.filter(status=JobStatus.DONE)
+    bounds = done.aggregate(first=Min("started_at"), last=Max("finished_at"))
+    span = (bounds["last"] - bounds["first"]).total_seconds() if done else float("nan")
+    return wall, done.count(), before, span
 
 
 def redis_runs(args: tuple[str, ...], cases: list[str]) -> dict[str, Measured]:
@@ -143,10 +202,11 @@ def redis_run(args, url: str, count: int, env: dict[str, str]) -> Measured:
 
 def print_cases(kind: str, measured: dict[str, Measured]) -> None:
     two = measured.get("2")
-    for case, (wall, done, before) in measured.items():
+    for case, (wall, done, before, span) in measured.items():
         ratio = f"{wall / two[0]:.2f}x" if two and case != "2" else ""
+        steady = f"{span / two[3]:.2f}x" if two and case != "2" else ""
         label = f"{kind}, {CASES[case][0]}"
-        print(f"{label:<40}{wall:>9.1f}{done:>6}{before:>6.1f}{ratio:>19}")
+        print(f"{label:<48}{wall:>8.1f}{span:>8.1f}{done:>6}{before:>6.1f}{ratio:>25}{steady:>7}")
 
 
 def compare_with_mlip_arena(python: str, structures: str, local: dict[str, Measured]) -> None:
@@ -176,7 +236,7 @@ def compare_with_mlip_arena(python: str, structures: str, local: dict[str, Measu
         f"in its tasks (load {before:.1f}); B0 against ours: median "
         f"{statistics.median(differences):.1%} apart"
     )
-    for case, (ours_wall, _, _) in local.items():
+    for case, (ours_wall, *_) in local.items():
         print(
             f"ours, {CASES[case][0]}: {ours_wall:.1f} s = {ours_wall / wall:.2f} of MLIP "
             f"Arena's wall, {ours_wall / arena['seconds_compute']:.2f} of its task time"
