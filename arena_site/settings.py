@@ -172,12 +172,15 @@ ARENA_CLUSTER = {
 ARENA_FILE_STORE = Path(os.environ.get("ARENA_FILE_STORE", BASE_DIR / "var" / "files")).expanduser()
 ARENA_PROGRESS_SECONDS = float(os.environ.get("ARENA_PROGRESS_SECONDS", "5"))
 ARENA_CHECKPOINT_SECONDS = float(os.environ.get("ARENA_CHECKPOINT_SECONDS", "60"))
+# Caps every task's time limit per job (seconds; 0: each task's own time_limit_s), in
+# process as on RQ.
+ARENA_TIME_LIMIT_S = float(os.environ.get("ARENA_TIME_LIMIT_S", "0"))
 # What a worker started by a batch scheduler needs from this environment.
 WORKER_VARIABLES = (
     "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "SECRET_KEY_FILE", "DEBUG", "ARENA_PRODUCTION",
     "ARENA_CACHE_DIR", "ARENA_JOB_RETRIES", "ARENA_HEARTBEAT_S", "ARENA_TRUSTED_CHECKPOINT_SOURCES",
     "HF_HOME", "HF_ENDPOINT", "HF_HUB_OFFLINE", "HF_TOKEN", "LOG_LEVEL", "ARENA_FILE_STORE",
-    "ARENA_PROGRESS_SECONDS", "ARENA_CHECKPOINT_SECONDS",
+    "ARENA_PROGRESS_SECONDS", "ARENA_CHECKPOINT_SECONDS", "ARENA_TIME_LIMIT_S",
 )  # fmt: skip
 ARENA_WORKER_ENVIRONMENT = {n: os.environ[n] for n in WORKER_VARIABLES if n in os.environ}
 

@@ -23,6 +23,7 @@ and ``enqueue`` are the RQ side, which ``follow`` and the workers' maintenance c
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, MutableSequence
 from dataclasses import dataclass, field
@@ -40,8 +41,7 @@ from rq.worker import Worker
 
 from compute.environments import missing_worker_message
 from compute.errors import one_line
-from compute.tasks import spec_or_placeholder
-from tasks_app.jobs import execute_job
+from tasks_app.jobs import RQ_GRACE_S, execute_job, job_time_limit_s
 from tasks_app.models import UNFINISHED, BenchmarkRun, Job, JobStatus
 from tasks_app.selectors import (
     job_status,
@@ -320,7 +320,7 @@ def enqueue(jobs: list[Job], *, connection: Redis | None = None) -> None:
             execute_job,
             job.pk,
             job_id=rq_job_id(job),
-            job_timeout=spec_or_placeholder(job.task.function).time_limit_s,
+            job_timeout=math.ceil(job_time_limit_s(job.task.function)) + RQ_GRACE_S,
             retry=retry,
             on_failure=Callback(job_abandoned),
             description=str(job),

@@ -31,8 +31,7 @@ def wait_for_workers(redis_url: str, count: int, timeout_s: float = 120) -> None
         time.sleep(0.2)
 
 
-@pytest.fixture
-def worker(redis_url):
+def start_worker(redis_url: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     """``manage.py rqworker gpu.main cpu.main`` in a child process against the test database."""
     database_url = database_url_for_subprocess()
     if database_url is None:
@@ -40,22 +39,28 @@ def worker(redis_url):
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "manage.py"), "rqworker", "gpu.main", "cpu.main"],
         cwd=ROOT,
-        env={
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-        },
+        env={**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     wait_for_workers(redis_url, 1)
-    yield process
+    return process
+
+
+def stop_worker(process: subprocess.Popen) -> None:
     process.terminate()
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@pytest.fixture
+def worker(redis_url):
+    process = start_worker(redis_url)
+    yield process
+    stop_worker(process)
 
 
 @pytest.fixture
@@ -228,3 +233,28 @@ def test_an_unexpected_error_is_not_retried_even_with_retries_configured(
     assert len(rq_job.results()) == 1  # one execution
     copper = Job.objects.get(structure__label="Cu")
     assert (copper.status, copper.attempts) == (JobStatus.DONE, 1)
+
+
+def test_a_job_past_its_time_limit_on_a_worker_fails_as_such_not_as_the_models_error(
+    registry, redis_url, settings, tmp_path
+):
+    # RQ's own timeout is an Exception that an MD loop's guard around the model would
+    # record as a calculator failure of a completed job; the job's own timer is not.
+    atoms = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(2)
+    store_structure_set(name="rq-md", description="", structures=[("Cu32", atoms, {})])
+    limits = {"ARENA_TIME_LIMIT_S": "1", "ARENA_FILE_STORE": str(tmp_path)}
+    process = start_worker(redis_url, {**limits, "ARENA_CHECKPOINT_SECONDS": "0.2"})
+    settings.REDIS_URL = redis_url
+    try:
+        with pytest.raises(CommandError, match="1 failed"):
+            call_command(
+                "run_benchmark", "nve", "--models", "EMT", "--set", "rq-md",
+                "--param=steps=400", "--param=sample_every=10", "--timeout=240",
+            )  # fmt: skip
+    finally:
+        stop_worker(process)
+    job = Job.objects.get(task__slug="nve")
+    assert job.status == JobStatus.FAILED and job.rq_job_id
+    assert job.error.startswith("time limit of 1 s exceeded"), job.error
+    assert not Result.objects.filter(job=job).exists()
+    assert (tmp_path / "checkpoints" / f"{job.key}.json").exists()  # for a re-run to go on
