@@ -8,7 +8,7 @@ from tasks_app.models import Job
 from tests.faults.conftest import SET
 from tests.faults.harness import arena_env, outcome, run_benchmark, wait_for, worker
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 ARGS = ("eos", "--models", "EMT", "--set", SET)
 
 

@@ -13,7 +13,7 @@ from tasks_app.models import Job, JobStatus
 from tasks_app.services import store_structure_set
 from tests.faults.harness import arena_env, outcome, run_benchmark, wait_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_worker_killed_mid_job_leaves_it_to_another_and_the_run_completes(database_url, spawn):

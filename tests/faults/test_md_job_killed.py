@@ -15,7 +15,7 @@ from tasks_app.models import Job, JobStatus, Result
 from tasks_app.services import store_structure_set
 from tests.faults.harness import arena_env, run_benchmark, wait_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 SHORT = {"steps": 150, "sample_every": 10}
 
 

@@ -13,7 +13,7 @@ from tasks_app.selectors import run_status_counts
 from tests.faults.conftest import SET
 from tests.faults.harness import arena_env, outcome, run_benchmark, wait_for, worker
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 HEARTBEAT_S = 1.0
 LEASE_S = 3 * HEARTBEAT_S
 ARGS = ("eos", "--models", "EMT", "--set", SET)

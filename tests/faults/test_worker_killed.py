@@ -18,7 +18,7 @@ from tests.faults.harness import (
     worker_running,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 HEARTBEAT_S = 1.0
 # A lease (3 heartbeats) for RQ to see the worker is gone, up to a lease more for an
 # idle worker to wake and run the abandoned-job handling (or 2 s for the follower), and
