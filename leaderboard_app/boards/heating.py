@@ -8,7 +8,7 @@ from typing import Any
 from django.urls import reverse
 
 from leaderboard_app.boards import Context, TaskView
-from leaderboard_app.boards.md_series import failure_facts, series_figure
+from leaderboard_app.boards.md_series import failure_facts, series_figure, series_panels
 from leaderboard_app.charts import Curve, Figure, curves_figure, rounded
 from tasks_app.models import Structure, Task
 
@@ -71,14 +71,9 @@ def structure_figures(
     colors: Mapping[str, str],
     structure: Structure,
 ) -> list[Context]:
-    return [
-        {
-            "id": f"temperature-{task.slug}",
-            "title": f"{task.name}: temperature against time",
-            "figure": series_figure(rows, key="temperature_k", colors=colors),
-        }
-    ]
+    return series_panels(
+        task.slug, task.name, rows, colors, key="temperature_k", quantity="temperature"
+    )
 
 
-def job_facts(output: Mapping[str, Any]) -> list[tuple[str, str]]:
-    return failure_facts(output)
+job_facts = failure_facts

@@ -45,6 +45,25 @@ def series_figure(
     )
 
 
+def series_panels(
+    task_slug: str,
+    task_name: str,
+    rows: Sequence[tuple[str, Mapping[str, Any]]],
+    colors: Mapping[str, str],
+    *,
+    key: str,
+    quantity: str,
+) -> list[dict[str, Any]]:
+    """A structure page's panel for a dynamics task: every model's ``key`` against time."""
+    return [
+        {
+            "id": f"{quantity.split()[-1]}-{task_slug}",
+            "title": f"{task_name}: {quantity} against time",
+            "figure": series_figure(rows, key=key, colors=colors),
+        }
+    ]
+
+
 def failure_facts(output: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The protocol variant, steps done and the failure rule that ended the run, if any."""
     facts = [("Protocol", str(output.get("variant", "protocol")))]

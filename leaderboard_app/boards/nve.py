@@ -8,7 +8,7 @@ from typing import Any
 from django.urls import reverse
 
 from leaderboard_app.boards import Context, TaskView
-from leaderboard_app.boards.md_series import failure_facts, series_figure
+from leaderboard_app.boards.md_series import failure_facts, series_figure, series_panels
 from tasks_app.models import Structure, Task
 
 
@@ -35,14 +35,7 @@ def structure_figures(
     colors: Mapping[str, str],
     structure: Structure,
 ) -> list[Context]:
-    return [
-        {
-            "id": f"energy-{task.slug}",
-            "title": f"{task.name}: total energy against time",
-            "figure": series_figure(rows, key="etot_ev", colors=colors),
-        }
-    ]
+    return series_panels(task.slug, task.name, rows, colors, key="etot_ev", quantity="total energy")
 
 
-def job_facts(output: Mapping[str, Any]) -> list[tuple[str, str]]:
-    return failure_facts(output)
+job_facts = failure_facts

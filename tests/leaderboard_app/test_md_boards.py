@@ -1,0 +1,77 @@
+"""The dynamics boards on real short EMT runs: NVE energy and heating temperature against
+time, on the task page and a structure's page, against the stored series by hand."""
+
+from __future__ import annotations
+
+import json
+
+import plotly.graph_objects as go
+import pytest
+from ase.build import bulk
+from django.core.management import call_command
+from django.urls import reverse
+
+from tasks_app.models import Result, Task
+from tasks_app.services import store_structure_set
+
+pytestmark = pytest.mark.django_db
+# 40 steps of 32 atoms each (heating: 2 fs steps), well under a second, made this
+# site's protocol (the admin can edit a task's parameters) so that the pages rank them.
+SHORT = {
+    "nve": {"steps": 40, "sample_every": 10},
+    "heating": {"total_time_fs": 80, "sample_every": 10},
+}
+
+
+@pytest.fixture
+def md_runs(seeded, inline_jobs, settings, tmp_path):
+    settings.ARENA_FILE_STORE = tmp_path
+    atoms = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(2)
+    store_structure_set(name="md-board", description="", structures=[("Cu32", atoms, {})])
+    for slug, params in SHORT.items():
+        task = Task.objects.get(slug=slug)
+        task.default_params = {**task.default_params, **params}
+        task.save()
+        call_command("run_benchmark", slug, "--models", "EMT", "--set", "md-board")
+    return {r.task.slug: r for r in Result.objects.select_related("structure")}
+
+
+def page_figure(html: str, figure_id: str) -> dict:
+    figure = json.loads(html.split(f'id="{figure_id}" type="application/json">')[1].split("</")[0])
+    go.Figure(figure)  # plotly's own validators accept it
+    return figure
+
+
+def test_nve_energy_is_drawn_per_atom_in_mev_from_its_start(client, md_runs):
+    result = md_runs["nve"]
+    series = result.output["series"]
+    assert [p["step"] for p in series] == [0, 10, 20, 30, 40]
+    e0 = series[0]["etot_ev"]
+    by_hand = [1000 * (p["etot_ev"] - e0) / 32 for p in series]  # meV/atom from t = 0
+    times = [p["time_ps"] for p in series]
+    assert times == pytest.approx([0, 0.01, 0.02, 0.03, 0.04])  # 1 fs steps
+    url = reverse("leaderboard:task", args=["nve"])
+    task_page = client.get(url, {"structure": result.structure_id}).content.decode()
+    structure_page = client.get(
+        reverse("leaderboard:structure", args=[result.structure_id])
+    ).content.decode()
+    for html, figure_id in ((task_page, "nve-energy"), (structure_page, "energy-nve")):
+        (trace,) = page_figure(html, figure_id)["data"]
+        assert trace["name"] == "EMT"
+        assert trace["x"] == pytest.approx(times, abs=1e-6)
+        # Rounded for the page to a few significant figures: 1e-3 relative, or 1e-9 meV.
+        assert trace["y"] == pytest.approx(by_hand, rel=1e-3, abs=1e-9)
+    assert "NVE energy drift: total energy against time" in structure_page
+
+
+def test_heating_temperature_is_drawn_in_kelvin_with_the_runs_protocol(client, md_runs):
+    result = md_runs["heating"]
+    series = result.output["series"]
+    structure_page = client.get(
+        reverse("leaderboard:structure", args=[result.structure_id])
+    ).content.decode()
+    (trace,) = page_figure(structure_page, "temperature-heating")["data"]
+    assert trace["y"] == pytest.approx([p["temperature_k"] for p in series], rel=1e-3)
+    assert "temperature against time" in structure_page
+    job_page = client.get(reverse("leaderboard:job", args=[result.job_id])).content.decode()
+    assert "40 of 40" in job_page  # steps done of steps total, from the board's job facts
