@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 
 from compute.tasks import quantity_labels, spec_or_placeholder
+from compute.tasks.spec import PROTOCOL
 from leaderboard_app import boards, selectors
 from leaderboard_app.charts import model_colors
 from leaderboard_app.filters import ModelFilterForm, filter_models
@@ -40,9 +41,20 @@ FAILED_JOBS_SHOWN = 50
 LATEST_RESULTS_SHOWN = 50
 
 
-def run_command(task: Task | None = None) -> str:
+def run_command(task: Task | None = None, variant: str = PROTOCOL) -> str:
     """The one line that tells a visitor how to produce results."""
-    return f"python manage.py run_benchmark {task.slug if task else 'eos'}"
+    line = f"python manage.py run_benchmark {task.slug if task else 'eos'}"
+    return line if variant == PROTOCOL else f"{line} --variant {variant}"
+
+
+def chosen_variant(task: Task, query: QueryDict) -> tuple[str, dict[str, Any] | None]:
+    """The protocol a task page shows (``?protocol=`` a variant's name, else the task's
+    own), and the job parameters of its results (None: the task's defaults)."""
+    spec = spec_or_placeholder(task.function)
+    variant = query.get("protocol", PROTOCOL)
+    if variant not in spec.variants:
+        return PROTOCOL, None
+    return variant, {**(task.default_params or {}), **spec.variant_params(variant)}
 
 
 def download_table(tables: Sequence[Table], table_id: str | None) -> Table | None:
@@ -87,7 +99,8 @@ def task_page(*, task: Task, tasks: list[Task], query: QueryDict) -> Context:
     models = selectors.all_models()
     form = ModelFilterForm(query, models=models)
     chosen = filter_models(models, form.model_filter())
-    evidence = task_evidence(tasks=[task], models=chosen)[task.pk]
+    variant, params = chosen_variant(task, query)
+    evidence = task_evidence(tasks=[task], models=chosen, params=params)[task.pk]
     scores = task_scores(evidence, chosen)
     context: Context = {
         "nav_tasks": tasks,
@@ -99,9 +112,11 @@ def task_page(*, task: Task, tasks: list[Task], query: QueryDict) -> Context:
         "structure_count": evidence.structure_count,
         "protocol": [
             (name, value, spec.parameter_unit(name))
-            for name, value in (task.default_params or {}).items()
+            for name, value in (params or task.default_params or {}).items()
         ],
-        "command": run_command(task),
+        "variant": variant,
+        "variants": [PROTOCOL, *spec.variants] if spec.variants else [],
+        "command": run_command(task, variant),
         "figures": [],
         "controls": [],
     }

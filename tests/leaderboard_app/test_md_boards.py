@@ -75,3 +75,28 @@ def test_heating_temperature_is_drawn_in_kelvin_with_the_runs_protocol(client, m
     assert "temperature against time" in structure_page
     job_page = client.get(reverse("leaderboard:job", args=[result.job_id])).content.decode()
     assert "40 of 40" in job_page  # steps done of steps total, from the board's job facts
+
+
+def test_a_variant_is_shown_ranked_apart_when_the_visitor_picks_it(client, md_runs):
+    call_command("run_benchmark", "nve", "--models", "EMT", "--set", "md-board", "--variant=hot")
+    hot = Result.objects.filter(task__slug="nve").latest("job_id")
+    assert hot.output["series"][0]["temperature_k"] > 700  # the hot start, not 300 K
+    url = reverse("leaderboard:task", args=["nve"])
+
+    def drift(query: dict) -> float:
+        rows = json.loads(client.get(url, {**query, "format": "json"}).content)
+        (row,) = [r for r in rows if r["model"] == "EMT"]
+        return row["drift_mev_per_atom_ps"]
+
+    # Each page shows its own protocol's result: never mixed, never the other one.
+    protocol_drift = md_runs["nve"].metrics["drift_mev_per_atom_ps"]
+    hot_drift = hot.metrics["drift_mev_per_atom_ps"]
+    assert protocol_drift != pytest.approx(hot_drift, rel=0.01)
+    assert drift({}) == pytest.approx(protocol_drift, rel=1e-3)
+    assert drift({"protocol": "hot"}) == pytest.approx(hot_drift, rel=1e-3)
+    assert drift({"protocol": "nonsense"}) == pytest.approx(protocol_drift, rel=1e-3)
+    page = client.get(url, {"protocol": "hot"}).content.decode()
+    assert "Results of the <b>hot</b> variant" in page
+    assert "<dt>temperature_k</dt><dd><code>1000.0</code>" in page
+    short = client.get(url, {"protocol": "short"}).content.decode()
+    assert "run_benchmark nve --variant short" in short  # how to fill the empty page
