@@ -56,6 +56,11 @@ def work(
             connection.close()
     except KeyboardInterrupt:
         sys.exit(130)
+    # Every job has ended and the connection is closed: leave at once. Tearing down torch
+    # and a model takes the interpreter about a second, which the command would wait out.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _stop_with_parent() -> None:
