@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import scipy.constants as si
 from ase import Atoms
+from ase.calculators.calculator import Calculator, all_changes
 from ase.calculators.emt import EMT
 from ase.calculators.morse import MorsePotential
 from ase.data import atomic_masses, atomic_numbers, covalent_radii, vdw_alvarez
@@ -250,3 +251,112 @@ def test_models_rank_on_a_true_rank_of_flips_minus_one():
     ]
     scores = {s.model: s.ranks["force_flips"] for s in score_task(evidence, metrics=spec.metrics)}
     assert scores == {"A": 3, "B": 1, "C": 2, "D": 4}
+
+
+def test_grid_ends_at_6_angstrom_beyond_the_alvarez_table_too():
+    """ASE's Alvarez table stops at Lr (103): Rf (104) has no radius, so r_max is 6 Å.
+    By hand: r_min = 0.9 × 2.00 = 1.80 Å, (6 − 1.80)/0.01 = 420 points; for Po (NaN
+    radius) 0.9 × 1.40 = 1.26 Å, (6 − 1.26)/0.01 = 474 points."""
+    assert len(vdw_alvarez.vdw_radii) == 104 and covalent_radii[104] == 2.0
+    rf = distance_grid(104)
+    assert (len(rf), rf[0], rf[-1]) == (420, pytest.approx(1.8, abs=1e-12), 6.0)
+    assert len(distance_grid(atomic_numbers["Po"])) == 474
+
+
+class MorsePair(Calculator):
+    """E = D(1 − e^(−a(r − r0)))² − D for two atoms, in closed form: cheap enough for
+    thousands of points."""
+
+    implemented_properties = ("energy", "forces")
+
+    def __init__(self, depth=4.75, a=1.95, r0=0.74):
+        super().__init__()
+        self.depth, self.a, self.r0 = depth, a, r0
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        super().calculate(atoms, properties, system_changes)
+        bond = atoms.positions[1] - atoms.positions[0]
+        r = np.linalg.norm(bond)
+        decay = math.exp(-self.a * (r - self.r0))
+        de_dr = 2 * self.depth * self.a * decay * (1 - decay)
+        self.results = {
+            "energy": self.depth * (1 - decay) ** 2 - self.depth,
+            "forces": np.array([de_dr * bond / r, -de_dr * bond / r]),
+        }
+
+
+@pytest.mark.parametrize(
+    ("step_a", "points"),
+    [(0.1, 34), (0.001, 3440)],  # int((3.72 − 0.279) / step): 34.41 and 3441.0 − rounding
+)
+def test_step_bounds_are_accepted_with_whole_steps_between_the_same_ends(step_a, points):
+    """H: 0.9 × 0.31 = 0.279 Å to 3.1 × 1.2 = 3.72 Å whatever the step; 3.441/0.001 is
+    3440.9999999999995 in floats, so upstream's int() gives 3440."""
+    r = run_task("diatomics", dimer("H"), MorsePair(), {"step_a": step_a})["distances_a"]
+    assert (len(r), r[0], r[-1]) == (points, pytest.approx(0.279, abs=1e-12), 3.1 * 1.2)
+
+
+@pytest.mark.parametrize("step_a", [0.0009999, 0.1000001, 1.0])
+def test_steps_outside_a_thousandth_to_a_tenth_of_an_angstrom_are_refused(step_a):
+    with pytest.raises(TaskFailed, match=f"between 0.001 and 0.1 Å, not {step_a}"):
+        run_task("diatomics", dimer("H"), EMT(), {"step_a": step_a})
+
+
+def test_the_box_must_hold_twice_r_max():
+    """H's r_max is 3.1 × 1.2 = 3.72 Å: a box of twice that puts an image at r_max, refused;
+    7.45 Å is allowed. The Morse pair ignores the cell: a scan in that box still finds r0."""
+    calculator = MorsePair()
+    with pytest.raises(TaskFailed, match="Å is too small for r_max 3.72 Å"):
+        run_task("diatomics", dimer("H"), calculator, {"box_a": 2 * (3.1 * 1.2)})
+    output = run_task("diatomics", dimer("H"), calculator, {"box_a": 7.45})
+    assert output["r_e_a"] == pytest.approx(0.74, abs=1e-5)  # the quartic fit's error
+
+
+class Recording(MorsePair):
+    """The closed-form Morse pair that notes what the scan asks of it."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=()):
+        self.calls.append((list(properties), list(system_changes), atoms.positions.copy()))
+        super().calculate(atoms, properties, system_changes)
+
+
+def test_each_point_asks_energy_and_forces_of_a_dimer_centred_in_the_box():
+    """The first point is a new system (all of ASE's changes), the rest moved positions
+    only; the dimer lies along x with its midpoint at the box centre (25, 25, 25)."""
+    calculator = Recording()
+    output = run_task("diatomics", dimer("H"), calculator, {})
+    assert output["element"] == "H"
+    assert len(calculator.calls) == len(output["distances_a"])
+    assert calculator.calls[0][:2] == (["energy", "forces"], list(all_changes))
+    assert all(call[:2] == (["energy", "forces"], ["positions"]) for call in calculator.calls[1:])
+    for (*_, positions), r in zip(calculator.calls, output["distances_a"], strict=True):
+        assert positions.mean(axis=0) == pytest.approx([25.0] * 3, abs=1e-12)
+        assert positions[1] - positions[0] == pytest.approx([r, 0, 0], abs=1e-12)
+
+
+class NonFinite(MorsePair):
+    """The closed-form Morse pair with a NaN energy or force inside ``below_a``."""
+
+    def __init__(self, which, below_a):
+        super().__init__()
+        self.which, self.below_a = which, below_a
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=()):
+        super().calculate(atoms, properties, system_changes)
+        if atoms.get_distance(0, 1) < self.below_a:
+            if self.which == "energy":
+                self.results["energy"] = math.nan
+            else:
+                self.results["forces"] = self.results["forces"] * math.nan
+
+
+@pytest.mark.parametrize("which", ["energy", "forces"])
+def test_a_non_finite_energy_or_force_fails_the_scan_at_its_distance(which):
+    """NaN below 0.3 Å: H's first point, 0.279 Å, fails; the message names it."""
+    calculator = NonFinite(which, 0.3)
+    with pytest.raises(TaskFailed, match=r"non-finite energy or force at r = 0\.279 Å"):
+        run_task("diatomics", dimer("H"), calculator, {})
