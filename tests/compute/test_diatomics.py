@@ -12,11 +12,11 @@ from ase import Atoms
 from ase.calculators.calculator import Calculator, all_changes
 from ase.calculators.emt import EMT
 from ase.calculators.morse import MorsePotential
-from ase.data import atomic_masses, atomic_numbers, covalent_radii, vdw_alvarez
+from ase.data import atomic_masses, atomic_numbers, chemical_symbols, covalent_radii, vdw_alvarez
 
 from compute.errors import TaskFailed
 from compute.tasks import evaluate, run_task, task_spec
-from compute.tasks.diatomics.dimers import experimental_reference
+from compute.tasks.diatomics.dimers import DIMER_SET, experimental_reference
 from compute.tasks.diatomics.metrics import curve_metrics
 from compute.tasks.diatomics.protocol import distance_grid
 
@@ -360,3 +360,20 @@ def test_a_non_finite_energy_or_force_fails_the_scan_at_its_distance(which):
     calculator = NonFinite(which, 0.3)
     with pytest.raises(TaskFailed, match=r"non-finite energy or force at r = 0\.279 Å"):
         run_task("diatomics", dimer("H"), calculator, {})
+
+
+def test_the_structure_set_has_one_dimer_per_element_at_twice_its_covalent_radius():
+    """H to Og (ASE's numbers 1 … 118), labelled "H2" … "Og2", each along x at twice ASE's
+    covalent radius (H: 2 × 0.31 = 0.62 Å), with the element's experimental reference:
+    H₂'s r_e 0.74144 Å, none for Fe₂."""
+    structures = {label: (atoms, ref) for label, atoms, ref in DIMER_SET.build()}
+    assert len(structures) == 118
+    assert list(structures)[0] == "H2" and list(structures)[-1] == "Og2"
+    for number, symbol in enumerate(chemical_symbols[1:119], start=1):
+        atoms, _ = structures[f"{symbol}2"]
+        assert atoms.numbers.tolist() == [number, number]
+        bond = 2 * covalent_radii[number]
+        assert atoms.positions.tolist() == [[0, 0, 0], [bond, 0, 0]]
+    assert structures["H2"][0].get_distance(0, 1) == pytest.approx(0.62, abs=1e-12)
+    assert structures["H2"][1]["r_e_a"] == 0.74144
+    assert structures["Fe2"][1] == {}
