@@ -162,6 +162,8 @@ def test_experimental_references_cite_their_source_and_derive_d_e():
     h2 = experimental_reference("H")
     assert h2["r_e_a"] == 0.74144 and h2["omega_e_cm1"] == 4401.21
     assert h2["d_e_ev"] == pytest.approx(4.4781 + 2170.27 * si.h * si.c * 100 / si.e, abs=1e-4)
+    assert h2["d_e_ev"] == 4.7472  # 4.74718 rounded to D_0's four decimals
+    assert h2["d0_ev"] == 4.4781 and h2["isotope_mass_amu"] == 1.007825
     assert "Huber & Herzberg" in h2["source"]
     for symbol in ("N", "O", "F", "Cl", "Na", "K", "Cu", "Au"):
         assert "r_e_a" in experimental_reference(symbol)
@@ -189,6 +191,34 @@ def test_errors_against_experiment_use_the_measured_isotopes():
     # ASE's constants are CODATA 2014, SciPy's 2018: they differ by ~1e-8.
     assert metrics["omega_e_rel_error"] == pytest.approx(0.0, abs=1e-7)
     assert metrics["d_e_error_ev"] == pytest.approx(0.25, abs=1e-12)
+    # Without an isotope mass ASE's standard one (Cl: 35.45) is used, ω scaling as μ^(-1/2).
+    standard = {key: value for key, value in reference.items() if key != "isotope_mass_amu"}
+    lighter = evaluate("diatomics", output, standard)["omega_e_rel_error"]
+    assert lighter == pytest.approx(math.sqrt(34.968853 / 35.45) - 1, rel=1e-6)
+    assert lighter == pytest.approx(-0.0068, abs=1e-4)
+
+
+def test_frequency_error_for_a_soft_bond_and_none_without_curvature():
+    """A van der Waals bond: ω_e = 30 cm⁻¹ for ⁴⁰Ar₂ means k = μ(2πcω)² = 1.06 N/m = 0.066 eV/Å²,
+    below 1, and is compared; a zero force constant gives no frequency to compare."""
+    reference = {"r_e_a": 3.76, "omega_e_cm1": 30.0, "isotope_mass_amu": 39.962383}
+    mu = reference["isotope_mass_amu"] / 2 * si.atomic_mass
+    k = mu * (2 * math.pi * si.c * 100 * 30.0) ** 2 / (si.electron_volt / si.angstrom**2)
+    assert k == pytest.approx(0.0661, abs=1e-4)
+    output = {
+        "element": "Ar",
+        "distances_a": [3.0, 3.76, 5.0],
+        "energies_ev": [0.1, -0.01, 0.0],
+        "forces_ev_per_a": [1.0, 0.0, -0.001],
+        "r_e_a": 3.76,
+        "k_e_ev_per_a2": k,
+    }
+    assert evaluate("diatomics", output, reference)["omega_e_rel_error"] == pytest.approx(
+        0.0, abs=1e-7
+    )  # CODATA 2014 (ASE) against 2018 (SciPy)
+    assert "omega_e_rel_error" not in evaluate(
+        "diatomics", {**output, "k_e_ev_per_a2": 0.0}, reference
+    )
 
 
 @pytest.mark.parametrize(
@@ -377,3 +407,38 @@ def test_the_structure_set_has_one_dimer_per_element_at_twice_its_covalent_radiu
     assert structures["H2"][0].get_distance(0, 1) == pytest.approx(0.62, abs=1e-12)
     assert structures["H2"][1]["r_e_a"] == 0.74144
     assert structures["Fe2"][1] == {}
+
+
+def test_a_morse_curve_rises_and_its_force_ascends_outside_the_well():
+    """Closed-form Morse E = D(1 − e^(−a(r − r0)))² − D on 0.5 … 3 Å, no cutoff: outside the
+    minimum E rises with r and outside the most attractive point (the inflection) the force
+    climbs back to zero, so both shown Spearman coefficients are +1."""
+    depth, a, r0 = 4.75, 1.95, 0.74
+    r = np.linspace(0.5, 3.0, 251)
+    decay = np.exp(-a * (r - r0))
+    energies = depth * (1 - decay) ** 2 - depth
+    forces = -2 * depth * a * decay * (1 - decay)
+    metrics = curve_metrics(r.tolist(), energies.tolist(), forces.tolist())
+    assert metrics["spearman_attraction_energy"] == pytest.approx(1.0, abs=1e-12)
+    assert metrics["spearman_ascending_force"] == pytest.approx(1.0, abs=1e-12)
+
+
+def test_tortuosity_of_a_shallow_well_and_of_a_curve_lowest_at_both_ends():
+    """A 0.3 eV well sampled far end first: 0, −0.3, +0.2 (eV), total variation 0.3 + 0.5
+    over the span |0 − (−0.3)| + (0.2 − (−0.3)) = 0.8: tortuosity 1. A barrier 0, 1, 0
+    has both ends at its minimum, a span of 0, and no tortuosity (NaN)."""
+    well = curve_metrics([3.0, 2.0, 1.0], [0.0, -0.3, 0.2], [-0.1, 0.0, 1.0])
+    assert well["tortuosity"] == pytest.approx(1.0, abs=1e-12)
+    barrier = curve_metrics([3.0, 2.0, 1.0], [0.0, 1.0, 0.0], [1.0, 0.0, -1.0])
+    assert math.isnan(barrier["tortuosity"])
+
+
+def test_thresholds_keep_steps_of_one_mev_and_forces_of_ten_mev_per_angstrom():
+    """Steps |ΔE| < 1 meV and forces |F| < 10 meV/Å are dropped; exactly 1 meV and
+    10 meV/Å are kept: E 0, 0.001, 0 flips once with a jump of 0.002 eV, and forces 0.01,
+    −0.01, 0.01 flip twice. A 5 meV/Å force between two attractive ones is no flip."""
+    kept = curve_metrics([3.0, 2.0, 1.0], [0.0, 0.001, 0.0], [0.01, -0.01, 0.01])
+    assert kept["energy_jump_ev"] == pytest.approx(0.002, abs=1e-15)
+    assert kept["force_flips"] == 2
+    dropped = curve_metrics([3.0, 2.0, 1.0], [0.0, -1.0, 1.0], [-0.5, 0.005, -0.5])
+    assert dropped["force_flips"] == 0
