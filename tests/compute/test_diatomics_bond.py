@@ -153,3 +153,21 @@ def test_a_curve_lowest_at_either_end_has_no_bond_even_with_a_dip_near_it(end):
         "k_e_ev_per_a2": None,
         "omega_e_cm1": None,
     }
+
+
+@pytest.mark.parametrize("end", ["first", "last"])
+def test_a_minimum_between_the_scan_end_and_its_neighbour_is_found(end):
+    """A parabola k/2 (x − x0)² with x0 = −0.003 Å, sampled from x = −0.01 Å: the lowest
+    point is the second, x = 0, and the minimum lies between it and the first, at the
+    edge of the fitted window (−0.01 … 0.05 Å). The quartic reproduces the parabola:
+    r_e = R0 + x0 and k_e = k. Mirrored, the same next to the last point."""
+    k, x0 = 12.0, -0.003
+    x = np.arange(-1, 10) * 0.01
+    r, e = R0_A + x, k / 2 * (x - x0) ** 2
+    if end == "last":
+        r, e, x0 = R0_A - x[::-1], e[::-1], -x0
+    assert int(np.argmin(e)) == (1 if end == "first" else len(e) - 2)
+    out = bond_geometry(r, e, 2.0)
+    # The least-squares quartic through seven points leaves ~3e-11 Å of rounding in r_e.
+    assert out["r_e_a"] == pytest.approx(R0_A + x0, abs=1e-9)
+    assert out["k_e_ev_per_a2"] == pytest.approx(k, rel=1e-7)
