@@ -336,7 +336,7 @@ def test_the_box_must_hold_twice_r_max():
     """H's r_max is 3.1 × 1.2 = 3.72 Å: a box of twice that puts an image at r_max, refused;
     7.45 Å is allowed. The Morse pair ignores the cell: a scan in that box still finds r0."""
     calculator = MorsePair()
-    with pytest.raises(TaskFailed, match="Å is too small for r_max 3.72 Å"):
+    with pytest.raises(TaskFailed, match="small for r_max 3.72 Å: periodic images would be nearer"):
         run_task("diatomics", dimer("H"), calculator, {"box_a": 2 * (3.1 * 1.2)})
     output = run_task("diatomics", dimer("H"), calculator, {"box_a": 7.45})
     assert output["r_e_a"] == pytest.approx(0.74, abs=1e-5)  # the quartic fit's error

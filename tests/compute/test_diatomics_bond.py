@@ -171,3 +171,23 @@ def test_a_minimum_between_the_scan_end_and_its_neighbour_is_found(end):
     # The least-squares quartic through seven points leaves ~3e-11 Å of rounding in r_e.
     assert out["r_e_a"] == pytest.approx(R0_A + x0, abs=1e-9)
     assert out["k_e_ev_per_a2"] == pytest.approx(k, rel=1e-7)
+
+
+def test_a_glitch_on_a_falling_curve_is_no_bond():
+    """E = x (eV, x in Å) through the window with its middle point 5.5 meV low: that point
+    is the lowest, but the least-squares quartic (np.polyfit, by hand) has no stationary
+    point of positive curvature within ±0.05 Å, so there is no bond to describe."""
+    x = np.arange(-5, 6) * 0.01
+    e = x.copy()
+    e[5] = -0.055
+    assert int(np.argmin(e)) == 5
+    coefficients = np.polyfit(x, e, 4)
+    minima = [
+        z.real
+        for z in np.roots(np.polyder(coefficients))
+        if abs(z.imag) < 1e-12
+        and abs(z.real) <= 0.05
+        and np.polyval(np.polyder(coefficients, 2), z.real) > 0
+    ]
+    assert minima == []
+    assert bond_geometry(R0_A + x, e, 2.0)["r_e_a"] is None
