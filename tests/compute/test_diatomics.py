@@ -317,7 +317,7 @@ class MorsePair(Calculator):
 
 @pytest.mark.parametrize(
     ("step_a", "points"),
-    [(0.1, 34), (0.001, 3440)],  # int((3.72 − 0.279) / step): 34.41 and 3441.0 − rounding
+    [(0.1, 34), (0.001, 3440)],  # int(3.441 / step) of 34.41 and of 3440.9999999999995
 )
 def test_step_bounds_are_accepted_with_whole_steps_between_the_same_ends(step_a, points):
     """H: 0.9 × 0.31 = 0.279 Å to 3.1 × 1.2 = 3.72 Å whatever the step; 3.441/0.001 is
