@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 import scipy.constants as si
 from ase import Atoms
+from ase.calculators.calculator import Calculator, all_changes
 from ase.calculators.emt import EMT
 from ase.calculators.morse import MorsePotential
-from ase.data import atomic_masses, atomic_numbers, covalent_radii, vdw_alvarez
+from ase.data import atomic_masses, atomic_numbers, chemical_symbols, covalent_radii, vdw_alvarez
 
 from compute.errors import TaskFailed
 from compute.tasks import evaluate, run_task, task_spec
-from compute.tasks.diatomics.dimers import experimental_reference
+from compute.tasks.diatomics.dimers import DIMER_SET, experimental_reference
 from compute.tasks.diatomics.metrics import curve_metrics
 from compute.tasks.diatomics.protocol import distance_grid
 
@@ -161,6 +162,8 @@ def test_experimental_references_cite_their_source_and_derive_d_e():
     h2 = experimental_reference("H")
     assert h2["r_e_a"] == 0.74144 and h2["omega_e_cm1"] == 4401.21
     assert h2["d_e_ev"] == pytest.approx(4.4781 + 2170.27 * si.h * si.c * 100 / si.e, abs=1e-4)
+    assert h2["d_e_ev"] == 4.7472  # 4.74718 rounded to D_0's four decimals
+    assert h2["d0_ev"] == 4.4781 and h2["isotope_mass_amu"] == 1.007825
     assert "Huber & Herzberg" in h2["source"]
     for symbol in ("N", "O", "F", "Cl", "Na", "K", "Cu", "Au"):
         assert "r_e_a" in experimental_reference(symbol)
@@ -188,6 +191,34 @@ def test_errors_against_experiment_use_the_measured_isotopes():
     # ASE's constants are CODATA 2014, SciPy's 2018: they differ by ~1e-8.
     assert metrics["omega_e_rel_error"] == pytest.approx(0.0, abs=1e-7)
     assert metrics["d_e_error_ev"] == pytest.approx(0.25, abs=1e-12)
+    # Without an isotope mass ASE's standard one (Cl: 35.45) is used, ω scaling as μ^(-1/2).
+    standard = {key: value for key, value in reference.items() if key != "isotope_mass_amu"}
+    lighter = evaluate("diatomics", output, standard)["omega_e_rel_error"]
+    assert lighter == pytest.approx(math.sqrt(34.968853 / 35.45) - 1, rel=1e-6)
+    assert lighter == pytest.approx(-0.0068, abs=1e-4)
+
+
+def test_frequency_error_for_a_soft_bond_and_none_without_curvature():
+    """A van der Waals bond: ω_e = 30 cm⁻¹ for ⁴⁰Ar₂ means k = μ(2πcω)² = 1.06 N/m = 0.066 eV/Å²,
+    below 1, and is compared; a zero force constant gives no frequency to compare."""
+    reference = {"r_e_a": 3.76, "omega_e_cm1": 30.0, "isotope_mass_amu": 39.962383}
+    mu = reference["isotope_mass_amu"] / 2 * si.atomic_mass
+    k = mu * (2 * math.pi * si.c * 100 * 30.0) ** 2 / (si.electron_volt / si.angstrom**2)
+    assert k == pytest.approx(0.0661, abs=1e-4)
+    output = {
+        "element": "Ar",
+        "distances_a": [3.0, 3.76, 5.0],
+        "energies_ev": [0.1, -0.01, 0.0],
+        "forces_ev_per_a": [1.0, 0.0, -0.001],
+        "r_e_a": 3.76,
+        "k_e_ev_per_a2": k,
+    }
+    assert evaluate("diatomics", output, reference)["omega_e_rel_error"] == pytest.approx(
+        0.0, abs=1e-7
+    )  # CODATA 2014 (ASE) against 2018 (SciPy)
+    assert "omega_e_rel_error" not in evaluate(
+        "diatomics", {**output, "k_e_ev_per_a2": 0.0}, reference
+    )
 
 
 @pytest.mark.parametrize(
@@ -250,3 +281,164 @@ def test_models_rank_on_a_true_rank_of_flips_minus_one():
     ]
     scores = {s.model: s.ranks["force_flips"] for s in score_task(evidence, metrics=spec.metrics)}
     assert scores == {"A": 3, "B": 1, "C": 2, "D": 4}
+
+
+def test_grid_ends_at_6_angstrom_beyond_the_alvarez_table_too():
+    """ASE's Alvarez table stops at Lr (103): Rf (104) has no radius, so r_max is 6 Å.
+    By hand: r_min = 0.9 × 2.00 = 1.80 Å, (6 − 1.80)/0.01 = 420 points; for Po (NaN
+    radius) 0.9 × 1.40 = 1.26 Å, (6 − 1.26)/0.01 = 474 points."""
+    assert len(vdw_alvarez.vdw_radii) == 104 and covalent_radii[104] == 2.0
+    rf = distance_grid(104)
+    assert (len(rf), rf[0], rf[-1]) == (420, pytest.approx(1.8, abs=1e-12), 6.0)
+    assert len(distance_grid(atomic_numbers["Po"])) == 474
+
+
+class MorsePair(Calculator):
+    """E = D(1 − e^(−a(r − r0)))² − D for two atoms, in closed form: cheap enough for
+    thousands of points."""
+
+    implemented_properties = ("energy", "forces")
+
+    def __init__(self, depth=4.75, a=1.95, r0=0.74):
+        super().__init__()
+        self.depth, self.a, self.r0 = depth, a, r0
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        super().calculate(atoms, properties, system_changes)
+        bond = atoms.positions[1] - atoms.positions[0]
+        r = np.linalg.norm(bond)
+        decay = math.exp(-self.a * (r - self.r0))
+        de_dr = 2 * self.depth * self.a * decay * (1 - decay)
+        self.results = {
+            "energy": self.depth * (1 - decay) ** 2 - self.depth,
+            "forces": np.array([de_dr * bond / r, -de_dr * bond / r]),
+        }
+
+
+@pytest.mark.parametrize(
+    ("step_a", "points"),
+    [(0.1, 34), (0.001, 3440)],  # int(3.441 / step) of 34.41 and of 3440.9999999999995
+)
+def test_step_bounds_are_accepted_with_whole_steps_between_the_same_ends(step_a, points):
+    """H: 0.9 × 0.31 = 0.279 Å to 3.1 × 1.2 = 3.72 Å whatever the step; 3.441/0.001 is
+    3440.9999999999995 in floats, so upstream's int() gives 3440."""
+    r = run_task("diatomics", dimer("H"), MorsePair(), {"step_a": step_a})["distances_a"]
+    assert (len(r), r[0], r[-1]) == (points, pytest.approx(0.279, abs=1e-12), 3.1 * 1.2)
+
+
+@pytest.mark.parametrize("step_a", [0.0009999, 0.1000001, 1.0])
+def test_steps_outside_a_thousandth_to_a_tenth_of_an_angstrom_are_refused(step_a):
+    with pytest.raises(TaskFailed, match=f"between 0.001 and 0.1 Å, not {step_a}"):
+        run_task("diatomics", dimer("H"), EMT(), {"step_a": step_a})
+
+
+def test_the_box_must_hold_twice_r_max():
+    """H's r_max is 3.1 × 1.2 = 3.72 Å: a box of twice that puts an image at r_max, refused;
+    7.45 Å is allowed. The Morse pair ignores the cell: a scan in that box still finds r0."""
+    calculator = MorsePair()
+    with pytest.raises(TaskFailed, match="small for r_max 3.72 Å: periodic images would be nearer"):
+        run_task("diatomics", dimer("H"), calculator, {"box_a": 2 * (3.1 * 1.2)})
+    output = run_task("diatomics", dimer("H"), calculator, {"box_a": 7.45})
+    assert output["r_e_a"] == pytest.approx(0.74, abs=1e-5)  # the quartic fit's error
+
+
+class Recording(MorsePair):
+    """The closed-form Morse pair that notes what the scan asks of it."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=()):
+        self.calls.append((list(properties), list(system_changes), atoms.positions.copy()))
+        super().calculate(atoms, properties, system_changes)
+
+
+def test_each_point_asks_energy_and_forces_of_a_dimer_centred_in_the_box():
+    """The first point is a new system (all of ASE's changes), the rest moved positions
+    only; the dimer lies along x with its midpoint at the box centre (25, 25, 25)."""
+    calculator = Recording()
+    output = run_task("diatomics", dimer("H"), calculator, {})
+    assert output["element"] == "H"
+    assert len(calculator.calls) == len(output["distances_a"])
+    assert calculator.calls[0][:2] == (["energy", "forces"], list(all_changes))
+    assert all(call[:2] == (["energy", "forces"], ["positions"]) for call in calculator.calls[1:])
+    for (*_, positions), r in zip(calculator.calls, output["distances_a"], strict=True):
+        assert positions.mean(axis=0) == pytest.approx([25.0] * 3, abs=1e-12)
+        assert positions[1] - positions[0] == pytest.approx([r, 0, 0], abs=1e-12)
+
+
+class NonFinite(MorsePair):
+    """The closed-form Morse pair with a NaN energy or force inside ``below_a``."""
+
+    def __init__(self, which, below_a):
+        super().__init__()
+        self.which, self.below_a = which, below_a
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=()):
+        super().calculate(atoms, properties, system_changes)
+        if atoms.get_distance(0, 1) < self.below_a:
+            if self.which == "energy":
+                self.results["energy"] = math.nan
+            else:
+                self.results["forces"] = self.results["forces"] * math.nan
+
+
+@pytest.mark.parametrize("which", ["energy", "forces"])
+def test_a_non_finite_energy_or_force_fails_the_scan_at_its_distance(which):
+    """NaN below 0.3 Å: H's first point, 0.279 Å, fails; the message names it."""
+    calculator = NonFinite(which, 0.3)
+    with pytest.raises(TaskFailed, match=r"non-finite energy or force at r = 0\.279 Å"):
+        run_task("diatomics", dimer("H"), calculator, {})
+
+
+def test_the_structure_set_has_one_dimer_per_element_at_twice_its_covalent_radius():
+    """H to Og (ASE's numbers 1 … 118), labelled "H2" … "Og2", each along x at twice ASE's
+    covalent radius (H: 2 × 0.31 = 0.62 Å), with the element's experimental reference:
+    H₂'s r_e 0.74144 Å, none for Fe₂."""
+    structures = {label: (atoms, ref) for label, atoms, ref in DIMER_SET.build()}
+    assert len(structures) == 118
+    assert list(structures)[0] == "H2" and list(structures)[-1] == "Og2"
+    for number, symbol in enumerate(chemical_symbols[1:119], start=1):
+        atoms, _ = structures[f"{symbol}2"]
+        assert atoms.numbers.tolist() == [number, number]
+        bond = 2 * covalent_radii[number]
+        assert atoms.positions.tolist() == [[0, 0, 0], [bond, 0, 0]]
+    assert structures["H2"][0].get_distance(0, 1) == pytest.approx(0.62, abs=1e-12)
+    assert structures["H2"][1]["r_e_a"] == 0.74144
+    assert structures["Fe2"][1] == {}
+
+
+def test_a_morse_curve_rises_and_its_force_ascends_outside_the_well():
+    """Closed-form Morse E = D(1 − e^(−a(r − r0)))² − D on 0.5 … 3 Å, no cutoff: outside the
+    minimum E rises with r and outside the most attractive point (the inflection) the force
+    climbs back to zero, so both shown Spearman coefficients are +1."""
+    depth, a, r0 = 4.75, 1.95, 0.74
+    r = np.linspace(0.5, 3.0, 251)
+    decay = np.exp(-a * (r - r0))
+    energies = depth * (1 - decay) ** 2 - depth
+    forces = -2 * depth * a * decay * (1 - decay)
+    metrics = curve_metrics(r.tolist(), energies.tolist(), forces.tolist())
+    assert metrics["spearman_attraction_energy"] == pytest.approx(1.0, abs=1e-12)
+    assert metrics["spearman_ascending_force"] == pytest.approx(1.0, abs=1e-12)
+
+
+def test_tortuosity_of_a_shallow_well_and_of_a_curve_lowest_at_both_ends():
+    """A 0.3 eV well sampled far end first: 0, −0.3, +0.2 (eV), total variation 0.3 + 0.5
+    over the span |0 − (−0.3)| + (0.2 − (−0.3)) = 0.8: tortuosity 1. A barrier 0, 1, 0
+    has both ends at its minimum, a span of 0, and no tortuosity (NaN)."""
+    well = curve_metrics([3.0, 2.0, 1.0], [0.0, -0.3, 0.2], [-0.1, 0.0, 1.0])
+    assert well["tortuosity"] == pytest.approx(1.0, abs=1e-12)
+    barrier = curve_metrics([3.0, 2.0, 1.0], [0.0, 1.0, 0.0], [1.0, 0.0, -1.0])
+    assert math.isnan(barrier["tortuosity"])
+
+
+def test_thresholds_keep_steps_of_one_mev_and_forces_of_ten_mev_per_angstrom():
+    """Steps |ΔE| < 1 meV and forces |F| < 10 meV/Å are dropped; exactly 1 meV and
+    10 meV/Å are kept: E 0, 0.001, 0 flips once with a jump of 0.002 eV, and forces 0.01,
+    −0.01, 0.01 flip twice. A 5 meV/Å force between two attractive ones is no flip."""
+    kept = curve_metrics([3.0, 2.0, 1.0], [0.0, 0.001, 0.0], [0.01, -0.01, 0.01])
+    assert kept["energy_jump_ev"] == pytest.approx(0.002, abs=1e-15)
+    assert kept["force_flips"] == 2
+    dropped = curve_metrics([3.0, 2.0, 1.0], [0.0, -1.0, 1.0], [-0.5, 0.005, -0.5])
+    assert dropped["force_flips"] == 0
