@@ -90,7 +90,24 @@ def test_progress_at_exactly_the_period_and_when_forced():
     RunContext(clock=lambda: now[0]).progress(1, 2, force=True)  # no callback: no error
 
 
+def test_the_default_periods_are_5_s_for_progress_and_60_s_for_checkpoints(tmp_path):
+    now, reported = [0.0], []
+    context = RunContext(
+        on_progress=lambda done, total: reported.append(done),
+        checkpoints=CheckpointFile(tmp_path / "state.json"),
+        clock=lambda: now[0],
+    )
+    for t in (0.0, 4.9, 5.0, 9.9, 10.0):
+        now[0] = t
+        context.progress(int(t * 10), 1000)
+    assert reported == [0, 50, 100]
+    now[0] = 59.9
+    assert not context.checkpoint_due()
+    now[0] = 60.0
+    assert context.checkpoint_due()
+
+
 def test_large_files_go_to_the_store_or_nowhere(tmp_path):
     assert RunContext().file_path("x.traj") is None
-    path = RunContext(file_store=tmp_path / "store").file_path("x.traj")
-    assert path == tmp_path / "store" / "x.traj" and path.parent.is_dir()
+    path = RunContext(file_store=tmp_path / "runs" / "7").file_path("x.traj")  # parents made
+    assert path == tmp_path / "runs" / "7" / "x.traj" and path.parent.is_dir()
