@@ -368,6 +368,11 @@ def test_drift_needs_two_kept_samples_and_keeps_its_sign():
     assert energy_drift([], [], natoms=1, timestep_fs=1.0) is None
     # Steps 0, 10: the cut is at 2, so one sample is left.
     assert energy_drift([0, 10], [0.0, 1.0], natoms=1, timestep_fs=1.0) is None
+    # Steps 0, 10, 20: the cut is at 4, two samples are left: 0.5 eV in 10 fs on one atom.
+    two = energy_drift([0, 10, 20], [9.0, 1.0, 1.5], natoms=1, timestep_fs=1.0)
+    assert two.points == 2 and two.signed_meV_per_atom_per_ps == pytest.approx(5e4, rel=1e-9)
+    with pytest.raises(ValueError):  # a step without its energy is an error, not cut off
+        energy_drift([0, 10, 20], [1.0, 2.0], natoms=1, timestep_fs=1.0)
     # E = 5 − 0.004 t(ps) eV on 4 atoms at 0.5 fs: −1 meV/atom/ps; drop none.
     steps = [0, 200, 400, 600]
     energies = [5.0 - 0.004 * s * 0.5 / 1000 for s in steps]
@@ -380,7 +385,9 @@ def test_drift_needs_two_kept_samples_and_keeps_its_sign():
 
 
 @pytest.mark.parametrize(
-    ("slope", "score"), [(0.0, 0.0), (float("nan"), 5.0), (float("inf"), 5.0), (5e-3, 1.0)]
+    ("slope", "score"),
+    # Slopes 100 and 5000 are 2e5 and 1e7 λ0: log10 5.3 and 7, both reported as 5.
+    [(0.0, 0.0), (float("nan"), 5.0), (float("inf"), 5.0), (5e-3, 1.0), (100.0, 5.0), (5e3, 5.0)],
 )
 def test_lambench_instability_at_its_edges(slope, score):
     assert lambench_instability(slope, completed=True) == pytest.approx(score, abs=1e-12)
