@@ -416,3 +416,18 @@ def test_a_completed_heating_run_follows_the_ramp_by_hand():
     targets = [p["target_k"] for p in output["series"]]
     assert targets == pytest.approx([300 + 2700 * s / 20 for s in (0, 5, 10, 15, 20)], abs=1e-9)
     assert output["final_temperature_k"] == output["series"][-1]["temperature_k"]
+
+
+def test_a_model_that_fails_on_its_first_call_ends_the_run_at_step_zero():
+    atoms = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(2)
+    protocol = MDProtocol(NVE, steps=10, timestep_fs=1.0, temperature_k=300.0)
+    output = run_md(atoms, BreaksAt(0, "raise"), protocol)
+    assert output["failure"] == {
+        "rule": "calculator_error",
+        "step": 0,
+        "temperature_k": None,
+        "value": None,
+        "limit": None,
+        "message": "the model gave up",  # the error's own words
+    }
+    assert output["steps_done"] == 0 and output["series"] == [] and not output["completed"]
