@@ -6,6 +6,7 @@ Nose–Hoover chain run by hand."""
 from __future__ import annotations
 
 import math
+import time
 import warnings
 
 import numpy as np
@@ -39,7 +40,7 @@ from compute.run_context import CheckpointFile, RunContext
 from compute.tasks.heating.protocol import run as heating
 from compute.tasks.nve import evaluate as nve_evaluate
 from compute.tasks.nve.protocol import run as nve
-from tests.compute.md_calculators import BreaksAt, NoisyEMT
+from tests.compute.md_calculators import BreaksAt, NoForces, NoisyEMT
 
 CU_MASS = 63.546  # amu, ASE's atomic_masses for Cu
 
@@ -144,17 +145,17 @@ def test_a_failure_as_a_dict_holds_none_for_non_finite_numbers():
     ("change", "message"),
     [
         ({"ensemble": "npt"}, "ensemble must be nve or nvt, not 'npt'"),
-        ({"steps": 0}, "steps and sample_every must be at least 1"),
-        ({"sample_every": 0}, "steps and sample_every must be at least 1"),
-        ({"timestep_fs": 0.0}, "timestep_fs above 0"),
+        ({"steps": 0}, "steps and sample_every must be at least 1, timestep_fs above 0"),
+        ({"sample_every": 0}, "steps and sample_every must be at least 1, timestep_fs above 0"),
+        ({"timestep_fs": 0.0}, "steps and sample_every must be at least 1, timestep_fs above 0"),
         ({"temperature_k": 0.0}, "temperature_k must be above 0, not 0.0"),
     ],
 )
 def test_a_protocol_refuses_what_cannot_run(change, message):
-    with pytest.raises(TaskFailed, match=message):
-        MDProtocol(
-            **{"ensemble": NVE, "steps": 1, "timestep_fs": 1.0, "temperature_k": 1.0, **change}
-        )
+    valid = {"ensemble": NVE, "steps": 1, "timestep_fs": 1.0, "temperature_k": 1.0}
+    with pytest.raises(TaskFailed) as refused:
+        MDProtocol(**{**valid, **change})
+    assert str(refused.value) == message
 
 
 def test_the_smallest_valid_protocol_is_accepted():
@@ -324,7 +325,9 @@ def test_the_series_samples_every_nth_step_and_the_last_and_writes_the_trajector
     protocol = MDProtocol(
         NVE, steps=7, timestep_fs=1.0, temperature_k=300.0, sample_every=3, trajectory_every=2
     )
+    started = time.perf_counter()
     output = run_md(atoms, EMT(), protocol, context)
+    assert 0 < output["wall_seconds"] <= time.perf_counter() - started
     assert [p["step"] for p in output["series"]] == [0, 3, 6, 7]
     assert output["completed"] and output["failure"] is None and output["resumed_from_step"] is None
     assert output["steps_done"] == output["steps_total"] == 7 and output["ensemble"] == NVE
@@ -339,20 +342,36 @@ def test_the_series_samples_every_nth_step_and_the_last_and_writes_the_trajector
         assert np.allclose(frames[0].positions, atoms.positions, rtol=0, atol=0)
     without_store = run_md(atoms, EMT(), protocol, RunContext())
     assert without_store["trajectory_file"] is None
+    # A fresh run replaces an old file; every=1 writes every step.
+    every_step = MDProtocol(NVE, steps=3, timestep_fs=1.0, temperature_k=300.0, trajectory_every=1)
+    run_md(atoms, EMT(), every_step, RunContext(file_store=tmp_path))
+    with Trajectory(str(tmp_path / "nve-trajectory.traj")) as frames:
+        assert len(frames) == 4  # steps 0 … 3, none of the earlier run's
 
 
 def test_a_resumed_run_appends_to_its_trajectory(tmp_path):
     atoms = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(2)
     protocol = MDProtocol(NVE, steps=60, timestep_fs=2.0, temperature_k=300.0, trajectory_every=10)
 
+    reported = []
+
     def context():
         checkpoints = CheckpointFile(tmp_path / "state.json")
-        return RunContext(checkpoints=checkpoints, checkpoint_seconds=0.0, file_store=tmp_path)
+        return RunContext(
+            checkpoints=checkpoints,
+            checkpoint_seconds=0.0,
+            file_store=tmp_path,
+            on_progress=lambda done, total: reported.append((done, total)),
+        )
 
     crashed = run_md(atoms, BreaksAt(30, "raise"), protocol, context())  # the force at step 30
     assert crashed["failure"]["step"] == 30 and crashed["failure"]["temperature_k"] is None
+    assert crashed["failure"]["message"] == "the model gave up"
+    assert reported[-1] == (30, 60)  # the step it stopped at, inside the 5 s throttle
     resumed = run_md(atoms, EMT(), protocol, context())
     assert resumed["resumed_from_step"] == 29
+    # Speed counts the steps this process made: 31 from 29 to 60.
+    assert resumed["steps_per_second"] == pytest.approx(31 / resumed["wall_seconds"], rel=1e-12)
     with Trajectory(str(tmp_path / "nve-trajectory.traj")) as frames:
         assert len(frames) == 7  # 0, 10, 20 before the crash; 30 … 60 after
 
@@ -431,3 +450,34 @@ def test_a_model_that_fails_on_its_first_call_ends_the_run_at_step_zero():
         "message": "the model gave up",  # the error's own words
     }
     assert output["steps_done"] == 0 and output["series"] == [] and not output["completed"]
+
+
+def test_distances_are_checked_on_sampled_steps_only(tmp_path):
+    # Two Cu atoms 1 Å apart fly at each other with no forces, 0.04 Å/fs each: the gap is
+    # |1 − 0.08 s| Å at step s, under 0.5 Å for steps 7 … 18. Sampled every 10 steps, the
+    # rule fires at step 10 (0.2 Å), not 7.
+    atoms = Atoms("Cu2", positions=[[0, 0, 0], [1.0, 0, 0]])
+    speed = 0.04 / units.fs  # Å per ASE time unit
+    checkpoints = CheckpointFile(tmp_path / "start.json")
+    checkpoints.save(
+        {
+            "step": 0,
+            "positions": atoms.positions.tolist(),
+            "momenta": [[CU_MASS * speed, 0, 0], [-CU_MASS * speed, 0, 0]],
+            "cell": np.zeros((3, 3)).tolist(),
+            "pbc": [False] * 3,
+            "rng": np.random.default_rng(0).bit_generator.state,
+            "series": [],
+        }
+    )
+    protocol = MDProtocol(
+        NVE,
+        steps=30,
+        timestep_fs=1.0,
+        temperature_k=300.0,
+        limits=FailureLimits(max_temperature_ratio=1e9),
+    )
+    output = run_md(atoms, NoForces(), protocol, RunContext(checkpoints=checkpoints))
+    failure = output["failure"]
+    assert (failure["rule"], failure["step"]) == ("atoms_too_close", 10)
+    assert failure["value"] == pytest.approx(0.2, abs=1e-9)  # straight lines: rounding only
