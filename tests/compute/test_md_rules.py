@@ -37,6 +37,7 @@ from compute.md import (
     set_target_temperature,
 )
 from compute.run_context import CheckpointFile, RunContext
+from compute.tasks.heating import evaluate as heating_evaluate
 from compute.tasks.heating.protocol import run as heating
 from compute.tasks.nve import evaluate as nve_evaluate
 from compute.tasks.nve.protocol import run as nve
@@ -481,3 +482,95 @@ def test_distances_are_checked_on_sampled_steps_only(tmp_path):
     failure = output["failure"]
     assert (failure["rule"], failure["step"]) == ("atoms_too_close", 10)
     assert failure["value"] == pytest.approx(0.2, abs=1e-9)  # straight lines: rounding only
+
+
+def lambench_start(atoms: Atoms, temperature_k: float, seed: int) -> Atoms:
+    """LAMBench's start built from ASE directly: Maxwell–Boltzmann from default_rng(seed),
+    then net momentum and rotation removed."""
+    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary, ZeroRotation
+
+    start = atoms.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        MaxwellBoltzmannDistribution(
+            start, temperature_K=temperature_k, rng=np.random.default_rng(seed)
+        )
+        Stationary(start)
+        ZeroRotation(start)
+    return start
+
+
+def test_an_nve_run_uses_every_parameter_it_is_given(tmp_path):
+    atoms = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(2)
+    reported = []
+    context = RunContext(file_store=tmp_path, on_progress=lambda d, t: reported.append((d, t)))
+    output = nve(
+        atoms, EMT(), steps=20, timestep_fs=2.0, temperature_k=500.0, seed=5, sample_every=2,
+        drop_fraction=0.5, trajectory_every=10, context=context,
+    )  # fmt: skip
+    series = output["series"]
+    start = lambench_start(atoms, 500.0, 5)
+    assert series[0]["ekin_ev"] == pytest.approx(start.get_kinetic_energy(), rel=1e-12)
+    assert [p["step"] for p in series] == list(range(0, 21, 2))
+    assert series[1]["time_ps"] == pytest.approx(0.004, rel=1e-12)  # step 2 at 2 fs
+    # The drift by hand over the samples from step 10 (half of 20) on: 6 points.
+    kept = [p for p in series if p["step"] >= 10]
+    times_ps = [p["step"] * 2.0 / 1000 for p in kept]
+    slope = np.polyfit(times_ps, [p["etot_ev"] for p in kept], 1)[0]
+    assert output["signed_drift_mev_per_atom_ps"] == pytest.approx(1000 * slope / 32, rel=1e-9)
+    # LAMBench: 1000 × |slope| / N per ASE time unit, 1e-3 / units.fs ps.
+    assert output["lambench_slope"] == pytest.approx(abs(slope) / 32 / units.fs, rel=1e-9)
+    assert output["natoms"] == 32 and output["completed_fraction"] == 1.0
+    assert reported[-1] == (20, 20)
+    with Trajectory(str(tmp_path / "nve-trajectory.traj")) as frames:
+        assert len(frames) == 3  # steps 0, 10, 20
+    assert nve_evaluate(output, None) == {
+        "drift_mev_per_atom_ps": output["drift_mev_per_atom_ps"],
+        "lambench_instability": output["lambench_instability"],
+        "completed": 1.0,
+    }
+
+
+def test_an_nve_run_too_short_for_a_line_has_no_drift_and_scores_five():
+    output = nve(bulk("Cu", "fcc", a=3.61, cubic=True), EMT(), steps=1, sample_every=1)
+    assert output["completed"] and [p["step"] for p in output["series"]] == [0, 1]
+    assert output["drift_mev_per_atom_ps"] is None and output["lambench_slope"] is None
+    assert output["signed_drift_mev_per_atom_ps"] is None
+    assert output["lambench_instability"] == 5.0
+
+
+def test_a_heating_run_is_the_nvt_protocol_it_describes(tmp_path):
+    atoms = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(2)
+    reported = []
+    context = RunContext(file_store=tmp_path, on_progress=lambda d, t: reported.append((d, t)))
+    output = heating(
+        atoms, EMT(), total_time_fs=20.0, tdamp_fs=10.0, seed=5, sample_every=2,
+        trajectory_every=5, context=context,
+    )  # fmt: skip
+    assert lambench_start(atoms, 300.0, 5).get_kinetic_energy() == pytest.approx(
+        output["series"][0]["ekin_ev"], rel=1e-12
+    )
+    # The same run spelt out as an MDProtocol: 10 steps of 2 fs, 300 → 3000 K, 10 fs damping.
+    spelt = MDProtocol(
+        NVT, steps=10, timestep_fs=2.0, temperature_k=300.0, final_temperature_k=3000.0,
+        tdamp_fs=10.0, seed=5, sample_every=2,
+    )  # fmt: skip
+    reference = run_md(atoms, EMT(), spelt)
+    assert np.allclose(
+        output["final_frame"]["momenta"], reference["final_frame"]["momenta"], rtol=0, atol=1e-12
+    )
+    assert output["natoms"] == 32 and reported[-1] == (10, 10)
+    with Trajectory(str(tmp_path / "nvt-trajectory.traj")) as frames:
+        assert len(frames) == 3  # steps 0, 5, 10
+    assert heating_evaluate(output, None) == {"valid_fraction": 1.0, "completed": 1.0}
+    # Shorter than one step: still one step.
+    assert heating(atoms, EMT(), total_time_fs=0.5)["steps_total"] == 1
+
+
+def test_a_failed_heating_run_reports_where_and_how_hot():
+    atoms = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(2)
+    output = heating(atoms, BreaksAt(4, "nan"), total_time_fs=20.0)
+    assert (output["failure_rule"], output["failure_step"]) == ("non_finite_energy", 4)
+    assert output["failure_temperature_k"] == output["failure"]["temperature_k"] > 0
+    assert output["valid_fraction"] == 4 / 10
+    assert heating_evaluate(output, None) == {"valid_fraction": 0.4, "completed": 0.0}
