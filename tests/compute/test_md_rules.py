@@ -344,10 +344,11 @@ def test_the_series_samples_every_nth_step_and_the_last_and_writes_the_trajector
     without_store = run_md(atoms, EMT(), protocol, RunContext())
     assert without_store["trajectory_file"] is None
     # A fresh run replaces an old file; every=1 writes every step.
-    every_step = MDProtocol(NVE, steps=3, timestep_fs=1.0, temperature_k=300.0, trajectory_every=1)
-    run_md(atoms, EMT(), every_step, RunContext(file_store=tmp_path))
+    every_step = MDProtocol(NVE, steps=5, timestep_fs=1.0, temperature_k=300.0, trajectory_every=1)
+    again = run_md(atoms, EMT(), every_step, RunContext(file_store=tmp_path))
+    assert again["trajectory_file"] == "nve-trajectory.traj"
     with Trajectory(str(tmp_path / "nve-trajectory.traj")) as frames:
-        assert len(frames) == 4  # steps 0 … 3, none of the earlier run's
+        assert len(frames) == 6  # steps 0 … 5, none of the earlier run's 4
 
 
 def test_a_resumed_run_appends_to_its_trajectory(tmp_path):

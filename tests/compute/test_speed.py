@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import platform
+import sys
 import time
 
 import ase
@@ -63,7 +64,7 @@ def test_every_call_is_made_and_timed_with_what_the_model_implements():
     rattled = COPPER.copy()
     rattled.rattle(0.05, seed=1)
     emt = EMT()
-    time_calls(rattled, emt, warmup=0, repeats=1)
+    time_calls(rattled, emt, warmup=1, repeats=1)
     fresh = EMT()
     assert emt.results["energy"] == pytest.approx(fresh.get_potential_energy(rattled), abs=1e-12)
     assert np.allclose(emt.results["stress"], fresh.get_stress(rattled), rtol=0, atol=1e-12)
@@ -190,6 +191,12 @@ def test_the_environment_names_device_and_versions():
     # A calculator outside any installed package adds no version; no device means the CPU.
     plain = run(COPPER, Costs(), repeats_per_side=[1], warmup=0, repeats=1)["environment"]
     assert set(plain["versions"]) == {"ase", "numpy", "torch"} and plain["device"] == "cpu"
+
+
+def test_without_torch_loaded_no_threads_or_cuda_device_are_recorded(monkeypatch):
+    monkeypatch.delitem(sys.modules, "torch", raising=False)  # a process no model loaded it in
+    environment = run(COPPER, Costs(), repeats_per_side=[1], warmup=0, repeats=1)["environment"]
+    assert environment["torch_threads"] is None and environment["cuda_device"] is None
 
 
 def test_the_speed_seeds_are_the_md_cells_crystals():
