@@ -33,13 +33,14 @@ class Costs(Calculator):
     def __init__(self, us_per_atom=0.0, fails_above=None, fails=None, device=None):
         super().__init__()
         self.us_per_atom, self.fails_above, self.fails = us_per_atom, fails_above, fails
-        self.calls = []
+        self.calls, self.told = [], []
         if device is not None:
             self.device = device
 
-    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
-        super().calculate(atoms, properties, system_changes)
+    def calculate(self, atoms=None, properties=("energy",), system_changes=None):
+        super().calculate(atoms, properties, system_changes or [])
         self.calls.append((len(atoms), tuple(properties)))
+        self.told.append(system_changes)  # None: not told what changed
         if self.fails_above is not None and len(atoms) > self.fails_above:
             raise self.fails
         time.sleep(self.us_per_atom * 1e-6 * len(atoms))
@@ -60,6 +61,7 @@ def test_every_call_is_made_and_timed_with_what_the_model_implements():
     seconds = time_calls(COPPER, costs, warmup=2, repeats=3)
     assert len(seconds) == 3 and all(s >= 0 for s in seconds)
     assert costs.calls == [(4, ("energy", "forces", "stress"))] * 5  # 2 untimed, 3 timed
+    assert costs.told == [all_changes] * 5  # everything changed: no call reuses a cache
     # A real model recomputes everything on each timed call: EMT's own numbers come out.
     rattled = COPPER.copy()
     rattled.rattle(0.05, seed=1)
