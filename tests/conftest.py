@@ -7,6 +7,7 @@ and the tests that need Redis are skipped.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -24,9 +25,12 @@ MUTMUT_MAPPING_PHASES = {"stats", "list_all_tests", "mutant_generation"}
 
 
 def pytest_collection_modifyitems(config, items):
-    """Under bench/mutation.py: only the package's tests, and those without a database first.
+    """Under bench/mutation.py: only the package's tests, cheapest first: without a
+    database, then without a module-scoped fixture of their file, then by the time
+    mutmut recorded for each.
 
     A mutant stops at its first failing test (-x), so cheap tests first make kills cheap.
+    mutmut times only a test's call, not the module fixture it shares (a long MD run).
     """
     if not MUTATION_TESTS or os.environ.get("MUTANT_UNDER_TEST") in MUTMUT_MAPPING_PHASES:
         return
@@ -34,8 +38,32 @@ def pytest_collection_modifyitems(config, items):
     dropped = [item for item in items if item not in kept]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-    kept.sort(key=lambda item: bool({"db", "transactional_db"} & set(item.fixturenames)))
+    seconds = _mutmut_test_seconds()
+    kept.sort(
+        key=lambda item: (
+            bool({"db", "transactional_db"} & set(item.fixturenames)),
+            _uses_module_fixture(item),
+            seconds.get(item.nodeid, 0.0),
+        )
+    )
     items[:] = kept
+
+
+def _mutmut_test_seconds() -> dict[str, float]:
+    """Each test's call time from mutmut's first pass (its working copy is ROOT)."""
+    try:
+        return json.loads((ROOT / "mutmut-stats.json").read_text())["duration_by_test"]
+    except (FileNotFoundError, KeyError, json.JSONDecodeError):
+        return {}
+
+
+def _uses_module_fixture(item) -> bool:
+    fixtures = getattr(item, "_fixtureinfo", None)
+    if fixtures is None:
+        return False
+    return any(
+        definitions[-1].scope == "module" for definitions in fixtures.name2fixturedefs.values()
+    )
 
 
 @pytest.fixture

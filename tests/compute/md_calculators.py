@@ -47,3 +47,13 @@ class BreaksAt(Calculator):
         self.results = dict(self.emt.results)
         if self.made > self.calls:
             self.results["energy"] = float("nan")
+
+
+class NoForces(Calculator):
+    """Zero energy and forces: atoms fly in straight lines, x(t) = x0 + p t / m."""
+
+    implemented_properties = ["energy", "forces"]
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        super().calculate(atoms, properties, system_changes)
+        self.results = {"energy": 0.0, "forces": np.zeros((len(atoms), 3))}

@@ -192,6 +192,41 @@ def test_the_protocols_are_mlip_arenas():
     ]
 
 
+def test_the_dynamics_protocols_are_the_upstream_ones():
+    """nve: LAMBench's nve_md (1 fs, 10 ps, 300 K, seed 0, a sample every 1 %, the first
+    20 % dropped); heating: MLIP Arena's stability run (300 → 3000 K over 10 ps, Nose–Hoover
+    25 fs, 50 eV/Å, 0.5 Å, 2 × target); speed: 3 warm-up calls, the median of 10."""
+    assert task_spec("nve").default_params() == {
+        "steps": 10000,
+        "timestep_fs": 1.0,
+        "temperature_k": 300.0,
+        "seed": 0,
+        "sample_every": 100,
+        "drop_fraction": 0.2,
+        "trajectory_every": 0,
+    }
+    assert task_spec("heating").default_params() == {
+        "total_time_fs": 10000.0,
+        "timestep_fs": None,  # 2 fs, 0.5 fs with hydrogen
+        "start_k": 300.0,
+        "end_k": 3000.0,
+        "tdamp_fs": 25.0,
+        "seed": 0,
+        "sample_every": 10,
+        "max_force_ev_per_a": 50.0,
+        "min_distance_a": 0.5,
+        "max_temperature_ratio": 2.0,
+        "trajectory_every": 0,
+    }
+    assert task_spec("speed").default_params() == {
+        "repeats_per_side": None,  # n = 2 … 16
+        "warmup": 3,
+        "repeats": 10,
+        "max_seconds_per_call": 20.0,
+        "max_natoms": 20000,
+    }
+
+
 def test_each_structure_set_is_listed_once_by_name(monkeypatch):
     from compute import tasks
     from compute.tasks.spec import StructureSetSpec
