@@ -23,14 +23,28 @@ def threads_per_worker(*, cores: int, workers: int) -> int:
     return max(1, cores // max(1, workers))
 
 
+# Read by OpenMP and BLAS libraries when they load: a model's import may load one more
+# (scipy's own OpenBLAS, say) after the limit is set.
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
+
+
 def apply_threads(threads: int) -> dict[str, int]:
     """Limit this process to ``threads`` compute threads; return what each pool now has.
 
-    Inter-op parallelism only helps graphs with independent branches, which the
-    calculators we run rarely have, so it gets one thread.
+    Pools already loaded are limited through threadpoolctl and torch; libraries loaded
+    later read the environment. Inter-op parallelism only helps graphs with
+    independent branches, which the calculators we run rarely have, so it gets one
+    thread.
     """
     from threadpoolctl import threadpool_limits
 
+    os.environ.update(dict.fromkeys(THREAD_VARIABLES, str(threads)))
     threadpool_limits(limits=threads)  # OpenMP and BLAS (OpenBLAS, MKL) loaded so far
     chosen = {"blas_openmp": threads}
     try:
