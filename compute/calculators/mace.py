@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+from ase.calculators.calculator import Calculator
 
 from compute.checkpoints import Checkpoint
 from compute.torch_compat import e3nn_import_allowed, weights_only_default_kept
@@ -22,7 +23,15 @@ def load(
     # MACE files are whole pickled modules: only trusted or pinned files are unpickled.
     path = checkpoint.pickle_file()
     model = torch.load(path, map_location=device, weights_only=False)
-    return MACECalculator(models=model, device=device, default_dtype=default_dtype, head=head)
+    # MACECalculator extends ``self.implemented_properties``, which is ASE's class-level
+    # list until then: every calculator that inherits it (SinglePointCalculator, ...)
+    # would claim MACE's properties, stress included, for the rest of the process.
+    shared = Calculator.implemented_properties
+    before = list(shared)
+    calculator = MACECalculator(models=model, device=device, default_dtype=default_dtype, head=head)
+    calculator.implemented_properties = list(calculator.implemented_properties)
+    shared[:] = before
+    return calculator
 
 
 def supported_numbers(calculator: MACECalculator) -> set[int]:

@@ -106,6 +106,17 @@ def test_stress_is_the_strain_derivative_of_energy(family, calculator):
         assert stress_xx < 0, "a compressed copper crystal pushes outwards"
 
 
+def test_loading_mace_leaves_ases_shared_property_list_alone(specs, cache_dir):
+    from ase.calculators.calculator import Calculator
+    from ase.calculators.singlepoint import SinglePointCalculator
+
+    clear_cache()
+    calculator = load_calculator(specs["mace"], cache_dir=cache_dir, device="cpu")
+    assert {"energy", "forces", "stress"} <= set(calculator.implemented_properties)
+    assert Calculator.implemented_properties == []
+    assert "stress" not in SinglePointCalculator(copper(), energy=0.0).implemented_properties
+
+
 def test_emt_matches_ase_directly(specs, cache_dir):
     atoms = copper()
     atoms.rattle(0.05, seed=1)
