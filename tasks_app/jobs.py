@@ -120,7 +120,7 @@ def time_limit(seconds: float | None) -> Iterator[None]:
     if not seconds or threading.current_thread() is not threading.main_thread():
         yield
         return
-    message = f"time limit of {seconds:g} s exceeded; a re-run goes on from the last checkpoint"
+    message = f"time limit of {seconds:g} s exceeded"
     queries = 0  # queries under way in this thread
     expired = False
 
