@@ -17,9 +17,12 @@ pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_worker_killed_mid_job_leaves_it_to_another_and_the_run_completes(database_url, spawn):
+    # Six jobs of 256 atoms (seconds each): the command's own worker cannot
+    # finish them all while the second process is still importing torch (which took
+    # 3 jobs of 108 atoms' time on a cold fresh clone, so that the two never overlapped).
     slow = [
-        (f"Cu108-{i}", bulk("Cu", "fcc", a=3.6 + 0.02 * i, cubic=True).repeat(3), {})
-        for i in range(3)
+        (f"Cu256-{i}", bulk("Cu", "fcc", a=3.6 + 0.02 * i, cubic=True).repeat(4), {})
+        for i in range(6)
     ]
     store_structure_set(name="slow", description="", structures=slow)
     env = arena_env(database_url, heartbeat_s=1.0)
@@ -40,8 +43,8 @@ def test_a_worker_killed_mid_job_leaves_it_to_another_and_the_run_completes(data
     assert "goes to another worker once its lease runs out (3 s)" in said
     assert "Traceback" not in said
     got = outcome("EMT", "slow")
-    assert (got.planned, got.results, got.duplicates, got.stuck) == (3, 3, 0, 0)
-    assert got.attempts == 4  # the killed job ran again, once
+    assert (got.planned, got.results, got.duplicates, got.stuck) == (6, 6, 0, 0)
+    assert got.attempts == 7  # the killed job ran again, once
 
 
 def worker_child(pid: int) -> int:
