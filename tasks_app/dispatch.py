@@ -41,7 +41,7 @@ from rq.worker import Worker
 
 from compute.environments import missing_worker_message
 from compute.errors import one_line
-from tasks_app.jobs import RQ_GRACE_S, execute_job, job_time_limit_s
+from tasks_app.jobs import execute_job
 from tasks_app.models import UNFINISHED, BenchmarkRun, Job, JobStatus
 from tasks_app.selectors import (
     job_status,
@@ -51,6 +51,7 @@ from tasks_app.selectors import (
     unfinished_jobs,
 )
 from tasks_app.services import job_enqueued, job_fail, job_requeue, jobs_interrupt
+from tasks_app.time_limits import RQ_GRACE_S, job_time_limit_s
 
 Progress = Callable[[int], None]  # called with the number of finished jobs so far
 Say = Callable[[str], None]  # one line about what the run is waiting for

@@ -1,0 +1,84 @@
+"""A job's time limit: the task's ``time_limit_s`` (capped by ARENA_TIME_LIMIT_S), held by
+the job's own real-time timer in-process, in local workers and on RQ alike."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.db import connection
+
+from compute.tasks import spec_or_placeholder
+
+
+class TimeLimitExceeded(BaseException):
+    """The job ran past its task's time limit; a re-run goes on from its last checkpoint.
+
+    A BaseException, as KeyboardInterrupt is, so that no ``except Exception`` in a task
+    or a model's code takes it for the model's error (an MD run would record it as a
+    calculator failure). RQ's own timeout is such an Exception, hence this timer under
+    RQ too, with RQ's as a later backstop (``RQ_GRACE_S``).
+    """
+
+
+RQ_GRACE_S = 60  # RQ's job timeout is the task's limit plus this
+
+
+def job_time_limit_s(function: str) -> float:
+    """Seconds a job of ``function`` may run: the task's limit, capped by
+    ARENA_TIME_LIMIT_S when that is set."""
+    limit = spec_or_placeholder(function).time_limit_s
+    cap = settings.ARENA_TIME_LIMIT_S
+    return min(limit, cap) if cap else limit
+
+
+@contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise TimeLimitExceeded in this thread after ``seconds`` of real time; no limit for
+    None, or off the main thread, where no signal lands.
+
+    A timer that expires during a database query raises once the query has returned, so
+    that no connection is left with half a protocol exchange or an aborted transaction.
+    A timer already running (RQ's job timeout shares the process's one real-time timer)
+    is put back after, less the time spent.
+    """
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    message = f"time limit of {seconds:g} s exceeded"
+    queries = 0  # queries under way in this thread
+    expired = False
+
+    def expire(signum: int, frame: object) -> None:
+        nonlocal expired
+        expired = True
+        if not queries:
+            raise TimeLimitExceeded(message)
+
+    def around_query(execute, sql, params, many, context):  # noqa: ANN001, ANN202
+        nonlocal queries
+        queries += 1
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            queries -= 1
+            if expired and not queries:
+                raise TimeLimitExceeded(message)
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    outer_left, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
+    started = time.monotonic()
+    try:
+        with connection.execute_wrapper(around_query):
+            yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if outer_left:
+            signal.setitimer(
+                signal.ITIMER_REAL, max(outer_left - (time.monotonic() - started), 1e-3)
+            )
