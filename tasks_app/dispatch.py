@@ -23,6 +23,7 @@ and ``enqueue`` are the RQ side, which ``follow`` and the workers' maintenance c
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable, MutableSequence
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 import django_rq
 from django.conf import settings
 from redis import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import LockError, RedisError
 from rq import Callback, Retry
 from rq.exceptions import AbandonedJobError
 from rq.job import Job as RQJob
@@ -59,6 +60,8 @@ POLL_S = 0.5
 RQ_CHECK_S = 2.0  # how often ``follow`` brings RQ in line with the rows
 LIVE_RQ_STATES = {RQStatus.QUEUED, RQStatus.STARTED, RQStatus.SCHEDULED, RQStatus.DEFERRED}
 LOST_RQ_STATES = {RQStatus.FAILED, RQStatus.STOPPED, RQStatus.CANCELED}
+RECONCILE_LOCK = "arena:reconcile"
+RECONCILE_LOCK_S = 10  # a turn takes milliseconds; a holder that died frees it after this
 
 
 def uses_rq() -> bool:
@@ -277,19 +280,41 @@ def reconcile(pending: list[Job], *, connection: Redis) -> list[str]:
 
     Runs RQ's abandoned-job handling first. Then each job that no live process holds
     and RQ will not deliver (never sent, vanished, or finished without recording) is
-    sent again, and one RQ gave up on is recorded as failed.
+    sent again, and one RQ gave up on is recorded as failed. The command following a
+    run and every worker's maintenance reconcile; they take turns (``RECONCILE_LOCK``),
+    since two sending the same job would have RQ deliver it twice.
     """
+    lock = connection.lock(RECONCILE_LOCK, timeout=RECONCILE_LOCK_S)
+    if not lock.acquire(blocking_timeout=RECONCILE_LOCK_S):
+        return []  # another process has held it this long: its turn does the work
+    try:
+        return _reconcile(pending, connection=connection)
+    finally:
+        with contextlib.suppress(LockError):  # expired: nobody else's turn is cut short
+            lock.release()
+
+
+def _reconcile(pending: list[Job], *, connection: Redis) -> list[str]:
     events = []
     clean_abandoned(connection)
-    # Re-read: the abandoned-job handling may have put some back in line.
+    ids = [job.pk for job in pending]
+    rq_jobs = dict(
+        zip(
+            ids,
+            RQJob.fetch_many([rq_job_id(job) for job in pending], connection=connection),
+            strict=True,
+        )
+    )
+    # Rows read after RQ (and after the abandoned-job handling, which may put some back
+    # in line): a job that ended in between reads as ended, not as one RQ lost.
     rows = list(
-        Job.objects.filter(pk__in=[j.pk for j in pending], status__in=UNFINISHED)
+        Job.objects.filter(pk__in=ids, status__in=UNFINISHED)
         .exclude(lease_held())
         .select_related("model", "task")
     )
-    rq_jobs = RQJob.fetch_many([rq_job_id(job) for job in rows], connection=connection)
     unsent, vanished = [], []
-    for job, rq_job in zip(rows, rq_jobs, strict=True):
+    for job in rows:
+        rq_job = rq_jobs[job.pk]
         state = rq_job.get_status(refresh=False) if rq_job else None
         if state in LIVE_RQ_STATES:
             continue

@@ -162,6 +162,81 @@ def test_a_job_rq_gave_up_on_is_recorded_as_failed(registry, redis_url, settings
     assert job.error == "RQ marked the job failed"
 
 
+def planned_rq_jobs(models: list[str]) -> list[Job]:
+    """Jobs of a fresh EOS run on rq-set for ``models``, not yet sent to RQ."""
+    from tasks_app.models import StructureSet, Task
+    from tasks_app.services import run_create
+
+    structure_set = StructureSet.objects.get(name="rq-set")
+    _, jobs = run_create(
+        task=Task.objects.get(slug="eos"),
+        models=list(MLIP.objects.filter(name__in=models)),
+        structure_set=structure_set,
+        structures=list(structure_set.structures.all()),
+        queued_on="rq",
+    )
+    return jobs
+
+
+def deliveries(redis_url: str) -> list[str]:
+    """Every RQ job id waiting in the arena's queues, once per delivery RQ will make."""
+    from django.conf import settings
+
+    connection = redis.Redis.from_url(redis_url)
+    return sorted(
+        job_id
+        for name in settings.ARENA_QUEUES
+        for job_id in Queue(name, connection=connection).get_job_ids()
+    )
+
+
+def test_processes_reconciling_at_once_send_each_job_once(registry, redis_url):
+    """The command and every worker's maintenance reconcile; four at once (threads here,
+    each with its own database connection) must not send a job twice, which would have
+    RQ deliver it twice and mark a failed job finished on the second, refused, delivery.
+    Without the reconcile lock each job was sent four times."""
+    import threading
+
+    from django.db import connection as db_connection
+
+    from tasks_app.dispatch import reconcile, rq_connection
+
+    jobs = planned_rq_jobs(["EMT", "EMT twin"])
+    start = threading.Barrier(4)
+    said: list[list[str]] = []
+
+    def one_reconciler():
+        start.wait()
+        said.append(reconcile(jobs, connection=rq_connection()))
+        db_connection.close()
+
+    threads = [threading.Thread(target=one_reconciler) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    expected = sorted(f"arena-job-{job.pk}" for job in jobs)
+    assert len(expected) == 6 and deliveries(redis_url) == expected
+    assert sorted(said) == [[], [], [], ["sent 6 jobs to RQ"]]
+
+
+def test_reconcile_waits_its_turn_and_gives_up_while_another_holds_it(
+    registry, redis_url, monkeypatch
+):
+    from tasks_app import dispatch
+
+    jobs = planned_rq_jobs(["EMT"])
+    connection = dispatch.rq_connection()
+    other = connection.lock(dispatch.RECONCILE_LOCK, timeout=30)
+    assert other.acquire(blocking=False)
+    monkeypatch.setattr(dispatch, "RECONCILE_LOCK_S", 0.3)
+    assert dispatch.reconcile(jobs, connection=connection) == []
+    assert deliveries(redis_url) == []
+    other.release()
+    assert dispatch.reconcile(jobs, connection=connection) == ["sent 3 jobs to RQ"]
+    assert len(deliveries(redis_url)) == 3
+
+
 def test_a_job_whose_environment_has_no_worker_waits_and_the_run_says_so(
     registry, worker, redis_url, settings, capsys
 ):
