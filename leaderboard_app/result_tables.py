@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from compute.tasks import spec_or_placeholder
 from compute.tasks.spec import HIGHER, LOWER, Metric, MetricGroup, Quantity, with_unit
+from leaderboard_app.public_text import without_server_paths
 from leaderboard_app.ranking import ArenaRow, TaskScore
 from leaderboard_app.tables import BOOL, DATE, FLOAT, INT, LINK, LIST, MEAN_STD, Column, Table
 from models_app.models import MLIP
@@ -386,4 +387,6 @@ def load_check(model: MLIP) -> str:
     """The last load check in words: '' if never checked."""
     if model.last_check_ok is None:
         return ""
-    return "ok" if model.last_check_ok else f"failed: {model.last_check_message}"
+    if model.last_check_ok:
+        return "ok"
+    return f"failed: {without_server_paths(model.last_check_message)}"

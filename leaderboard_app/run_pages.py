@@ -17,6 +17,7 @@ from compute.tasks import spec_or_placeholder
 from compute.tasks.spec import format_number
 from leaderboard_app import boards, selectors
 from leaderboard_app.filters import AUTOSUBMIT
+from leaderboard_app.public_text import without_server_paths
 from leaderboard_app.result_tables import jobs_url, model_url
 from leaderboard_app.tables import DATETIME, FLOAT, INT, LIST, Column, Table
 from tasks_app.models import BenchmarkRun, Job, JobStatus, Task
@@ -239,7 +240,7 @@ def jobs_table(
             "attempts": job["attempts"],
             "started_at": job["started_at"],
             "duration_seconds": _seconds_between(job["started_at"], job["finished_at"]),
-            "error": job["error"],
+            "error": without_server_paths(job["error"]),
         }
         if links:
             job_url = reverse("leaderboard:job", args=[job["id"]])

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Min, Q, QuerySet, Sum
 
+from leaderboard_app.public_text import without_server_paths
 from models_app.models import MLIP
 from tasks_app.models import BenchmarkRun, Job, JobStatus, Result, Structure, Task
 from tasks_app.selectors import in_state, job_state
@@ -111,14 +112,23 @@ def jobs_matching(
 
 def failures_by_message(**filters: Any) -> list[dict[str, Any]]:
     """Failed jobs matching ``filters`` (as ``jobs_matching`` takes them) grouped by their
-    message: ``error``, ``jobs`` and ``models`` counts, most frequent first."""
+    message: ``error``, ``jobs`` and ``models`` counts, most frequent first.
+
+    The messages are as public pages show them (``without_server_paths``): two that
+    differ only in a server's folders are one group.
+    """
     failed = jobs_matching(**{**filters, "status": JobStatus.FAILED})
-    return list(
-        failed.order_by()
-        .values("error")
-        .annotate(jobs=Count("id"), models=Count("model", distinct=True))
-        .order_by("-jobs", "error")
-    )
+    per_model = failed.order_by().values("error", "model").annotate(jobs=Count("id"))
+    groups: dict[str, tuple[int, set[int]]] = {}
+    for row in per_model:
+        message = without_server_paths(row["error"])
+        jobs, models = groups.get(message, (0, set()))
+        groups[message] = (jobs + row["jobs"], models | {row["model"]})
+    rows = [
+        {"error": error, "jobs": jobs, "models": len(models)}
+        for error, (jobs, models) in groups.items()
+    ]
+    return sorted(rows, key=lambda row: (-row["jobs"], row["error"]))
 
 
 def job_with_relations(*, pk: int) -> Job | None:

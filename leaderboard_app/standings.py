@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from django.conf import settings
 
 from compute.tasks import TASKS, spec_or_placeholder
+from leaderboard_app.public_text import without_server_paths
 from leaderboard_app.ranking import ArenaRow, ModelEvidence, TaskScore, arena_ranking, score_task
 from models_app.models import MLIP
 from tasks_app.evidence import TaskEvidence
@@ -51,7 +52,7 @@ def task_scores(
 def set_aside_reason(model: MLIP) -> str:
     """Why ``model`` is kept out of the ranks, or ''."""
     if model.last_check_ok is False:
-        return f"its last load check failed: {model.last_check_message}"
+        return f"its last load check failed: {without_server_paths(model.last_check_message)}"
     return ""
 
 

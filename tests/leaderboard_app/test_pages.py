@@ -586,6 +586,55 @@ def test_the_jobs_list_groups_failures_by_message_with_counts(client, arena):
     assert "Failures by message" not in page
 
 
+@pytest.mark.parametrize(
+    ("said", "shown"),
+    [
+        (
+            "checkpoint /srv/arena/models/x.model does not exist",
+            "checkpoint …/x.model does not exist",
+        ),
+        ("No such file or directory: '/home/ci/w/y.pt'", "No such file or directory: '…/y.pt'"),
+        ('File "/usr/lib/python3/site-packages/ase/emt.py", line 3', 'File "…/emt.py", line 3'),
+        ("in (/opt/a/b.txt) and /tmp/c", "in (…/b.txt) and …/c"),
+        # not a server's folders: units, URLs, a lone slash, relative and home paths
+        ("force 60 eV/Å above 50 eV/Å; drift 3 meV/atom/ps", None),
+        ("see https://huggingface.co/a/b or a / b", None),
+        ("in /tmp, ./rel/x.pt, ~/x/y.pt", None),
+    ],
+)
+def test_public_text_shows_a_paths_file_name_not_its_folders(said, shown):
+    from leaderboard_app.public_text import without_server_paths
+
+    assert without_server_paths(said) == (shown or said)
+
+
+def test_public_pages_show_errors_and_load_checks_without_server_folders(client, arena):
+    """EMT's and CHGNet's Fe failures name the same file in two servers' folders: pages
+    show the file's name only, and the two messages are one group (2 jobs, 2 models)."""
+    from models_app.models import MLIP
+    from tasks_app.models import Job, JobStatus
+
+    fe = Job.objects.filter(structure__label="Fe", status=JobStatus.FAILED)
+    fe.filter(model__name="EMT").update(error="cannot read /srv/a/models/x.model")
+    fe.filter(model__name="CHGNet").update(error="cannot read /home/b/x.model")
+    MLIP.objects.filter(name="CHGNet").update(
+        last_check_ok=False, last_check_message="no file /srv/secret/ckpt.pt"
+    )
+    groups = csv_rows(client, reverse("leaderboard:jobs"), table="failures")
+    assert {"error": "cannot read …/x.model", "jobs": "2", "models": "2"} in groups
+    listed = csv_rows(client, reverse("leaderboard:jobs"), status="failed", model="EMT")
+    assert "cannot read …/x.model" in {row["error"] for row in listed}
+    job = fe.get(model__name="EMT")
+    pages = [
+        client.get(reverse("leaderboard:job", args=[job.pk])).content.decode(),
+        client.get(reverse("leaderboard:jobs")).content.decode(),
+        client.get(reverse("leaderboard:model", args=["chgnet"])).content.decode(),
+        client.get(reverse("leaderboard:task", args=["eos"])).content.decode(),
+    ]
+    assert "cannot read …/x.model" in pages[0] and "no file …/ckpt.pt" in pages[2]
+    assert not any("/srv/" in page or "/home/b" in page for page in pages)
+
+
 def test_compare_puts_two_models_side_by_side_on_their_shared_structures(client, arena):
     """EMT and SevenNet-0 share Cu and Al (SevenNet-0 failed Ni). SevenNet-0's energies are
     EMT's times 0.8, so its B0 is 0.8 × EMT's and ΔB0 = −0.2 × EMT's B0, V0 is the same."""
