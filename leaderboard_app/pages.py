@@ -7,6 +7,7 @@ parse the request and render what these return. No function here names a task.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -57,6 +58,21 @@ def chosen_variant(task: Task, query: QueryDict) -> tuple[str, dict[str, Any] | 
     return variant, {**(task.default_params or {}), **spec.variant_params(variant)}
 
 
+def departures(task: Task, variant: str, params: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """Parameters this site runs ``variant`` of ``task`` with that differ from the
+    published protocol (the admin edited the task's defaults): (name, here, published)."""
+    spec = spec_or_placeholder(task.function)
+    published = spec.default_params()
+    if variant != PROTOCOL:
+        published |= spec.variant_params(variant)
+    as_stored = json.loads(json.dumps(published))  # tuples as the JSON field keeps them
+    return [
+        (name, value, as_stored[name])
+        for name, value in params.items()
+        if name in as_stored and value != as_stored[name]
+    ]
+
+
 def download_table(tables: Sequence[Table], table_id: str | None) -> Table | None:
     """The table a download asks for: by id, or the page's first table."""
     if not tables:
@@ -101,6 +117,7 @@ def task_page(*, task: Task, tasks: list[Task], query: QueryDict) -> Context:
     chosen = filter_models(models, form.model_filter())
     variant, params = chosen_variant(task, query)
     evidence = task_evidence(tasks=[task], models=chosen, params=params)[task.pk]
+    shown_params = params or task.default_params or {}
     scores = task_scores(evidence, chosen)
     context: Context = {
         "nav_tasks": tasks,
@@ -111,9 +128,9 @@ def task_page(*, task: Task, tasks: list[Task], query: QueryDict) -> Context:
         "tables": [task_table(task, scores, slugs={m.name: m.slug for m in models})],
         "structure_count": evidence.structure_count,
         "protocol": [
-            (name, value, spec.parameter_unit(name))
-            for name, value in (params or task.default_params or {}).items()
+            (name, value, spec.parameter_unit(name)) for name, value in shown_params.items()
         ],
+        "departures": departures(task, variant, shown_params),
         "variant": variant,
         "variants": [PROTOCOL, *spec.variants] if spec.variants else [],
         "command": run_command(task, variant),

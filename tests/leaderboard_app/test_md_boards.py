@@ -100,3 +100,23 @@ def test_a_variant_is_shown_ranked_apart_when_the_visitor_picks_it(client, md_ru
     assert "<dt>temperature_k</dt><dd><code>1000.0</code>" in page
     short = client.get(url, {"protocol": "short"}).content.decode()
     assert "run_benchmark nve --variant short" in short  # how to fill the empty page
+
+
+def test_a_task_run_with_edited_parameters_says_its_results_are_not_the_protocols(client, md_runs):
+    """The fixture edits nve's steps and sample_every, as an admin may: the page names
+    both against the published values, and the results were stored as "custom". The
+    short variant sets both itself, so its page departs from nothing; EOS is unedited."""
+    from compute.tasks import spec_or_placeholder
+
+    published = spec_or_placeholder(Task.objects.get(slug="nve").function).default_params()
+    assert md_runs["nve"].output["variant"] == "custom"
+    url = reverse("leaderboard:task", args=["nve"])
+    page = client.get(url).content.decode()
+    assert f"<code>steps</code> 40 (published: {published['steps']})" in page
+    assert f"<code>sample_every</code> 10 (published: {published['sample_every']})" in page
+    hot = client.get(url, {"protocol": "hot"}).content.decode()
+    assert "runs variant hot of the task with parameters" in hot
+    assert "<code>temperature_k</code>" not in hot.split("published protocol's")[1][:300]
+    short = client.get(url, {"protocol": "short"}).content.decode()
+    eos = client.get(reverse("leaderboard:task", args=["eos"])).content.decode()
+    assert "not its published protocol's" not in short + eos
