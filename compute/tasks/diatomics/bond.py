@@ -15,6 +15,10 @@ from ase import units
 
 FIT_HALF_WIDTH_A = 0.05
 FIT_DEGREE = 4
+# The slope's terms below this share of its largest (on the fit's [-1, 1] window) are
+# rounding noise, such as an exact parabola's cubic term of 1e-17: kept, they give the
+# companion matrix a root near 1e17 that spoils the real one (0.002 came out as 0.0).
+SLOPE_NOISE = 1e-8
 NO_MINIMUM = {"r_e_a": None, "d_e_ev": None, "k_e_ev_per_a2": None, "omega_e_cm1": None}
 
 
@@ -43,6 +47,7 @@ def bond_geometry(
     offsets = distances_a[near] - distances_a[lowest]
     fit = np.polynomial.Polynomial.fit(offsets, energies_ev[near], FIT_DEGREE)
     slope, curvature = fit.deriv(1), fit.deriv(2)
+    slope = slope.trim(SLOPE_NOISE * np.abs(slope.coef).max())
     inside = [
         x.real
         for x in slope.roots()
