@@ -26,7 +26,9 @@ SOURCE = (
 # Checked: H's ω_e and ω_e x_e agree with CCCBDB's H₂ page (cccbdb.nist.gov/exp2x.asp?
 # casno=1333740: 4401.213 and 121.336, Irikura 2007; its harmonic 4401 cites Huber &
 # Herzberg); Na's are the WebBook's ²³Na₂ X row (webbook.nist.gov/cgi/inchi?ID=C25681792&
-# Mask=1000: 159.1245 and 0.72547). The other numbers await a check against the table.
+# Mask=1000: 159.1245 and 0.72547). N₂'s ω_e and ω_e x_e (2358.57, 14.324), ³⁵Cl₂'s
+# (559.72, 2.675) and O₂'s ω_e (1580.193 in the WebBook) agree with public transcriptions
+# of the WebBook's tables (second-hand). The others await a check against the table.
 EXPERIMENT: dict[str, tuple[float, float, float | None, float | None, float | None]] = {
     "H": (1.007825, 0.74144, 4401.21, 121.33, 4.4781),  # ¹H₂ X ¹Σg⁺
     "Li": (7.016003, 2.6729, 351.43, 2.610, None),  # ⁷Li₂ X ¹Σg⁺
