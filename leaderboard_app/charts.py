@@ -6,9 +6,8 @@ building them directly, without ``graph_objects``, keeps page rendering fast.
 
 from __future__ import annotations
 
-import hashlib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,23 +59,30 @@ class ParityPanel:
     reference_name: str = "reference"
 
 
-def model_style(model: str) -> tuple[str, str]:
-    """(colour, marker) of a model, derived from its name alone: adding or removing other
-    models never changes it."""
-    index = int.from_bytes(hashlib.sha256(model.encode()).digest()[:4], "big")
-    return PALETTE[index % len(PALETTE)], MARKERS[index // len(PALETTE) % len(MARKERS)]
+@dataclass(frozen=True)
+class Style:
+    """How a model is drawn on every chart."""
+
+    color: str
+    marker: str
 
 
-def model_colors(models: Sequence[str]) -> dict[str, str]:
-    """Each model's stable colour."""
-    return {model: model_style(model)[0] for model in models}
+def model_styles(models: Iterable[tuple[int, str]]) -> dict[str, Style]:
+    """Each model's colour and marker by its place in the registry, oldest first.
+
+    ``models``: (registration id, name) of every registered model, not only those
+    shown, so that a model looks the same on every page. The first
+    len(PALETTE) × len(MARKERS) models all look different, and a model added later
+    changes no other model's style.
+    """
+    ordered = sorted(models)
+    return {
+        name: Style(PALETTE[i % len(PALETTE)], MARKERS[i // len(PALETTE) % len(MARKERS)])
+        for i, (_, name) in enumerate(ordered)
+    }
 
 
-def model_marker(model: str) -> str:
-    return model_style(model)[1]
-
-
-def line_trace(model: str, x: Sequence[float], y: Sequence[float | None], color: str | None):
+def line_trace(model: str, x: Sequence[float], y: Sequence[float | None], style: Style | None):
     """One model's curve: lines and markers, with a hover that names the model."""
     return {
         "type": "scatter",
@@ -84,14 +90,14 @@ def line_trace(model: str, x: Sequence[float], y: Sequence[float | None], color:
         "name": model,
         "x": x,
         "y": y,
-        "line": {"color": color, "width": 2},
-        "marker": {"size": 6, "symbol": model_marker(model)},
+        "line": {"color": style.color if style else None, "width": 2},
+        "marker": {"size": 6, "symbol": style.marker if style else MARKERS[0]},
         "hovertemplate": f"{model}<br>x=%{{x:.4g}}<br>y=%{{y:.4g}}<extra></extra>",
     }
 
 
 def curves_figure(
-    curves: Sequence[Curve], *, colors: Mapping[str, str], x_title: str, y_title: str
+    curves: Sequence[Curve], *, styles: Mapping[str, Style], x_title: str, y_title: str
 ) -> Figure:
     """Each model's curve overlaid on shared axes."""
     layout = layout_for(height=420)
@@ -100,12 +106,12 @@ def curves_figure(
         yaxis={"title": {"text": y_title}, "zeroline": False},
     )
     return {
-        "data": [line_trace(c.model, c.x, c.y, colors.get(c.model)) for c in curves],
+        "data": [line_trace(c.model, c.x, c.y, styles.get(c.model)) for c in curves],
         "layout": layout,
     }
 
 
-def parity_figure(panels: Sequence[ParityPanel], *, colors: Mapping[str, str]) -> Figure:
+def parity_figure(panels: Sequence[ParityPanel], *, styles: Mapping[str, Style]) -> Figure:
     """Model against reference, one panel per quantity, one marker per structure.
 
     Each model has one legend entry; its markers in every panel toggle together.
@@ -113,6 +119,7 @@ def parity_figure(panels: Sequence[ParityPanel], *, colors: Mapping[str, str]) -
     traces: list[dict[str, Any]] = []
     models = list(dict.fromkeys(p.model for panel in panels for p in panel.points))
     for model in models:
+        style = styles.get(model)
         for index, panel in enumerate(panels):
             axis = "" if index == 0 else str(index + 1)
             shown = [
@@ -133,10 +140,10 @@ def parity_figure(panels: Sequence[ParityPanel], *, colors: Mapping[str, str]) -
                     "xaxis": f"x{axis}",
                     "yaxis": f"y{axis}",
                     "marker": {
-                        "color": colors.get(model),
+                        "color": style.color if style else None,
                         "size": 8,
                         "opacity": 0.8,
-                        "symbol": model_marker(model),
+                        "symbol": style.marker if style else MARKERS[0],
                     },
                     "hovertemplate": (
                         f"{model} · %{{text}}<br>reference %{{x:.3g}} {panel.unit}"

@@ -17,7 +17,7 @@ from django.urls import reverse
 from compute.tasks import spec_or_placeholder
 from compute.tasks.spec import TaskSpec, with_unit
 from leaderboard_app import boards, selectors
-from leaderboard_app.charts import model_colors, periodic_table_figure
+from leaderboard_app.charts import Style, model_styles, periodic_table_figure
 from leaderboard_app.ranking import TaskScore
 from leaderboard_app.result_tables import metric_label
 from leaderboard_app.standings import task_scores
@@ -47,9 +47,9 @@ def compare_page(*, query: QueryDict) -> Context:
     if len(chosen) < 2:
         return context
     evidence = task_evidence(tasks=tasks, models=chosen)
-    colors = model_colors([m.name for m in chosen])
+    styles = model_styles((m.pk, m.name) for m in models)
     for task in tasks:
-        section = task_comparison(task, evidence[task.pk], chosen, colors, query)
+        section = task_comparison(task, evidence[task.pk], chosen, styles, query)
         if section:
             context["sections"].append(section)
             context["tables"] += section["tables"]
@@ -77,7 +77,7 @@ def task_comparison(
     task: Task,
     evidence: TaskEvidence,
     models: Sequence[MLIP],
-    colors: Mapping[str, str],
+    styles: Mapping[str, Style],
     query: QueryDict,
 ) -> Context | None:
     """One task's tables and figures, or None when the models share no structure there."""
@@ -95,7 +95,7 @@ def task_comparison(
     structure = next(
         (s for s in shared if str(s.id) == query.get(f"structure_{task.slug}")), shared[0]
     )
-    figures = curve_figures(task, structure.id, rows, colors)
+    figures = curve_figures(task, structure.id, rows, styles)
     heat = difference_by_element(spec, shared, rows, first, second)
     if heat:
         quantity = spec.quantities[0]
@@ -180,14 +180,17 @@ def difference_table(
 
 
 def curve_figures(
-    task: Task, structure_id: int, rows: Mapping[str, Mapping[int, Any]], colors: Mapping[str, str]
+    task: Task,
+    structure_id: int,
+    rows: Mapping[str, Mapping[int, Any]],
+    styles: Mapping[str, Style],
 ) -> list[Context]:
     """The task board's figures for one structure, the models' curves overlaid."""
     ids = {r[structure_id].result_id: name for name, r in rows.items()}
     found = selectors.result_outputs(result_ids=list(ids))
     outputs = [(ids[r["id"]], r) for r in found]
     structure = selectors.structure_with_set(pk=structure_id)
-    figures = boards.structure_figures(task, outputs, colors, structure)
+    figures = boards.structure_figures(task, outputs, styles, structure)
     return [{**f, "id": f"compare-{f['id']}"} for f in figures]
 
 

@@ -20,7 +20,7 @@ from django.http import QueryDict
 from compute.tasks import quantity_labels, spec_or_placeholder
 from compute.tasks.spec import PROTOCOL
 from leaderboard_app import boards, selectors
-from leaderboard_app.charts import model_colors
+from leaderboard_app.charts import model_styles
 from leaderboard_app.filters import ModelFilterForm, filter_models
 from leaderboard_app.ranking import ArenaRow
 from leaderboard_app.result_tables import (
@@ -152,7 +152,7 @@ def task_page(*, task: Task, tasks: list[Task], query: QueryDict) -> Context:
         evidence=evidence,
         scores=scores,
         names={m.pk: m.name for m in chosen},
-        colors=model_colors([m.name for m in models]),
+        styles=model_styles((m.pk, m.name) for m in models),
         query=query,
     )
     context.update(boards.task_section(view))
@@ -193,7 +193,7 @@ def structure_page(*, structure: Structure) -> Context:
     evidence = task_evidence(tasks=tasks, models=models, structures=[structure])
     ids = [result_id for task in tasks for result_id in evidence[task.pk].result_ids()]
     results = selectors.results_by_ids(result_ids=ids)
-    colors = model_colors([m.name for m in models])
+    styles = model_styles((m.pk, m.name) for m in models)
     tables, figures = [], []
     for task in tasks:
         own = sorted(
@@ -203,7 +203,7 @@ def structure_page(*, structure: Structure) -> Context:
             continue
         tables.append(results_table(task, own, by=["model"], title=f"{task.name}: per model"))
         rows = [(r.model.name, {"output": r.output, "headline": r.headline}) for r in own]
-        figures += boards.structure_figures(task, rows, colors, structure)
+        figures += boards.structure_figures(task, rows, styles, structure)
     failed = _failed_jobs(
         selectors.jobs_matching(status=JobStatus.FAILED, structure_id=structure.id)
     )

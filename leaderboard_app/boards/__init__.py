@@ -1,7 +1,7 @@
 """Task-specific figures: an optional module per task function, ``boards/<function>.py``.
 
 A board module may define ``task_section(view) -> dict`` (controls and figures for the
-task page) and ``structure_figures(task, rows, colors, structure) -> list`` (figures for
+task page) and ``structure_figures(task, rows, styles, structure) -> list`` (figures for
 a structure page). Pages look modules up by the task's function and never name a task.
 """
 
@@ -19,6 +19,7 @@ from django.http import QueryDict
 
 from compute.tasks.spec import TaskSpec
 from leaderboard_app import selectors
+from leaderboard_app.charts import Style
 from leaderboard_app.ranking import TaskScore
 from tasks_app.evidence import StructureInfo, TaskEvidence
 from tasks_app.models import Structure, Task
@@ -36,7 +37,7 @@ class TaskView:
     evidence: TaskEvidence
     scores: Sequence[TaskScore]
     names: Mapping[int, str]  # model id -> name, the models shown
-    colors: Mapping[str, str]
+    styles: Mapping[str, Style]
     query: QueryDict
 
     def rows_by_model(self) -> dict[str, dict[int, Any]]:
@@ -112,9 +113,9 @@ def job_facts(task: Task, output: Mapping[str, Any]) -> list[tuple[str, str]]:
 def structure_figures(
     task: Task,
     rows: Sequence[tuple[str, Mapping[str, Any]]],
-    colors: Mapping[str, str],
+    styles: Mapping[str, Style],
     structure: Structure,
 ) -> list[Context]:
     board = board_for(task.function)
     figures = getattr(board, "structure_figures", None)
-    return figures(task, rows, colors, structure) if figures else []
+    return figures(task, rows, styles, structure) if figures else []

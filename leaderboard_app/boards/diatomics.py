@@ -22,6 +22,7 @@ from leaderboard_app.charts import (
     Figure,
     ParityPanel,
     ParityPoint,
+    Style,
     layout_for,
     line_trace,
     parity_figure,
@@ -69,7 +70,7 @@ def task_section(view: TaskView) -> Context:
                 "title": f"E(r) and F(r) of {structure.label}, models overlaid",
                 "figure": dimer_figure(
                     view.outputs_for(structure.id),
-                    colors=view.colors,
+                    styles=view.styles,
                     reference_r_e=structure.reference.get("r_e_a"),
                 ),
             },
@@ -77,7 +78,7 @@ def task_section(view: TaskView) -> Context:
             {
                 "id": "bond-parity",
                 "title": "r_e and ω_e against experiment",
-                "figure": parity_figure(_parity_panels(view), colors=view.colors),
+                "figure": parity_figure(_parity_panels(view), styles=view.styles),
             },
         ],
     }
@@ -86,7 +87,7 @@ def task_section(view: TaskView) -> Context:
 def structure_figures(
     task: Task,
     rows: Sequence[tuple[str, Mapping[str, Any]]],
-    colors: Mapping[str, str],
+    styles: Mapping[str, Style],
     structure: Structure,
 ) -> list[Context]:
     return [
@@ -94,7 +95,7 @@ def structure_figures(
             "id": f"curves-{task.slug}",
             "title": f"{task.name}: every model's E(r) and F(r)",
             "figure": dimer_figure(
-                rows, colors=colors, reference_r_e=(structure.reference or {}).get("r_e_a")
+                rows, styles=styles, reference_r_e=(structure.reference or {}).get("r_e_a")
             ),
         }
     ]
@@ -103,7 +104,7 @@ def structure_figures(
 def dimer_figure(
     rows: Sequence[tuple[str, Mapping[str, Any]]],
     *,
-    colors: Mapping[str, str],
+    styles: Mapping[str, Style],
     reference_r_e: float | None = None,
 ) -> Figure:
     """E(r) − E(r_max) above and F·r̂ below, one legend entry per model for both panels."""
@@ -114,8 +115,8 @@ def dimer_figure(
             continue
         e_low = min(e_low, max(1.2 * min(energies), -15.0))
         f_low = min(f_low, max(1.2 * min(forces), -50.0))
-        energy = line_trace(model, distances, [rounded(e) for e in energies], colors.get(model))
-        force = line_trace(model, distances, [rounded(f) for f in forces], colors.get(model))
+        energy = line_trace(model, distances, [rounded(e) for e in energies], styles.get(model))
+        force = line_trace(model, distances, [rounded(f) for f in forces], styles.get(model))
         energy |= {"legendgroup": model, "mode": "lines"}
         force |= {"legendgroup": model, "mode": "lines", "yaxis": "y2", "showlegend": False}
         force["line"] = {**force["line"], "dash": "dashdot"}
@@ -188,8 +189,9 @@ def _curves_table(view: TaskView, rows: Mapping[int, Any], model: str) -> Figure
         element = result["output"].get("element")
         if distances and element:
             curves[element] = cell_curve(distances, energies)
+    style = view.styles.get(model)
     return periodic_table_curves_figure(
-        curves, name=model, color=view.colors.get(model), guide_y=1 / 3
+        curves, name=model, color=style.color if style else None, guide_y=1 / 3
     )
 
 

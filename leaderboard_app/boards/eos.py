@@ -15,6 +15,7 @@ from leaderboard_app.charts import (
     Figure,
     ParityPanel,
     ParityPoint,
+    Style,
     layout_for,
     line_trace,
     parity_figure,
@@ -62,14 +63,14 @@ def task_section(view: TaskView) -> Context:
                 "title": f"E(V) of {structure.label} ({structure.formula}), models overlaid",
                 "figure": eos_figure(
                     view.outputs_for(structure.id),
-                    colors=view.colors,
+                    styles=view.styles,
                     reference_b0_prime=structure.reference.get("b0_prime"),
                 ),
             },
             {
                 "id": "parity",
                 "title": f"V₀ and B₀ against {REFERENCE}",
-                "figure": parity_figure(_parity_panels(view, by_model), colors=view.colors),
+                "figure": parity_figure(_parity_panels(view, by_model), styles=view.styles),
             },
             {
                 "id": "delta-table",
@@ -88,7 +89,7 @@ def task_section(view: TaskView) -> Context:
 def structure_figures(
     task: Task,
     rows: Sequence[tuple[str, Mapping[str, Any]]],
-    colors: Mapping[str, str],
+    styles: Mapping[str, Style],
     structure: Structure,
 ) -> list[Context]:
     return [
@@ -96,7 +97,7 @@ def structure_figures(
             "id": f"curves-{task.slug}",
             "title": f"{task.name}: every model's curve",
             "figure": eos_figure(
-                rows, colors=colors, reference_b0_prime=structure.reference.get("b0_prime")
+                rows, styles=styles, reference_b0_prime=structure.reference.get("b0_prime")
             ),
         }
     ]
@@ -105,7 +106,7 @@ def structure_figures(
 def eos_figure(
     rows: Sequence[tuple[str, Mapping[str, Any]]],
     *,
-    colors: Mapping[str, str],
+    styles: Mapping[str, Style],
     reference_b0_prime: float | None = None,
 ) -> Figure:
     """E(V) of each (model, result), in MLIP Arena's normalisation, raw energies on a toggle.
@@ -123,7 +124,7 @@ def eos_figure(
         raw.append(
             ([rounded(v / natoms) for v in volumes], [rounded(e / natoms) for e in energies])
         )
-        traces.append(line_trace(model, *norm_xy, colors.get(model)))
+        traces.append(line_trace(model, *norm_xy, styles.get(model)))
     if reference_b0_prime is not None:
         ref_xy = _reference_shape(reference_b0_prime)
         normalised.append(ref_xy)

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from leaderboard_app.boards import Context, TaskView
 from leaderboard_app.boards.eos import sorted_curve
-from leaderboard_app.charts import Curve, Figure, curves_figure, rounded
+from leaderboard_app.charts import Curve, Figure, Style, curves_figure, rounded
 from tasks_app.models import Structure, Task
 
 
@@ -23,7 +23,7 @@ def task_section(view: TaskView) -> Context:
             {
                 "id": "ev-curves",
                 "title": f"E(V) of {structure.label} ({structure.formula}), models overlaid",
-                "figure": ev_figure(view.outputs_for(structure.id), colors=view.colors),
+                "figure": ev_figure(view.outputs_for(structure.id), styles=view.styles),
             }
         ],
     }
@@ -32,20 +32,20 @@ def task_section(view: TaskView) -> Context:
 def structure_figures(
     task: Task,
     rows: Sequence[tuple[str, Mapping[str, Any]]],
-    colors: Mapping[str, str],
+    styles: Mapping[str, Style],
     structure: Structure,
 ) -> list[Context]:
     return [
         {
             "id": f"curves-{task.slug}",
             "title": f"{task.name}: every model's curve",
-            "figure": ev_figure(rows, colors=colors),
+            "figure": ev_figure(rows, styles=styles),
         }
     ]
 
 
 def ev_figure(
-    rows: Sequence[tuple[str, Mapping[str, Any]]], *, colors: Mapping[str, str]
+    rows: Sequence[tuple[str, Mapping[str, Any]]], *, styles: Mapping[str, Style]
 ) -> Figure:
     """(E − E_input) per atom against V / V_input, the input cell being the middle point."""
     curves = []
@@ -63,5 +63,5 @@ def ev_figure(
             )
         )
     return curves_figure(
-        curves, colors=colors, x_title="V / V input", y_title="E − E input (eV/atom)"
+        curves, styles=styles, x_title="V / V input", y_title="E − E input (eV/atom)"
     )

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from leaderboard_app.boards import Context, TaskView
 from leaderboard_app.boards.md_series import failure_facts, series_figure, series_panels
-from leaderboard_app.charts import Curve, Figure, curves_figure, rounded
+from leaderboard_app.charts import Curve, Figure, Style, curves_figure, rounded
 from tasks_app.models import Structure, Task
 
 GRID = [i / 100 for i in range(101)]
@@ -22,7 +22,7 @@ def survival(valid_fractions: Sequence[float]) -> list[float]:
 
 
 def survival_figure(
-    fractions: Mapping[str, Sequence[float]], *, colors: Mapping[str, str]
+    fractions: Mapping[str, Sequence[float]], *, styles: Mapping[str, Style]
 ) -> Figure:
     curves = [
         Curve(model, GRID, [rounded(s) for s in survival(values)])
@@ -30,7 +30,7 @@ def survival_figure(
         if values
     ]
     return curves_figure(
-        curves, colors=colors, x_title="normalised time", y_title="share of runs still valid"
+        curves, styles=styles, x_title="normalised time", y_title="share of runs still valid"
     )
 
 
@@ -52,13 +52,13 @@ def task_section(view: TaskView) -> Context:
             {
                 "id": "heating-survival",
                 "title": "Runs still valid against normalised time (area = the score)",
-                "figure": survival_figure(fractions, colors=view.colors),
+                "figure": survival_figure(fractions, styles=view.styles),
             },
             {
                 "id": "heating-temperature",
                 "title": f"Temperature of {structure.label} against time",
                 "figure": series_figure(
-                    view.outputs_for(structure.id), key="temperature_k", colors=view.colors
+                    view.outputs_for(structure.id), key="temperature_k", styles=view.styles
                 ),
             },
         ],
@@ -68,11 +68,11 @@ def task_section(view: TaskView) -> Context:
 def structure_figures(
     task: Task,
     rows: Sequence[tuple[str, Mapping[str, Any]]],
-    colors: Mapping[str, str],
+    styles: Mapping[str, Style],
     structure: Structure,
 ) -> list[Context]:
     return series_panels(
-        task.slug, task.name, rows, colors, key="temperature_k", quantity="temperature"
+        task.slug, task.name, rows, styles, key="temperature_k", quantity="temperature"
     )
 
 

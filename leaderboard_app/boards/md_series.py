@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from leaderboard_app.charts import Curve, Figure, curves_figure, rounded
+from leaderboard_app.charts import Curve, Figure, Style, curves_figure, rounded
 
 LABELS = {
     "etot_ev": "E total − E total at t = 0 (meV/atom)",
@@ -33,13 +33,13 @@ def series_curve(model: str, output: Mapping[str, Any], key: str) -> Curve | Non
 
 
 def series_figure(
-    rows: Sequence[tuple[str, Mapping[str, Any]]], *, key: str, colors: Mapping[str, str]
+    rows: Sequence[tuple[str, Mapping[str, Any]]], *, key: str, styles: Mapping[str, Style]
 ) -> Figure:
     """Every model's ``key`` (a series field) against time, overlaid."""
     curves = [series_curve(model, result["output"], key) for model, result in rows]
     return curves_figure(
         [c for c in curves if c is not None],
-        colors=colors,
+        styles=styles,
         x_title="t (ps)",
         y_title=LABELS.get(key, key),
     )
@@ -49,7 +49,7 @@ def series_panels(
     task_slug: str,
     task_name: str,
     rows: Sequence[tuple[str, Mapping[str, Any]]],
-    colors: Mapping[str, str],
+    styles: Mapping[str, Style],
     *,
     key: str,
     quantity: str,
@@ -59,7 +59,7 @@ def series_panels(
         {
             "id": f"{quantity.split()[-1]}-{task_slug}",
             "title": f"{task_name}: {quantity} against time",
-            "figure": series_figure(rows, key=key, colors=colors),
+            "figure": series_figure(rows, key=key, styles=styles),
         }
     ]
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from leaderboard_app.boards import Context, TaskView
 from leaderboard_app.boards.md_series import failure_facts, series_figure, series_panels
+from leaderboard_app.charts import Style
 from tasks_app.models import Structure, Task
 
 
@@ -23,7 +24,7 @@ def task_section(view: TaskView) -> Context:
             {
                 "id": "nve-energy",
                 "title": f"Total energy of {structure.label} against time, models overlaid",
-                "figure": series_figure(rows, key="etot_ev", colors=view.colors),
+                "figure": series_figure(rows, key="etot_ev", styles=view.styles),
             }
         ],
     }
@@ -32,10 +33,10 @@ def task_section(view: TaskView) -> Context:
 def structure_figures(
     task: Task,
     rows: Sequence[tuple[str, Mapping[str, Any]]],
-    colors: Mapping[str, str],
+    styles: Mapping[str, Style],
     structure: Structure,
 ) -> list[Context]:
-    return series_panels(task.slug, task.name, rows, colors, key="etot_ev", quantity="total energy")
+    return series_panels(task.slug, task.name, rows, styles, key="etot_ev", quantity="total energy")
 
 
 job_facts = failure_facts

@@ -8,12 +8,12 @@ from typing import Any
 from django.urls import reverse
 
 from leaderboard_app.boards import Context, TaskView
-from leaderboard_app.charts import Curve, Figure, curves_figure, rounded
+from leaderboard_app.charts import Curve, Figure, Style, curves_figure, rounded
 from tasks_app.models import Structure, Task
 
 
 def speed_figure(
-    rows: Sequence[tuple[str, Mapping[str, Any]]], *, colors: Mapping[str, str]
+    rows: Sequence[tuple[str, Mapping[str, Any]]], *, styles: Mapping[str, Style]
 ) -> Figure:
     curves = []
     for model, result in rows:
@@ -26,7 +26,7 @@ def speed_figure(
                     [rounded(s["steps_per_second"]) for s in sizes],
                 )
             )
-    figure = curves_figure(curves, colors=colors, x_title="atoms", y_title="steps/s")
+    figure = curves_figure(curves, styles=styles, x_title="atoms", y_title="steps/s")
     figure["layout"]["xaxis"]["type"] = "log"
     figure["layout"]["yaxis"]["type"] = "log"
     return figure
@@ -42,7 +42,7 @@ def task_section(view: TaskView) -> Context:
             {
                 "id": "speed-scaling",
                 "title": f"Steps per second on {structure.label} repeated, against size",
-                "figure": speed_figure(view.outputs_for(structure.id), colors=view.colors),
+                "figure": speed_figure(view.outputs_for(structure.id), styles=view.styles),
             }
         ],
     }
@@ -51,14 +51,14 @@ def task_section(view: TaskView) -> Context:
 def structure_figures(
     task: Task,
     rows: Sequence[tuple[str, Mapping[str, Any]]],
-    colors: Mapping[str, str],
+    styles: Mapping[str, Style],
     structure: Structure,
 ) -> list[Context]:
     return [
         {
             "id": f"speed-{task.slug}",
             "title": f"{task.name}: steps/s against size",
-            "figure": speed_figure(rows, colors=colors),
+            "figure": speed_figure(rows, styles=styles),
         }
     ]
 

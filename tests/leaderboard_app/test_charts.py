@@ -10,10 +10,14 @@ from ase.units import GPa
 from leaderboard_app.boards.eos import eos_figure
 from leaderboard_app.boards.ev import ev_figure
 from leaderboard_app.charts import (
+    MARKERS,
+    PALETTE,
     ParityPanel,
     ParityPoint,
+    Style,
     element_position,
-    model_colors,
+    line_trace,
+    model_styles,
     parity_figure,
     periodic_table_curves_figure,
     periodic_table_figure,
@@ -30,7 +34,7 @@ CURVE = ("M", result([22.0, 18.0, 20.0], [1.0, 1.0, 0.0]))
 
 def test_eos_curves_use_mlip_arenas_normalisation():
     """V0 and E_min are the middle point of the scan; y = (E − E_min) / (B0 V0)."""
-    figure = eos_figure([CURVE], colors=model_colors(["M"]))
+    figure = eos_figure([CURVE], styles=model_styles([(1, "M")]))
     go.Figure(figure)
     trace = figure["data"][0]
     assert trace["x"] == pytest.approx([0.9, 1.0, 1.1])
@@ -39,7 +43,7 @@ def test_eos_curves_use_mlip_arenas_normalisation():
 
 
 def test_eos_toggle_switches_to_raw_energies_per_atom():
-    figure = eos_figure([CURVE], colors={}, reference_b0_prime=4.0)
+    figure = eos_figure([CURVE], styles={}, reference_b0_prime=4.0)
     normalised, raw = figure["layout"]["updatemenus"][0]["buttons"]
     assert raw["args"][0]["x"][0] == pytest.approx([9.0, 10.0, 11.0])
     assert raw["args"][0]["y"][0] == pytest.approx([0.5, 0.0, 0.5])
@@ -52,14 +56,14 @@ def test_eos_toggle_switches_to_raw_energies_per_atom():
 
 def test_a_curve_without_bulk_modulus_still_draws_raw():
     figure = eos_figure(
-        [("M", result([18.0, 20.0, 22.0], [1.0, 0.0, 1.0], b0_gpa=None))], colors={}
+        [("M", result([18.0, 20.0, 22.0], [1.0, 0.0, 1.0], b0_gpa=None))], styles={}
     )
     go.Figure(figure)
     assert figure["data"][0]["y"] == [None, None, None]
 
 
 def test_ev_curves_are_energy_per_atom_against_volume_ratio_to_the_middle_point():
-    figure = ev_figure([("M", result([22.0, 18.0, 20.0], [1.0, 3.0, 0.0], natoms=4))], colors={})
+    figure = ev_figure([("M", result([22.0, 18.0, 20.0], [1.0, 3.0, 0.0], natoms=4))], styles={})
     go.Figure(figure)
     trace = figure["data"][0]
     assert trace["x"] == pytest.approx([0.9, 1.0, 1.1])
@@ -78,7 +82,7 @@ def test_parity_has_one_legend_entry_per_model_and_both_panels():
         ParityPoint("B", "Cu", 141.0, 150.0),
     ]
     panels = [ParityPanel("V₀", "Å³/atom", volumes), ParityPanel("B₀", "GPa", moduli, "WIEN2k")]
-    figure = parity_figure(panels, colors=model_colors(["A", "B"]))
+    figure = parity_figure(panels, styles=model_styles([(1, "A"), (2, "B")]))
     go.Figure(figure)
     model_traces = [t for t in figure["data"] if t["name"] in {"A", "B"}]
     assert [(t["name"], t["xaxis"], t["showlegend"]) for t in model_traces] == [
@@ -154,16 +158,24 @@ def test_curves_table_places_each_curve_and_its_guide_in_its_cell():
     assert sum(v is not None for r in base["z"] for v in r) == 118
 
 
-def test_a_model_keeps_its_colour_and_marker_whatever_other_models_are_shown():
-    """Okabe and Ito's colour-blind-safe palette; the style comes from the name alone."""
-    from leaderboard_app.charts import MARKERS, PALETTE, line_trace, model_style
+def test_every_registered_model_looks_different_and_keeps_its_look_as_models_are_added():
+    """Okabe and Ito's colour-blind-safe palette, then the next marker: by registration order."""
+    from models_app.services import REGISTRY_PATH, load_yaml_entries
 
-    alone = model_colors(["CHGNet"])
-    crowd = model_colors(["EMT", "SevenNet-0", "CHGNet", "MACE-MP(M)"])
-    assert alone["CHGNet"] == crowd["CHGNet"] == model_style("CHGNet")[0]
+    names = [entry["name"] for entry in load_yaml_entries(REGISTRY_PATH, "models")]
+    registry = list(enumerate(names, start=1))  # seeding registers them in file order
+    styles = model_styles(registry)
+    assert len(names) >= 19 and len(set(styles.values())) == len(names)  # none shared
+    assert styles[names[0]] == Style(PALETTE[0], MARKERS[0])
+    assert styles[names[7]] == Style(PALETTE[0], MARKERS[1])  # the 8th: colours start again
+    assert model_styles(reversed(registry)) == styles  # the registry's order, not the caller's
+    earlier = model_styles(registry[:5])  # before the others were registered
+    assert earlier == {name: styles[name] for _, name in registry[:5]}
+    many = model_styles((i, f"model-{i}") for i in range(len(PALETTE) * len(MARKERS)))
+    assert len(set(many.values())) == len(PALETTE) * len(MARKERS)  # every pair, once
     assert set(PALETTE) <= {"#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9",
                             "#000000", "#F0E442"}  # fmt: skip
-    styles = {model_style(f"model-{i}") for i in range(1000)}
-    assert len(styles) == len(PALETTE) * len(MARKERS)  # every pair gets used
-    trace = line_trace("CHGNet", [1.0], [2.0], alone["CHGNet"])
-    assert trace["marker"]["symbol"] == model_style("CHGNet")[1]
+    trace = line_trace(names[8], [1.0], [2.0], styles[names[8]])
+    assert (trace["line"]["color"], trace["marker"]["symbol"]) == (PALETTE[1], MARKERS[1])
+    unknown = line_trace("unregistered", [1.0], [2.0], None)  # plotly picks its colour
+    assert (unknown["line"]["color"], unknown["marker"]["symbol"]) == (None, MARKERS[0])

@@ -111,7 +111,7 @@ def test_energy_axes_follow_mlip_arenas_window():
         "energies_ev": [30.0, -2.0, -1.0, 0.0],
         "forces_ev_per_a": [100.0, 0.0, -80.0, 0.0],
     }
-    layout = dimer_figure([("M", {"output": output})], colors={})["layout"]
+    layout = dimer_figure([("M", {"output": output})], styles={})["layout"]
     assert layout["yaxis"]["range"] == pytest.approx([-2.4, 4.8])
     assert layout["yaxis2"]["range"] == pytest.approx([-50.0, 50.0])  # force axis capped
     xs, ys = cell_curve(output["distances_a"], output["energies_ev"])

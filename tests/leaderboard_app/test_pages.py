@@ -665,6 +665,40 @@ def test_compare_puts_two_models_side_by_side_on_their_shared_structures(client,
     assert "Name two or three models" in one
 
 
+def drawn_styles(html: str, figure_id: str) -> dict[str, tuple[str, str]]:
+    """(line colour, marker) of each model's trace in an embedded figure."""
+    figure = json.loads(
+        html.split(f'id="{figure_id}" type="application/json">')[1].split("</script>")[0]
+    )
+    return {
+        t["name"]: (t["line"]["color"], t["marker"]["symbol"])
+        for t in figure["data"]
+        if t.get("mode") == "lines+markers"
+    }
+
+
+def test_a_model_looks_the_same_on_every_page_and_unlike_any_other_model(client, arena):
+    """The task page shows three models, the compare page two, the structure page all:
+    each model keeps one colour and marker, and no two registered models share both."""
+    from leaderboard_app.charts import model_styles
+    from models_app.models import MLIP
+
+    task = client.get(reverse("leaderboard:task", args=["eos"])).content.decode()
+    compare = client.get(reverse("leaderboard:compare"), {"models": "SevenNet-0,EMT"})
+    cu = reverse("leaderboard:structure", args=[arena.structure_ids["Cu"]])
+    on_task = drawn_styles(task, "eos-curves")
+    on_compare = drawn_styles(compare.content.decode(), "compare-curves-eos")
+    on_structure = drawn_styles(client.get(cu).content.decode(), "curves-eos")
+    assert set(on_task) == {"EMT", "CHGNet", "SevenNet-0"} and set(on_compare) == {
+        "EMT",
+        "SevenNet-0",
+    }
+    assert on_compare == {name: on_task[name] for name in on_compare}
+    assert on_structure == on_task
+    registry = model_styles(MLIP.objects.values_list("pk", "name"))
+    assert len(set(registry.values())) == MLIP.objects.count() >= 19
+
+
 def test_model_card_shows_parameters_authors_coverage_bibtex_and_references(client, arena):
     """EMT has results on Cu, Al and Ni; its EOS rows put WIEN2k's B0 beside its own."""
     from models_app.models import MLIP
