@@ -45,7 +45,7 @@ PACKAGES = {
     "compute": Package(
         (
             "compute.tasks.*",
-            "compute.optimize.*",
+            "compute.relaxation.*",
             "compute.md.*",
             "compute.run_context.*",
             "compute.structures.*",

@@ -9,7 +9,7 @@ from ase.eos import EquationOfState, birchmurnaghan
 from ase.units import GPa
 
 from compute.errors import TaskFailed
-from compute.optimize import relax_atoms
+from compute.relaxation import relax_atoms
 from compute.tasks import check_params, run_task
 from compute.tasks.eos.birch_murnaghan import fit_birch_murnaghan
 

@@ -8,7 +8,7 @@ from ase.calculators.calculator import Calculator, all_changes
 from ase.calculators.emt import EMT
 
 from compute.errors import TaskFailed
-from compute.optimize import MAX_VOLUME_CHANGE, relax_atoms
+from compute.relaxation import MAX_VOLUME_CHANGE, relax_atoms
 from compute.tasks import run_task
 
 

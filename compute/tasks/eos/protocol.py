@@ -12,7 +12,7 @@ import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator
 
-from compute.optimize import relax_atoms
+from compute.relaxation import Relaxation
 from compute.tasks.eos.birch_murnaghan import fit_birch_murnaghan
 
 
@@ -30,29 +30,15 @@ def run(
     symmetry: bool = False,
 ) -> dict[str, Any]:
     """E(V) curve and its fit. Volumes in Å³ and energies in eV for the whole cell."""
-    relaxed, converged, nsteps = relax_atoms(
-        atoms,
-        calculator,
-        optimizer=optimizer,
-        cell_filter=cell_filter,
-        fmax=fmax,
-        steps=steps,
-        symmetry=symmetry,
-    )
+    relaxation = Relaxation(optimizer, cell_filter, fmax, steps, symmetry)
+    relaxed, converged, nsteps = relaxation.relax(atoms, calculator)
+    at_fixed_cell = relaxation.fixed_cell()
     cell0 = relaxed.get_cell()
     volumes, energies, point_converged, point_steps = [], [], [], []
     for factor in np.linspace(min_volume_factor, max_volume_factor, npoints):
         strained = relaxed.copy()
         strained.set_cell(cell0 * factor ** (1.0 / 3.0), scale_atoms=True)
-        point, ok, n = relax_atoms(
-            strained,
-            calculator,
-            optimizer=optimizer,
-            cell_filter=None,
-            fmax=fmax,
-            steps=steps,
-            symmetry=symmetry,
-        )
+        point, ok, n = at_fixed_cell.relax(strained, calculator)
         volumes.append(float(point.get_volume()))
         energies.append(float(point.get_potential_energy()))
         point_converged.append(ok)

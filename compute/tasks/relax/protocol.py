@@ -8,7 +8,7 @@ import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator
 
-from compute.optimize import relax_atoms
+from compute.relaxation import Relaxation
 
 
 def run(
@@ -22,15 +22,8 @@ def run(
     symmetry: bool = False,
 ) -> dict[str, Any]:
     """Relax ``atoms``; return the final structure, energy (eV) and convergence."""
-    relaxed, converged, nsteps = relax_atoms(
-        atoms,
-        calculator,
-        optimizer=optimizer,
-        cell_filter=cell_filter,
-        fmax=fmax,
-        steps=steps,
-        symmetry=symmetry,
-    )
+    relaxation = Relaxation(optimizer, cell_filter, fmax, steps, symmetry)
+    relaxed, converged, nsteps = relaxation.relax(atoms, calculator)
     energy = float(relaxed.get_potential_energy())
     forces = relaxed.get_forces()
     return {

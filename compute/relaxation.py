@@ -1,6 +1,12 @@
-"""Relaxation of a structure with ASE optimizers and cell filters chosen by name."""
+"""The relaxation that tasks compose (as matcalc's ``EOSCalc`` composes ``RelaxCalc``).
+
+``Relaxation`` holds a protocol's relaxation parameters (ASE optimizer and cell filter
+by name, force tolerance, step bound, symmetry kept or not); ``relax_atoms`` runs it.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, replace
 
 import numpy as np
 from ase import Atoms
@@ -76,3 +82,30 @@ def relax_atoms(
     converged = bool(opt.run(fmax=fmax, steps=steps))
     atoms.set_constraint()
     return atoms, converged, int(opt.nsteps)
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    """A task's relaxation parameters, built once from its protocol and reused."""
+
+    optimizer: str = "FIRE"
+    cell_filter: str | None = "FrechetCell"
+    fmax: float = 0.1
+    steps: int = 500
+    symmetry: bool = False
+
+    def relax(self, atoms: Atoms, calculator: Calculator) -> tuple[Atoms, bool, int]:
+        """Relax a copy of ``atoms`` (cell too, if this relaxation has a cell filter)."""
+        return relax_atoms(
+            atoms,
+            calculator,
+            optimizer=self.optimizer,
+            cell_filter=self.cell_filter,
+            fmax=self.fmax,
+            steps=self.steps,
+            symmetry=self.symmetry,
+        )
+
+    def fixed_cell(self) -> Relaxation:
+        """The same relaxation of positions only, the cell held."""
+        return replace(self, cell_filter=None)
