@@ -138,6 +138,58 @@ def one_group(metrics: Sequence[Metric]) -> tuple[MetricGroup, ...]:
 
 
 @dataclass(frozen=True)
+class Parameter:
+    """A protocol parameter's unit and the range its values must lie in.
+
+    ``minimum``/``maximum`` are inclusive bounds, ``above``/``below`` strict ones; a
+    bound left None leaves that side open. Every number a parameter takes must be
+    finite, declared here or not.
+    """
+
+    name: str
+    unit: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    above: float | None = None
+    below: float | None = None
+
+    @property
+    def range_text(self) -> str:
+        """The range in words, e.g. ``> 0`` or ``>= 1 and <= 10``."""
+        sides = [
+            f"{sign} {bound:g}"
+            for sign, bound in ((">=", self.minimum), (">", self.above), ("<=", self.maximum),
+                                ("<", self.below))
+            if bound is not None
+        ]  # fmt: skip
+        return " and ".join(sides)
+
+    def violation(self, value: Any) -> str | None:
+        """Why ``value`` is out of range, or None; values that are not numbers pass."""
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        if (
+            (self.minimum is not None and value < self.minimum)
+            or (self.maximum is not None and value > self.maximum)
+            or (self.above is not None and value <= self.above)
+            or (self.below is not None and value >= self.below)
+        ):
+            return f"{self.name} must be {self.range_text}, not {value!r}"
+        return None
+
+
+def _non_finite(value: Any) -> bool:
+    """Whether a JSON value is, or holds, a number that is NaN or infinite."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, list | tuple):
+        return any(_non_finite(item) for item in value)
+    if isinstance(value, dict):
+        return any(_non_finite(item) for item in value.values())
+    return False
+
+
+@dataclass(frozen=True)
 class StructureSetSpec:
     """A structure set a task needs; ``build`` returns its structures in order."""
 
@@ -194,8 +246,8 @@ class TaskSpec:
     ``run(atoms, calculator, **params)`` returns a JSON-safe dict; its keyword defaults
     are the protocol. ``evaluate(output, reference)`` gives the per-structure metrics.
     ``summary`` names the metrics whose medians ``run_benchmark`` prints; ``groups``
-    split the ranked metrics into the questions the task ranks on; ``parameter_units``
-    give the unit of each protocol parameter that has one. Bump
+    split the ranked metrics into the questions the task ranks on; ``parameters``
+    give protocol parameters their units and ranges (checked before a run). Bump
     ``version`` when the protocol changes, so earlier results stop counting as done.
     A long task's ``run`` also takes ``context`` (``compute.run_context.RunContext``);
     ``time_limit_s`` bounds one job (RQ's job timeout), and ``variants`` names
@@ -217,7 +269,7 @@ class TaskSpec:
     time_limit_s: int = 3600
     variants: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     groups: tuple[MetricGroup, ...] = ()
-    parameter_units: tuple[tuple[str, str], ...] = ()  # (parameter, unit)
+    parameters: tuple[Parameter, ...] = ()
 
     def __post_init__(self) -> None:
         keys = {m.key for m in self.metrics}
@@ -229,9 +281,13 @@ class TaskSpec:
         for params in self.variants.values():
             self.check_params(params)
 
-        unknown = sorted({name for name, _ in self.parameter_units} - set(self._parameters()))
+        unknown = sorted({p.name for p in self.parameters} - set(self._parameters()))
         if unknown:
-            raise ValueError(f"task {self.name}: units for parameters run lacks: {unknown}")
+            raise ValueError(f"task {self.name}: declares parameters run lacks: {unknown}")
+        for parameter in self.parameters:  # the protocol itself must lie in its ranges
+            default = self._parameters()[parameter.name].default
+            if (why := parameter.violation(default)) is not None:
+                raise ValueError(f"task {self.name}: default {why}")
         grouped = [key for group in self.groups for key in group.metrics]
         ranked = [m.key for m in self.ranked_metrics]
         if self.groups and sorted(grouped) != sorted(ranked):
@@ -279,7 +335,7 @@ class TaskSpec:
         return self.structure_sets[0].name if self.structure_sets else ""
 
     def parameter_unit(self, name: str) -> str:
-        return dict(self.parameter_units).get(name, "")
+        return next((p.unit for p in self.parameters if p.name == name), "")
 
     def metric(self, key: str) -> Metric:
         return next(m for m in self.metrics if m.key == key)
@@ -310,6 +366,14 @@ class TaskSpec:
             f"{name} must be {_kind_name(kind)}, not {value!r}"
             for name, value in params.items()
             if not _fits(value, kind := hints.get(name, _default_kind(accepted[name])))
+        ]
+        wrong += [f"{name} must be finite, not {value!r}" for name, value in params.items()
+                  if _non_finite(value)]  # fmt: skip
+        declared = {p.name: p for p in self.parameters}
+        wrong += [
+            why
+            for name, value in params.items()
+            if name in declared and (why := declared[name].violation(value)) is not None
         ]
         if wrong:
             raise TaskFailed(f"task {self.name!r}: {'; '.join(wrong)}")

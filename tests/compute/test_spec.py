@@ -1,6 +1,7 @@
 """Task specs: display precision, metric comparison, parameters and the registry, by hand."""
 
 import math
+import re
 
 import pytest
 from ase.build import bulk
@@ -280,7 +281,7 @@ def test_the_registry_evaluates_with_the_reference_it_is_given():
 
 def test_groups_hold_every_ranked_metric_once_and_units_name_real_parameters():
     from compute.tasks.eos import TASK as EOS
-    from compute.tasks.spec import MetricGroup, TaskSpec
+    from compute.tasks.spec import MetricGroup, Parameter, TaskSpec
 
     assert [g.title for g in EOS.metric_groups] == ["Physical soundness", "Accuracy against DFT"]
     assert EOS.parameter_unit("fmax") == "eV/Å" and EOS.parameter_unit("optimizer") == ""
@@ -288,8 +289,48 @@ def test_groups_hold_every_ranked_metric_once_and_units_name_real_parameters():
     with pytest.raises(ValueError, match="groups must hold each ranked metric once"):
         TaskSpec(name="t", title="t", description="", run=EOS.run, metrics=EOS.metrics,
                  groups=(soundness,))  # fmt: skip
-    with pytest.raises(ValueError, match=r"units for parameters run lacks: \['fmaxx'\]"):
+    with pytest.raises(ValueError, match=r"declares parameters run lacks: \['fmaxx'\]"):
         TaskSpec(name="t", title="t", description="", run=EOS.run,
-                 parameter_units=(("fmaxx", "eV/Å"),))  # fmt: skip
+                 parameters=(Parameter("fmaxx", "eV/Å"),))  # fmt: skip
     assert TaskSpec(name="t", title="t", description="", run=EOS.run).metric_groups == ()
     assert isinstance(soundness, MetricGroup)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"fmax": 0}, "fmax must be > 0, not 0"),
+        ({"fmax": -1}, "fmax must be > 0, not -1"),
+        ({"steps": 0}, "steps must be >= 1, not 0"),
+        ({"npoints": 4}, "npoints must be >= 5, not 4"),
+        ({"min_volume_factor": 1.0}, "min_volume_factor must be > 0 and < 1"),
+        ({"min_volume_factor": 0.0}, "min_volume_factor must be > 0 and < 1"),
+        ({"max_volume_factor": 1.0}, "max_volume_factor must be > 1"),
+        ({"fmax": float("nan")}, "fmax must be finite, not nan"),
+        ({"fmax": float("inf")}, "fmax must be finite, not inf"),
+    ],
+)
+def test_parameters_out_of_their_range_or_not_finite_are_refused_by_name(params, message):
+    from compute.tasks.eos import TASK as EOS
+
+    with pytest.raises(TaskFailed, match=re.escape(message)):
+        EOS.check_params(params)
+
+
+def test_parameters_on_their_bounds_pass_and_lists_are_checked_for_finite_numbers():
+    from compute.tasks.eos import TASK as EOS
+    from compute.tasks.speed import TASK as SPEED
+
+    EOS.check_params({"fmax": 1e-6, "steps": 1, "npoints": 5, "min_volume_factor": 0.5,
+                      "max_volume_factor": 1.01})  # fmt: skip
+    with pytest.raises(TaskFailed, match="repeats_per_side must be finite"):
+        SPEED.check_params({"repeats_per_side": [1, float("nan")]})
+
+
+def test_a_protocol_default_outside_its_own_range_is_a_definition_error():
+    from compute.tasks.eos import TASK as EOS
+    from compute.tasks.spec import Parameter, TaskSpec
+
+    with pytest.raises(ValueError, match="default fmax must be > 1"):
+        TaskSpec(name="t", title="t", description="", run=EOS.run,
+                 parameters=(Parameter("fmax", "eV/Å", above=1),))  # fmt: skip

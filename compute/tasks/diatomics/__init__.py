@@ -3,7 +3,7 @@
 from compute.tasks.diatomics import metrics
 from compute.tasks.diatomics.dimers import DIMER_SET
 from compute.tasks.diatomics.protocol import run
-from compute.tasks.spec import MetricGroup, Quantity, TaskSpec
+from compute.tasks.spec import MetricGroup, Parameter, Quantity, TaskSpec
 
 TASK = TaskSpec(
     name="diatomics",
@@ -37,8 +37,8 @@ TASK = TaskSpec(
             tuple(m.key for m in metrics.METRICS if m.ranked),
         ),
     ),
-    parameter_units=(
-        ("step_a", "Å"),
-        ("box_a", "Å"),
+    parameters=(
+        Parameter("step_a", "Å", above=0),
+        Parameter("box_a", "Å", above=0),
     ),
 )

@@ -3,7 +3,7 @@
 from compute.tasks.eos import metrics
 from compute.tasks.eos.delta_set import DELTA_SET
 from compute.tasks.eos.protocol import run
-from compute.tasks.spec import Quantity, TaskSpec
+from compute.tasks.spec import Parameter, Quantity, TaskSpec
 
 TASK = TaskSpec(
     name="eos",
@@ -28,11 +28,11 @@ TASK = TaskSpec(
     structure_sets=(DELTA_SET,),
     reference_keys=metrics.REFERENCE_KEYS,
     groups=metrics.GROUPS,
-    parameter_units=(
-        ("fmax", "eV/Å"),
-        ("steps", "at most"),
-        ("npoints", "volumes"),
-        ("min_volume_factor", "× relaxed V"),
-        ("max_volume_factor", "× relaxed V"),
+    parameters=(
+        Parameter("fmax", "eV/Å", above=0),
+        Parameter("steps", "at most", minimum=1),
+        Parameter("npoints", "volumes", minimum=5),  # a 4-parameter fit needs a spare point
+        Parameter("min_volume_factor", "× relaxed V", above=0, below=1),
+        Parameter("max_volume_factor", "× relaxed V", above=1),
     ),
 )

@@ -6,7 +6,7 @@ from typing import Any
 from compute.tasks.curve_shape import CURVE_METRICS, SOUNDNESS, curve_metrics
 from compute.tasks.eos.delta_set import DELTA_SET
 from compute.tasks.ev.protocol import run
-from compute.tasks.spec import Quantity, TaskSpec
+from compute.tasks.spec import Parameter, Quantity, TaskSpec
 
 
 def evaluate(output: Mapping[str, Any], reference: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -34,8 +34,8 @@ TASK = TaskSpec(
     summary=("tortuosity", "energy_derivative_flips"),
     structure_sets=(DELTA_SET,),
     groups=(SOUNDNESS,),
-    parameter_units=(
-        ("max_abs_strain", "linear strain, ±"),
-        ("npoints", "volumes"),
+    parameters=(
+        Parameter("max_abs_strain", "linear strain, ±", above=0, below=1),
+        Parameter("npoints", "volumes", minimum=5),
     ),
 )

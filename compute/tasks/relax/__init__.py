@@ -2,7 +2,7 @@
 
 from compute.tasks.eos.delta_set import DELTA_SET
 from compute.tasks.relax.protocol import run
-from compute.tasks.spec import Quantity, TaskSpec
+from compute.tasks.spec import Parameter, Quantity, TaskSpec
 
 TASK = TaskSpec(
     name="relax",
@@ -16,8 +16,8 @@ TASK = TaskSpec(
         Quantity("max_force_ev_per_a", "max |F|", "eV/Å", digits=4),
     ),
     structure_sets=(DELTA_SET,),
-    parameter_units=(
-        ("fmax", "eV/Å"),
-        ("steps", "at most"),
+    parameters=(
+        Parameter("fmax", "eV/Å", above=0),
+        Parameter("steps", "at most", minimum=1),
     ),
 )
