@@ -107,11 +107,11 @@ def test_leaderboard_to_eos_page_draws_charts_and_sorts(browser, transactional_d
 
     browser.find_element("link text", "Equation of state (bulk)").click()
     wait.until(ec.url_contains("/tasks/eos/"))
-    for chart in ("eos-curves", "parity", "delta-table"):
+    for chart in ("eos-curves", "eos-parity", "eos-element-table"):
         wait.until(ec.presence_of_element_located(("css selector", f"#chart-{chart} svg.main-svg")))
     assert browser.find_elements("css selector", "#chart-eos-curves g.trace.scatter")
-    assert browser.find_elements("css selector", "#chart-parity g.trace.scatter")
-    assert browser.find_elements("css selector", "#chart-delta-table g.hm image")
+    assert browser.find_elements("css selector", "#chart-eos-parity g.trace.scatter")
+    assert browser.find_elements("css selector", "#chart-eos-element-table g.hm image")
 
     table = browser.find_element("css selector", 'table[data-table="task-eos"]')
     headers = table.find_elements("css selector", "thead th")
@@ -161,11 +161,11 @@ def test_compare_and_task_pages_fit_a_phone(browser, transactional_db, live_serv
     browser.set_window_size(*PHONE)
     try:
         browser.get(f"{live_server.url}/compare/?models=emt,sevennet-0")
-        for chart in ("compare-curves-eos", "compare-table-eos"):
+        for chart in ("compare-eos-curves", "compare-table-eos"):
             wait.until(
                 ec.presence_of_element_located(("css selector", f"#chart-{chart} svg.main-svg"))
             )
-        names = browser.find_elements("css selector", "#chart-compare-curves-eos g.legend text")
+        names = browser.find_elements("css selector", "#chart-compare-eos-curves g.legend text")
         assert {"EMT", "SevenNet-0"} <= {n.text for n in names}
         assert all(within_view(browser, n) for n in names if n.text)
         assert "2 shared structures" in browser.page_source
@@ -173,7 +173,9 @@ def test_compare_and_task_pages_fit_a_phone(browser, transactional_db, live_serv
         browser.save_screenshot(str(OUTPUT / "compare-420.png"))
 
         browser.get(f"{live_server.url}/tasks/eos/")
-        wait.until(ec.presence_of_element_located(("css selector", "#chart-parity svg.main-svg")))
+        wait.until(
+            ec.presence_of_element_located(("css selector", "#chart-eos-parity svg.main-svg"))
+        )
         assert browser.execute_script(OVERFLOW) <= 0
         for legend in browser.find_elements("css selector", "g.legend text.legendtext"):
             assert within_view(browser, legend), legend.text
