@@ -69,12 +69,14 @@ def line_trace(model: str, x: Sequence[float], y: Sequence[float | None], style:
     }
 
 
-def periodic_table_figure(values: Mapping[str, float], *, label: str, log: bool = True) -> Figure:
+def periodic_table_figure(
+    values: Mapping[str, float], *, label: str, log: bool = True, signed: bool = False
+) -> Figure:
     """Heatmap of a value per element on a periodic table, lower values lighter.
 
     ``log``: a log colour scale over the positive values (others are left blank);
     else a linear one over every finite value, diverging (blue below zero, red above,
-    white at zero) when the values have both signs.
+    white at zero) for ``signed`` values (differences) or when they have both signs.
     """
     base_z, base_text = _table_grid(None), _table_grid("")
     z, text, shown = _table_grid(None), _table_grid(""), _table_grid(None)
@@ -98,8 +100,8 @@ def periodic_table_figure(values: Mapping[str, float], *, label: str, log: bool 
     else:
         low, high = (min(filled), max(filled)) if filled else (0, 1)
     scale: dict[str, Any] = {"colorscale": "YlOrRd", "reversescale": True}
-    if not log and low < 0 < high:
-        bound = max(-low, high)
+    if not log and (signed or low < 0 < high):
+        bound = max(-low, high, 0) or 1.0
         low, high, scale = -bound, bound, {"colorscale": DIVERGING, "zmid": 0}
     traces = [
         {

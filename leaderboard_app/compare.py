@@ -113,7 +113,7 @@ def task_comparison(
             {
                 "id": f"compare-table-{task.slug}",
                 "title": f"{task.name}: {quantity.label} of {second} − {first} per element",
-                "figure": periodic_table_figure(heat, label=quantity.unit, log=False),
+                "figure": periodic_table_figure(heat, label=quantity.unit, log=False, signed=True),
             }
         )
     return {

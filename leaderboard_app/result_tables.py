@@ -94,8 +94,6 @@ def leaderboard_table(
                     metric_column(metric, FLOAT),
                     key=f"{t.slug}_{metric.key}",
                     label=f"{t.slug} {metric_label(metric)}",
-                    rank_key=f"rank_{t.slug}",
-                    show_rank=False,
                     help=f"{t.name}: {metric.help}",
                 )
             )
@@ -154,7 +152,13 @@ def task_table(
         head.append(Column("rank", "Rank", INT, help=TASK_RANK_HELP, blank=NOT_BENCHMARKED))
         standing_columns = [
             *(
-                Column(f"group_{g.key}", f"{g.title} rank", INT, rank_key=f"group_{g.key}")
+                Column(
+                    f"group_{g.key}",
+                    f"{g.title} rank",
+                    INT,
+                    rank_key=f"group_{g.key}",
+                    show_rank=False,
+                )
                 for g in groups
             ),
             Column("rank_sum", "Σ group ranks", INT, help=f"Sum of {_group_list(groups)} ranks"),

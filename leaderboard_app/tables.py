@@ -22,6 +22,7 @@ TEXT, INT, FLOAT, MEAN_STD, BOOL, LIST, DATE, DATETIME, LINK = (
     "text", "int", "float", "mean_std", "bool", "list", "date", "datetime", "link",
 )  # fmt: skip
 NUMERIC_KINDS = {INT, FLOAT, MEAN_STD}
+STICKY_CHARS = 16
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -36,8 +37,9 @@ class Column:
     ``blank`` is shown for no value; ``rank_key`` names the row key holding the value's
     rank in its column: the best is bold, cells are shaded along the ranks and, with
     ``show_rank``, the cell can show it. ``signed`` shades values on a diverging scale
-    (blue below zero, red above). Layout: ``sticky`` keeps the column in view while the
-    others scroll; ``detail`` hides it until the visitor asks for more columns;
+    (blue below zero, red above; none for values that read as zero). Layout: ``sticky``
+    keeps the column in view while the others scroll; ``detail`` hides it until the
+    visitor asks for more columns;
     ``on_page`` False keeps it to the downloads and ``in_download`` False to the page.
     Downloads: ``unit`` follows the name in the CSV header (``export_name``, default
     the key), and ``display_key`` names a row key whose text the page shows instead of
@@ -115,7 +117,7 @@ class Table:
             if c.rank_key
         }
         largest = {
-            c.key: max((abs(v) for r in self.rows if _is_number(v := r.get(c.key))), default=0)
+            c.key: max((abs(v) for r in self.rows if _is_number(v := r.get(c.key))), default=1)
             for c in columns
             if c.signed
         }
@@ -155,7 +157,8 @@ def signed_cell(
     """``shown`` shaded on the diverging scale of a signed column: ``signed-pos`` or
     ``signed-neg``, as strong as its share of the column's largest magnitude."""
     value = row.get(column.key)
-    if not column.signed or not _is_number(value) or not value or not largest[column.key]:
+    # A value that reads as zero at the column's precision is not shaded: it has no sign.
+    if not column.signed or not _is_number(value) or abs(value) < 0.5 * 10**-column.digits:
         return shown
     css = " ".join(filter(None, [shown.css, "signed-pos" if value > 0 else "signed-neg"]))
     return shown._replace(css=css, signed=f"{abs(value) / largest[column.key]:.2f}")
@@ -171,7 +174,7 @@ def cell(column: Column, row: dict[str, Any]) -> Cell:
     text = display(column, value, row)
     if column.display_key and row.get(column.display_key):
         text = str(row[column.display_key])
-    title = ""
+    title = text if column.sticky and len(text) > STICKY_CHARS else ""  # cut in a narrow view
     if column.max_chars and len(text) > column.max_chars:
         text, title = "…" + text[-(column.max_chars - 1) :], text
     traceback_url = row.get(column.traceback_key, "") if column.traceback_key else ""

@@ -184,11 +184,64 @@ def test_compare_and_task_pages_fit_a_phone(browser, transactional_db, live_serv
         )
         assert within_view(browser, raw)
         assert not browser.find_elements("css selector", ".modebar-container .modebar-btn")
-        rank = browser.find_element("css selector", "#task-eos .cell-rank")
-        assert not rank.is_displayed()
-        browser.find_element("css selector", "#task-eos input.show-ranks").click()
-        assert rank.is_displayed() and rank.text.startswith("#")
+        spread = browser.find_element("css selector", '#task-eos th[data-key$="_std"]')
+        assert not spread.is_displayed()
+        browser.find_element("css selector", "#task-eos input.show-more").click()
+        assert spread.is_displayed() and spread.text.endswith("±")
         browser.save_screenshot(str(OUTPUT / "eos-task-420.png"))
+    finally:
+        browser.set_window_size(1440, 1000)
+    assert javascript_errors(browser) == []
+
+
+BOX = "const r = arguments[0].getBoundingClientRect(); return [r.left, r.right];"
+
+
+@pytest.mark.browser
+def test_the_model_column_stays_and_the_first_metric_shows_on_a_laptop_and_a_phone(
+    browser, transactional_db, live_server, arena
+):
+    """At 1,366 px the EOS table's first ranked metric (its headline, Δ) and the home
+    page's EOS value are in view without scrolling; at 420 px the page itself does not
+    scroll sideways, and when the table's box scrolls to its last column the model
+    column stays where it was."""
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(browser, 30)
+    javascript_errors(browser)
+    try:
+        browser.set_window_size(1366, 900)
+        width = browser.execute_script("return window.innerWidth")
+        browser.get(f"{live_server.url}/tasks/eos/")
+        wait.until(ec.presence_of_element_located(("css selector", "#chart-eos-curves svg")))
+        table = browser.find_element("css selector", "#task-eos table")
+        headers = table.find_elements("css selector", "thead th")
+        keys = [th.get_attribute("data-key") for th in headers if th.is_displayed()]
+        assert keys[:3] == ["model", "rank", "delta_mev_per_atom"]
+        left, right = browser.execute_script(BOX, headers[2])
+        assert left >= 0 and right <= width, (left, right, width)
+        browser.get(f"{live_server.url}/")
+        value = browser.find_element("css selector", 'th[data-key="eos_delta_mev_per_atom"]')
+        assert browser.execute_script(BOX, value)[1] <= width
+
+        browser.set_window_size(*PHONE)
+        browser.get(f"{live_server.url}/tasks/eos/")
+        wait.until(ec.presence_of_element_located(("css selector", "#chart-eos-curves svg")))
+        assert browser.execute_script(OVERFLOW) <= 0
+        box = browser.find_element("css selector", "#task-eos .table-scroll")
+        model = browser.find_element("css selector", '#task-eos th[data-key="model"]')
+        metric = browser.find_element("css selector", '#task-eos th[data-key="delta_mev_per_atom"]')
+        before = browser.execute_script(BOX, model)
+        metric_before = browser.execute_script(BOX, metric)
+        scrolled = browser.execute_script(
+            "arguments[0].scrollLeft = arguments[0].scrollWidth; return arguments[0].scrollLeft",
+            box,
+        )
+        assert scrolled > 200  # the metrics are wider than a phone
+        assert browser.execute_script(BOX, model) == pytest.approx(before, abs=1)
+        assert browser.execute_script(BOX, metric)[0] < metric_before[0] - 200
+        browser.save_screenshot(str(OUTPUT / "eos-table-420-scrolled.png"))
     finally:
         browser.set_window_size(1440, 1000)
     assert javascript_errors(browser) == []
