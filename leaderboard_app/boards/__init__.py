@@ -2,10 +2,10 @@
 ``compute/tasks/figures.py``); a module ``boards/<function>.py`` adds only figures the
 kit lacks.
 
-Such a module may define ``structure_figures(rows, styles, reference) -> list`` (figures
-of one structure, every model overlaid: shown on the task page for the chosen
-structure, and on the structure and compare pages) and ``task_figures(view) -> dict``
-(controls and task-wide figures). Pages look modules up by the task's function and
+Such a module may define ``STRUCTURE_FIGURES`` (``view.StructureFigure``s: figures of
+one structure, every model overlaid, shown on the task page for the chosen structure
+and on the structure and compare pages) and ``task_figures(view) -> dict`` (controls
+and task-wide figures). Pages look modules up by the task's function and
 never name a task.
 """
 
@@ -44,15 +44,16 @@ def structure_panels(
     """The task's figures of one structure, every model overlaid: those its spec declares
     and its board module's; each a dict of ``name`` (unique in the task), ``title`` and
     ``figure``. ``rows``: (model name, result with ``output`` and ``headline``)."""
-    panels = declared.curve_panels(spec, rows, styles, reference)
-    board = board_for(spec.name)
-    own = getattr(board, "structure_figures", None)
-    return [*(own(rows, styles, reference) if own else []), *panels]
+    own = [
+        {"name": f.name, "title": f.title, "figure": f.draw(rows, styles, reference)}
+        for f in getattr(board_for(spec.name), "STRUCTURE_FIGURES", ())
+    ]
+    return [*own, *declared.curve_panels(spec, rows, styles, reference)]
 
 
 def draws_structures(spec: TaskSpec) -> bool:
     """Whether the task has figures of one structure (so its page offers a structure)."""
-    return declared.has_curves(spec) or hasattr(board_for(spec.name), "structure_figures")
+    return declared.has_curves(spec) or hasattr(board_for(spec.name), "STRUCTURE_FIGURES")
 
 
 def task_section(view: TaskView) -> Context:

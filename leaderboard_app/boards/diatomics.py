@@ -17,6 +17,7 @@ from leaderboard_app import selectors
 from leaderboard_app.boards import Context, TaskView, choose, element_of, kit
 from leaderboard_app.boards.declared import metric_per_element
 from leaderboard_app.boards.kit import ParityPanel, ParityPoint
+from leaderboard_app.boards.view import StructureFigure
 from leaderboard_app.charts import (
     Figure,
     Style,
@@ -29,6 +30,15 @@ from leaderboard_app.charts import (
 CURVES = "curves"
 POINTS_PER_CELL = 60
 EXPERIMENT = "experiment"
+STRUCTURE_FIGURES = (
+    StructureFigure(
+        "curves",
+        "E(r) and F(r), models overlaid",
+        lambda rows, styles, reference: dimer_figure(
+            rows, styles=styles, reference_r_e=reference.get("r_e_a")
+        ),
+    ),
+)
 
 
 def task_figures(view: TaskView) -> Context:
@@ -63,15 +73,6 @@ def task_figures(view: TaskView) -> Context:
             },
         ],
     }
-
-
-def structure_figures(
-    rows: Sequence[tuple[str, Mapping[str, Any]]],
-    styles: Mapping[str, Style],
-    reference: Mapping[str, Any],
-) -> list[Context]:
-    drawn = dimer_figure(rows, styles=styles, reference_r_e=reference.get("r_e_a"))
-    return [{"name": "curves", "title": "E(r) and F(r), models overlaid", "figure": drawn}]
 
 
 def dimer_figure(

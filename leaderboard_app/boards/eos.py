@@ -8,7 +8,7 @@ from typing import Any
 
 from ase.units import GPa
 
-from leaderboard_app.boards import Context
+from leaderboard_app.boards.view import StructureFigure
 from leaderboard_app.charts import (
     Figure,
     Style,
@@ -20,16 +20,15 @@ from leaderboard_app.charts import (
 NORMALISED_AXES = ("V / V₀", "(E − E_min) / (B₀ V₀)")
 RAW_AXES = ("V (Å³/atom)", "E (eV/atom)")
 REFERENCE = "WIEN2k"
-
-
-def structure_figures(
-    rows: Sequence[tuple[str, Mapping[str, Any]]],
-    styles: Mapping[str, Style],
-    reference: Mapping[str, Any],
-) -> list[Context]:
-    """Every model's E(V), normalised, beside the reference's Birch–Murnaghan shape."""
-    drawn = eos_figure(rows, styles=styles, reference_b0_prime=reference.get("b0_prime"))
-    return [{"name": "curves", "title": "E(V), models overlaid", "figure": drawn}]
+STRUCTURE_FIGURES = (
+    StructureFigure(
+        "curves",
+        "E(V), models overlaid",
+        lambda rows, styles, reference: eos_figure(
+            rows, styles=styles, reference_b0_prime=reference.get("b0_prime")
+        ),
+    ),
+)
 
 
 def eos_figure(

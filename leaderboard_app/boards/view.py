@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from ase.formula import Formula
 from django.http import QueryDict
@@ -18,6 +18,16 @@ from tasks_app.models import Task
 
 Context = dict[str, Any]
 T = TypeVar("T")
+Rows = Sequence[tuple[str, Mapping[str, Any]]]  # (model name, result: output and headline)
+
+
+class StructureFigure(NamedTuple):
+    """A figure of one structure a board module draws itself: ``draw(rows, styles,
+    reference)`` gives the figure of every model's result and the structure's reference."""
+
+    name: str
+    title: str
+    draw: Callable[[Rows, Mapping[str, Style], Mapping[str, Any]], dict[str, Any]]
 
 
 @dataclass(frozen=True)
