@@ -18,6 +18,7 @@ from compute.tasks import TASKS
 from compute.tasks.figures import Axis, Curves, ElementTable, Histogram, Parity, Survival
 from compute.tasks.spec import HIGHER, LOWER, Metric, Quantity, TaskSpec
 from leaderboard_app.boards import board_for
+from leaderboard_app.charts import DIVERGING
 
 # A task as elasticity will look: K against PBE by crystal system, |K error| per element.
 TOY_REFERENCE = {
@@ -50,9 +51,9 @@ TOY = TaskSpec(
     run=toy_run,
     evaluate=toy_evaluate,
     quantities=(Quantity("k_vrh_gpa", "K", "GPa", digits=1),),
-    metrics=(
+    metrics=(  # the headline is not the first metric: the spec names it
+        Metric("stable_fraction", "Stable share", "Share of the run", HIGHER),
         Metric("k_error_gpa", "|K error|", "|K − K PBE|", LOWER, unit="GPa", absolute=True),
-        Metric("stable_fraction", "Stable share", "Share of the run", HIGHER, ranked=False),
     ),
     headline_metric="k_error_gpa",
     figures=(
@@ -271,6 +272,8 @@ def test_the_compare_csv_names_models_and_units_and_holds_plain_numbers(client, 
     assert all(float(v) < 0 for v in negative) and not any(v.startswith("'") for v in negative)
     html = client.get(url, {"models": "emt,sevennet-0"}).content.decode()
     assert html.count('class="num signed-neg"') >= 2  # ΔB0 cells on the diverging scale
+    difference = figure_of(html, "compare-table-eos")["data"][1]  # V0 differences, all ≤ 0
+    assert difference["colorscale"] == DIVERGING and difference["zmid"] == 0
 
 
 def test_public_pages_leave_out_the_operator_commands_of_a_jobs_message(client, arena):
