@@ -5,7 +5,8 @@ A task whose figures are all of these shapes declares them in its spec
 (``TaskSpec.figures``) and needs no board module of its own:
 
 - ``Curves``: one curve per model for one structure, overlaid (E(V), a minimum-energy
-  path, steps/s against size), optionally with a reference value marked on an axis;
+  path, steps/s against size, phonon bands: a y that is a list at each x draws one
+  branch per entry), optionally with a reference value marked on an axis;
   ``time_series`` is the same against the MD summary series' time.
 - ``Parity``: headline quantities against the structure's reference values, one panel
   each, coloured by model or by a category of the structure (crystal system).

@@ -32,9 +32,10 @@ def curve_panels(
     panels = []
     for figure in (f for f in spec.figures if isinstance(f, Curves)):
         curves = [
-            kit.Curve(model, *points)
+            kit.Curve(model, xs, ys)
             for model, result in rows
-            if (points := kit.curve_points(result["output"], figure))[0]
+            for xs, branches in [kit.curve_branches(result["output"], figure)]
+            for ys in branches
         ]
         marked = figure.marker and reference.get(figure.marker.key)
         mark = None

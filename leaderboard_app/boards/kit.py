@@ -1,9 +1,10 @@
 """The board kit: the common shapes of a task's figures, pure functions from plain numbers
 to Plotly figure dicts, for a board to call in a few lines.
 
-- ``overlaid_curves``: one curve per model for one structure, with a reference ``Mark``
-  (an experimental r_e, a DFT barrier) drawn across it; ``curve_points`` reads a curve
-  from an output as a ``figures.Curves`` declaration says.
+- ``overlaid_curves``: one curve per model for one structure (or several: band
+  branches), with a reference ``Mark`` (an experimental r_e, a DFT barrier) drawn
+  across it; ``curve_branches`` reads a curve from an output as a ``figures.Curves``
+  declaration says.
 - ``parity``: model against reference, one panel per quantity, coloured by model or by
   a category of the structure (crystal system).
 - ``element_table``: a periodic table of a value per element (``element_means`` averages
@@ -79,20 +80,32 @@ class ParityPanel:
 
 def curve_points(output: Mapping[str, Any], figure: Curves) -> tuple[list[float], list[float]]:
     """The (x, y) of one output as ``figure`` declares them, in x order; [] without points."""
+    xs, branches = curve_branches(output, figure)
+    return (xs, branches[0]) if branches else ([], [])
+
+
+def curve_branches(
+    output: Mapping[str, Any], figure: Curves
+) -> tuple[list[float], list[list[float]]]:
+    """The x of one output and its y branches: one where each y is a number, one per
+    entry where each y is a list (phonon bands: the frequencies at each wave vector).
+    In x order (ties keep theirs, as at a band path's joints); points that are not
+    numbers are left out."""
     if figure.records:
         records = [r for r in output.get(figure.records) or [] if isinstance(r, Mapping)]
         pairs = [(r.get(figure.x.key), r.get(figure.y.key)) for r in records]
     else:
         xs, ys = output.get(figure.x.key) or [], output.get(figure.y.key) or []
         pairs = list(zip(xs, ys, strict=False))
-    points = sorted((x, y) for x, y in pairs if finite(x) and finite(y))
+    points = [(x, list(y) if isinstance(y, list | tuple) else [y]) for x, y in pairs if finite(x)]
+    points = [(x, ys) for x, ys in points if ys and all(finite(v) for v in ys)]
     if not points:
         return [], []
+    width = len(points[0][1])
+    points = sorted((p for p in points if len(p[1]) == width), key=lambda p: p[0])
     natoms = max(int(output.get("natoms") or 1), 1)
-    return (
-        _along(figure.x, [x for x, _ in points], natoms),
-        _along(figure.y, [y for _, y in points], natoms),
-    )
+    branches = [_along(figure.y, [ys[b] for _, ys in points], natoms) for b in range(width)]
+    return _along(figure.x, [x for x, _ in points], natoms), branches
 
 
 def _along(axis: Axis, values: list[float], natoms: int) -> list[float]:
@@ -126,10 +139,17 @@ def overlaid_curves(
     )
     if mark is not None:
         layout.update(mark_layout(mark))
-    return {
-        "data": [line_trace(c.model, c.x, c.y, styles.get(c.model)) for c in curves],
-        "layout": layout,
-    }
+    branched = {c.model for c in curves if sum(1 for d in curves if d.model == c.model) > 1}
+    traces, seen = [], set()
+    for c in curves:  # a model's branches share its legend entry and draw as lines
+        trace = line_trace(c.model, c.x, c.y, styles.get(c.model)) | {"legendgroup": c.model}
+        if c.model in seen:
+            trace["showlegend"] = False
+        if c.model in branched:
+            trace["mode"] = "lines"
+        traces.append(trace)
+        seen.add(c.model)
+    return {"data": traces, "layout": layout}
 
 
 def mark_layout(mark: Mark) -> dict[str, list[dict[str, Any]]]:

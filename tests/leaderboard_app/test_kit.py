@@ -63,6 +63,25 @@ def test_a_reference_marker_is_drawn_across_the_axis_it_names():
     assert "shapes" not in unmarked["figure"]["layout"]
 
 
+def test_band_structures_draw_one_line_per_branch_under_one_legend_entry_per_model():
+    """Phonon bands: at each wave vector a list of frequencies, one per branch; a band
+    path's joint repeats its x and keeps its order."""
+    bands = Curves("bands", "Phonon bands", x=Axis("q", "wave vector"), y=Axis("nu", "ν (THz)"))
+    spec = TaskSpec(name="toy", title="toy", description="", run=lambda atoms, calculator: {},
+                    figures=(bands,))  # fmt: skip
+    output = {"q": [0.0, 0.5, 0.5, 1.0], "nu": [[0.0, 5.0], [2.0, 6.0], [2.5, 6.5], [3.0, 7.0]]}
+    rows = [("A", {"output": output}), ("B", {"output": {"q": [0.0], "nu": [[1.0, 4.0]]}})]
+    (panel,) = curve_panels(spec, rows, STYLES, {})
+    figure = panel["figure"]
+    go.Figure(figure)
+    a_low, a_high, b_low, _ = figure["data"]
+    assert a_low["x"] == [0.0, 0.5, 0.5, 1.0] and a_low["y"] == [0.0, 2.0, 2.5, 3.0]
+    assert a_high["y"] == [5.0, 6.0, 6.5, 7.0]
+    assert [t.get("showlegend", True) for t in figure["data"]] == [True, False, True, False]
+    assert a_high["legendgroup"] == "A" and a_high["mode"] == "lines"
+    assert b_low["line"]["color"] == STYLES["B"].color
+
+
 def test_the_survival_curve_is_the_share_still_valid_and_its_area_the_mean():
     shares = kit.survival_shares([1.0, 0.5, 0.25, 0.0])
     assert shares[0] == 1.0  # every run is valid at t = 0
