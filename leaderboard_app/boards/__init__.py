@@ -90,6 +90,27 @@ def _board_figures(view: TaskView) -> Context:
 
 
 def job_facts(output: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(label, text) lines a done job's page shows of its output: protocol, steps, failure
-    rule, device; whatever of these the output holds."""
-    return kit.run_facts(output)
+    """(label, text) lines a done job's page shows of what its output says of itself,
+    whatever the task: its protocol variant, steps done, the failure rule that ended
+    it, its device."""
+    facts = []
+    if "variant" in output:
+        facts.append(("Protocol", str(output["variant"])))
+    if output.get("steps_total"):
+        facts.append(("Steps done", f"{output.get('steps_done')} of {output['steps_total']}"))
+    failure = output.get("failure")
+    if isinstance(failure, Mapping):
+        temperature = failure.get("temperature_k")
+        at = f" at {temperature:.0f} K" if kit.finite(temperature) else ""
+        facts.append(
+            ("Failure", f"{failure['rule']} at step {failure['step']}{at}: {failure['message']}")
+        )
+    env = output.get("environment")
+    if isinstance(env, Mapping):
+        versions = ", ".join(f"{k} {v}" for k, v in (env.get("versions") or {}).items())
+        device = f"{env.get('device')} ({env.get('cuda_device') or env.get('processor')})"
+        facts += [("Device", device), ("Torch threads", str(env.get("torch_threads")))]
+        facts.append(("Packages", versions))
+    if "stopped" in output:
+        facts.append(("Stopped", str(output["stopped"])))
+    return facts

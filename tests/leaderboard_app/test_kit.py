@@ -8,7 +8,7 @@ import pytest
 from compute.tasks import TASKS
 from compute.tasks.figures import FIRST, Axis, Curves, Histogram, Marker, Parity, time_series
 from compute.tasks.spec import LOWER, Metric, Quantity, TaskSpec
-from leaderboard_app.boards import board_for, kit
+from leaderboard_app.boards import board_for, job_facts, kit
 from leaderboard_app.boards.declared import curve_panels
 from leaderboard_app.charts import PALETTE, model_styles
 
@@ -141,9 +141,9 @@ def test_the_element_table_goes_log_only_across_decades_and_diverges_for_signed_
     assert scale({"Cu": -1.0, "Al": 3.0})["zmid"] == 0
 
 
-def test_run_facts_say_what_any_long_run_says_of_itself():
+def test_job_facts_say_what_any_long_run_says_of_itself():
     facts = dict(
-        kit.run_facts(
+        job_facts(
             {
                 "variant": "short",
                 "steps_done": 120,
@@ -158,7 +158,7 @@ def test_run_facts_say_what_any_long_run_says_of_itself():
     assert facts["Protocol"] == "short" and facts["Steps done"] == "120 of 400"
     assert facts["Failure"] == "atoms_too_close at step 120 at 512 K: 0.4 Å"
     assert facts["Device"] == "cpu (x86_64)" and facts["Packages"] == "ase 3.29"
-    assert kit.run_facts({"energy_ev": 1.0}) == []
+    assert job_facts({"energy_ev": 1.0}) == []
 
 
 def test_a_spec_naming_keys_it_lacks_is_refused_at_import():
