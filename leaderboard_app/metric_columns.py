@@ -1,9 +1,9 @@
 """The columns a task's metrics and headline quantities give a table: label with unit and
-direction, display precision, ranks, and the unit its downloads carry."""
+direction, display precision, ranks, the unit its downloads carry, and their order."""
 
 from __future__ import annotations
 
-from compute.tasks.spec import HIGHER, LOWER, Metric, Quantity, with_unit
+from compute.tasks.spec import HIGHER, LOWER, Metric, Quantity, TaskSpec, with_unit
 from leaderboard_app.tables import FLOAT, Column
 
 
@@ -84,3 +84,13 @@ def ranking_note(metric: Metric) -> str:
     if metric.direction == HIGHER:
         return "Higher is better."
     return f"Closest to {metric.ideal:g} is better."
+
+
+def metrics_first(spec: TaskSpec) -> list[Metric]:
+    """The headline metric and its group, then the other groups' ranked metrics, then the
+    rest: EOS shows Δ, |V0 error| and |B0 error| before the curve-shape metrics."""
+    by_key = {m.key: m for m in spec.metrics}
+    lead = spec.leading_metric
+    groups = sorted(spec.metric_groups, key=lambda g: lead is None or lead.key not in g.metrics)
+    grouped = [by_key[key] for group in groups for key in group.metrics]
+    return list(dict.fromkeys([*([lead] if lead else []), *grouped, *spec.metrics]))

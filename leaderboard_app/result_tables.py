@@ -14,6 +14,7 @@ from compute.tasks.spec import Metric, MetricGroup, TaskSpec, with_unit
 from leaderboard_app.metric_columns import (
     metric_column,
     metric_label,
+    metrics_first,
     quantity_column,
     ranking_note,
     signed_column,
@@ -226,14 +227,6 @@ def _task_row(
         row[f"{metric.key}_rank"] = score.ranks.get(metric.key)
         row[f"{metric.key}_signed"] = score.stats[metric.key].signed_mean
     return row
-
-
-def metrics_first(spec: TaskSpec) -> list[Metric]:
-    """The headline metric, then the other ranked metrics in group order, then the rest."""
-    by_key = {m.key: m for m in spec.metrics}
-    grouped = [by_key[key] for group in spec.metric_groups for key in group.metrics]
-    leading = [spec.leading_metric] if spec.leading_metric else []
-    return list(dict.fromkeys([*leading, *grouped, *spec.metrics]))
 
 
 def standing(score: TaskScore) -> str:
