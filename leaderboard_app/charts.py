@@ -13,8 +13,6 @@ from typing import Any
 
 from ase.data import chemical_symbols
 
-from compute.tasks.spec import with_unit
-
 Figure = dict[str, Any]
 # Okabe and Ito's palette, told apart with the common colour-vision deficiencies (yellow
 # left out: too light on white), and markers that tell apart models of the same colour.
@@ -29,34 +27,9 @@ EMPTY_CELLS_NOTE = {
     "showarrow": False,
     "font": {"size": 11, "color": "#666"},
 }
+# ColorBrewer's RdBu ends and a near-white middle: signed values, zero the lightest.
+DIVERGING = [[0, "#2166ac"], [0.5, "#f7f7f7"], [1, "#b2182b"]]
 FONT = {"family": "system-ui, -apple-system, Segoe UI, sans-serif", "size": 12}
-
-
-@dataclass(frozen=True)
-class Curve:
-    """One model's points, ready to draw."""
-
-    model: str
-    x: Sequence[float]
-    y: Sequence[float | None]
-
-
-@dataclass(frozen=True)
-class ParityPoint:
-    model: str
-    structure: str
-    reference: float
-    value: float | None
-
-
-@dataclass(frozen=True)
-class ParityPanel:
-    """One quantity's model-against-reference panel, e.g. B₀ in GPa against WIEN2k."""
-
-    label: str
-    unit: str
-    points: Sequence[ParityPoint]
-    reference_name: str = "reference"
 
 
 @dataclass(frozen=True)
@@ -96,103 +69,14 @@ def line_trace(model: str, x: Sequence[float], y: Sequence[float | None], style:
     }
 
 
-def curves_figure(
-    curves: Sequence[Curve], *, styles: Mapping[str, Style], x_title: str, y_title: str
+def periodic_table_figure(
+    values: Mapping[str, float], *, label: str, log: bool = True, signed: bool = False
 ) -> Figure:
-    """Each model's curve overlaid on shared axes."""
-    layout = layout_for(height=420)
-    layout.update(
-        xaxis={"title": {"text": x_title}, "zeroline": False},
-        yaxis={"title": {"text": y_title}, "zeroline": False},
-    )
-    return {
-        "data": [line_trace(c.model, c.x, c.y, styles.get(c.model)) for c in curves],
-        "layout": layout,
-    }
-
-
-def parity_figure(panels: Sequence[ParityPanel], *, styles: Mapping[str, Style]) -> Figure:
-    """Model against reference, one panel per quantity, one marker per structure.
-
-    Each model has one legend entry; its markers in every panel toggle together.
-    """
-    traces: list[dict[str, Any]] = []
-    models = list(dict.fromkeys(p.model for panel in panels for p in panel.points))
-    for model in models:
-        style = styles.get(model)
-        for index, panel in enumerate(panels):
-            axis = "" if index == 0 else str(index + 1)
-            shown = [
-                p
-                for p in panel.points
-                if p.model == model and _positive(p.value) and _positive(p.reference)
-            ]
-            traces.append(
-                {
-                    "type": "scatter",
-                    "mode": "markers",
-                    "name": model,
-                    "legendgroup": model,
-                    "showlegend": index == 0,
-                    "x": [rounded(p.reference) for p in shown],
-                    "y": [rounded(p.value) for p in shown],
-                    "text": [p.structure for p in shown],
-                    "xaxis": f"x{axis}",
-                    "yaxis": f"y{axis}",
-                    "marker": {
-                        "color": style.color if style else None,
-                        "size": 8,
-                        "opacity": 0.8,
-                        "symbol": style.marker if style else MARKERS[0],
-                    },
-                    "hovertemplate": (
-                        f"{model} · %{{text}}<br>reference %{{x:.3g}} {panel.unit}"
-                        f"<br>model %{{y:.3g}} {panel.unit}<extra></extra>"
-                    ),
-                }
-            )
-    layout = layout_for(height=440)
-    gap = 0.12
-    width = (1.0 - gap * (len(panels) - 1)) / max(len(panels), 1)
-    for index, panel in enumerate(panels):
-        axis = "" if index == 0 else str(index + 1)
-        values = [v for p in panel.points for v in (p.reference, p.value) if _positive(v)]
-        if values:
-            low, high = min(values) / 1.2, max(values) * 1.2
-            traces.append(
-                {
-                    "type": "scatter",
-                    "mode": "lines",
-                    "name": "y = x",
-                    "showlegend": False,
-                    "x": [low, high],
-                    "y": [low, high],
-                    "xaxis": f"x{axis}",
-                    "yaxis": f"y{axis}",
-                    "line": {"color": "#999", "dash": "dash", "width": 1},
-                    "hoverinfo": "skip",
-                }
-            )
-        ticks = _log_ticks(min(values), max(values)) if values else []
-        log = {"type": "log", "tickvals": ticks, "ticktext": [f"{t:g}" for t in ticks]}
-        label = with_unit(panel.label, panel.unit)
-        start = index * (width + gap)
-        layout[f"xaxis{axis}"] = {
-            **log,
-            "domain": [round(start, 6), round(start + width, 6)],
-            "title": {"text": f"{panel.reference_name} {label}"},
-        }
-        layout[f"yaxis{axis}"] = {**log, "title": {"text": f"model {label}"}}
-        if axis:
-            layout[f"yaxis{axis}"]["anchor"] = f"x{axis}"
-    return {"data": traces, "layout": layout}
-
-
-def periodic_table_figure(values: Mapping[str, float], *, label: str, log: bool = True) -> Figure:
     """Heatmap of a value per element on a periodic table, lower values lighter.
 
     ``log``: a log colour scale over the positive values (others are left blank);
-    else a linear one over every finite value.
+    else a linear one over every finite value, diverging (blue below zero, red above,
+    white at zero) for ``signed`` values (differences) or when they have both signs.
     """
     base_z, base_text = _table_grid(None), _table_grid("")
     z, text, shown = _table_grid(None), _table_grid(""), _table_grid(None)
@@ -215,6 +99,10 @@ def periodic_table_figure(values: Mapping[str, float], *, label: str, log: bool 
         colorbar |= {"tickvals": ticks, "ticktext": [f"{10.0**t:g}" for t in ticks]}
     else:
         low, high = (min(filled), max(filled)) if filled else (0, 1)
+    scale: dict[str, Any] = {"colorscale": "YlOrRd", "reversescale": True}
+    if not log and (signed or low < 0 < high):
+        bound = max(-low, high, 0) or 1.0
+        low, high, scale = -bound, bound, {"colorscale": DIVERGING, "zmid": 0}
     traces = [
         {
             "type": "heatmap",
@@ -234,8 +122,7 @@ def periodic_table_figure(values: Mapping[str, float], *, label: str, log: bool 
             "text": text,
             "customdata": shown,
             "texttemplate": "%{text}",
-            "colorscale": "YlOrRd",
-            "reversescale": True,
+            **scale,
             "zmin": low,
             "zmax": high,
             "colorbar": colorbar,
@@ -359,14 +246,6 @@ def element_position(number: int) -> tuple[int, int]:
         if number < start + 32:
             return row, number - after_f + 3
     raise ValueError(f"no periodic-table position for Z={number}")
-
-
-def _log_ticks(low: float, high: float) -> list[float]:
-    """1-2-5 tick values spanning [low, high] on a log axis."""
-    ticks = []
-    for exponent in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1):
-        ticks.extend(m * 10.0**exponent for m in (1, 2, 5))
-    return [t for t in ticks if low / 2 <= t <= high * 2]
 
 
 def layout_for(*, height: int) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 Per task: each metric's mean for each model over the shared structures, the difference
 of the second model from the first per structure, their curves overlaid on a shared
-structure, and a periodic table of the difference.
+structure, and a periodic table of the difference. The page says what it leaves out
+and why: models past the third, tasks they share no structure on, structures that not
+all of them have.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ from compute.tasks import spec_or_placeholder
 from compute.tasks.spec import TaskSpec, with_unit
 from leaderboard_app import boards, selectors
 from leaderboard_app.charts import Style, model_styles, periodic_table_figure
+from leaderboard_app.metric_columns import export_unit, metric_label
 from leaderboard_app.ranking import TaskScore
-from leaderboard_app.result_tables import metric_label
 from leaderboard_app.standings import task_scores
-from leaderboard_app.tables import FLOAT, Column, Table
+from leaderboard_app.tables import FLOAT, INT, Column, Table
 from models_app.models import MLIP
 from tasks_app.evidence import TaskEvidence, task_evidence
 from tasks_app.models import Task
@@ -33,13 +35,14 @@ MAX_MODELS = 3
 def compare_page(*, query: QueryDict) -> Context:
     """Context for ``/compare/?models=A,B[,C]`` (names or slugs)."""
     models = selectors.all_models()
-    chosen, unknown = pick_models(models, query.get("models", ""))
+    chosen, unknown, beyond = pick_models(models, query.get("models", ""))
     tasks = selectors.all_tasks()
     context: Context = {
         "nav_tasks": tasks,
         "all_models": models,
         "chosen": chosen,
         "unknown": unknown,
+        "left_out": [f"{name}: the page compares at most {MAX_MODELS} models" for name in beyond],
         "sections": [],
         "tables": [],
         "figures": [],
@@ -54,23 +57,29 @@ def compare_page(*, query: QueryDict) -> Context:
             context["sections"].append(section)
             context["tables"] += section["tables"]
             context["figures"] += section["figures"]
+        elif any(evidence[task.pk].done(m.pk) for m in chosen):
+            context["left_out"].append(f"{task.name}: no structure that all of them have")
     return context
 
 
-def pick_models(models: Sequence[MLIP], wanted: str) -> tuple[list[MLIP], list[str]]:
-    """The models named (by name or slug, comma-separated, at most three) and the unknown."""
+def pick_models(models: Sequence[MLIP], wanted: str) -> tuple[list[MLIP], list[str], list[str]]:
+    """The models named (by name or slug, comma-separated): the first three, the names
+    no model has, and the models named past the third."""
     by_key = {m.name: m for m in models} | {m.slug: m for m in models}
     chosen: list[MLIP] = []
     unknown: list[str] = []
+    beyond: list[str] = []
     for key in (part.strip() for part in wanted.split(",")):
-        if not key:
-            continue
         model = by_key.get(key)
+        if not key or model in chosen or (model and model.name in beyond):
+            continue
         if model is None:
             unknown.append(key)
-        elif model not in chosen and len(chosen) < MAX_MODELS:
+        elif len(chosen) < MAX_MODELS:
             chosen.append(model)
-    return chosen, unknown
+        else:
+            beyond.append(model.name)
+    return chosen, unknown, beyond
 
 
 def task_comparison(
@@ -86,7 +95,8 @@ def task_comparison(
     shared = [s for s in evidence.structures if all(s.id in r for r in rows.values())]
     if not shared:
         return None
-    scores = task_scores(evidence, models, listed=False, min_coverage=0.0)
+    some = {sid for r in rows.values() for sid in r}
+    scores = task_scores(evidence, models, listed=False, min_coverage=0.0, spec=spec)
     first, second = models[0].name, models[1].name
     tables = []
     if spec.metrics:
@@ -95,7 +105,7 @@ def task_comparison(
     structure = next(
         (s for s in shared if str(s.id) == query.get(f"structure_{task.slug}")), shared[0]
     )
-    figures = curve_figures(task, structure.id, rows, styles)
+    figures = curve_figures(task, spec, structure.id, rows, styles)
     heat = difference_by_element(spec, shared, rows, first, second)
     if heat:
         quantity = spec.quantities[0]
@@ -103,12 +113,13 @@ def task_comparison(
             {
                 "id": f"compare-table-{task.slug}",
                 "title": f"{task.name}: {quantity.label} of {second} − {first} per element",
-                "figure": periodic_table_figure(heat, label=quantity.unit, log=False),
+                "figure": periodic_table_figure(heat, label=quantity.unit, log=False, signed=True),
             }
         )
     return {
         "task": task,
         "shared": len(shared),
+        "unshared": len(some) - len(shared),
         "structure": structure,
         "structure_options": [(s.id, s.label) for s in shared],
         "tables": tables,
@@ -119,16 +130,30 @@ def task_comparison(
 def metrics_table(
     task: Task, spec: TaskSpec, scores: Sequence[TaskScore], names: Sequence[str], shared: int
 ) -> Table:
-    """One row per metric: each model's mean over the shared structures, side by side."""
+    """One row per metric: each model's mean over the shared structures, side by side;
+    downloads name each model's column and carry each metric's unit and raw numbers."""
     by_model = {s.model: s for s in scores}
-    columns = [Column("metric", "Metric")]
-    columns += [Column(f"m{i}", name, rank_key=f"r{i}") for i, name in enumerate(names)]
+    columns = [
+        Column("metric", "Metric"),
+        Column("key", "Key", on_page=False),
+        Column("unit", "Unit", on_page=False),
+    ]
+    for i, name in enumerate(names):
+        columns += [
+            Column(f"m{i}", name, FLOAT, rank_key=f"r{i}", export_name=name, display_key=f"t{i}"),
+            Column(f"r{i}", f"{name} rank", INT, export_name=f"{name} rank", on_page=False),
+        ]
     rows = []
     for metric in spec.metrics:
-        row: dict[str, Any] = {"metric": metric_label(metric)}
+        row: dict[str, Any] = {
+            "metric": metric_label(metric),
+            "key": metric.key,
+            "unit": export_unit(metric),
+        }
         for i, name in enumerate(names):
             mean = by_model[name].stats[metric.key].mean if name in by_model else None
-            row[f"m{i}"] = metric.format(mean) if mean is not None else None
+            row[f"m{i}"] = mean
+            row[f"t{i}"] = metric.format(mean) if mean is not None else None
             row[f"r{i}"] = by_model[name].ranks.get(metric.key) if name in by_model else None
         rows.append(row)
     return Table(
@@ -149,16 +174,22 @@ def difference_table(
     second: str,
 ) -> Table:
     """Per shared structure: each headline quantity of both models and their difference."""
-    columns = [Column("structure", "Structure", link_key="structure_url")]
+    columns = [Column("structure", "Structure", link_key="structure_url", sticky=True)]
     for q in spec.quantities:
+        number = {"kind": FLOAT, "digits": q.digits, "unit": q.unit}
         columns += [
-            Column(f"{q.key}_a", with_unit(f"{q.label} {first}", q.unit), FLOAT, digits=q.digits),
-            Column(f"{q.key}_b", with_unit(f"{q.label} {second}", q.unit), FLOAT, digits=q.digits),
-            Column(f"{q.key}_diff", with_unit(f"Δ{q.label}", q.unit), FLOAT, digits=q.digits),
-        ]
+            Column(f"{q.key}_a", with_unit(f"{q.label} {first}", q.unit),
+                   export_name=f"{q.key} {first}", **number),
+            Column(f"{q.key}_b", with_unit(f"{q.label} {second}", q.unit),
+                   export_name=f"{q.key} {second}", **number),
+            Column(f"{q.key}_diff", with_unit(f"Δ{q.label}", q.unit), signed=True,
+                   export_name=f"{q.key} {second} - {first}", **number),
+        ]  # fmt: skip
         if any(q.key in s.reference for s in shared):
             label = with_unit(f"{q.label} reference", q.unit)
-            columns.append(Column(f"{q.key}_ref", label, FLOAT, digits=q.digits))
+            columns.append(
+                Column(f"{q.key}_ref", label, export_name=f"{q.key} reference", **number)
+            )
     table_rows = []
     for info in shared:
         a, b = rows[first][info.id].headline, rows[second][info.id].headline
@@ -181,17 +212,25 @@ def difference_table(
 
 def curve_figures(
     task: Task,
+    spec: TaskSpec,
     structure_id: int,
     rows: Mapping[str, Mapping[int, Any]],
     styles: Mapping[str, Style],
 ) -> list[Context]:
-    """The task board's figures for one structure, the models' curves overlaid."""
+    """The task's figures of one structure, the models' curves overlaid."""
     ids = {r[structure_id].result_id: name for name, r in rows.items()}
     found = selectors.result_outputs(result_ids=list(ids))
     outputs = [(ids[r["id"]], r) for r in found]
     structure = selectors.structure_with_set(pk=structure_id)
-    figures = boards.structure_figures(task, outputs, styles, structure)
-    return [{**f, "id": f"compare-{f['id']}"} for f in figures]
+    panels = boards.structure_panels(spec, outputs, styles, structure.reference or {})
+    return [
+        {
+            "id": f"compare-{task.slug}-{panel['name']}",
+            "title": f"{task.name}: {panel['title']}",
+            "figure": panel["figure"],
+        }
+        for panel in panels
+    ]
 
 
 def difference_by_element(

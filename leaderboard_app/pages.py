@@ -8,7 +8,7 @@ parse the request and render what these return. No function here names a task.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ase.data import chemical_symbols
@@ -18,11 +18,11 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 
 from compute.tasks import quantity_labels, spec_or_placeholder
-from compute.tasks.spec import PROTOCOL
+from compute.tasks.spec import PROTOCOL, Metric, TaskSpec
 from leaderboard_app import boards, selectors
 from leaderboard_app.charts import model_styles
 from leaderboard_app.filters import ModelFilterForm, filter_models
-from leaderboard_app.ranking import ArenaRow
+from leaderboard_app.ranking import ArenaRow, TaskScore
 from leaderboard_app.result_tables import (
     jobs_url,
     leaderboard_table,
@@ -38,30 +38,25 @@ from tasks_app.evidence import TaskEvidence, task_evidence
 from tasks_app.models import JobStatus, Structure, Task
 
 Context = dict[str, Any]
+MORE_COLUMNS = "more"  # ?more=1 opens a table's detail columns (spreads, ranks, signed means)
 FAILED_JOBS_SHOWN = 50
 LATEST_RESULTS_SHOWN = 50
 
 
-def run_command(task: Task | None = None, variant: str = PROTOCOL) -> str:
-    """The one line that tells a visitor how to produce results."""
-    line = f"python manage.py run_benchmark {task.slug if task else 'eos'}"
-    return line if variant == PROTOCOL else f"{line} --variant {variant}"
-
-
-def chosen_variant(task: Task, query: QueryDict) -> tuple[str, dict[str, Any] | None]:
+def chosen_variant(
+    spec: TaskSpec, task: Task, query: QueryDict
+) -> tuple[str, dict[str, Any] | None]:
     """The protocol a task page shows (``?protocol=`` a variant's name, else the task's
     own), and the job parameters of its results (None: the task's defaults)."""
-    spec = spec_or_placeholder(task.function)
     variant = query.get("protocol", PROTOCOL)
     if variant not in spec.variants:
         return PROTOCOL, None
     return variant, {**(task.default_params or {}), **spec.variant_params(variant)}
 
 
-def departures(task: Task, variant: str, params: dict[str, Any]) -> list[tuple[str, Any, Any]]:
-    """Parameters this site runs ``variant`` of ``task`` with that differ from the
+def departures(spec: TaskSpec, variant: str, params: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """Parameters this site runs ``variant`` of the task with that differ from the
     published protocol (the admin edited the task's defaults): (name, here, published)."""
-    spec = spec_or_placeholder(task.function)
     published = spec.default_params()
     if variant != PROTOCOL:
         published |= spec.variant_params(variant)
@@ -88,12 +83,17 @@ def leaderboard_page(*, query: QueryDict) -> Context:
     form = ModelFilterForm(query, models=models)
     chosen = filter_models(models, form.model_filter())
     ranked = ranked_tasks(tasks)
+    specs = {t.slug: spec_or_placeholder(t.function) for t in ranked}
     evidence = task_evidence(tasks=ranked, models=chosen)
-    scores = {t.slug: task_scores(evidence[t.pk], chosen) for t in ranked}
+    scores = {t.slug: task_scores(evidence[t.pk], chosen, spec=specs[t.slug]) for t in ranked}
     has_results = any(s.benchmarked for by_task in scores.values() for s in by_task)
     arena = arena_rows([m.name for m in chosen], scores) if has_results else _unranked(chosen)
     table = leaderboard_table(
-        arena, models={m.name: m for m in chosen}, tasks=ranked, ranked=has_results
+        arena,
+        models={m.name: m for m in chosen},
+        tasks=ranked,
+        ranked=has_results,
+        headlines=headline_means(specs, scores),
     )
     return {
         "nav_tasks": tasks,
@@ -102,12 +102,22 @@ def leaderboard_page(*, query: QueryDict) -> Context:
         "has_tasks": bool(tasks),
         "has_results": has_results,
         "ranked_tasks": ranked,
-        "task_groups": [
-            (t, [g.title for g in spec_or_placeholder(t.function).metric_groups]) for t in ranked
-        ],
+        "task_groups": [(t, [g.title for g in specs[t.slug].metric_groups]) for t in ranked],
         "min_coverage_percent": round(settings.ARENA_MIN_COVERAGE * 100),
-        "command": run_command(ranked[0] if ranked else None),
     }
+
+
+def headline_means(
+    specs: Mapping[str, TaskSpec], scores: Mapping[str, Sequence[TaskScore]]
+) -> dict[str, tuple[Metric, dict[str, float | None]]]:
+    """Per task slug: its headline metric and each scored model's mean of it."""
+    found = {}
+    for slug, spec in specs.items():
+        metric = spec.leading_metric
+        if metric is not None:
+            means = {s.model: s.stats[metric.key].mean for s in scores[slug] if s.benchmarked}
+            found[slug] = (metric, means)
+    return found
 
 
 def task_page(*, task: Task, tasks: list[Task], query: QueryDict) -> Context:
@@ -115,25 +125,26 @@ def task_page(*, task: Task, tasks: list[Task], query: QueryDict) -> Context:
     models = selectors.all_models()
     form = ModelFilterForm(query, models=models)
     chosen = filter_models(models, form.model_filter())
-    variant, params = chosen_variant(task, query)
+    variant, params = chosen_variant(spec, task, query)
     evidence = task_evidence(tasks=[task], models=chosen, params=params)[task.pk]
     shown_params = params or task.default_params or {}
-    scores = task_scores(evidence, chosen)
+    scores = task_scores(evidence, chosen, spec=spec)
+    table = task_table(task, spec, scores, slugs={m.name: m.slug for m in models})
     context: Context = {
         "nav_tasks": tasks,
         "task": task,
         "form": form,
         "metrics": spec.metrics,
         "has_results": any(s.done for s in scores),
-        "tables": [task_table(task, scores, slugs={m.name: m.slug for m in models})],
+        "tables": [table],
+        "more_columns": bool(query.get(MORE_COLUMNS)),
         "structure_count": evidence.structure_count,
         "protocol": [
             (name, value, spec.parameter_unit(name)) for name, value in shown_params.items()
         ],
-        "departures": departures(task, variant, shown_params),
+        "departures": departures(spec, variant, shown_params),
         "variant": variant,
         "variants": [PROTOCOL, *spec.variants] if spec.variants else [],
-        "command": run_command(task, variant),
         "figures": [],
         "controls": [],
     }
@@ -144,7 +155,7 @@ def task_page(*, task: Task, tasks: list[Task], query: QueryDict) -> Context:
         latest = selectors.results_by_ids(result_ids=newest)
         title = f"The latest {len(latest)} results"
         context["tables"].append(
-            results_table(task, latest, by=["model", "structure"], title=title)
+            results_table(task, spec, latest, by=["model", "structure"], title=title)
         )
     view = boards.TaskView(
         task=task,
@@ -163,7 +174,8 @@ def model_page(*, model: MLIP) -> Context:
     tasks = selectors.all_tasks()
     models = selectors.all_models()
     evidence = task_evidence(tasks=tasks, models=models)
-    scores = {t.pk: task_scores(evidence[t.pk], models) for t in tasks}
+    specs = {t.pk: spec_or_placeholder(t.function) for t in tasks}
+    scores = {t.pk: task_scores(evidence[t.pk], models, spec=specs[t.pk]) for t in tasks}
     mine = {t.pk: next((s for s in scores[t.pk] if s.model == model.name), None) for t in tasks}
     ranked = {t.pk: sum(s.ranked for s in scores[t.pk]) for t in ranked_tasks(tasks)}
     own_ids = [row.result_id for t in tasks for row in evidence[t.pk].done(model.pk).values()]
@@ -173,7 +185,11 @@ def model_page(*, model: MLIP) -> Context:
         own = [r for r in results if r.task_id == task.pk]
         if own:
             title = f"{task.name}: per structure"
-            tables.append(results_table(task, own, by=["structure"], title=title, references=True))
+            tables.append(
+                results_table(
+                    task, specs[task.pk], own, by=["structure"], title=title, references=True
+                )
+            )
     failed = _failed_jobs(selectors.jobs_matching(status=JobStatus.FAILED, model=model.name))
     return {
         "nav_tasks": tasks,
@@ -183,7 +199,6 @@ def model_page(*, model: MLIP) -> Context:
         "failed": failed,
         "failed_url": jobs_url(status=JobStatus.FAILED, model=model.name),
         "has_results": bool(results),
-        "command": f"{run_command()} --models {model.name}",
     }
 
 
@@ -201,9 +216,19 @@ def structure_page(*, structure: Structure) -> Context:
         )
         if not own:
             continue
-        tables.append(results_table(task, own, by=["model"], title=f"{task.name}: per model"))
+        spec = spec_or_placeholder(task.function)
+        title = f"{task.name}: per model"
+        tables.append(results_table(task, spec, own, by=["model"], title=title))
         rows = [(r.model.name, {"output": r.output, "headline": r.headline}) for r in own]
-        figures += boards.structure_figures(task, rows, styles, structure)
+        panels = boards.structure_panels(spec, rows, styles, structure.reference or {})
+        figures += [
+            {
+                "id": f"{task.slug}-{panel['name']}",
+                "title": f"{task.name}: {panel['title']}",
+                "figure": panel["figure"],
+            }
+            for panel in panels
+        ]
     failed = _failed_jobs(
         selectors.jobs_matching(status=JobStatus.FAILED, structure_id=structure.id)
     )
@@ -221,7 +246,6 @@ def structure_page(*, structure: Structure) -> Context:
         "figures": figures,
         "failed": failed,
         "has_results": bool(results),
-        "command": run_command(),
     }
 
 

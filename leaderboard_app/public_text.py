@@ -18,3 +18,21 @@ SERVER_FOLDERS = re.compile(rf"(?<![\w.~:/-])/(?:{_PART}+/)+(?={_PART})")
 def without_server_paths(text: str) -> str:
     """``text`` with every absolute path's folders shown as '…/': '/srv/m/x.pt' → '…/x.pt'."""
     return SERVER_FOLDERS.sub("…/", text or "")
+
+
+# An operator's command inside a message ("run 7 was interrupted; run_benchmark --resume
+# 7 goes on"): a clause of its own or a parenthesis, which public pages leave out.
+_COMMAND = r"\b(?:run_benchmark|manage\.py)\b"
+_COMMAND_PARENTHESIS = re.compile(rf"\s*\([^()]*{_COMMAND}[^()]*\)")
+
+
+def without_operator_commands(text: str) -> str:
+    """``text`` without the clauses (between semicolons) or parentheses that name a
+    management command: visitors cannot run them, operators read them in the logs."""
+    text = _COMMAND_PARENTHESIS.sub("", text or "")
+    return "; ".join(part for part in text.split("; ") if not re.search(_COMMAND, part))
+
+
+def public_message(text: str) -> str:
+    """A job's error or a load check as public pages show it: no folders, no commands."""
+    return without_server_paths(without_operator_commands(text))

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
 from django.urls import reverse
 
-from compute.tasks import spec_or_placeholder
-from compute.tasks.spec import HIGHER, LOWER, Metric, MetricGroup, Quantity, with_unit
+from compute.tasks.spec import Metric, MetricGroup, TaskSpec, with_unit
+from leaderboard_app.metric_columns import (
+    metric_column,
+    metric_label,
+    metrics_first,
+    quantity_column,
+    ranking_note,
+    signed_column,
+    spread_column,
+)
 from leaderboard_app.public_text import without_server_paths
 from leaderboard_app.ranking import ArenaRow, TaskScore
-from leaderboard_app.tables import BOOL, DATE, FLOAT, INT, LINK, LIST, MEAN_STD, Column, Table
+from leaderboard_app.tables import BOOL, DATE, FLOAT, INT, LINK, LIST, Column, Table
 from models_app.models import MLIP
 from tasks_app.models import JobStatus, Result, Task
 
@@ -55,9 +64,20 @@ def jobs_url(**filters: Any) -> str:
 
 
 def leaderboard_table(
-    rows: Sequence[ArenaRow], *, models: Mapping[str, MLIP], tasks: Sequence[Task], ranked: bool
+    rows: Sequence[ArenaRow],
+    *,
+    models: Mapping[str, MLIP],
+    tasks: Sequence[Task],
+    ranked: bool,
+    headlines: Mapping[str, tuple[Metric, Mapping[str, float | None]]] | None = None,
 ) -> Table:
-    """Arena rank, each task's rank, their sum, then the registry's metadata."""
+    """The model (kept in view), its arena rank, then per task its headline metric beside
+    its task rank, the sum of ranks, and the registry's metadata.
+
+    ``headlines``: per task slug, the spec's headline metric and each model's mean of it.
+    """
+    headlines = headlines or {}
+    model_column = Column("model", "Model", link_key="model_url", sticky=True)
     rank_columns = [
         Column(
             "rank",
@@ -65,14 +85,25 @@ def leaderboard_table(
             INT,
             help="Rank of the sum of task ranks; ties share the lowest",
             blank=NOT_BENCHMARKED,
-        ),
-        Column("model", "Model", link_key="model_url"),
-        *(
-            Column(f"rank_{t.slug}", f"{t.slug} rank", INT, link_key=f"url_{t.slug}", help=t.name)
-            for t in tasks
-        ),
-        Column("rank_sum", "Sum of ranks", INT, help="A model missing a task ranks last for it"),
+        )
     ]
+    for t in tasks:
+        if t.slug in headlines:
+            metric = headlines[t.slug][0]
+            rank_columns.append(
+                replace(
+                    metric_column(metric, FLOAT),
+                    key=f"{t.slug}_{metric.key}",
+                    label=f"{t.slug} {metric_label(metric)}",
+                    help=f"{t.name}: {metric.help}",
+                )
+            )
+        rank_columns.append(
+            Column(f"rank_{t.slug}", f"{t.slug} rank", INT, link_key=f"url_{t.slug}", help=t.name)
+        )
+    rank_columns.append(
+        Column("rank_sum", "Sum of ranks", INT, help="A model missing a task ranks last for it")
+    )
     table_rows = []
     for row in rows:
         model = models[row.model]
@@ -86,8 +117,11 @@ def leaderboard_table(
         for task in tasks:
             values[f"rank_{task.slug}"] = row.task_ranks.get(task.slug)
             values[f"url_{task.slug}"] = reverse("leaderboard:task", args=[task.slug])
+            if task.slug in headlines:
+                metric, means = headlines[task.slug]
+                values[f"{task.slug}_{metric.key}"] = means.get(row.model)
         table_rows.append(values)
-    columns = rank_columns if ranked else [rank_columns[1]]
+    columns = [model_column, *rank_columns] if ranked else [model_column]
     return Table(
         id="leaderboard",
         title="Arena ranking",
@@ -97,11 +131,14 @@ def leaderboard_table(
     )
 
 
-def task_table(task: Task, scores: Sequence[TaskScore], *, slugs: Mapping[str, str]) -> Table:
-    """Per model: rank, coverage, group ranks, mean ± std of each metric over the structures
-    compared, and done, missing, failed and not applicable counts."""
-    spec = spec_or_placeholder(task.function)
-    metrics, groups = spec.metrics, spec.metric_groups
+def task_table(
+    task: Task, spec: TaskSpec, scores: Sequence[TaskScore], *, slugs: Mapping[str, str]
+) -> Table:
+    """Per model (kept in view): its rank, then each metric's mean, the headline and ranked
+    metrics first; then group ranks, standing, coverage n/N and done, missing, failed and
+    not applicable counts. Each metric's spread, rank and signed mean are detail columns,
+    shown on request and always downloaded."""
+    metrics, groups = metrics_first(spec), spec.metric_groups
     counts = [
         Column("done", "Done", INT, help="Structures with a result"),
         Column(
@@ -110,30 +147,45 @@ def task_table(task: Task, scores: Sequence[TaskScore], *, slugs: Mapping[str, s
         Column("failed", "Failed", INT, link_key="failed_url", help="Structures whose jobs failed"),
         NOT_APPLICABLE_COLUMN,
     ]
-    head = [Column("model", "Model", link_key="model_url")]
+    head = [Column("model", "Model", link_key="model_url", sticky=True)]
+    standing_columns = []
     if groups:
-        head = [
-            Column("rank", "Rank", INT, help=TASK_RANK_HELP, blank=NOT_BENCHMARKED),
-            *head,
-            Column("standing", "Standing", help=STANDING_HELP),
-            Column("coverage", "Coverage n/N", help=COVERAGE_HELP),
-            Column("compared", "Compared on", INT, help=COMPARED_HELP),
+        head.append(Column("rank", "Rank", INT, help=TASK_RANK_HELP, blank=NOT_BENCHMARKED))
+        standing_columns = [
             *(
-                Column(f"group_{g.key}", f"{g.title} rank", INT, rank_key=f"group_{g.key}")
+                Column(
+                    f"group_{g.key}",
+                    f"{g.title} rank",
+                    INT,
+                    rank_key=f"group_{g.key}",
+                    show_rank=False,
+                )
                 for g in groups
             ),
             Column("rank_sum", "Σ group ranks", INT, help=f"Sum of {_group_list(groups)} ranks"),
+            Column("standing", "Standing", help=STANDING_HELP),
+            Column("coverage", "Coverage n/N", help=COVERAGE_HELP, in_download=False),
+            Column("coverage_n", "Coverage n", INT, help=COVERAGE_HELP, on_page=False),
+            Column("coverage_total", "Coverage N", INT, help=COVERAGE_HELP, on_page=False),
+            Column("compared", "Compared on", INT, help=COMPARED_HELP),
         ]
     rows = [_task_row(task, score, metrics, slugs) for score in scores]
     metric_columns = []
     for metric in metrics:
-        metric_columns.append(metric_column(metric, MEAN_STD, ranked=bool(groups)))
+        ranked = bool(groups) and metric.ranked
+        metric_columns += [
+            replace(metric_column(metric, FLOAT, ranked=ranked), show_rank=False),
+            spread_column(metric),
+        ]
+        if ranked:
+            label = f"{metric.label} rank"
+            metric_columns.append(Column(f"{metric.key}_rank", label, INT, detail=True))
         if metric.absolute:
             metric_columns.append(signed_column(metric))
     return Table(
         id=f"task-{task.slug}",
         title=f"{task.name}: models",
-        columns=[*head, *metric_columns, *counts],
+        columns=[*head, *metric_columns, *standing_columns, *counts],
         rows=rows,
         empty=f"No model has run {task.slug} yet.",
         notes=task_notes(metrics, groups),
@@ -156,6 +208,8 @@ def _task_row(
         "model_url": model_url(slugs[score.model]),
         "standing": standing(score),
         "coverage": f"{score.done}/{score.total}",
+        "coverage_n": score.done,
+        "coverage_total": score.total,
         "compared": score.compared if score.benchmarked else None,
         "done": score.done,
         MISSING_KEY: score.missing,
@@ -206,7 +260,7 @@ def task_notes(metrics: Sequence[Metric], groups: Sequence[MetricGroup]) -> list
                 "count): ranked among the partial models only, and absent from the arena rank.",
             ),
         ]
-    notes += [(metric_label(m), f"{m.help} {_ranking_note(m)}") for m in metrics]
+    notes += [(metric_label(m), f"{m.help} {ranking_note(m)}") for m in metrics]
     if metrics:
         notes.append(("↓ ↑ →x", "Lower is better, higher is better, closest to x is better."))
     return notes
@@ -214,61 +268,6 @@ def task_notes(metrics: Sequence[Metric], groups: Sequence[MetricGroup]) -> list
 
 def _group_list(groups: Sequence[MetricGroup]) -> str:
     return " + ".join(g.title for g in groups)
-
-
-def direction_mark(metric: Metric) -> str:
-    """↓ lower is better, ↑ higher is better, →x closest to x is better."""
-    if metric.direction == LOWER:
-        return "↓"
-    if metric.direction == HIGHER:
-        return "↑"
-    return f"→{metric.ideal:g}"
-
-
-def metric_label(metric: Metric) -> str:
-    """The metric's name, unit (% for fractions shown as percent) and direction."""
-    unit = metric.unit or ("%" if metric.percent else "")
-    return f"{with_unit(metric.label, unit)} {direction_mark(metric)}"
-
-
-def metric_column(metric: Metric, kind: str, *, ranked: bool = False) -> Column:
-    """A metric's column: its label, unit and direction, and with ``ranked`` its ranks."""
-    return Column(
-        metric.key,
-        metric_label(metric),
-        kind,
-        digits=metric.digits,
-        percent=metric.percent,
-        help=f"{metric.help} {_ranking_note(metric)}",
-        rank_key=f"{metric.key}_rank" if ranked and metric.ranked else "",
-    )
-
-
-def signed_column(metric: Metric) -> Column:
-    """The signed mean of an error averaged as |value|: a negative B0 error is softening."""
-    unit = metric.unit or ("%" if metric.percent else "")
-    return Column(
-        f"{metric.key}_signed",
-        with_unit(f"{metric.label.strip('|')} signed mean", unit),
-        FLOAT,
-        digits=metric.digits,
-        percent=metric.percent,
-        help=f"Mean of the signed values of {metric.label}: below 0 the model underestimates.",
-    )
-
-
-def quantity_column(quantity: Quantity) -> Column:
-    return Column(quantity.key, quantity.heading, FLOAT, digits=quantity.digits)
-
-
-def _ranking_note(metric: Metric) -> str:
-    if not metric.ranked:
-        return "Shown, not ranked."
-    if metric.direction == LOWER:
-        return "Lower is better."
-    if metric.direction == HIGHER:
-        return "Higher is better."
-    return f"Closest to {metric.ideal:g} is better."
 
 
 def task_summary_table(
@@ -314,6 +313,7 @@ def task_summary_table(
 
 def results_table(
     task: Task,
+    spec: TaskSpec,
     results: Sequence[Result],
     *,
     by: Sequence[str],
@@ -322,7 +322,6 @@ def results_table(
 ) -> Table:
     """One row per result of a task, labelled ``by`` "model", "structure" or both; with
     ``references``, each headline quantity's reference value (WIEN2k, experiment) beside it."""
-    spec = spec_or_placeholder(task.function)
     labels = {
         "model": Column("model", "Model", link_key="model_url"),
         "structure": Column("structure", "Structure", link_key="structure_url"),
@@ -343,7 +342,9 @@ def results_table(
         quantity_columns.append(quantity_column(q))
         if q.key in referenced:
             label = with_unit(f"{q.label} reference", q.unit)
-            quantity_columns.append(Column(f"{q.key}_ref", label, FLOAT, digits=q.digits))
+            quantity_columns.append(
+                Column(f"{q.key}_ref", label, FLOAT, digits=q.digits, unit=q.unit)
+            )
     columns = [
         *(labels[name] for name in by),
         *quantity_columns,

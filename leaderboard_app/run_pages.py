@@ -17,7 +17,7 @@ from compute.tasks import spec_or_placeholder
 from compute.tasks.spec import format_number
 from leaderboard_app import boards, selectors
 from leaderboard_app.filters import AUTOSUBMIT
-from leaderboard_app.public_text import without_server_paths
+from leaderboard_app.public_text import public_message
 from leaderboard_app.result_tables import jobs_url, model_url
 from leaderboard_app.tables import DATETIME, FLOAT, INT, LIST, Column, Table
 from tasks_app.models import BenchmarkRun, Job, JobStatus, Task
@@ -68,7 +68,6 @@ def runs_page(*, query: QueryDict, everything: bool = False) -> dict[str, Any]:
         "page_obj": page,
         "tables": [runs_table(rows)],
         "has_runs": bool(rows),
-        "command": "python manage.py run_benchmark eos",
     }
 
 
@@ -137,7 +136,7 @@ def job_page(*, job: Job) -> dict[str, Any]:
             if m.key in measured
         ],
         "progress": _progress(job),
-        "facts": boards.job_facts(job.task, result.output or {}) if result else [],
+        "facts": boards.job_facts(result.output or {}) if result else [],
         "trajectory_url": _trajectory_url(job, result),
         "model_url": model_url(job.model.slug),
         "run_url": reverse("leaderboard:run", args=[job.run_id]),
@@ -240,7 +239,7 @@ def jobs_table(
             "attempts": job["attempts"],
             "started_at": job["started_at"],
             "duration_seconds": _seconds_between(job["started_at"], job["finished_at"]),
-            "error": without_server_paths(job["error"]),
+            "error": public_message(job["error"]),
         }
         if links:
             job_url = reverse("leaderboard:job", args=[job["id"]])

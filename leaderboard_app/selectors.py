@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Min, Q, QuerySet, Sum
 
-from leaderboard_app.public_text import without_server_paths
+from leaderboard_app.public_text import public_message
 from models_app.models import MLIP
 from tasks_app.models import BenchmarkRun, Job, JobStatus, Result, Structure, Task
 from tasks_app.selectors import in_state, job_state
@@ -114,14 +114,14 @@ def failures_by_message(**filters: Any) -> list[dict[str, Any]]:
     """Failed jobs matching ``filters`` (as ``jobs_matching`` takes them) grouped by their
     message: ``error``, ``jobs`` and ``models`` counts, most frequent first.
 
-    The messages are as public pages show them (``without_server_paths``): two that
+    The messages are as public pages show them (``public_message``): two that
     differ only in a server's folders are one group.
     """
     failed = jobs_matching(**{**filters, "status": JobStatus.FAILED})
     per_model = failed.order_by().values("error", "model").annotate(jobs=Count("id"))
     groups: dict[str, tuple[int, set[int]]] = {}
     for row in per_model:
-        message = without_server_paths(row["error"])
+        message = public_message(row["error"])
         jobs, models = groups.get(message, (0, set()))
         groups[message] = (jobs + row["jobs"], models | {row["model"]})
     rows = [

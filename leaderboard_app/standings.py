@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from django.conf import settings
 
 from compute.tasks import TASKS, spec_or_placeholder
+from compute.tasks.spec import TaskSpec
 from leaderboard_app.public_text import without_server_paths
 from leaderboard_app.ranking import ArenaRow, ModelEvidence, TaskScore, arena_ranking, score_task
 from models_app.models import MLIP
@@ -20,15 +21,17 @@ def task_scores(
     *,
     listed: bool = True,
     min_coverage: float | None = None,
+    spec: TaskSpec | None = None,
 ) -> list[TaskScore]:
     """Scores of ``models`` that have evidence on the task, best first, compared on the
     structures they share; a model whose last load check failed is set aside.
 
     With ``listed``, enabled models that list the task but have no evidence yet are
-    scored too, as not benchmarked. ``min_coverage`` defaults to ARENA_MIN_COVERAGE.
+    scored too, as not benchmarked. ``min_coverage`` defaults to ARENA_MIN_COVERAGE;
+    ``spec``, the task's spec where the caller has it already.
     """
     task = evidence.task
-    spec = spec_or_placeholder(task.function)
+    spec = spec or spec_or_placeholder(task.function)
     items = [
         ModelEvidence(
             model=m.name,

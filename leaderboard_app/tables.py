@@ -1,7 +1,8 @@
 """Tables: one description serves the HTML page, the CSV and the JSON download.
 
 A Table holds raw values per row; ``cells`` formats them for display (with a sort key
-for the browser), and ``table_csv`` / ``table_json`` export the raw values.
+for the browser), and ``table_csv`` / ``table_json`` export the raw values: numbers as
+numbers (fractions as fractions), with each column's unit in the CSV header.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ TEXT, INT, FLOAT, MEAN_STD, BOOL, LIST, DATE, DATETIME, LINK = (
     "text", "int", "float", "mean_std", "bool", "list", "date", "datetime", "link",
 )  # fmt: skip
 NUMERIC_KINDS = {INT, FLOAT, MEAN_STD}
+STICKY_CHARS = 16
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -33,8 +35,15 @@ class Column:
     ``traceback_key`` names the row key holding the URL of the cell's traceback, which
     only staff see linked; ``badge`` shows the value as a coloured label (job states);
     ``blank`` is shown for no value; ``rank_key`` names the row key holding the value's
-    rank in its column: the cell can show it, the best is bold and cells are shaded
-    along the ranks.
+    rank in its column: the best is bold, cells are shaded along the ranks and, with
+    ``show_rank``, the cell can show it. ``signed`` shades values on a diverging scale
+    (blue below zero, red above; none for values that read as zero). Layout: ``sticky``
+    keeps the column in view while the others scroll; ``detail`` hides it until the
+    visitor asks for more columns;
+    ``on_page`` False keeps it to the downloads and ``in_download`` False to the page.
+    Downloads: ``unit`` follows the name in the CSV header (``export_name``, default
+    the key), and ``display_key`` names a row key whose text the page shows instead of
+    the value (the value itself is sorted on and exported).
     """
 
     key: str
@@ -49,10 +58,26 @@ class Column:
     help: str = ""
     blank: str = "–"
     rank_key: str = ""
+    show_rank: bool = True
+    signed: bool = False
+    sticky: bool = False
+    detail: bool = False
+    on_page: bool = True
+    in_download: bool = True
+    unit: str = ""
+    export_name: str = ""
+    display_key: str = ""
 
     @property
     def numeric(self) -> bool:
         return self.kind in NUMERIC_KINDS
+
+    @property
+    def layout_css(self) -> str:
+        """Classes the column's header and cells share: sticky, detail."""
+        return " ".join(
+            name for name, on in (("sticky", self.sticky), ("detail", self.detail)) if on
+        )
 
 
 class Cell(NamedTuple):
@@ -67,6 +92,7 @@ class Cell(NamedTuple):
     badge: str = ""
     rank: str = ""
     shade: str = ""  # 0 (best) to 1 (worst) along the column's ranks
+    signed: str = ""  # |value| / the column's largest |value|, for a signed column
 
 
 @dataclass(frozen=True)
@@ -78,21 +104,40 @@ class Table:
     empty: str = "Nothing to show."
     notes: Sequence[tuple[str, str]] = ()  # (term, what it means) shown under the table
 
+    @property
+    def page_columns(self) -> list[Column]:
+        return [c for c in self.columns if c.on_page]
+
     def cells(self) -> list[list[Cell]]:
-        """Display rows: each cell's text, its sort key, its link and its rank."""
+        """Display rows: each cell's text, its sort key, its link, rank and shade."""
+        columns = self.page_columns
         worst = {
             c.key: max((r.get(c.rank_key) or 0 for r in self.rows), default=0)
-            for c in self.columns
+            for c in columns
             if c.rank_key
         }
+        largest = {
+            c.key: max((abs(v) for r in self.rows if _is_number(v := r.get(c.key))), default=1)
+            for c in columns
+            if c.signed
+        }
         return [
-            [ranked_cell(cell(column, row), row, column, worst) for column in self.columns]
+            [
+                signed_cell(
+                    ranked_cell(cell(column, row), row, column, worst), row, column, largest
+                )
+                for column in columns
+            ]
             for row in self.rows
         ]
 
     @property
     def has_ranks(self) -> bool:
-        return any(c.rank_key for c in self.columns)
+        return any(c.rank_key and c.show_rank for c in self.page_columns)
+
+    @property
+    def has_details(self) -> bool:
+        return any(c.detail for c in self.page_columns)
 
 
 def ranked_cell(shown: Cell, row: dict[str, Any], column: Column, worst: dict[str, int]) -> Cell:
@@ -103,17 +148,33 @@ def ranked_cell(shown: Cell, row: dict[str, Any], column: Column, worst: dict[st
     spread = worst[column.key] - 1
     shade = f"{(rank - 1) / spread:.2f}" if spread > 0 else "0"
     css = " ".join(filter(None, [shown.css, "best" if rank == 1 else ""]))
-    return shown._replace(rank=f"#{rank}", shade=shade, css=css)
+    return shown._replace(rank=f"#{rank}" if column.show_rank else "", shade=shade, css=css)
+
+
+def signed_cell(
+    shown: Cell, row: dict[str, Any], column: Column, largest: dict[str, float]
+) -> Cell:
+    """``shown`` shaded on the diverging scale of a signed column: ``signed-pos`` or
+    ``signed-neg``, as strong as its share of the column's largest magnitude."""
+    value = row.get(column.key)
+    # A value that reads as zero at the column's precision is not shaded: it has no sign.
+    if not column.signed or not _is_number(value) or abs(value) < 0.5 * 10**-column.digits:
+        return shown
+    css = " ".join(filter(None, [shown.css, "signed-pos" if value > 0 else "signed-neg"]))
+    return shown._replace(css=css, signed=f"{abs(value) / largest[column.key]:.2f}")
 
 
 def cell(column: Column, row: dict[str, Any]) -> Cell:
     value = row.get(column.key)
     href = row.get(column.link_key, "") if column.link_key else ""
     css = "num" if column.numeric else "wrap" if column.traceback_key or column.kind == LIST else ""
+    css = " ".join(filter(None, [css, column.layout_css]))
     if column.kind == LINK:
-        return Cell("link" if value else "–", value or "", value or "")
+        return Cell("link" if value else "–", value or "", value or "", css=column.layout_css)
     text = display(column, value, row)
-    title = ""
+    if column.display_key and row.get(column.display_key):
+        text = str(row[column.display_key])
+    title = text if column.sticky and len(text) > STICKY_CHARS else ""  # cut in a narrow view
     if column.max_chars and len(text) > column.max_chars:
         text, title = "…" + text[-(column.max_chars - 1) :], text
     traceback_url = row.get(column.traceback_key, "") if column.traceback_key else ""
@@ -159,7 +220,7 @@ def export_records(table: Table) -> list[dict[str, Any]]:
     records = []
     for row in table.rows:
         record: dict[str, Any] = {}
-        for column in table.columns:
+        for column in (c for c in table.columns if c.in_download):
             record[column.key] = _plain(row.get(column.key))
             if column.kind == MEAN_STD:
                 record[f"{column.key}_std"] = _plain(row.get(f"{column.key}_std"))
@@ -172,18 +233,31 @@ def table_json(table: Table) -> str:
 
 
 def table_csv(table: Table) -> str:
-    records = export_records(table)
-    header = [key for column in table.columns for key in _export_keys(column)]
+    """The table for a spreadsheet: a header of names with units, then plain values."""
+    exported = [c for c in table.columns if c.in_download]
+    keys = [key for column in exported for key in _export_keys(column)]
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=header)  # CRLF lines: fields with CR get quoted
-    writer.writeheader()
-    for record in records:
-        writer.writerow({k: _csv_value(v) for k, v in record.items()})
+    writer = csv.writer(out)  # CRLF lines: fields with CR get quoted
+    writer.writerow([header for column in exported for header in csv_headers(column)])
+    for record in export_records(table):
+        writer.writerow([_csv_value(record[key]) for key in keys])
     return out.getvalue()
+
+
+def csv_headers(column: Column) -> list[str]:
+    """The column's CSV header(s): its export name (default its key) and its unit."""
+    name = column.export_name or column.key
+    unit = f" ({column.unit})" if column.unit else ""
+    names = [name, f"{name}_std"] if column.kind == MEAN_STD else [name]
+    return [f"{n}{unit}" for n in names]
 
 
 def _export_keys(column: Column) -> list[str]:
     return [column.key, f"{column.key}_std"] if column.kind == MEAN_STD else [column.key]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _number(value: float, column: Column, *, fixed: bool = False) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 from ase import Atoms
 
 from compute.errors import TaskFailed
+from compute.tasks.figures import Figure, check_figures
 
 LOWER, HIGHER, TARGET = "lower", "higher", "target"
 PROTOCOL, CUSTOM = "protocol", "custom"  # the defaults of ``run``; parameters of no variant
@@ -251,7 +252,8 @@ class TaskSpec:
     ``version`` when the protocol changes, so earlier results stop counting as done.
     A long task's ``run`` also takes ``context`` (``compute.run_context.RunContext``);
     ``time_limit_s`` bounds one job (RQ's job timeout), and ``variants`` names
-    parameter sets other than the protocol, e.g. a short CPU run.
+    parameter sets other than the protocol, e.g. a short CPU run. ``headline_metric``
+    is the number a summary shows; ``figures`` are those its page draws (figures.py).
     """
 
     name: str
@@ -270,9 +272,12 @@ class TaskSpec:
     variants: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     groups: tuple[MetricGroup, ...] = ()
     parameters: tuple[Parameter, ...] = ()
+    headline_metric: str = ""
+    figures: tuple[Figure, ...] = ()
 
     def __post_init__(self) -> None:
         keys = {m.key for m in self.metrics}
+        check_figures(self)
         unknown = [key for key in self.summary if key not in keys]
         if unknown:
             raise ValueError(f"task {self.name}: summary names unknown metrics {unknown}")
@@ -329,6 +334,12 @@ class TaskSpec:
     @property
     def ranked_metrics(self) -> tuple[Metric, ...]:
         return tuple(m for m in self.metrics if m.ranked)
+
+    @property
+    def leading_metric(self) -> Metric | None:
+        """The headline metric, else the first ranked one; None for a task without."""
+        wanted = [m for m in self.metrics if m.key == self.headline_metric]
+        return next(iter(wanted or self.ranked_metrics), None)
 
     @property
     def default_structure_set(self) -> str:

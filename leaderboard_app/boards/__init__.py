@@ -1,121 +1,116 @@
-"""Task-specific figures: an optional module per task function, ``boards/<function>.py``.
+"""A task's figures: the board kit draws those its spec declares (``TaskSpec.figures``,
+``compute/tasks/figures.py``); a module ``boards/<function>.py`` adds only figures the
+kit lacks.
 
-A board module may define ``task_section(view) -> dict`` (controls and figures for the
-task page) and ``structure_figures(task, rows, styles, structure) -> list`` (figures for
-a structure page). Pages look modules up by the task's function and never name a task.
+Such a module may define ``STRUCTURE_FIGURES`` (``view.StructureFigure``s: figures of
+one structure, every model overlaid, shown on the task page for the chosen structure
+and on the structure and compare pages) and ``task_figures(view) -> dict`` (controls
+and task-wide figures). Pages look modules up by the task's function and
+never name a task.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import Any
 
-from ase.formula import Formula
-from django.http import QueryDict
+from django.urls import reverse
 
 from compute.tasks.spec import TaskSpec
-from leaderboard_app import selectors
+from leaderboard_app.boards import declared, kit
+from leaderboard_app.boards.view import Context, TaskView, choose, element_of
 from leaderboard_app.charts import Style
-from leaderboard_app.ranking import TaskScore
-from tasks_app.evidence import StructureInfo, TaskEvidence
-from tasks_app.models import Structure, Task
 
-Context = dict[str, Any]
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class TaskView:
-    """What a board needs to draw a task page: evidence, scores and the visitor's choices."""
-
-    task: Task
-    spec: TaskSpec
-    evidence: TaskEvidence
-    scores: Sequence[TaskScore]
-    names: Mapping[int, str]  # model id -> name, the models shown
-    styles: Mapping[str, Style]
-    query: QueryDict
-
-    def rows_by_model(self) -> dict[str, dict[int, Any]]:
-        """Current result rows by model name, then structure id, for the models shown."""
-        return {
-            self.names[model_id]: rows
-            for model_id, rows in self.evidence.results.items()
-            if model_id in self.names
-        }
-
-    def structure_choice(self) -> tuple[StructureInfo, dict[str, Any]]:
-        """The structure asked for, else the one most models have; and its control."""
-        counts: dict[int, int] = {}
-        for rows in self.rows_by_model().values():
-            for structure_id in rows:
-                counts[structure_id] = counts.get(structure_id, 0) + 1
-        options = [s for s in self.evidence.structures if s.id in counts]
-        most = max(options, key=lambda s: counts[s.id])
-        chosen = choose(options, self.query.get("structure"), key=lambda s: str(s.id), default=most)
-        control = {
-            "name": "structure",
-            "label": "Structure",
-            "options": [(str(s.id), f"{s.label} ({s.formula})") for s in options],
-            "selected": str(chosen.id),
-        }
-        return chosen, control
-
-    def outputs_for(self, structure_id: int) -> list[tuple[str, dict[str, Any]]]:
-        """(model name, result with output and headline) for one structure, by model name."""
-        ids = {
-            rows[structure_id].result_id: name
-            for name, rows in self.rows_by_model().items()
-            if structure_id in rows
-        }
-        found = selectors.result_outputs(result_ids=list(ids))
-        return sorted(((ids[r["id"]], r) for r in found), key=lambda item: item[0].lower())
-
-
-def choose(options: Sequence[T], wanted: str | None, *, key: Callable[[T], str], default: T) -> T:
-    """The option whose key is ``wanted``, else ``default``."""
-    return next((o for o in options if key(o) == wanted), default)
-
-
-def element_of(formula: str) -> str | None:
-    """The element of a one-element formula ('Cu4' → 'Cu'), else None."""
-    try:
-        elements = list(Formula(formula).count())
-    except ValueError:
-        return None
-    return elements[0] if len(elements) == 1 else None
+__all__ = ["Context", "TaskView", "choose", "element_of", "kit"]
 
 
 def board_for(function: str) -> ModuleType | None:
+    """The task's own board module, for figures the kit lacks; None for most tasks."""
     if not function.isidentifier():
         return None
     name = f"{__name__}.{function}"
     return importlib.import_module(name) if importlib.util.find_spec(name) else None
 
 
-def task_section(view: TaskView) -> Context:
-    board = board_for(view.task.function)
-    section = getattr(board, "task_section", None)
-    return section(view) if section else {}
-
-
-def job_facts(task: Task, output: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(label, text) lines a board adds to a done job's page, e.g. an MD failure."""
-    board = board_for(task.function)
-    facts = getattr(board, "job_facts", None)
-    return facts(output) if facts else []
-
-
-def structure_figures(
-    task: Task,
+def structure_panels(
+    spec: TaskSpec,
     rows: Sequence[tuple[str, Mapping[str, Any]]],
     styles: Mapping[str, Style],
-    structure: Structure,
+    reference: Mapping[str, Any],
 ) -> list[Context]:
-    board = board_for(task.function)
-    figures = getattr(board, "structure_figures", None)
-    return figures(task, rows, styles, structure) if figures else []
+    """The task's figures of one structure, every model overlaid: those its spec declares
+    and its board module's; each a dict of ``name`` (unique in the task), ``title`` and
+    ``figure``. ``rows``: (model name, result with ``output`` and ``headline``)."""
+    own = [
+        {"name": f.name, "title": f.title, "figure": f.draw(rows, styles, reference)}
+        for f in getattr(board_for(spec.name), "STRUCTURE_FIGURES", ())
+    ]
+    return [*own, *declared.curve_panels(spec, rows, styles, reference)]
+
+
+def draws_structures(spec: TaskSpec) -> bool:
+    """Whether the task has figures of one structure (so its page offers a structure)."""
+    return declared.has_curves(spec) or hasattr(board_for(spec.name), "STRUCTURE_FIGURES")
+
+
+def task_section(view: TaskView) -> Context:
+    """Controls and figures of a task page: the chosen structure's figures, then the
+    task-wide ones the spec declares, then its board module's."""
+    section: Context = {"controls": [], "figures": []}
+    if draws_structures(view.spec):
+        structure, control = view.structure_choice()
+        section |= {
+            "controls": [control],
+            "structure": structure,
+            "structure_url": reverse("leaderboard:structure", args=[structure.id]),
+        }
+        panels = structure_panels(
+            view.spec, view.outputs_for(structure.id), view.styles, structure.reference
+        )
+        section["figures"] = [
+            {
+                "id": f"{view.task.slug}-{panel['name']}",
+                "title": f"{panel['title']}: {structure.label} ({structure.formula})",
+                "figure": panel["figure"],
+            }
+            for panel in panels
+        ]
+    for part in (declared.task_figures(view), _board_figures(view)):
+        section["controls"] += part.get("controls", [])
+        section["figures"] += part.get("figures", [])
+    return section
+
+
+def _board_figures(view: TaskView) -> Context:
+    own = getattr(board_for(view.spec.name), "task_figures", None)
+    return own(view) if own else {}
+
+
+def job_facts(output: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(label, text) lines a done job's page shows of what its output says of itself,
+    whatever the task: its protocol variant, steps done, the failure rule that ended
+    it, its device."""
+    facts = []
+    if "variant" in output:
+        facts.append(("Protocol", str(output["variant"])))
+    if output.get("steps_total"):
+        facts.append(("Steps done", f"{output.get('steps_done')} of {output['steps_total']}"))
+    failure = output.get("failure")
+    if isinstance(failure, Mapping):
+        temperature = failure.get("temperature_k")
+        at = f" at {temperature:.0f} K" if kit.finite(temperature) else ""
+        facts.append(
+            ("Failure", f"{failure['rule']} at step {failure['step']}{at}: {failure['message']}")
+        )
+    env = output.get("environment")
+    if isinstance(env, Mapping):
+        versions = ", ".join(f"{k} {v}" for k, v in (env.get("versions") or {}).items())
+        device = f"{env.get('device')} ({env.get('cuda_device') or env.get('processor')})"
+        facts += [("Device", device), ("Torch threads", str(env.get("torch_threads")))]
+        facts.append(("Packages", versions))
+    if "stopped" in output:
+        facts.append(("Stopped", str(output["stopped"])))
+    return facts

@@ -12,48 +12,50 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.urls import reverse
-
 from compute.tasks.diatomics.metrics import wavenumber_for_reference
-from compute.tasks.spec import Metric
 from leaderboard_app import selectors
-from leaderboard_app.boards import Context, TaskView, choose, element_of
+from leaderboard_app.boards import Context, TaskView, choose, element_of, kit
+from leaderboard_app.boards.declared import metric_per_element
+from leaderboard_app.boards.kit import ParityPanel, ParityPoint
+from leaderboard_app.boards.view import StructureFigure
 from leaderboard_app.charts import (
     Figure,
-    ParityPanel,
-    ParityPoint,
     Style,
     layout_for,
     line_trace,
-    parity_figure,
     periodic_table_curves_figure,
-    periodic_table_figure,
     rounded,
 )
-from tasks_app.models import Structure, Task
 
 CURVES = "curves"
 POINTS_PER_CELL = 60
 EXPERIMENT = "experiment"
+STRUCTURE_FIGURES = (
+    StructureFigure(
+        "curves",
+        "E(r) and F(r), models overlaid",
+        lambda rows, styles, reference: dimer_figure(
+            rows, styles=styles, reference_r_e=reference.get("r_e_a")
+        ),
+    ),
+)
 
 
-def task_section(view: TaskView) -> Context:
-    """An element's curves, a periodic table for a chosen model, and parity with experiment."""
-    structure, structure_control = view.structure_choice()
-    ranked = [s.model for s in view.scores if s.done]
+def task_figures(view: TaskView) -> Context:
+    """A periodic table of a chosen model's curves or metric, and parity with experiment."""
+    ranked = view.models_with_results()
     model = choose(ranked, view.query.get("model"), key=str, default=ranked[0])
     views = [(CURVES, "E(r) curves"), *((m.key, m.heading) for m in view.spec.metrics)]
     shown, shown_label = choose(
         views, view.query.get("table"), key=lambda v: v[0], default=views[0]
     )
-    rows = view.rows_by_model().get(model, {})
     if shown == CURVES:
-        table = _curves_table(view, rows, model)
+        table = _curves_table(view, view.rows_by_model().get(model, {}), model)
     else:
-        table = _metric_table(view, rows, view.spec.metric(shown))
+        values, label = metric_per_element(view, model, view.spec.metric(shown))
+        table = kit.element_table(values, label=label)
     return {
         "controls": [
-            structure_control,
             {
                 "name": "model",
                 "label": "Periodic table model",
@@ -62,43 +64,15 @@ def task_section(view: TaskView) -> Context:
             },
             {"name": "table", "label": "Periodic table shows", "options": views, "selected": shown},
         ],
-        "structure": structure,
-        "structure_url": reverse("leaderboard:structure", args=[structure.id]),
         "figures": [
-            {
-                "id": "dimer-curves",
-                "title": f"E(r) and F(r) of {structure.label}, models overlaid",
-                "figure": dimer_figure(
-                    view.outputs_for(structure.id),
-                    styles=view.styles,
-                    reference_r_e=structure.reference.get("r_e_a"),
-                ),
-            },
             {"id": "dimer-table", "title": f"{shown_label}: {model}", "figure": table},
             {
                 "id": "bond-parity",
                 "title": "r_e and ω_e against experiment",
-                "figure": parity_figure(_parity_panels(view), styles=view.styles),
+                "figure": kit.parity(_parity_panels(view), styles=view.styles),
             },
         ],
     }
-
-
-def structure_figures(
-    task: Task,
-    rows: Sequence[tuple[str, Mapping[str, Any]]],
-    styles: Mapping[str, Style],
-    structure: Structure,
-) -> list[Context]:
-    return [
-        {
-            "id": f"curves-{task.slug}",
-            "title": f"{task.name}: every model's E(r) and F(r)",
-            "figure": dimer_figure(
-                rows, styles=styles, reference_r_e=(structure.reference or {}).get("r_e_a")
-            ),
-        }
-    ]
 
 
 def dimer_figure(
@@ -136,19 +110,7 @@ def dimer_figure(
         },
     )
     if reference_r_e is not None:
-        layout["shapes"] = [
-            {
-                "type": "line", "xref": "x", "yref": "paper", "x0": reference_r_e,
-                "x1": reference_r_e, "y0": 0, "y1": 1,
-                "line": {"color": "#444", "dash": "dot", "width": 1},
-            }
-        ]  # fmt: skip
-        layout["annotations"] = [
-            {
-                "x": reference_r_e, "xref": "x", "y": 1, "yref": "paper", "showarrow": False,
-                "text": f"{EXPERIMENT} r_e", "xanchor": "left", "font": {"size": 11},
-            }
-        ]  # fmt: skip
+        layout.update(kit.mark_layout(kit.Mark(reference_r_e, f"{EXPERIMENT} r_e")))
     return {"data": traces, "layout": layout}
 
 
@@ -193,23 +155,6 @@ def _curves_table(view: TaskView, rows: Mapping[int, Any], model: str) -> Figure
     return periodic_table_curves_figure(
         curves, name=model, color=style.color if style else None, guide_y=1 / 3
     )
-
-
-def _metric_table(view: TaskView, rows: Mapping[int, Any], metric: Metric) -> Figure:
-    """|value − ideal| per element (the value itself for a metric without an ideal)."""
-    values = {}
-    for structure_id, row in rows.items():
-        info = view.evidence.structure(structure_id)
-        element = element_of(info.formula) if info else None
-        value = metric.value(row.metrics.get(metric.key))
-        if element and value is not None:
-            values[element] = abs(value - metric.ideal) if metric.ideal is not None else value
-    positive = [v for v in values.values() if v > 0]
-    log = len(positive) == len(values) > 0 and max(positive) > 100 * min(positive)
-    label = metric.heading
-    if metric.ideal:
-        label = f"|{metric.label} {'+' if metric.ideal < 0 else '−'} {abs(metric.ideal):g}|"
-    return periodic_table_figure(values, label=label, log=log)
 
 
 def _parity_panels(view: TaskView) -> list[ParityPanel]:

@@ -1,106 +1,34 @@
-"""EOS figures: E(V) curves in MLIP Arena's normalisation, V₀/B₀ parity, Δ per element."""
+"""EOS curves: E(V) in MLIP Arena's normalisation with a raw-energy toggle, the one figure
+of this task the kit lacks (its parity and periodic table are declared in its spec)."""
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ase.units import GPa
-from django.urls import reverse
 
-from compute.tasks.spec import LOWER, Metric
-from leaderboard_app.boards import Context, TaskView, choose, element_of
+from leaderboard_app.boards.view import StructureFigure
 from leaderboard_app.charts import (
     Figure,
-    ParityPanel,
-    ParityPoint,
     Style,
     layout_for,
     line_trace,
-    parity_figure,
-    periodic_table_figure,
     rounded,
 )
-from tasks_app.models import Structure, Task
 
-DEFAULT_TABLE_METRIC = "delta_mev_per_atom"
 NORMALISED_AXES = ("V / V₀", "(E − E_min) / (B₀ V₀)")
 RAW_AXES = ("V (Å³/atom)", "E (eV/atom)")
 REFERENCE = "WIEN2k"
-
-
-def task_section(view: TaskView) -> Context:
-    """Curves of a chosen structure, V₀ and B₀ against WIEN2k, and a Δ periodic table."""
-    structure, structure_control = view.structure_choice()
-    by_model = view.rows_by_model()
-    ranked = [s.model for s in view.scores if s.done]
-    heat_model = choose(ranked, view.query.get("model"), key=str, default=ranked[0])
-    metrics = view.spec.metrics
-    default = next((m for m in metrics if m.key == DEFAULT_TABLE_METRIC), metrics[0])
-    heat_metric = choose(metrics, view.query.get("metric"), key=lambda m: m.key, default=default)
-    return {
-        "controls": [
-            structure_control,
-            {
-                "name": "model",
-                "label": "Periodic table model",
-                "options": [(n, n) for n in ranked],
-                "selected": heat_model,
-            },
-            {
-                "name": "metric",
-                "label": "Periodic table metric",
-                "options": [(m.key, m.heading) for m in metrics],
-                "selected": heat_metric.key,
-            },
-        ],
-        "structure": structure,
-        "structure_url": reverse("leaderboard:structure", args=[structure.id]),
-        "figures": [
-            {
-                "id": "eos-curves",
-                "title": f"E(V) of {structure.label} ({structure.formula}), models overlaid",
-                "figure": eos_figure(
-                    view.outputs_for(structure.id),
-                    styles=view.styles,
-                    reference_b0_prime=structure.reference.get("b0_prime"),
-                ),
-            },
-            {
-                "id": "parity",
-                "title": f"V₀ and B₀ against {REFERENCE}",
-                "figure": parity_figure(_parity_panels(view, by_model), styles=view.styles),
-            },
-            {
-                "id": "delta-table",
-                "title": f"{heat_metric.heading} per element: {heat_model}",
-                "figure": periodic_table_figure(
-                    _metric_by_element(view, by_model.get(heat_model, {}), heat_metric),
-                    label=heat_metric.unit or ("%" if heat_metric.percent else ""),
-                    # errors span decades: a log scale; shape metrics sit near their ideal
-                    log=heat_metric.direction == LOWER and heat_metric.ideal == 0,
-                ),
-            },
-        ],
-    }
-
-
-def structure_figures(
-    task: Task,
-    rows: Sequence[tuple[str, Mapping[str, Any]]],
-    styles: Mapping[str, Style],
-    structure: Structure,
-) -> list[Context]:
-    return [
-        {
-            "id": f"curves-{task.slug}",
-            "title": f"{task.name}: every model's curve",
-            "figure": eos_figure(
-                rows, styles=styles, reference_b0_prime=structure.reference.get("b0_prime")
-            ),
-        }
-    ]
+STRUCTURE_FIGURES = (
+    StructureFigure(
+        "curves",
+        "E(V), models overlaid",
+        lambda rows, styles, reference: eos_figure(
+            rows, styles=styles, reference_b0_prime=reference.get("b0_prime")
+        ),
+    ),
+)
 
 
 def eos_figure(
@@ -214,30 +142,3 @@ def _axis_button(
             {"xaxis.title.text": axes[0], "yaxis.title.text": axes[1], "shapes": shapes},
         ],
     }
-
-
-def _parity_panels(view: TaskView, by_model: Mapping[str, Mapping[int, Any]]) -> list:
-    panels = []
-    for key, label, unit in (("v0_a3_per_atom", "V₀", "Å³/atom"), ("b0_gpa", "B₀", "GPa")):
-        points = []
-        for model, rows in sorted(by_model.items(), key=lambda item: item[0].lower()):
-            for structure_id, row in rows.items():
-                info = view.evidence.structure(structure_id)
-                if info and key in info.reference:
-                    points.append(
-                        ParityPoint(model, info.label, info.reference[key], row.headline.get(key))
-                    )
-        panels.append(ParityPanel(label, unit, points, reference_name=REFERENCE))
-    return panels
-
-
-def _metric_by_element(view: TaskView, rows: Mapping[int, Any], metric: Metric) -> dict[str, float]:
-    """A metric's mean per element of the one-element structures (% for percent metrics)."""
-    values: dict[str, list[float]] = {}
-    for structure_id, row in rows.items():
-        info = view.evidence.structure(structure_id)
-        element = element_of(info.formula) if info else None
-        value = metric.value(row.metrics.get(metric.key))
-        if element and value is not None:
-            values.setdefault(element, []).append(value * (100 if metric.percent else 1))
-    return {element: statistics.fmean(found) for element, found in values.items()}

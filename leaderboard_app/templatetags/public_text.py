@@ -1,4 +1,4 @@
-"""``{{ job.error|without_server_paths }}``: see ``leaderboard_app.public_text``."""
+"""``{{ job.error|public_message }}``: see ``leaderboard_app.public_text``."""
 
 from django import template
 
@@ -6,3 +6,4 @@ from leaderboard_app import public_text
 
 register = template.Library()
 register.filter("without_server_paths", public_text.without_server_paths)
+register.filter("public_message", public_text.public_message)

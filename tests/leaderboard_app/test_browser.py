@@ -107,11 +107,11 @@ def test_leaderboard_to_eos_page_draws_charts_and_sorts(browser, transactional_d
 
     browser.find_element("link text", "Equation of state (bulk)").click()
     wait.until(ec.url_contains("/tasks/eos/"))
-    for chart in ("eos-curves", "parity", "delta-table"):
+    for chart in ("eos-curves", "eos-parity", "eos-element-table"):
         wait.until(ec.presence_of_element_located(("css selector", f"#chart-{chart} svg.main-svg")))
     assert browser.find_elements("css selector", "#chart-eos-curves g.trace.scatter")
-    assert browser.find_elements("css selector", "#chart-parity g.trace.scatter")
-    assert browser.find_elements("css selector", "#chart-delta-table g.hm image")
+    assert browser.find_elements("css selector", "#chart-eos-parity g.trace.scatter")
+    assert browser.find_elements("css selector", "#chart-eos-element-table g.hm image")
 
     table = browser.find_element("css selector", 'table[data-table="task-eos"]')
     headers = table.find_elements("css selector", "thead th")
@@ -147,11 +147,18 @@ def within_view(driver, element) -> bool:
     return box[2] > 0 and box[0] >= -1 and box[1] <= PHONE[0] + 1
 
 
+BOX = "const r = arguments[0].getBoundingClientRect(); return [r.left, r.right];"
+
+
 @pytest.mark.browser
-def test_compare_and_task_pages_fit_a_phone(browser, transactional_db, live_server, arena):
-    """At 420 px: no horizontal scrolling of the page (wide tables scroll in their box),
-    every chart's legend and the E(V) axis buttons inside the window, and the compare
-    page's curves and periodic table drawn."""
+def test_pages_fit_a_phone_and_put_values_first_on_a_laptop(
+    browser, transactional_db, live_server, arena
+):
+    """At 420 px: no horizontal scrolling of the page (wide tables scroll in their box,
+    the model column staying where it is), every chart's legend and the E(V) axis
+    buttons inside the window, the compare page's curves and periodic table drawn, and
+    the detail columns shown on request. At 1,366 px the EOS table's first ranked
+    metric (its headline, Δ) and the home page's EOS value are in view unscrolled."""
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -161,11 +168,11 @@ def test_compare_and_task_pages_fit_a_phone(browser, transactional_db, live_serv
     browser.set_window_size(*PHONE)
     try:
         browser.get(f"{live_server.url}/compare/?models=emt,sevennet-0")
-        for chart in ("compare-curves-eos", "compare-table-eos"):
+        for chart in ("compare-eos-curves", "compare-table-eos"):
             wait.until(
                 ec.presence_of_element_located(("css selector", f"#chart-{chart} svg.main-svg"))
             )
-        names = browser.find_elements("css selector", "#chart-compare-curves-eos g.legend text")
+        names = browser.find_elements("css selector", "#chart-compare-eos-curves g.legend text")
         assert {"EMT", "SevenNet-0"} <= {n.text for n in names}
         assert all(within_view(browser, n) for n in names if n.text)
         assert "2 shared structures" in browser.page_source
@@ -173,7 +180,9 @@ def test_compare_and_task_pages_fit_a_phone(browser, transactional_db, live_serv
         browser.save_screenshot(str(OUTPUT / "compare-420.png"))
 
         browser.get(f"{live_server.url}/tasks/eos/")
-        wait.until(ec.presence_of_element_located(("css selector", "#chart-parity svg.main-svg")))
+        wait.until(
+            ec.presence_of_element_located(("css selector", "#chart-eos-parity svg.main-svg"))
+        )
         assert browser.execute_script(OVERFLOW) <= 0
         for legend in browser.find_elements("css selector", "g.legend text.legendtext"):
             assert within_view(browser, legend), legend.text
@@ -182,11 +191,39 @@ def test_compare_and_task_pages_fit_a_phone(browser, transactional_db, live_serv
         )
         assert within_view(browser, raw)
         assert not browser.find_elements("css selector", ".modebar-container .modebar-btn")
-        rank = browser.find_element("css selector", "#task-eos .cell-rank")
-        assert not rank.is_displayed()
-        browser.find_element("css selector", "#task-eos input.show-ranks").click()
-        assert rank.is_displayed() and rank.text.startswith("#")
+        box = browser.find_element("css selector", "#task-eos .table-scroll")
+        model = browser.find_element("css selector", '#task-eos th[data-key="model"]')
+        metric = browser.find_element("css selector", '#task-eos th[data-key="delta_mev_per_atom"]')
+        before, metric_before = (browser.execute_script(BOX, e) for e in (model, metric))
+        scrolled = browser.execute_script(
+            "arguments[0].scrollLeft = arguments[0].scrollWidth; return arguments[0].scrollLeft",
+            box,
+        )
+        assert scrolled > 200  # the metrics are wider than a phone
+        assert browser.execute_script(BOX, model) == pytest.approx(before, abs=1)
+        assert browser.execute_script(BOX, metric)[0] < metric_before[0] - 200
+        browser.save_screenshot(str(OUTPUT / "eos-table-420-scrolled.png"))
+        spread = browser.find_element("css selector", '#task-eos th[data-key$="_std"]')
+        assert not spread.is_displayed()
+        browser.find_element("css selector", "#task-eos input.show-more").click()
+        assert spread.is_displayed() and spread.text.endswith("±")
         browser.save_screenshot(str(OUTPUT / "eos-task-420.png"))
+
+        browser.set_window_size(1366, 900)
+        width = browser.execute_script("return window.innerWidth")
+        browser.get(f"{live_server.url}/tasks/eos/")
+        table = browser.find_element("css selector", "#task-eos table")
+        headers = [
+            th for th in table.find_elements("css selector", "thead th") if th.is_displayed()
+        ]
+        assert [th.get_attribute("data-key") for th in headers[:3]] == [
+            "model", "rank", "delta_mev_per_atom",
+        ]  # fmt: skip
+        left, right = browser.execute_script(BOX, headers[2])
+        assert left >= 0 and right <= width, (left, right, width)
+        browser.get(f"{live_server.url}/")
+        value = browser.find_element("css selector", 'th[data-key="eos_delta_mev_per_atom"]')
+        assert browser.execute_script(BOX, value)[1] <= width
     finally:
         browser.set_window_size(1440, 1000)
     assert javascript_errors(browser) == []

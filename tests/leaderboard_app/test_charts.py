@@ -7,18 +7,19 @@ import pytest
 from ase.data import atomic_numbers, chemical_symbols
 from ase.units import GPa
 
+from compute.tasks import TASKS
+from leaderboard_app.boards.declared import curve_panels
 from leaderboard_app.boards.eos import eos_figure
-from leaderboard_app.boards.ev import ev_figure
+from leaderboard_app.boards.kit import ParityPanel, ParityPoint
+from leaderboard_app.boards.kit import parity as parity_figure
 from leaderboard_app.charts import (
+    DIVERGING,
     MARKERS,
     PALETTE,
-    ParityPanel,
-    ParityPoint,
     Style,
     element_position,
     line_trace,
     model_styles,
-    parity_figure,
     periodic_table_curves_figure,
     periodic_table_figure,
 )
@@ -63,7 +64,10 @@ def test_a_curve_without_bulk_modulus_still_draws_raw():
 
 
 def test_ev_curves_are_energy_per_atom_against_volume_ratio_to_the_middle_point():
-    figure = ev_figure([("M", result([22.0, 18.0, 20.0], [1.0, 3.0, 0.0], natoms=4))], styles={})
+    """As the E–V spec declares its curve: no board module of its own."""
+    rows = [("M", result([22.0, 18.0, 20.0], [1.0, 3.0, 0.0], natoms=4))]
+    ((panel),) = curve_panels(TASKS["ev"], rows, {}, {})
+    figure = panel["figure"]
     go.Figure(figure)
     trace = figure["data"][0]
     assert trace["x"] == pytest.approx([0.9, 1.0, 1.1])
@@ -126,14 +130,18 @@ def test_periodic_table_colours_log_delta_and_labels_every_element():
 
 
 def test_periodic_table_on_a_linear_scale_shows_zero_and_negative_values():
+    """Signed values: a diverging scale, symmetric about zero, so white means 0."""
     figure = periodic_table_figure({"H": 0.0, "O": -0.5, "Og": 2.0}, label="x", log=False)
     go.Figure(figure)
     values = figure["data"][1]
     row, col = element_position(atomic_numbers["O"])
     assert values["z"][row][col] == -0.5 and values["text"][row][col] == "O"
     assert values["z"][0][0] == 0.0  # H: zero is a value, not a blank
-    assert (values["zmin"], values["zmax"]) == (-0.5, 2.0)
+    assert (values["zmin"], values["zmax"], values["zmid"]) == (-2.0, 2.0, 0)
+    assert values["colorscale"] == DIVERGING and "reversescale" not in values
     assert "tickvals" not in values["colorbar"]
+    one_sign = periodic_table_figure({"H": 0.5, "Og": 2.0}, label="x", log=False)["data"][1]
+    assert (one_sign["zmin"], one_sign["zmax"], one_sign["colorscale"]) == (0.5, 2.0, "YlOrRd")
     assert element_position(118) == (6, 17)
 
 

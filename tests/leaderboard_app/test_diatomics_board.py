@@ -37,7 +37,7 @@ def test_task_page_overlays_every_models_energy_and_force_curves(client, dimers)
     copper = Structure.objects.get(label="Cu2")
     url = reverse("leaderboard:task", args=["diatomics"])
     html = client.get(url, {"structure": copper.pk, "model": "EMT"}).content.decode()
-    figure = page_figure(html, "dimer-curves")
+    figure = page_figure(html, "diatomics-curves")
     assert [(t["name"], t.get("yaxis", "y")) for t in figure["data"]] == [
         ("EMT", "y"),
         ("EMT", "y2"),
@@ -96,7 +96,7 @@ def test_bond_lengths_and_frequencies_are_compared_with_experiment(client, dimer
 def test_a_dimers_structure_page_shows_both_curves_of_every_model(client, dimers):
     gold = Structure.objects.get(label="Au2")
     html = client.get(reverse("leaderboard:structure", args=[gold.pk])).content.decode()
-    figure = page_figure(html, "curves-diatomics")
+    figure = page_figure(html, "diatomics-curves")
     assert {(t["name"], t.get("yaxis", "y")) for t in figure["data"]} == {
         (model, axis) for model in ("EMT", "EMT twin") for axis in ("y", "y2")
     }

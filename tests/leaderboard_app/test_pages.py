@@ -129,7 +129,7 @@ def test_eos_task_page_has_metrics_table_and_embedded_charts(client, arena):
     ):
         assert label in html
     assert 'class="sortable"' in html and "±" in html
-    for figure_id in ("eos-curves", "parity", "delta-table"):
+    for figure_id in ("eos-curves", "eos-parity", "eos-element-table"):
         assert f'id="{figure_id}" type="application/json"' in html
     assert f'src="{PLOTLY}"' in html and "cdn" not in html.lower()
     figure = json.loads(
@@ -145,7 +145,7 @@ def test_eos_task_page_has_metrics_table_and_embedded_charts(client, arena):
     assert (rows["EMT"]["done"], rows["EMT"]["missing"], rows["EMT"]["failed"]) == ("3", "68", "2")
     assert rows["SevenNet-0"]["done"] == "2"
     assert float(rows["EMT"]["tortuosity"]) >= 1.0 and "tortuosity_std" in rows["EMT"]
-    assert rows["EMT"]["delta_mev_per_atom"] != ""
+    assert rows["EMT"]["delta_mev_per_atom (meV/atom)"] != ""
 
 
 def test_chart_choices_pick_the_structure_and_the_periodic_table_model(client, arena):
@@ -153,7 +153,8 @@ def test_chart_choices_pick_the_structure_and_the_periodic_table_model(client, a
     url = reverse("leaderboard:task", args=["eos"])
     html = client.get(url, {"structure": aluminium, "model": "SevenNet-0"}).content.decode()
     assert f'<option value="{aluminium}" selected>' in html
-    assert "E(V) of Al (Al4)" in html and "Δ (meV/atom) per element: SevenNet-0" in html
+    assert "E(V), models overlaid: Al (Al4)" in html
+    assert "Δ (meV/atom) per element: SevenNet-0" in html
     assert reverse("leaderboard:structure", args=[aluminium]) in html
     # Any per-element metric: EMT's |B0 error| in % on Cu, Al and Ni.
     from tasks_app.models import Result
@@ -161,7 +162,7 @@ def test_chart_choices_pick_the_structure_and_the_periodic_table_model(client, a
     html = client.get(url, {"model": "EMT", "metric": "b0_rel_error"}).content.decode()
     assert "|B0 error| per element: EMT" in html
     figure = json.loads(
-        html.split('id="delta-table" type="application/json">')[1].split("</script>")[0]
+        html.split('id="eos-element-table" type="application/json">')[1].split("</script>")[0]
     )
     shown = {t for t in figure["data"][1]["text"] for t in t if t}
     assert shown == {"Cu", "Al", "Ni"}
@@ -186,7 +187,7 @@ def test_task_without_metrics_lists_results_and_says_so(client, arena, relaxed_c
     assert [(r["model"], r["structure"], r["steps"]) for r in latest] == [
         ("EMT", "fcc Cu", str(relaxed_copper["steps"]))
     ]
-    assert float(latest[0]["energy_per_atom_ev"]) == pytest.approx(
+    assert float(latest[0]["energy_per_atom_ev (eV/atom)"]) == pytest.approx(
         relaxed_copper["energy_per_atom_ev"]
     )
 
@@ -197,7 +198,7 @@ def test_a_new_task_row_adds_a_page_and_a_navigation_entry(client, seeded):
     Task.objects.create(slug="phonons", name="Phonon spectra", function="phonons")
     assert "Phonon spectra" in client.get("/").content.decode()
     html = client.get(reverse("leaderboard:task", args=["phonons"])).content.decode()
-    assert "No results yet: run <code>python manage.py run_benchmark phonons</code>" in html
+    assert "No results yet." in html
 
 
 def test_model_page_shows_metadata_results_and_failed_jobs(client, arena):
@@ -226,7 +227,7 @@ def test_model_page_shows_metadata_results_and_failed_jobs(client, arena):
     )
     assert {r["structure"] for r in per_structure} == {"Cu", "Al", "Ni"}
     relax = csv_rows(client, reverse("leaderboard:model", args=["emt"]), table="results-relax")
-    assert float(relax[0]["energy_per_atom_ev"]) < 0.1
+    assert float(relax[0]["energy_per_atom_ev (eV/atom)"]) < 0.1
 
 
 def test_structure_page_shows_cell_reference_and_every_models_curve(client, arena):
@@ -234,7 +235,7 @@ def test_structure_page_shows_cell_reference_and_every_models_curve(client, aren
     html = client.get(url).content.decode()
     assert "Cu4" in html and "B₀ (GPa)" in html and "WIEN2k PBE" in html
     figure = json.loads(
-        html.split('id="curves-eos" type="application/json">')[1].split("</script>")[0]
+        html.split('id="eos-curves" type="application/json">')[1].split("</script>")[0]
     )
     assert {t["name"] for t in figure["data"]} >= {"EMT", "CHGNet", "SevenNet-0"}
     assert {r["model"] for r in csv_rows(client, url)} == {"EMT", "CHGNet", "SevenNet-0"}
@@ -356,16 +357,25 @@ def test_unknown_objects_are_404(client, seeded, url):
     assert client.get(url).status_code == 404
 
 
-def test_empty_site_says_how_to_seed(client, db):
+def test_empty_site_says_it_has_no_tasks(client, db):
     html = client.get("/").content.decode()
-    assert "No tasks registered yet: run <code>python manage.py seed_registry</code>" in html
+    assert "No tasks registered yet." in html and "manage.py" not in html
 
 
 @pytest.mark.parametrize(
-    "name",
-    ["index", "task", "model", "structure", "runs", "jobs"],
+    ("name", "said"),
+    [
+        ("index", "No results yet"),
+        ("task", "No results yet."),
+        ("model", "No results yet for this model."),
+        ("structure", "No results yet for this structure."),
+        ("runs", "No runs yet."),
+        ("jobs", "No job matches these filters."),
+        ("cite", "publishes no dataset yet"),
+    ],
 )
-def test_pages_without_results_say_which_command_runs_a_benchmark(client, seeded, name):
+def test_pages_without_results_say_so_and_show_no_operator_commands(client, seeded, name, said):
+    """Visitors cannot run management commands: public pages never print one."""
     from tasks_app.models import Structure
 
     args = {
@@ -376,10 +386,9 @@ def test_pages_without_results_say_which_command_runs_a_benchmark(client, seeded
     response = client.get(reverse(f"leaderboard:{name}", args=args))
     html = response.content.decode()
     assert response.status_code == 200
-    if name == "jobs":
-        assert "No job matches these filters." in html
-    else:
-        assert "No results yet: run <code>python manage.py run_benchmark eos" in html
+    assert said in html
+    for command in ("manage.py", "run_benchmark", "seed_registry", "export_hf", "--resume"):
+        assert command not in html, command
     assert "data-figure" not in html
 
 
@@ -518,7 +527,7 @@ def test_ev_task_is_ranked_charted_and_counted_in_the_arena(client, arena):
     arena_rows = {r["model"]: r for r in csv_rows(client, "/")}
     assert arena_rows["EMT"]["rank_ev"] == "1" and arena_rows["SevenNet-0"]["rank_ev"] == "3"
     structure = client.get(reverse("leaderboard:structure", args=[arena.structure_ids["Cu"]]))
-    assert 'id="curves-ev" type="application/json"' in structure.content.decode()
+    assert 'id="ev-curves" type="application/json"' in structure.content.decode()
 
 
 def test_the_export_ranks_exactly_as_the_site_does(client, arena, tmp_path):
@@ -652,15 +661,16 @@ def test_compare_puts_two_models_side_by_side_on_their_shared_structures(client,
         emt_b0 = Result.objects.get(
             task__slug="eos", model__name="EMT", structure__label=row["structure"]
         ).headline["b0_gpa"]
-        assert float(row["b0_gpa_a"]) == pytest.approx(emt_b0)
+        assert float(row["b0_gpa EMT (GPa)"]) == pytest.approx(emt_b0)
         # fits of scaled energies: B0 scales exactly, up to the fit's rounding (1e-6)
-        assert float(row["b0_gpa_diff"]) == pytest.approx(-0.2 * emt_b0, rel=1e-6)
-        assert float(row["v0_a3_per_atom_diff"]) == pytest.approx(0, abs=1e-6)
-        assert float(row["b0_gpa_ref"]) > 0  # WIEN2k beside them
+        diff = float(row["b0_gpa SevenNet-0 - EMT (GPa)"])
+        assert diff == pytest.approx(-0.2 * emt_b0, rel=1e-6)
+        assert float(row["v0_a3_per_atom SevenNet-0 - EMT (Å³/atom)"]) == pytest.approx(0, abs=1e-6)
+        assert float(row["b0_gpa reference (GPa)"]) > 0  # WIEN2k beside them
     metrics = csv_rows(client, url, models="emt,sevennet-0", table="compare-eos")
     tortuosity = next(r for r in metrics if r["metric"].startswith("Tortuosity"))
-    assert tortuosity["m0"] == tortuosity["m1"]  # the same shapes
-    assert "compare-curves-eos" in html and "compare-table-eos" in html
+    assert tortuosity["EMT"] == tortuosity["SevenNet-0"]  # the same shapes
+    assert "compare-eos-curves" in html and "compare-table-eos" in html
     one = client.get(url, {"models": "EMT"}).content.decode()
     assert "Name two or three models" in one
 
@@ -687,8 +697,8 @@ def test_a_model_looks_the_same_on_every_page_and_unlike_any_other_model(client,
     compare = client.get(reverse("leaderboard:compare"), {"models": "SevenNet-0,EMT"})
     cu = reverse("leaderboard:structure", args=[arena.structure_ids["Cu"]])
     on_task = drawn_styles(task, "eos-curves")
-    on_compare = drawn_styles(compare.content.decode(), "compare-curves-eos")
-    on_structure = drawn_styles(client.get(cu).content.decode(), "curves-eos")
+    on_compare = drawn_styles(compare.content.decode(), "compare-eos-curves")
+    on_structure = drawn_styles(client.get(cu).content.decode(), "eos-curves")
     assert set(on_task) == {"EMT", "CHGNet", "SevenNet-0"} and set(on_compare) == {
         "EMT",
         "SevenNet-0",
@@ -711,7 +721,7 @@ def test_model_card_shows_parameters_authors_coverage_bibtex_and_references(clie
     rows = csv_rows(client, reverse("leaderboard:model", args=["emt"]), table="results-eos")
     copper = next(r for r in rows if r["structure"] == "Cu")
     wien2k = Structure.objects.get(structure_set__name="delta-dcdft", label="Cu").reference
-    assert float(copper["b0_gpa_ref"]) == wien2k["b0_gpa"] == 141.335
+    assert float(copper["b0_gpa_ref (GPa)"]) == wien2k["b0_gpa"] == 141.335
     assert "412525" in client.get(reverse("leaderboard:model", args=["chgnet"])).content.decode()
     cite = client.get(reverse("leaderboard:cite")).content.decode()
     assert "10.1126/science.aad3000" in cite and "deng2023chgnet" in cite

@@ -3,6 +3,7 @@
 from compute.tasks.eos import metrics
 from compute.tasks.eos.delta_set import DELTA_SET
 from compute.tasks.eos.protocol import run
+from compute.tasks.figures import ElementTable, Parity
 from compute.tasks.spec import Parameter, Quantity, TaskSpec
 
 TASK = TaskSpec(
@@ -35,4 +36,6 @@ TASK = TaskSpec(
         Parameter("min_volume_factor", "× relaxed V", above=0, below=1),
         Parameter("max_volume_factor", "× relaxed V", above=1),
     ),
+    headline_metric="delta_mev_per_atom",
+    figures=(Parity(("v0_a3_per_atom", "b0_gpa"), reference="WIEN2k"), ElementTable()),
 )

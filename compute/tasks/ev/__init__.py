@@ -6,6 +6,7 @@ from typing import Any
 from compute.tasks.curve_shape import CURVE_METRICS, SOUNDNESS, curve_metrics
 from compute.tasks.eos.delta_set import DELTA_SET
 from compute.tasks.ev.protocol import run
+from compute.tasks.figures import MIDDLE, Axis, Curves
 from compute.tasks.spec import Parameter, Quantity, TaskSpec
 
 
@@ -37,5 +38,14 @@ TASK = TaskSpec(
     parameters=(
         Parameter("max_abs_strain", "linear strain, ±", above=0, below=1),
         Parameter("npoints", "volumes", minimum=5),
+    ),
+    headline_metric="tortuosity",
+    figures=(
+        Curves(
+            "curves",
+            "E(V), models overlaid",
+            x=Axis("volumes_a3", "V / V input", ratio_to=MIDDLE),
+            y=Axis("energies_ev", "E − E input (eV/atom)", minus=MIDDLE, per_atom=True),
+        ),
     ),
 )

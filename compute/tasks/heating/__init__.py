@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
+from compute.tasks.figures import Axis, Survival, time_series
 from compute.tasks.heating.protocol import run
 from compute.tasks.md_cells import MD_CELLS
 from compute.tasks.spec import HIGHER, Metric, Quantity, TaskSpec
@@ -59,4 +60,9 @@ TASK = TaskSpec(
     structure_sets=(MD_CELLS,),
     time_limit_s=6 * 3600,
     variants={"short": {"total_time_fs": 200.0, "sample_every": 5}},
+    headline_metric="valid_fraction",
+    figures=(
+        Survival("valid_fraction"),
+        time_series("temperature", "Temperature against time", Axis("temperature_k", "T (K)")),
+    ),
 )

@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
+from compute.tasks.figures import FIRST, Axis, time_series
 from compute.tasks.md_cells import MD_CELLS
 from compute.tasks.nve.protocol import run
 from compute.tasks.spec import HIGHER, LOWER, Metric, Quantity, TaskSpec
@@ -73,4 +74,18 @@ TASK = TaskSpec(
         "hot": {"temperature_k": 1000.0},  # MLIP Arena's hotter conservation run
         "short": {"steps": 400, "sample_every": 10},  # CPU tests and the setup job
     },
+    headline_metric="drift_mev_per_atom_ps",
+    figures=(
+        time_series(
+            "energy",
+            "Total energy against time",
+            Axis(
+                "etot_ev",
+                "E total − E total at t = 0 (meV/atom)",
+                minus=FIRST,
+                per_atom=True,
+                factor=1000.0,
+            ),
+        ),
+    ),
 )

@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
+from compute.tasks.figures import Axis, Curves
 from compute.tasks.md_cells import SPEED_SEEDS
 from compute.tasks.spec import LOWER, TARGET, Metric, Quantity, TaskSpec
 from compute.tasks.speed.protocol import run
@@ -57,4 +58,14 @@ TASK = TaskSpec(
     structure_sets=(SPEED_SEEDS,),
     time_limit_s=2 * 3600,
     variants={"short": {"repeats_per_side": [2, 3], "warmup": 1, "repeats": 3}},
+    headline_metric="us_per_atom_step",
+    figures=(
+        Curves(
+            "scaling",
+            "Steps per second against size",
+            x=Axis("natoms", "atoms", log=True),
+            y=Axis("steps_per_second", "steps/s", log=True),
+            records="sizes",
+        ),
+    ),
 )
