@@ -117,10 +117,10 @@ def test_range_and_point_count_are_parameters():
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"max_abs_strain": 1.5}, "max_abs_strain must lie between 0 and 1, not 1.5"),
-        ({"max_abs_strain": 1.0}, "max_abs_strain must lie between 0 and 1, not 1.0"),
-        ({"max_abs_strain": 0.0}, "max_abs_strain must lie between 0 and 1, not 0.0"),
-        ({"npoints": 4}, "npoints must be at least 5, not 4"),
+        ({"max_abs_strain": 1.5}, r"max_abs_strain must be > 0 and < 1, not 1.5"),
+        ({"max_abs_strain": 1.0}, r"max_abs_strain must be > 0 and < 1, not 1.0"),
+        ({"max_abs_strain": 0.0}, r"max_abs_strain must be > 0 and < 1, not 0.0"),
+        ({"npoints": 4}, "npoints must be >= 5, not 4"),
         ({"relax": True}, "has no parameter relax"),
     ],
 )

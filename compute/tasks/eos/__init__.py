@@ -31,7 +31,7 @@ TASK = TaskSpec(
     groups=metrics.GROUPS,
     parameters=(
         Parameter("fmax", "eV/Å", above=0),
-        Parameter("steps", "at most", minimum=1),
+        Parameter("steps", "at most", minimum=0),  # 0: the input cell, scaled
         Parameter("npoints", "volumes", minimum=5),  # a 4-parameter fit needs a spare point
         Parameter("min_volume_factor", "× relaxed V", above=0, below=1),
         Parameter("max_volume_factor", "× relaxed V", above=1),
