@@ -86,7 +86,7 @@ def inline_jobs(settings):
 @pytest.fixture
 def redis_url(settings):
     """A real Redis database, emptied before and after; RQ queues point at it."""
-    url = os.environ.get("TEST_REDIS_URL")
+    url = _worker_redis_url(os.environ.get("TEST_REDIS_URL", ""))
     if not url:
         pytest.skip("TEST_REDIS_URL is not set (scripts/test sets it)")
     import redis
@@ -97,6 +97,15 @@ def redis_url(settings):
     settings.RQ_QUEUES = {name: {"URL": url} for name in (*settings.ARENA_QUEUES, "default")}
     yield url
     connection.flushdb()
+
+
+def _worker_redis_url(url: str) -> str:
+    """Under pytest-xdist each worker empties its own Redis database (15, 14, …)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url or not worker.startswith("gw"):
+        return url
+    base, _, number = url.rpartition("/")
+    return f"{base}/{int(number or 0) - int(worker[2:])}"
 
 
 def database_url_for_subprocess() -> str | None:
@@ -123,6 +132,16 @@ def manage(
         text=True,
         timeout=timeout,
     )
+
+
+@pytest.fixture(scope="session")
+def built_environments() -> str:
+    """Every environment under var/envs, built three at a time (-m envs); build_env's output."""
+    from compute.environments import environment_names
+
+    built = manage("build_env", *environment_names(), "--jobs", "3", timeout=3600)
+    assert built.returncode == 0, built.stderr[-3000:]
+    return built.stdout
 
 
 @pytest.fixture(scope="session")
