@@ -24,6 +24,19 @@ MUTATION_TESTS = [p for p in os.environ.get("ARENA_MUTATION_TESTS", "").split(",
 MUTMUT_MAPPING_PHASES = {"stats", "list_all_tests", "mutant_generation"}
 
 
+def pytest_configure(config):
+    """Under pytest-xdist each worker's torch takes its share of the cores: torch takes
+    every core in every process, and two that fight run slower than one alone. Only this
+    process: child processes (workers, commands) choose their own threads."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:
+        import torch
+
+        from compute.threads import threads_per_worker, usable_cores
+
+        torch.set_num_threads(threads_per_worker(cores=usable_cores(), workers=workers))
+
+
 def pytest_collection_modifyitems(config, items):
     """Under bench/mutation.py: only the package's tests, cheapest first: without a
     database, then without a module-scoped fixture of their file, then by the time
