@@ -4,7 +4,8 @@ The state saved through the run context is the images' positions, the optimizer'
 step count and, for BFGS, its Hessian and last positions and forces (float64 bytes in
 base64, exact), so a run resumed after its worker died takes the same steps as one
 never stopped. The end points carry their relaxed energy and forces and are not
-evaluated again at each step.
+evaluated again at each step; each moving image keeps its own cache of the shared model's
+results, since ASE's optimizers ask the NEB for forces up to three times a step.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import numpy as np
 from ase import Atoms
-from ase.calculators.calculator import Calculator
+from ase.calculators.calculator import Calculator, all_changes
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.geometry import find_mic
 from ase.mep import NEB
@@ -90,6 +91,23 @@ class NEBResult:
         return lengths
 
 
+class ImageCalculator(Calculator):
+    """One image's view of a shared model: its own cache, so repeated queries at unchanged
+    positions cost no model call (a shared calculator recomputes at every image switch)."""
+
+    implemented_properties = ["energy", "forces"]
+
+    def __init__(self, model: Calculator) -> None:
+        super().__init__()
+        self.model = model
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes) -> None:
+        super().calculate(atoms, properties, system_changes)
+        image = self.atoms.copy()
+        image.calc = self.model
+        self.results = {"energy": image.get_potential_energy(), "forces": image.get_forces()}
+
+
 def frozen(atoms: Atoms) -> Atoms:
     """A copy of a relaxed end point that keeps its energy and forces without a model."""
     copy = atoms.copy()
@@ -124,8 +142,8 @@ def climbing_image_neb(
     context = context or RunContext()
     images = [frozen(start)] + [start.copy() for _ in range(n_images - 2)] + [frozen(end)]
     for image in images[1:-1]:
-        image.calc = calculator
-    neb = NEB(images, climb=True, method="improvedtangent", allow_shared_calculator=True)
+        image.calc = ImageCalculator(calculator)
+    neb = NEB(images, climb=True, method="improvedtangent")
     opt = NEB_OPTIMIZERS[optimizer](neb, logfile=None)
     if saved is None:
         neb.interpolate(method=interpolation, mic=True)
