@@ -32,7 +32,7 @@ from compute.model_spec import ModelSpec  # noqa: E402
 from compute.run_context import CheckpointFile, RunContext  # noqa: E402
 from compute.tasks import TASKS, run_task  # noqa: E402
 from compute.tasks.vacancy import protocol  # noqa: E402
-from compute.tasks.vacancy.references import structures  # noqa: E402
+from compute.tasks.vacancy.references import label, structures  # noqa: E402
 
 MODELS = {"CHGNet": ModelSpec("CHGNet", "chgnet", "0.3.0"), "EMT": ModelSpec("EMT", "emt")}
 
@@ -58,7 +58,7 @@ class Counted:
 
 
 def measure(calculator, structure_type: str, symbol: str, params: dict, scratch: Path) -> None:
-    atoms = {label: a for label, a, _ in structures(structure_type)}[symbol]
+    atoms = {name: a for name, a, _ in structures(structure_type)}[label(symbol, structure_type)]
     counted = Counted(calculator)
     neb = protocol.climbing_image_neb
 
@@ -90,7 +90,7 @@ def batched(calculator, symbol: str, images: int, repeats: int) -> None:
     """One NEB step's moving images: one call each against one batched CHGNet call."""
     from pymatgen.io.ase import AseAtomsAdaptor
 
-    atoms = {label: a for label, a, _ in structures("fcc")}[symbol] * (3, 3, 3)
+    atoms = {name: a for name, a, _ in structures("fcc")}[label(symbol, "fcc")] * (3, 3, 3)
     del atoms[0]
     rng = np.random.default_rng(0)
     frames = []

@@ -194,7 +194,8 @@ def test_the_hop_is_to_a_nearest_neighbour_as_in_mlip_arena():
 
 
 def test_the_structure_sets_hold_the_pbe_tables():
-    fcc, hcp = {s[0]: s for s in structures("fcc")}, {s[0]: s for s in structures("hcp")}
+    fcc = {s[0].removesuffix("-fcc-vacancy"): s for s in structures("fcc")}
+    hcp = {s[0].removesuffix("-hcp-vacancy"): s for s in structures("hcp")}
     assert (len(fcc), len(hcp)) == (54, 55)  # 56 rows each, Co/Mn/Ni once (spin-polarised)
     _, cu, ref = fcc["Cu"]
     assert len(cu) == 4 and cu.get_volume() / 4 == pytest.approx(11.97)

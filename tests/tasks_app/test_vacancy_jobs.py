@@ -13,14 +13,19 @@ pytestmark = pytest.mark.django_db
 
 def test_the_short_variant_on_emt_copper_and_iron(seeded, inline_jobs, capsys, client):
     call_command(
-        "run_benchmark", "vacancy", models="EMT", structures="Cu,Fe", variant="short", workers=1
+        "run_benchmark",
+        "vacancy",
+        models="EMT",
+        structures="Cu-fcc-vacancy,Fe-fcc-vacancy",
+        variant="short",
+        workers=1,
     )
     out = capsys.readouterr().out
     assert "FAILED" not in out
-    iron = Job.objects.get(structure__label="Fe", task__slug="vacancy")
+    iron = Job.objects.get(structure__label="Fe-fcc-vacancy", task__slug="vacancy")
     assert iron.status == JobStatus.NOT_APPLICABLE
     assert iron.error == "model 'EMT' does not cover Fe"
-    result = Result.objects.get(structure__label="Cu", task__slug="vacancy")
+    result = Result.objects.get(structure__label="Cu-fcc-vacancy", task__slug="vacancy")
     assert result.structure.structure_set.name == "vacancy-fcc"
     output = result.output
     assert output["variant"] == "short" and output["natoms"] == 32

@@ -47,6 +47,11 @@ def crystal(symbol: str, structure_type: str, volume_a3_per_atom: float) -> Atom
     return bulk(symbol, "hcp", a=a, c=a * math.sqrt(8 / 3))
 
 
+def label(symbol: str, structure_type: str) -> str:
+    """A label no other set uses (EOS and speed sets have their own ``Cu``, ``Cu-fcc``)."""
+    return f"{symbol}-{structure_type}-vacancy"
+
+
 def structures(structure_type: str) -> list[LabelledStructure]:
     found = []
     for symbol, row in sorted(rows(structure_type).items()):
@@ -62,7 +67,7 @@ def structures(structure_type: str) -> list[LabelledStructure]:
             if (value := _number(row[column])) is not None:
                 reference[key] = value
         atoms = crystal(symbol, structure_type, float(row["volume_per_atom"]))
-        found.append((symbol, atoms, reference))
+        found.append((label(symbol, structure_type), atoms, reference))
     return found
 
 
