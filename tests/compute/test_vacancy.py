@@ -5,6 +5,7 @@ unbroken one."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -173,6 +174,21 @@ def test_a_killed_neb_resumes_where_an_unbroken_one_ends(tmp_path, short_cu):
 def test_a_model_that_breaks_is_a_failure_naming_the_stage_and_step(breaks_at, message):
     with pytest.raises(TaskFailed, match=message):
         run_task("vacancy", cu_cell(), BreaksAt(breaks_at, "nan"), SHORT)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [({"repeats": [2, 2]}, "repeats must be three whole numbers of at least 1, not [2, 2]"),
+     ({"repeats": [2, 0, 2]}, "repeats must be three whole numbers"),
+     ({"optimizer": "LBFGS"}, "optimizer must be one of BFGS, FIRE, not 'LBFGS'"),
+     ({"interpolation": "spline"}, "interpolation must be idpp or linear, not 'spline'"),
+     ({"n_images": 2}, "n_images must be >= 3, not 2")],
+)  # fmt: skip
+def test_bad_parameters_are_one_line_before_any_work(params, message):
+    calculator = BreaksAt(0, "raise")  # any model call would say so
+    with pytest.raises(TaskFailed, match=re.escape(message)):
+        run_task("vacancy", cu_cell(), calculator, params)
+    assert calculator.made == 0
 
 
 def test_the_protocol_repeats_cells_as_counted_by_hand():

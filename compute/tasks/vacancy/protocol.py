@@ -22,10 +22,11 @@ from ase.calculators.calculator import Calculator
 from compute.errors import TaskFailed
 from compute.relaxation import Relaxation
 from compute.run_context import RunContext, State
-from compute.tasks.vacancy.neb import climbing_image_neb
+from compute.tasks.vacancy.neb import NEB_OPTIMIZERS, climbing_image_neb
 
 FCC_REPEATS = (3, 3, 3)
 HCP_REPEATS = (3, 3, 2)  # MLIP Arena's hcp cell: 36 sites
+INTERPOLATIONS = ("idpp", "linear")
 FIRST_SHELL = 1.1  # neighbours within this × the nearest distance: hcp's two near-equal shells
 
 
@@ -124,6 +125,17 @@ def relax_end_points(
     }
 
 
+def check_choices(repeats: list[int] | None, optimizer: str, interpolation: str) -> None:
+    """Refuse, before any work, what the NEB would refuse only after the relaxations."""
+    whole = [n for n in repeats or [] if isinstance(n, int) and not isinstance(n, bool) and n >= 1]
+    if repeats is not None and (len(repeats) != 3 or len(whole) != 3):
+        raise TaskFailed(f"repeats must be three whole numbers of at least 1, not {repeats}")
+    if optimizer not in NEB_OPTIMIZERS:
+        raise TaskFailed(f"optimizer must be one of {', '.join(NEB_OPTIMIZERS)}, not {optimizer!r}")
+    if interpolation not in INTERPOLATIONS:
+        raise TaskFailed(f"interpolation must be idpp or linear, not {interpolation!r}")
+
+
 def run(
     atoms: Atoms,
     calculator: Calculator,
@@ -139,9 +151,8 @@ def run(
 ) -> dict[str, Any]:
     """Formation energy, barrier and path. Energies in eV, the path in Å."""
     context = context or RunContext()
+    check_choices(repeats, optimizer, interpolation)
     repeats_used = tuple(repeats) if repeats else repeats_for(atoms, min_sites)
-    if len(repeats_used) != 3 or min(repeats_used) < 1:
-        raise TaskFailed(f"repeats must be three whole numbers of at least 1, not {repeats}")
     if len(atoms) * math.prod(repeats_used) < 3:
         raise TaskFailed("a vacancy hop needs a supercell of at least 3 sites")
     saved = context.restored()
