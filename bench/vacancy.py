@@ -2,7 +2,7 @@
 outside the calculator, and whether one batched call for a step's NEB images pays off.
 
 Usage: .venv/bin/python bench/vacancy.py [--model CHGNet] [--fcc Cu,Al] [--hcp Mg,Ti]
-       [--variant protocol|short] [--batch-repeats 5]
+       [--variant protocol|short] [--optimizer FIRE] [--batch-repeats 5]
 
 Runs ``compute`` alone (no Django, no database): the task's ``run`` on each crystal of
 its structure sets, with checkpoints written to a scratch file at the job defaults
@@ -123,14 +123,18 @@ def main() -> None:
     parser.add_argument("--fcc", default="Cu,Al,Ni")
     parser.add_argument("--hcp", default="Mg,Ti")
     parser.add_argument("--variant", default="protocol")
+    parser.add_argument("--optimizer", help="override the protocol's BFGS (e.g. FIRE)")
     parser.add_argument("--batch-repeats", type=int, default=5)
     options = parser.parse_args()
     import torch
 
     params = TASKS["vacancy"].variant_params(options.variant)
+    if options.optimizer:
+        params["optimizer"] = options.optimizer
     calculator = load_calculator(MODELS[options.model], device="cpu")
     print(
-        f"{options.model}, variant {options.variant}, {os.cpu_count()} cores, torch threads "
+        f"{options.model}, variant {options.variant}, optimizer {params.get('optimizer', 'BFGS')}, "
+        f"{os.cpu_count()} cores, torch threads "
         f"{torch.get_num_threads()}, load average {os.getloadavg()[0]:.1f}"
     )
     print(
