@@ -19,10 +19,10 @@ import spglib
 from ase import Atoms
 from ase.calculators.calculator import Calculator
 
-from compute.errors import TaskFailed
+from compute.errors import TaskFailed, one_line
 from compute.relaxation import Relaxation
 from compute.run_context import RunContext, State
-from compute.tasks.vacancy.neb import NEB_OPTIMIZERS, climbing_image_neb
+from compute.tasks.vacancy.neb import NEB_OPTIMIZERS, NEBResult, climbing_image_neb
 
 FCC_REPEATS = (3, 3, 3)
 HCP_REPEATS = (3, 3, 2)  # MLIP Arena's hcp cell: 36 sites
@@ -95,13 +95,15 @@ def _restored(template: Atoms, frame: State) -> Atoms:
     return atoms
 
 
-def _relaxed(relaxation: Relaxation, atoms: Atoms, calculator: Calculator, stage: str) -> tuple:
+def _relaxed(
+    relaxation: Relaxation, atoms: Atoms, calculator: Calculator, stage: str
+) -> tuple[Atoms, bool, int]:
     try:
         return relaxation.relax(atoms, calculator)
     except TaskFailed as exc:
         raise TaskFailed(f"{stage} relaxation: {exc}") from exc
     except Exception as exc:
-        raise TaskFailed(f"{stage} relaxation: the model failed: {exc}") from exc
+        raise TaskFailed(f"{stage} relaxation: the model failed: {one_line(exc)}") from exc
 
 
 def relax_end_points(
@@ -183,7 +185,9 @@ def run(
     return summary(neb, stage, natoms=len(pristine), repeats=repeats_used)
 
 
-def summary(neb: Any, stage: State, *, natoms: int, repeats: tuple[int, ...]) -> dict[str, Any]:
+def summary(
+    neb: NEBResult, stage: State, *, natoms: int, repeats: tuple[int, ...]
+) -> dict[str, Any]:
     """MLIP Arena's numbers: formation from the mean of the two end points, the barrier of
     the highest image above the initial state, and |forward − backward| / forward."""
     energies = neb.energies_ev
