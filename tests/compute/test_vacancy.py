@@ -232,3 +232,21 @@ def test_metrics_are_errors_against_pbe_where_it_has_the_element():
     assert metrics["neb_not_converged"] == 1.0 and metrics["barrier_asymmetry"] == 0.01
     assert "barrier_error_ev" not in evaluate(output, {"vacancy_formation_ev": 1.0})
     assert set(evaluate(output, None)) == {"barrier_asymmetry", "neb_not_converged"}
+
+
+def test_a_killed_fire_neb_resumes_with_its_velocities(tmp_path):
+    params = {**SHORT, "optimizer": "FIRE"}
+    counting = BreaksAt(10**9, "raise")
+    unbroken = run_task("vacancy", cu_cell(), counting, params)
+    # Die halfway through the NEB: its calls are the last 3 × (steps + 1).
+    halfway = counting.made - 3 * (unbroken["neb_steps"] // 2)
+    context = RunContext(checkpoints=CheckpointFile(tmp_path / "fire.json"), checkpoint_seconds=0)
+    with pytest.raises(TaskFailed, match="^NEB: the model failed at step"):
+        run_task("vacancy", cu_cell(), BreaksAt(halfway, "raise"), params, context)
+    resumed = run_task("vacancy", cu_cell(), EMT(), params, context)
+    assert 0 < resumed["resumed_from_step"] < unbroken["neb_steps"]
+    assert resumed["neb_steps"] == unbroken["neb_steps"]
+    assert resumed["path_a"] == pytest.approx(unbroken["path_a"], abs=1e-9)
+    assert resumed["migration_barrier_ev"] == pytest.approx(
+        unbroken["migration_barrier_ev"], abs=1e-9
+    )
