@@ -50,8 +50,8 @@ class ArenaWorker(SimpleWorker):
     the cores divided by the workers on the host (ARENA_WORKERS_PER_HOST, else the live
     workers registered in Redis on this host, itself included), and logs it when it
     changes; a worker that joins or leaves changes the others' share at their next job.
-    It registers, then waits JOIN_S before its first count, so that workers started
-    together (by systemd, supervisord, a Procfile) count each other from their first job.
+    It registers, then takes no job for JOIN_S, so that workers started together (by
+    systemd, supervisord, a Procfile) count each other from their first job.
     """
 
     def __init__(self, *args, **kwargs) -> None:
@@ -67,7 +67,13 @@ class ArenaWorker(SimpleWorker):
         self.device = pick_device(settings.ARENA_DEVICE)
         self.device_id = physical_device(self.device)
         self.connection.hset(self.key, DEVICE_FIELD, self.device_id)
-        time.sleep(max(0.0, JOIN_S - (now() - self.birth_date).total_seconds()))
+
+    def check_for_suspension(self, burst: bool) -> None:
+        # RQ asks this before each dequeue; a stop request ends the wait.
+        wait_s = JOIN_S - (now() - self.birth_date).total_seconds()
+        if wait_s > 0:
+            time.sleep(wait_s)
+        super().check_for_suspension(burst)
 
     def serialize(self) -> dict:
         return {**super().serialize(), DEVICE_FIELD: self.device_id}
