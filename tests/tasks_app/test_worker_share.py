@@ -150,17 +150,18 @@ def test_a_worker_that_joins_or_leaves_changes_the_others_share_at_their_next_jo
     )
     assert all(job.ran_with["torch_threads"] == share_of(3) for job in jobs)
 
-    logs = {process: process.output() for process in (first, second)}
-    first.stop()
+    # Two leave; the first, which ran with a half share, goes on alone.
+    logs = {process: process.output() for process in (second, third)}
     second.stop()
+    third.stop()
     wait_for(lambda: Worker.count(connection=connection) == 1, 60, "two workers gone")
     left = finished(send(range(5, 7)))
-    assert {job.ran_with["pid"] for job in left} == {third.pid}
+    assert {job.ran_with["pid"] for job in left} == {first.pid}
     assert all(job.ran_with["torch_threads"] == share_of(1) for job in left)
-    logs[third] = third.output()
+    logs[first] = first.output()
 
     # Each logged a share when it changed: before the first job of each phase it ran in.
-    phases = [(ran_busy, 2), (ran_joined, 3), ({third.pid}, 1)]
+    phases = [(ran_busy, 2), (ran_joined, 3), ({first.pid}, 1)]
     for process, log in logs.items():
         expected = []
         for pids, count in phases:
