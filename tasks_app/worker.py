@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 from django.conf import settings
 from redis.client import Pipeline
@@ -10,7 +11,7 @@ from redis.exceptions import RedisError
 from rq import worker_registration
 from rq.job import Job as RQJob
 from rq.queue import Queue
-from rq.utils import as_text, now
+from rq.utils import as_text, now, utcparse
 from rq.worker import SimpleWorker, WorkerStatus
 
 from compute.calculators import pick_device
@@ -108,16 +109,24 @@ class ArenaWorker(SimpleWorker):
             )
 
     def host_devices(self) -> list[str]:
-        """The device of each live worker registered on this host, this one included."""
+        """The device of each live worker registered on this host, this one included.
+
+        Live: a heartbeat within two leases and a join window (an idle worker sends one
+        every lease), so a worker killed without deregistering stops counting within
+        a minute, where RQ keeps an idle worker's key for eight.
+        """
         keys = worker_registration.get_keys(connection=self.connection)
         with self.connection.pipeline() as pipeline:
             for key in keys:
-                pipeline.hmget(key, "hostname", DEVICE_FIELD)
+                pipeline.hmget(key, "hostname", "last_heartbeat", DEVICE_FIELD)
             fields = pipeline.execute()
+        live = now() - timedelta(seconds=2 * lease_ttl() + JOIN_S)
         return [
             as_text(device or b"")
-            for host, device in fields
-            if host is not None and as_text(host) == self.hostname
+            for host, heartbeat, device in fields
+            if host is not None
+            and as_text(host) == self.hostname
+            and utcparse(as_text(heartbeat)) >= live
         ]
 
     @property

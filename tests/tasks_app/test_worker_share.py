@@ -9,6 +9,8 @@ read in the worker's process as the job computed), checked against each worker's
 from __future__ import annotations
 
 import re
+import signal
+import time
 
 import pytest
 import redis
@@ -21,6 +23,7 @@ from models_app.models import MLIP
 from tasks_app.dispatch import reconcile, rq_connection
 from tasks_app.models import Job, JobStatus, StructureSet, Task
 from tasks_app.services import run_create, seed_structure_sets, store_structure_set
+from tasks_app.worker import JOIN_S
 from tests.conftest import database_url_for_subprocess
 from tests.faults.harness import Process, wait_for, worker
 
@@ -29,6 +32,7 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 SHARE = re.compile(r"compute threads: (\d+) \(\d+ cores, (\d+) workers on this host\)")
 SET = "share"
 JOBS = 7  # EMT EOS of a rattled 32-atom Cu cell: about 2 s each
+HEARTBEAT_S = 1  # a lease of three: a killed worker stops counting 2 leases + JOIN_S later
 
 
 @pytest.fixture
@@ -56,6 +60,7 @@ def worker_env(redis_url, monkeypatch) -> dict[str, str]:
         "REDIS_URL": redis_url,
         "HF_HUB_OFFLINE": "1",
         "PYTHONUNBUFFERED": "1",
+        "ARENA_HEARTBEAT_S": str(HEARTBEAT_S),
     }
 
 
@@ -150,11 +155,13 @@ def test_a_worker_that_joins_or_leaves_changes_the_others_share_at_their_next_jo
     )
     assert all(job.ran_with["torch_threads"] == share_of(3) for job in jobs)
 
-    # Two leave; the first, which ran with a half share, goes on alone.
+    # Two leave, one stopped and one killed; the first, which ran with a half share,
+    # goes on alone.
     logs = {process: process.output() for process in (second, third)}
     second.stop()
-    third.stop()
-    wait_for(lambda: Worker.count(connection=connection) == 1, 60, "two workers gone")
+    third.signal(signal.SIGKILL)
+    wait_for(lambda: Worker.count(connection=connection) == 2, 60, "the second gone")
+    time.sleep(2 * 3 * HEARTBEAT_S + JOIN_S)  # the killed one's last heartbeat is too old
     left = finished(send(range(5, 7)))
     assert {job.ran_with["pid"] for job in left} == {first.pid}
     assert all(job.ran_with["torch_threads"] == share_of(1) for job in left)
