@@ -69,7 +69,7 @@ def workers():
     """Start worker processes; every one is stopped when the test ends."""
     started: list[Process] = []
 
-    def start(env: dict[str, str], count: int) -> list[Process]:
+    def start(env: dict[str, str], count: int = 1) -> list[Process]:
         started.extend(worker(env) for _ in range(count))
         return started[-count:]
 
@@ -123,6 +123,19 @@ def test_two_workers_started_at_the_same_instant_take_half_the_cores_each(worker
     assert {job.ran_with["pid"] for job in jobs} == {first.pid, second.pid}
     assert all(job.ran_with["torch_threads"] == half for job in jobs), [j.ran_with for j in jobs]
     assert {job.ran_with["device"] for job in jobs} == {"cpu"}
+
+
+def test_a_thread_count_or_a_count_of_workers_given_overrides_the_count(worker_env, workers):
+    ids = send(range(4))
+    (told_workers,) = workers({**worker_env, "ARENA_WORKERS_PER_HOST": "4"})
+    (told_threads,) = workers({**worker_env, "ARENA_WORKER_THREADS": "2"})
+    jobs = finished(ids)
+
+    assert shares(told_workers.output()) == [(share_of(4), 4)]
+    assert shares(told_threads.output()) == [(2, 2)]  # two counted, two threads as told
+    threads = {told_workers.pid: share_of(4), told_threads.pid: 2}
+    assert {job.ran_with["pid"] for job in jobs} == set(threads)
+    assert all(job.ran_with["torch_threads"] == threads[job.ran_with["pid"]] for job in jobs)
 
 
 def test_a_worker_that_joins_or_leaves_changes_the_others_share_at_their_next_job(
