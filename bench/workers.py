@@ -195,6 +195,7 @@ def redis_run(args, url: str, case: str) -> Measured:
     import redis
     from rq.worker import Worker
 
+    from tasks_app.worker import JOIN_S
     from tests.faults.harness import wait_for, worker
 
     _, count, env = CASES[case]
@@ -210,6 +211,7 @@ def redis_run(args, url: str, case: str) -> Measured:
                     lambda n=started: Worker.count(connection=connection) == n, 120, "rqworker"
                 )
         wait_for(lambda: Worker.count(connection=connection) == count, 120, "rqworkers")
+        time.sleep(JOIN_S)  # each takes no job this long after registering
         measured = timed_run(*args, env={"REDIS_URL": url})
         for process in workers:
             print(f"  {CASES[case][0]}: {', '.join(shares(process.output()))}")
