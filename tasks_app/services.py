@@ -270,12 +270,18 @@ def job_start(*, job_id: int, rq_job_id: str = "") -> bool:
             started_at=now,
             lease_expires_at=_lease_end(),
             worker_host=socket.gethostname(),
+            ran_with={},
             rq_job_id=rq_job_id,
             attempts=F("attempts") + 1,
             error="",
             traceback="",
         )
     )
+
+
+def job_ran_with(*, job_id: int, ran_with: dict[str, Any]) -> None:
+    """Record the device and threads a running job computes with."""
+    Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(ran_with=ran_with)
 
 
 def job_enqueued(*, job_id: int, queue: str, rq_job_id: str) -> None:
