@@ -48,8 +48,8 @@ def test_a_job_for_a_crafted_checkpoint_fails_with_one_line_and_never_runs_it(cu
     assert job.status == JobStatus.FAILED
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     assert job.error == (
-        f"model 'Evil': checkpoint {str(path)!r} is a pickle, which can run code when loaded, "
-        f"and is not from a trusted source; if you trust it, approve its SHA-256 {digest} "
+        f"model 'Evil': checkpoint {str(path)!r} can run code when loaded and is "
+        f"not from a trusted source; if you trust it, approve its SHA-256 {digest} "
         "(admin action 'Approve checkpoint')"
     )
     assert not marker.exists()
@@ -145,5 +145,5 @@ def test_imported_models_come_in_disabled_and_unpinned_and_their_pickle_never_ru
     with pytest.raises(CommandError, match="1 failed"):
         call_command("run_benchmark", "eos", models="Evil", set_name="cu-only")
     job = Job.objects.get(model=imported, task__slug="eos")
-    assert "is a pickle, which can run code" in job.error and "\n" not in job.error
+    assert "can run code when loaded" in job.error and "\n" not in job.error
     assert not marker.exists()
