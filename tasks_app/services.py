@@ -155,7 +155,17 @@ def _shortened(text: str, limit: int) -> str:
 def import_structures(
     *, path: Path, set_name: str, file_format: str | None = None
 ) -> tuple[StructureSet, int]:
-    """Import every frame of a file; a bad file imports nothing (StructureFileError)."""
+    """Import every frame of a file; a bad file imports nothing (StructureFileError).
+
+    The sets the task specs define are theirs (seed_registry writes them, with their
+    references): a file never replaces them.
+    """
+    check_names(name=set_name, labels=[])
+    if set_name in {s.name for s in structure_sets()}:
+        raise ArenaError(
+            f"structure set {set_name!r} belongs to the task specs (seed_registry writes it, "
+            "with its references); import into a set of another name"
+        )
     frames = read_structures(path, file_format)
     stem = path.stem
     structures = []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+import yaml
 from ase.build import bulk
 from django.contrib.auth.models import User
 from django.contrib.messages import get_messages
@@ -18,7 +19,7 @@ from publishing.export import export_dataset
 from publishing.imports import import_dataset
 from tasks_app.models import Job, JobStatus, Result
 from tasks_app.services import job_finish, job_start, run_create, store_structure_set
-from tests.compute.crafted import build_crafted_checkpoint
+from tests.compute.crafted import build_crafted_checkpoint, build_crafted_matgl_folder
 from tests.compute.tiny_models import build_tiny_mace
 
 pytestmark = pytest.mark.django_db
@@ -146,4 +147,50 @@ def test_imported_models_come_in_disabled_and_unpinned_and_their_pickle_never_ru
         call_command("run_benchmark", "eos", models="Evil", set_name="cu-only")
     job = Job.objects.get(model=imported, task__slug="eos")
     assert "can run code when loaded" in job.error and "\n" not in job.error
+    assert not marker.exists()
+
+
+def test_a_pin_in_the_yaml_seed_is_refused_and_no_row_changes(cu_set, evil, tmp_path):
+    path, marker = evil
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    before = list(MLIP.objects.order_by("pk").values())
+    registry = tmp_path / "registry.yaml"
+    entry = {"name": "Evil", "family": "mace", "checkpoint": str(path), "checkpoint_sha256": digest}
+    registry.write_text(yaml.safe_dump({"models": [entry]}))
+    with pytest.raises(CommandError) as error:
+        call_command("seed_registry", models_yaml=registry)
+    assert str(error.value) == (
+        "refused model Evil: checkpoint_sha256 is pinned only by an admin's "
+        "'Approve checkpoint', never by the seed"
+    )
+    assert list(MLIP.objects.order_by("pk").values()) == before
+
+
+def test_a_pin_without_an_approval_on_record_does_not_let_a_pickle_run(cu_set, evil):
+    # A pin written past the admin action (an old seed, a database edit) counts for nothing.
+    path, marker = evil
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    MLIP.objects.create(
+        name="Evil",
+        family="mace",
+        checkpoint=str(path),
+        checkpoint_sha256=digest,
+        cpu_tasks=["eos"],
+    )
+    with pytest.raises(CommandError, match="1 failed"):
+        call_command("run_benchmark", "eos", models="Evil", set_name="cu-only")
+    job = Job.objects.get(model__name="Evil")
+    assert job.error.startswith(f"model 'Evil': checkpoint {str(path)!r} can run code when loaded")
+    assert not Result.objects.exists()
+    assert not marker.exists()
+
+
+def test_an_imported_matgl_folder_never_runs_its_code_on_check_model(seeded, tmp_path):
+    marker = tmp_path / "marker"
+    folder = build_crafted_matgl_folder(tmp_path / "evil-matgl", marker)
+    MLIP.objects.create(name="Evil MatGL", family="matgl", checkpoint=str(folder), enabled=False)
+    with pytest.raises(CommandError) as error:
+        call_command("check_model", "Evil MatGL")
+    assert "can run code when loaded" in str(error.value) and "\n" not in str(error.value)
+    assert not MLIP.objects.get(name="Evil MatGL").last_check_ok
     assert not marker.exists()
