@@ -133,6 +133,13 @@ def jsonl(rows: list[dict[str, Any]]) -> bytes:
     return "".join(f"{line}\n" for line in lines).encode()
 
 
+def field_of(row: dict[str, Any], name: str, where: str) -> Any:
+    """``row[name]``; raises ArenaError naming ``where`` when the row lacks it."""
+    if name not in row:
+        raise ArenaError(f"{where}: the row has no {name!r}; is this an export of export_hf?")
+    return row[name]
+
+
 def read_jsonl(
     folder: Path, where: str, dict_fields: tuple[str, ...]
 ) -> list[tuple[int, dict[str, Any]]]:
@@ -153,7 +160,9 @@ def read_jsonl(
         except json.JSONDecodeError as exc:
             raise ArenaError(f"{where}:{number} is not JSON ({exc.msg})") from exc
         except ValueError as exc:
-            raise ArenaError(f"{where}:{number}: {exc}; numbers must be finite") from exc
+            raise ArenaError(
+                f"{where}:{number}: {exc}; an export holds finite numbers or null"
+            ) from exc
         if not isinstance(row, dict):
             raise ArenaError(f"{where}:{number} is not a JSON object")
         for name in dict_fields:
@@ -165,13 +174,13 @@ def read_jsonl(
 
 
 def _refuse_constant(name: str) -> float:
-    raise ValueError(f"it holds {name}")
+    raise ValueError(f"{name} is not a finite number")
 
 
 def _finite_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise ValueError(f"it holds {text}, which is not a finite number")
+        raise ValueError(f"{text} is not a finite number")
     return value
 
 
