@@ -39,6 +39,8 @@ def job_context(*, job_id: int, key: str) -> RunContext:
 
 def stored_file(relative: str) -> Path | None:
     """A file inside the file store by its relative path; None for anything outside it."""
+    if "\0" in relative:
+        return None  # no file name holds one; the OS refuses to look it up
     root = Path(settings.ARENA_FILE_STORE).resolve()
     path = (root / relative).resolve()
     if root not in path.parents or not path.is_file():
