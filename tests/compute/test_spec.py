@@ -334,3 +334,23 @@ def test_a_protocol_default_outside_its_own_range_is_a_definition_error():
     with pytest.raises(ValueError, match="default fmax must be > 1"):
         TaskSpec(name="t", title="t", description="", run=EOS.run,
                  parameters=(Parameter("fmax", "eV/Å", above=1),))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("task", "params", "message"),
+    [
+        ("nve", {"steps": 0}, "steps must be >= 1, not 0"),
+        ("nve", {"timestep_fs": -1.0}, "timestep_fs must be > 0, not -1.0"),
+        ("nve", {"drop_fraction": 1.0}, "drop_fraction must be >= 0 and < 1, not 1.0"),
+        ("heating", {"end_k": 0.0}, "end_k must be > 0, not 0.0"),
+        ("heating", {"max_temperature_ratio": 1.0}, "max_temperature_ratio must be > 1"),
+        ("speed", {"repeats": 0}, "repeats must be >= 1, not 0"),
+        ("speed", {"max_seconds_per_call": 0}, "max_seconds_per_call must be > 0, not 0"),
+    ],
+)
+def test_dynamics_and_speed_parameters_are_checked_before_planning(task, params, message):
+    from compute.tasks import TASKS
+
+    with pytest.raises(TaskFailed, match=re.escape(message)):
+        TASKS[task].check_params(params)
+    TASKS[task].check_params(TASKS[task].variants.get("short", {}))  # the variants pass
