@@ -194,3 +194,17 @@ def test_an_imported_matgl_folder_never_runs_its_code_on_check_model(seeded, tmp
     assert "can run code when loaded" in str(error.value) and "\n" not in str(error.value)
     assert not MLIP.objects.get(name="Evil MatGL").last_check_ok
     assert not marker.exists()
+
+
+def test_the_approve_command_records_who_and_when_and_the_model_then_runs(cu_set, tmp_path):
+    path = build_tiny_mace(tmp_path / "tiny.model")
+    MLIP.objects.create(name="Tiny MACE", family="mace", checkpoint=str(path), cpu_tasks=["relax"])
+    with pytest.raises(CommandError, match="--by is empty"):
+        call_command("approve_checkpoint", "Tiny MACE", by=" ")
+    assert MLIP.objects.get(name="Tiny MACE").checkpoint_sha256 == ""
+    call_command("approve_checkpoint", "Tiny MACE", by="curator")
+    model = MLIP.objects.get(name="Tiny MACE")
+    assert model.checkpoint_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert model.checkpoint_approved_by == "curator" and model.checkpoint_approved_at
+    call_command("run_benchmark", "relax", models="Tiny MACE", set_name="cu-only")
+    assert Result.objects.filter(model=model).count() == 1
