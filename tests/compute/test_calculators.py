@@ -134,9 +134,7 @@ def test_pretrained_copper_energy_is_physical(name, specs, cache_dir):
     assert -4.5 < atoms.get_potential_energy() / len(atoms) < -3.0
 
 
-def test_chgnet_says_once_that_atoms_lie_beyond_its_graph_cutoff(
-    specs, cache_dir, capfd, caplog
-):
+def test_chgnet_says_once_that_atoms_lie_beyond_its_graph_cutoff(specs, cache_dir, capfd, caplog):
     """Three dimers wider than CHGNet's 6 Å atom graph: one logged line, three counted,
     nothing printed per call."""
     calculator = load_calculator(specs["chgnet"], device="cpu", cache_dir=cache_dir)
