@@ -23,7 +23,7 @@ workers with a core each (RQ: started together, and one after another). The last
 columns are the throughput of two workers started together over that one-worker row,
 over the whole run's wall time and over the jobs' span (first job started to last job
 finished: the steady throughput, without process start-up and model loading); a line
-after the table gives each way of starting two workers over one worker. Without
+after the table gives each way of starting two workers over each one-worker row. Without
 options: ``--redis --local``. Every run is a ``run_benchmark ... --force`` child process
 timed from its start to its exit (Django start, model loading, every job, the summary).
 The database is DATABASE_URL, or a scratch SQLite file (WAL).
@@ -234,14 +234,13 @@ def print_cases(kind: str, measured: dict[str, Measured]) -> None:
         steady = f"{span / two[3]:.2f}x" if alone else ""
         label = f"{kind}, {CASES[case][0]}"
         print(f"{label:<48}{wall:>8.1f}{span:>8.1f}{done:>6}{before:>6.1f}{ratio:>25}{steady:>7}")
-    if "1" in measured:
-        one = measured["1"]
-        for case in ("2", "2s"):
-            if case in measured:
+    for case in ("2", "2s"):
+        for alone in ("1", "1t"):
+            if case in measured and alone in measured:
                 wall, _, _, span = measured[case]
                 print(
-                    f"{kind}: {CASES[case][0]} over 1 worker: wall {one[0] / wall:.2f}x, "
-                    f"span {one[3] / span:.2f}x"
+                    f"{kind}: {CASES[case][0]} over {CASES[alone][0]}: "
+                    f"wall {measured[alone][0] / wall:.2f}x, span {measured[alone][3] / span:.2f}x"
                 )
 
 

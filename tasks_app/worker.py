@@ -81,11 +81,10 @@ class ArenaWorker(SimpleWorker):
 
     def take_share(self) -> None:
         """Limit this process's compute threads to its share of the host's cores."""
+        cores = usable_cores()
         devices = self.host_devices()
         workers = settings.ARENA_WORKERS_PER_HOST or len(devices)
-        threads = settings.ARENA_WORKER_THREADS or threads_per_worker(
-            cores=usable_cores(), workers=workers
-        )
+        threads = settings.ARENA_WORKER_THREADS or threads_per_worker(cores=cores, workers=workers)
         sharing = devices.count(self.device_id) if self.device != "cpu" else 0
         share = (threads, workers, sharing)
         if share == self.share:
@@ -95,7 +94,7 @@ class ArenaWorker(SimpleWorker):
         self.log.info(
             "compute threads: %d (%d cores, %d workers on this host): %s",
             threads,
-            usable_cores(),
+            cores,
             workers,
             ", ".join(f"{pool} {n}" for pool, n in chosen.items()),
         )
