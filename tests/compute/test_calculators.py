@@ -42,12 +42,15 @@ def cache_dir(tmp_path_factory):
 def specs(tmp_path_factory) -> dict[str, ModelSpec]:
     models = tmp_path_factory.mktemp("models")
     mace = build_tiny_mace(models / "mace.model")
+    tensornet = build_tiny_matgl(models / "tensornet")  # a folder naming classes: pinned
     return {
         "emt": ModelSpec("EMT", "emt"),
         "chgnet": ModelSpec("CHGNet", "chgnet", "0.3.0"),
         "sevennet": ModelSpec("SevenNet-0", "sevennet", "7net-0"),
         "mace": ModelSpec("tiny MACE", "mace", str(mace), checkpoint_sha256=file_sha256(mace)),
-        "matgl": ModelSpec("tiny TensorNet", "matgl", str(build_tiny_matgl(models / "tensornet"))),
+        "matgl": ModelSpec(
+            "tiny TensorNet", "matgl", str(tensornet), checkpoint_sha256=file_sha256(tensornet)
+        ),
     }
 
 
