@@ -44,7 +44,7 @@ def execute_job(job_id: int) -> bool:
             calculator = calculator_for(payload.spec)
             atoms = atoms_from_dict(payload.atoms)
             check_supported(payload.spec, calculator, atoms)
-            context = job_context(job_id=job_id, key=payload.key)
+            context = job_context(job_id=job_id, key=payload.key, family=payload.spec.family)
             with time_limit(job_time_limit_s(payload.function)):
                 output = run_task(payload.function, atoms, calculator, payload.params, context)
                 metrics = evaluate(payload.function, output, payload.reference)
