@@ -234,6 +234,10 @@ def test_a_structure_that_cannot_be_matched_counts_as_one():
     sheared = base.copy()
     sheared.set_cell(base.cell.array @ [[1, 0.6, 0], [0, 1, 0], [0, 0, 1]], scale_atoms=True)
     assert normalised_rmsd(sheared, base) == 1.0
+    # scale=False, as Matbench Discovery: a cell 30 % too long is no match, not forgiven
+    inflated = base.copy()
+    inflated.set_cell(base.cell.array * 1.3, scale_atoms=True)
+    assert normalised_rmsd(inflated, base) == 1.0
 
 
 def test_a_small_distortion_keeps_the_loose_space_group_and_loses_the_strict_one():
