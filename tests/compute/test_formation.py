@@ -77,7 +77,7 @@ def test_formation_energy_is_per_atom_against_atomic_fractions():
 def test_the_wbm_formation_energies_follow_from_its_totals_and_the_mp_elements(corrected):
     """Every one of the 972: (E − Σ nᵢ μᵢ)/N with the vendored MP μ gives the file's
     formation energy, corrected or not (the corrected E against uncorrected μ)."""
-    mu = {label: ref["energy_per_atom_ev"] for label, _, ref in element_structures()}
+    mu = {atoms[0].symbol: ref["energy_per_atom_ev"] for _, atoms, ref in element_structures()}
     energy_key = "corrected_energy" if corrected else "energy"
     form_key = "corrected_formation_energy_per_atom" if corrected else "formation_energy_per_atom"
     worst = max(
@@ -170,8 +170,8 @@ def test_each_elemental_reference_is_relaxed_once_per_context():
     context.companion = counting
     for structure in ("L12:AuCu3", "L10:Cu2Au2"):
         run_task("formation", ordered(structure, 3.8), EMT(), {}, context)
-    assert sorted(set(calls)) == [("mp-elemental-references", "Au"),
-                                  ("mp-elemental-references", "Cu")]  # fmt: skip
+    assert sorted(set(calls)) == [("mp-elemental-references", "mp-Au"),
+                                  ("mp-elemental-references", "mp-Cu")]  # fmt: skip
     assert len(context._companions) == 2
 
 
@@ -295,4 +295,4 @@ def test_the_structure_sets_hold_the_vendored_references():
     assert label == "wbm-3-38149" and atoms.get_chemical_formula() == "Mg4Sm2Sn4"
     assert reference["volume_a3_per_atom"] == pytest.approx(atoms.get_volume() / len(atoms))
     by_label = {label: reference for label, _, reference in elements}
-    assert by_label["Al"]["energy_per_atom_ev"] == pytest.approx(-3.74557583)
+    assert by_label["mp-Al"]["energy_per_atom_ev"] == pytest.approx(-3.74557583)

@@ -19,7 +19,9 @@ ALPD3, ALAG2 = "wbm-1-2478", "wbm-1-1679"  # the only two of the 972 EMT covers
 def element_results(label: str) -> list[Result]:
     return list(
         Result.objects.filter(
-            task__slug="formation", structure__structure_set__name=ELEMENTS, structure__label=label
+            task__slug="formation",
+            structure__structure_set__name=ELEMENTS,
+            structure__label=f"mp-{label}",
         )
     )
 
@@ -33,7 +35,7 @@ def test_elemental_references_are_results_of_their_own_computed_once(seeded, inl
     assert "FAILED" not in out
     # Al is reused, not relaxed again: one job, one result; Ag is added.
     assert [len(element_results(el)) for el in ("Al", "Pd", "Ag")] == [1, 1, 1]
-    assert Job.objects.filter(structure__label="Al", task__slug="formation").count() == 1
+    assert Job.objects.filter(structure__label="mp-Al", task__slug="formation").count() == 1
 
     al = element_results("Al")[0]
     assert al.job.status == JobStatus.DONE and al.model.name == "EMT"
@@ -73,11 +75,11 @@ def test_a_missing_elemental_reference_structure_fails_the_job_in_one_line(
 ):
     from tasks_app.models import Structure
 
-    Structure.objects.filter(structure_set__name=ELEMENTS, label="Pd").update(label="Pd-gone")
+    Structure.objects.filter(structure_set__name=ELEMENTS, label="mp-Pd").update(label="gone")
     with pytest.raises(CommandError, match="1 failed"):
         call_command("run_benchmark", "formation", models="EMT", structures=ALPD3)
     job = Job.objects.get(structure__label=ALPD3)
     assert job.status == JobStatus.FAILED
     assert job.error == (
-        "structure 'Pd' of set 'mp-elemental-references' is not stored: run seed_registry"
+        "structure 'mp-Pd' of set 'mp-elemental-references' is not stored: run seed_registry"
     )

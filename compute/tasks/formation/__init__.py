@@ -34,7 +34,7 @@ TASK = TaskSpec(
     ),
     headline_metric="formation_energy_error",
     figures=(
-        Parity(("formation_energy_per_atom",), reference="PBE"),
+        Parity(("formation_energy_per_atom",), reference="PBE", log=False),
         Histogram("formation_energy_error"),
         ElementTable(("formation_energy_error", "rmsd")),
         Histogram("rmsd", log=True),

@@ -18,7 +18,12 @@ from compute.relaxation import Relaxation
 from compute.run_context import RunContext
 from compute.tasks.formation.energies import energy_correction_ev, formation_energy_per_atom
 from compute.tasks.formation.geometry import normalised_rmsd, space_groups
-from compute.tasks.formation.references import ELEMENTS_SET, elemental_reference, is_reference_of
+from compute.tasks.formation.references import (
+    ELEMENTS_SET,
+    elemental_reference,
+    is_reference_of,
+    reference_label,
+)
 
 
 def run(
@@ -49,7 +54,7 @@ def run(
         reference = elemental_reference(symbol)
         output = context.companion(
             ELEMENTS_SET.name,
-            symbol,
+            reference_label(symbol),
             lambda reference=reference: run(
                 reference,
                 calculator,

@@ -43,6 +43,12 @@ def elemental_reference(symbol: str) -> Atoms:
     return _atoms(references[symbol])
 
 
+def reference_label(symbol: str) -> str:
+    """The label of ``symbol``'s reference structure in its set (``mp-Cu``): apart from
+    the bare element labels of other sets (the Delta set's ``Cu``)."""
+    return f"mp-{symbol}"
+
+
 def is_reference_of(atoms: Atoms, symbol: str) -> bool:
     """Whether ``atoms`` is the reference structure of ``symbol`` itself (to 1e-6 Å)."""
     reference = elemental_reference(symbol)
@@ -58,7 +64,7 @@ def element_structures() -> list[LabelledStructure]:
     references = _read("mp-elemental-refs.json.gz")
     return [
         (
-            symbol,
+            reference_label(symbol),
             _atoms(entry),
             {"source": "Materials Project PBE", "energy_per_atom_ev": entry["energy_per_atom"]},
         )
