@@ -39,14 +39,16 @@ def entry_atoms(entry: dict) -> Atoms:
 
 
 class Flat(Calculator):
-    """E = 0, no forces, no stress: every structure is relaxed as given, every μ is 0."""
+    """E = 0, no forces, no stress: every structure is relaxed as given, every μ is 0.
+    Magnetic moments too, as CHGNet gives them: results of the last structure computed."""
 
-    implemented_properties = ["energy", "forces", "stress"]
+    implemented_properties = ["energy", "forces", "stress", "magmoms"]
 
     def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
         super().calculate(atoms, properties, system_changes)
-        self.results = {"energy": 0.0, "forces": np.zeros((len(self.atoms), 3)),
-                        "stress": np.zeros(6)}  # fmt: skip
+        n = len(self.atoms)
+        self.results = {"energy": 0.0, "forces": np.zeros((n, 3)), "stress": np.zeros(6),
+                        "magmoms": np.zeros(n)}  # fmt: skip
 
 
 def ordered(formula: str, a: float, c_over_a: float = 1.0) -> Atoms:

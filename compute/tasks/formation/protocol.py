@@ -42,6 +42,9 @@ def run(
     relaxed, converged, nsteps = relaxation.relax(atoms, calculator)
     natoms = len(relaxed)
     energy = float(relaxed.get_potential_energy())
+    # A bare copy: the calculator goes on to the elemental references, and pymatgen's
+    # adaptor would read their results (magnetic moments) as this structure's.
+    relaxed = relaxed.copy()
     family = FAMILIES.get(context.family)
     correction_kind = family.energy_correction if family else ""
     correction = energy_correction_ev(correction_kind, relaxed, energy)
