@@ -1,8 +1,8 @@
 """Two worker environments with conflicting pins (e3nn 0.4.4 for MACE, e3nn 0.6 for
 MatterSim), built by build_env, each serving one job through a real RQ worker.
 
-Slow: the first run builds both virtualenvs under var/envs (about 100 s each with a
-warm pip cache); later runs find them up to date.
+Slow: the first run builds every environment under var/envs, three at a time
+(conftest's built_environments); later runs find them up to date.
 """
 
 from __future__ import annotations
@@ -70,12 +70,11 @@ def run_in(environment: str, code: str, *args: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def environments():
+def environments(built_environments):
     for environment in ("main", "mattersim"):
-        built = manage("build_env", environment, timeout=1200)
-        assert built.returncode == 0, built.stderr[-3000:]
-        assert f"rqworker cpu.{environment}" in built.stdout
-        again = manage("build_env", environment)
+        assert f"rqworker cpu.{environment}" in built_environments
+    again = manage("build_env", "main", "mattersim")
+    for environment in ("main", "mattersim"):
         assert f"var/envs/{environment}: up to date" in again.stdout
     return {
         env: run_in(env, "import e3nn; print(e3nn.__version__)") for env in ("main", "mattersim")

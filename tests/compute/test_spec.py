@@ -303,7 +303,7 @@ def test_groups_hold_every_ranked_metric_once_and_units_name_real_parameters():
     [
         ({"fmax": 0}, "fmax must be > 0, not 0"),
         ({"fmax": -1}, "fmax must be > 0, not -1"),
-        ({"steps": 0}, "steps must be >= 1, not 0"),
+        ({"steps": -1}, "steps must be >= 0, not -1"),
         ({"npoints": 4}, "npoints must be >= 5, not 4"),
         ({"min_volume_factor": 1.0}, "min_volume_factor must be > 0 and < 1"),
         ({"min_volume_factor": 0.0}, "min_volume_factor must be > 0 and < 1"),

@@ -22,7 +22,8 @@ from tests.conftest import ROOT
 from tests.faults.conftest import SET
 from tests.faults.harness import arena_env
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# A command process per case (minutes): with the process faults, out of the default suite.
+pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 TOO_LONG = "x" * 101  # every name and label column holds 100 characters
 
 
