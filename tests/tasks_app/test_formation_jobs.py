@@ -83,3 +83,18 @@ def test_a_missing_elemental_reference_structure_fails_the_job_in_one_line(
     assert job.error == (
         "structure 'mp-Pd' of set 'mp-elemental-references' is not stored: run seed_registry"
     )
+
+
+def test_the_models_family_decides_the_correction(seeded, inline_jobs, monkeypatch):
+    """The job hands the model's family to the run: EMT marked as trained on MP energies
+    gets the MP2020 treatment (zero for the intermetallic AlPd3); without the family the
+    job's run would say none."""
+    from dataclasses import replace
+
+    from compute.calculators import FAMILIES
+
+    monkeypatch.setitem(FAMILIES, "emt", replace(FAMILIES["emt"], energy_correction="MP2020"))
+    call_command("run_benchmark", "formation", models="EMT", structures=ALPD3)
+    result = Result.objects.get(structure__label=ALPD3)
+    assert result.output["energy_correction"] == "MP2020"
+    assert result.output["correction_ev"] == 0.0
