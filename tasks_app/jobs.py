@@ -53,7 +53,7 @@ def execute_job(job_id: int) -> bool:
             atoms = atoms_from_dict(payload.atoms)
             check_supported(payload.spec, calculator, atoms)
             job_ran_with(job_id=job_id, ran_with={**ran_with(calculator), "pid": os.getpid()})
-            context = job_context(job_id=job_id, key=payload.key)
+            context = job_context(job_id=job_id, key=payload.key, family=payload.spec.family)
             with time_limit(job_time_limit_s(payload.function)):
                 output = run_task(payload.function, atoms, calculator, payload.params, context)
                 metrics = evaluate(payload.function, output, payload.reference)

@@ -108,7 +108,7 @@ def store_structure_set(
             name=name, defaults={"description": description}
         )
         existing = {s.label: s for s in structure_set.structures.all()}
-        touched = 0
+        touched, new = 0, []
         for position, (label, atoms, reference) in enumerate(structures):
             data = atoms_to_dict(atoms)
             values = {
@@ -120,13 +120,15 @@ def store_structure_set(
                 "reference": reference,
             }
             current = existing.get(label)
-            if current and all(getattr(current, k) == v for k, v in values.items()):
+            if current is None:  # one query for all new structures (a 972-crystal set)
+                new.append(Structure(structure_set=structure_set, label=label, **values))
                 continue
-            Structure.objects.update_or_create(
-                structure_set=structure_set, label=label, defaults=values
-            )
+            if all(getattr(current, k) == v for k, v in values.items()):
+                continue
+            Structure.objects.filter(pk=current.pk).update(**values)
             touched += 1
-    return structure_set, touched
+        Structure.objects.bulk_create(new, batch_size=500)
+    return structure_set, touched + len(new)
 
 
 def check_names(*, name: str, labels: list[str]) -> None:
