@@ -157,11 +157,8 @@ def _shortened(text: str, limit: int) -> str:
 def import_structures(
     *, path: Path, set_name: str, file_format: str | None = None
 ) -> tuple[StructureSet, int]:
-    """Import every frame of a file; a bad file imports nothing (StructureFileError).
-
-    The sets the task specs define are theirs (seed_registry writes them, with their
-    references): a file never replaces them.
-    """
+    """Import every frame of a file; a bad file imports nothing (StructureFileError), and
+    no file writes a set of the task specs (seed_registry does, with their references)."""
     check_names(name=set_name, labels=[])
     if set_name in {s.name for s in structure_sets()}:
         raise ArenaError(
