@@ -189,7 +189,9 @@ def test_values_are_per_mole_of_the_input_cell(spring_output):
     assert output["natoms"] == 4 and output["primitive_natoms"] == 1
     for key in ("heat_capacity_300k", "entropy_300k", "free_energy_300k"):
         assert output[key] == pytest.approx(4 * spring_output[key], rel=1e-3), key
-    assert output["max_frequency_thz"] == pytest.approx(spring_output["max_frequency_thz"], rel=1e-4)
+    assert output["max_frequency_thz"] == pytest.approx(
+        spring_output["max_frequency_thz"], rel=1e-4
+    )
 
 
 def test_masses_of_the_input_are_used(spring_output):
@@ -228,7 +230,8 @@ def test_emt_copper_agrees_with_an_independent_phonopy_run(tmp_path):
         RunContext(file_store=tmp_path),
     )
     a = emt_lattice_constant()
-    assert output["relaxed_volume_a3"] == pytest.approx(a**3 / 4, rel=1e-4)
+    # fmax 1e-3 eV/Å on the cell leaves ~0.01 GPa of stress: ΔV/V ~ 1e-4 at B = 140 GPa
+    assert output["relaxed_volume_a3"] == pytest.approx(a**3 / 4, rel=3e-4)
     assert output["supercell_matrix"] == [4, 4, 4] and output["supercell_natoms"] == 64
 
     # Other settings: the cubic cell 3×3×3 (108 atoms), ±0.02 Å, its own mesh.
@@ -239,7 +242,9 @@ def test_emt_copper_agrees_with_an_independent_phonopy_run(tmp_path):
     reference.generate_displacements(distance=0.02, is_plusminus=True)
     forces = []
     for cell in reference.supercells_with_displacements:
-        atoms = Atoms(cell.symbols, cell=cell.cell, scaled_positions=cell.scaled_positions, pbc=True)
+        atoms = Atoms(
+            cell.symbols, cell=cell.cell, scaled_positions=cell.scaled_positions, pbc=True
+        )
         atoms.calc = EMT()
         forces.append(atoms.get_forces())
     reference.forces = np.array(forces)
@@ -248,12 +253,12 @@ def test_emt_copper_agrees_with_an_independent_phonopy_run(tmp_path):
     reference.run_thermal_properties(temperatures=[300.0])
     expected_cv = reference.get_thermal_properties_dict()["heat_capacity"][0]
 
-    # EMT reaches past the smaller supercell's half width: a finite-size error of ~1 %
+    # EMT reaches about as far as the smaller supercell's half width: 0.1 % apart
     for label, q in fcc_points(a).items():
         q_fractional = q @ np.asarray(reference.primitive.cell).T / (2 * math.pi)
         expected = reference.get_frequencies(q_fractional)
-        assert at_label(output, label) == pytest.approx(expected, rel=0.02, abs=0.02), label
-    assert output["heat_capacity_300k"] == pytest.approx(expected_cv, rel=2e-3)
+        assert at_label(output, label) == pytest.approx(expected, rel=2e-3, abs=1e-3), label
+    assert output["heat_capacity_300k"] == pytest.approx(expected_cv, rel=5e-4)
     assert output["acoustic_gamma_thz"] < 1e-3
     assert output["min_frequency_thz"] > -0.01  # stable
 

@@ -73,7 +73,9 @@ def produce_force_constants(
     return len(displaced)
 
 
-def band_path_qpoints(phonon: Phonopy, npoints: int) -> tuple[list[np.ndarray], list[str], list[bool]]:
+def band_path_qpoints(
+    phonon: Phonopy, npoints: int
+) -> tuple[list[np.ndarray], list[str], list[bool]]:
     """seekpath's standard path as q-points of phonopy's primitive cell.
 
     seekpath gives them in its standardised (possibly rotated) primitive cell; they are
@@ -90,7 +92,9 @@ def band_path_qpoints(phonon: Phonopy, npoints: int) -> tuple[list[np.ndarray], 
     coords = {name: np.asarray(q) @ to_ours for name, q in path["point_coords"].items()}
     ends = path["path"]
     segments = [np.linspace(coords[start], coords[end], npoints) for start, end in ends]
-    connections = [end == following for (_, end), (following, _) in zip(ends, ends[1:], strict=False)]
+    connections = [
+        end == following for (_, end), (following, _) in zip(ends, ends[1:], strict=False)
+    ]
     labels = [_label(ends[0][0])]
     for (_, end), (start, _), joined in zip(ends, ends[1:], connections, strict=False):
         labels.append(_label(end) if joined else f"{_label(end)}|{_label(start)}")
@@ -110,12 +114,12 @@ def band_structure(phonon: Phonopy, npoints: int) -> dict[str, Any]:
     """Frequencies (THz) along the standard path: distance, a list of branches per q."""
     segments, labels, connections = band_path_qpoints(phonon, npoints)
     phonon.run_band_structure(segments, path_connections=connections)
-    bands = phonon.get_band_structure_dict()
-    distances = np.concatenate(bands["distances"])
-    ticks = [float(d[0]) for d in bands["distances"]] + [float(bands["distances"][-1][-1])]
+    bands = phonon.band_structure
+    distances = np.concatenate(bands.distances)
+    ticks = [float(d[0]) for d in bands.distances] + [float(bands.distances[-1][-1])]
     return {
-        "qpoints": np.concatenate(bands["qpoints"]),
-        "frequencies": np.concatenate(bands["frequencies"]),
+        "qpoints": np.concatenate(bands.qpoints),
+        "frequencies": np.concatenate(bands.frequencies),
         "q_distance": _rounded(distances),
         "band_ticks": _rounded(ticks),
         "band_labels": labels,
@@ -143,22 +147,22 @@ def phonon_properties(phonon: Phonopy, *, mesh: float, band_points: int) -> dict
     """
     per_unitcell = len(phonon.unitcell) / len(phonon.primitive)
     phonon.run_mesh(mesh, is_gamma_center=True)
-    on_mesh = phonon.get_mesh_dict()
+    on_mesh = phonon.mesh
     phonon.run_total_dos()
-    dos = phonon.get_total_dos_dict()
+    dos = phonon.total_dos
     phonon.run_thermal_properties(t_min=0.0, t_max=T_MAX_K, t_step=T_STEP_K)
-    thermal = phonon.get_thermal_properties_dict()
+    thermal = phonon.thermal_properties
     bands = band_structure(phonon, band_points)
     band_frequencies = bands.pop("frequencies")
 
-    qpoints = np.concatenate([on_mesh["qpoints"], bands.pop("qpoints")])
-    frequencies = np.concatenate([on_mesh["frequencies"], band_frequencies])
+    qpoints = np.concatenate([on_mesh.qpoints, bands.pop("qpoints")])
+    frequencies = np.concatenate([on_mesh.frequencies, band_frequencies])
     lowest, acoustic = lowest_frequencies(qpoints, frequencies)
-    temperatures = np.asarray(thermal["temperatures"])
+    temperatures = np.asarray(thermal.temperatures)
     at_room = int(np.argmin(np.abs(temperatures - ROOM_TEMPERATURE_K)))
-    heat_capacity = np.asarray(thermal["heat_capacity"]) * per_unitcell
-    entropy = np.asarray(thermal["entropy"]) * per_unitcell
-    free_energy = np.asarray(thermal["free_energy"]) * per_unitcell
+    heat_capacity = np.asarray(thermal.heat_capacity) * per_unitcell
+    entropy = np.asarray(thermal.entropy) * per_unitcell
+    free_energy = np.asarray(thermal.free_energy) * per_unitcell
     return {
         "heat_capacity_300k": float(heat_capacity[at_room]),
         "entropy_300k": float(entropy[at_room]),
@@ -179,8 +183,8 @@ def phonon_properties(phonon: Phonopy, *, mesh: float, band_points: int) -> dict
         ],
         **bands,
         "frequencies_thz": _rounded(band_frequencies),
-        "dos_thz": _rounded(dos["frequency_points"]),
-        "dos": _rounded(np.asarray(dos["total_dos"]) * per_unitcell),
+        "dos_thz": _rounded(dos.frequency_points),
+        "dos": _rounded(np.asarray(dos.dos) * per_unitcell),
     }
 
 
