@@ -108,7 +108,7 @@ def store_structure_set(
             name=name, defaults={"description": description}
         )
         existing = {s.label: s for s in structure_set.structures.all()}
-        touched = 0
+        touched, new = 0, []
         for position, (label, atoms, reference) in enumerate(structures):
             data = atoms_to_dict(atoms)
             values = {
@@ -120,12 +120,14 @@ def store_structure_set(
                 "reference": reference,
             }
             current = existing.get(label)
-            if current and all(getattr(current, k) == v for k, v in values.items()):
+            if current is None:  # inserted together below: a large set in a few queries
+                new.append(Structure(structure_set=structure_set, label=label, **values))
+            elif any(getattr(current, k) != v for k, v in values.items()):
+                Structure.objects.filter(pk=current.pk).update(**values)
+            else:
                 continue
-            Structure.objects.update_or_create(
-                structure_set=structure_set, label=label, defaults=values
-            )
             touched += 1
+        Structure.objects.bulk_create(new, batch_size=500)
     return structure_set, touched
 
 
