@@ -69,7 +69,8 @@ def produce_force_constants(
         on_force(done, len(supercells))
     residual, displaced = forces[0], np.array(forces[1:])
     phonon.forces = displaced - residual
-    phonon.produce_force_constants()
+    # compact: primitive × supercell atoms, all phonopy needs (and N_prim/N_super the size)
+    phonon.produce_force_constants(calculate_full_force_constants=False, show_drift=False)
     return len(displaced)
 
 
