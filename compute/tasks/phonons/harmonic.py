@@ -56,22 +56,22 @@ def produce_force_constants(
     displacement_a: float,
     on_force: Callable[[int, int], None] = lambda done, total: None,
 ) -> int:
-    """Displace by ``displacement_a`` Å, evaluate every supercell, build the force
-    constants; the undisplaced supercell's residual forces are subtracted. Returns
-    the number of displaced supercells."""
+    """Displace by ``displacement_a`` Å, evaluate every displaced supercell, build the
+    force constants; returns how many supercells were evaluated. Residual forces of
+    the relaxed cell cancel in phonopy's ± pairs (real, or images under a symmetry
+    that maps +u to −u), so they are not subtracted."""
     phonon.generate_displacements(distance=displacement_a)
-    supercells = [phonon.supercell, *phonon.supercells_with_displacements]
+    supercells = phonon.supercells_with_displacements
     forces = []
     for done, cell in enumerate(supercells, start=1):
         atoms = _ase_atoms(cell)
         atoms.calc = calculator
         forces.append(atoms.get_forces())
         on_force(done, len(supercells))
-    residual, displaced = forces[0], np.array(forces[1:])
-    phonon.forces = displaced - residual
+    phonon.forces = np.array(forces)
     # compact: primitive × supercell atoms, all phonopy needs (and N_prim/N_super the size)
     phonon.produce_force_constants(calculate_full_force_constants=False, show_drift=False)
-    return len(displaced)
+    return len(forces)
 
 
 def band_path_qpoints(
