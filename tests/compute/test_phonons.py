@@ -30,7 +30,11 @@ from compute.tasks.phonons.alexandria import (
     ALEXANDRIA_SMALL_SET,
     SMALL_IDS,
 )
-from compute.tasks.phonons.harmonic import phonopy_for, produce_force_constants
+from compute.tasks.phonons.harmonic import (
+    lowest_frequencies,
+    phonopy_for,
+    produce_force_constants,
+)
 
 K_SPRING, R0, MASS = 1.5, 2.5, 40.0  # eV/Å², Å, amu
 A_FCC = R0 * math.sqrt(2)
@@ -266,6 +270,17 @@ def test_emt_copper_agrees_with_an_independent_phonopy_run(tmp_path):
     assert saved.get_frequencies([0.5, 0.5, 0.0]) == pytest.approx(
         at_label(output, "X"), rel=1e-4, abs=1e-4
     )  # the file holds the force constants that gave the bands
+
+
+def test_only_the_three_acoustic_modes_at_gamma_are_left_out_of_the_lowest_frequency():
+    qpoints = np.array([[0.0, 0.0, 0.0], [0.5, 0.0, 0.0], [1.0, 0.0, -1.0]])  # the last is Γ
+    frequencies = np.array([
+        [-0.3, 0.01, 0.02, 5.0],  # an ASR violation of 0.3 THz, not an instability
+        [0.7, 0.8, 2.0, 4.0],
+        [-0.4, 0.001, 0.002, -2.0],  # an imaginary optical mode at Γ counts
+    ])  # fmt: skip
+    assert lowest_frequencies(qpoints, frequencies) == (-2.0, 0.4)
+    assert lowest_frequencies(qpoints[:2], frequencies[:2]) == (0.7, 0.3)
 
 
 def test_metrics_against_a_reference_are_per_atom():
