@@ -14,7 +14,7 @@ TASK = TaskSpec(
         "Relax cell and positions with symmetry kept (FIRE, FrechetCell filter, fmax "
         "0.001 eV/Å); phonopy force constants from 0.01 Å displacements in a diagonal "
         "supercell whose lattice vectors are all at least 10 Å; DOS and thermal properties "
-        "on phonopy's mesh (length 100), bands along seekpath's standard path. Ranked on "
+        "on phonopy's mesh (length 50 Å), bands along seekpath's standard path. Ranked on "
         "C_V(300 K) against Alexandria's PBE phonons, imaginary modes (below −0.1 THz "
         "leaving out the acoustic modes at Γ) and the acoustic sum rule."
     ),

