@@ -147,6 +147,7 @@ def main() -> None:
         shares = []
         for phonons in (glued_phonopy, bare_phonopy):
             timer.reset()
+            calculator.reset()  # else the second loop's supercells are the cached first's
             start = time.perf_counter()
             phonons(relaxed, calculator, output["supercell_matrix"])
             seconds = time.perf_counter() - start
