@@ -117,7 +117,7 @@ def batch_comparison(calculator, atoms: Atoms, multiples: list[int]) -> None:
     model = calculator.model
     structures = [AseAtomsAdaptor.get_structure(cell) for cell in cells]
     start = time.perf_counter()
-    model.predict_structure(structures, task="f", batch_size=len(structures))
+    model.predict_structure(structures, task="ef", batch_size=len(structures))
     batched = time.perf_counter() - start
     ratio = one_by_one / batched
     print(f"batch: {len(cells)} supercells of {len(cells[0])} atoms: one by one "
@@ -129,6 +129,7 @@ def main() -> None:
     parser.add_argument("--model", choices=("emt", "chgnet"), default="emt")
     parser.add_argument("--limit", type=int, default=5)
     parser.add_argument("--batch", action="store_true", help="CHGNet: one-by-one vs batched")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each phonon loop")
     options = parser.parse_args()
     calculator = calculator_for(options.model)
     timer = Timed(calculator)
@@ -144,15 +145,16 @@ def main() -> None:
         relaxed = atoms.copy()
         relaxed.set_cell(np.cbrt(output["relaxed_volume_a3"] / atoms.get_volume()) * atoms.cell,
                          scale_atoms=True)  # fmt: skip
-        shares = []
-        for phonons in (glued_phonopy, bare_phonopy):
-            timer.reset()
-            calculator.reset()  # else the second loop's supercells are the cached first's
-            start = time.perf_counter()
-            phonons(relaxed, calculator, output["supercell_matrix"])
-            seconds = time.perf_counter() - start
-            shares.append((seconds, (seconds - timer.seconds) / seconds))
-        (glued, glued_out), (bare, bare_out) = shares
+        best = {glued_phonopy: (np.inf, 0.0), bare_phonopy: (np.inf, 0.0)}
+        for _ in range(options.repeats):  # alternated, the fastest of each: load cancels
+            for phonons in best:
+                timer.reset()
+                calculator.reset()  # else the second loop's supercells are the cached first's
+                start = time.perf_counter()
+                phonons(relaxed, calculator, output["supercell_matrix"])
+                seconds = time.perf_counter() - start
+                best[phonons] = min(best[phonons], (seconds, (seconds - timer.seconds) / seconds))
+        (glued, glued_out), (bare, bare_out) = best.values()
         totals += (task_s, glued, bare)
         print(f"{label:22} {len(atoms):5d} {output['supercell_natoms']:9d} "
               f"{output['displacements']:4d} {task_s:7.2f} {task_in:7.2f} "
