@@ -195,9 +195,9 @@ def test_task_without_metrics_lists_results_and_says_so(client, arena, relaxed_c
 def test_a_new_task_row_adds_a_page_and_a_navigation_entry(client, seeded):
     from tasks_app.models import Task
 
-    Task.objects.create(slug="phonons", name="Phonon spectra", function="phonons")
-    assert "Phonon spectra" in client.get("/").content.decode()
-    html = client.get(reverse("leaderboard:task", args=["phonons"])).content.decode()
+    Task.objects.create(slug="kappa", name="Thermal conductivity", function="kappa")
+    assert "Thermal conductivity" in client.get("/").content.decode()
+    html = client.get(reverse("leaderboard:task", args=["kappa"])).content.decode()
     assert "No results yet." in html
 
 
