@@ -88,12 +88,14 @@ def leaderboard_page(*, query: QueryDict) -> Context:
     scores = {t.slug: task_scores(evidence[t.pk], chosen, spec=specs[t.slug]) for t in ranked}
     has_results = any(s.benchmarked for by_task in scores.values() for s in by_task)
     arena = arena_rows([m.name for m in chosen], scores) if has_results else _unranked(chosen)
+    ranked_on = [t.slug for t in ranked if any(s.ranked for s in scores[t.slug])]
     table = leaderboard_table(
         arena,
         models={m.name: m for m in chosen},
         tasks=ranked,
         ranked=has_results,
         headlines=headline_means(specs, scores),
+        ranked_on=ranked_on,
     )
     return {
         "nav_tasks": tasks,
@@ -102,6 +104,7 @@ def leaderboard_page(*, query: QueryDict) -> Context:
         "has_tasks": bool(tasks),
         "has_results": has_results,
         "ranked_tasks": ranked,
+        "not_run": [t for t in ranked if t.slug not in ranked_on] if has_results else [],
         "task_groups": [(t, [g.title for g in specs[t.slug].metric_groups]) for t in ranked],
         "min_coverage_percent": round(settings.ARENA_MIN_COVERAGE * 100),
     }

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
 from django.urls import reverse
 
+from compute.tasks.failures import per_structure
 from compute.tasks.spec import Metric, MetricGroup, TaskSpec, with_unit
 from leaderboard_app.metric_columns import (
+    failure_note,
     metric_column,
     metric_label,
     metrics_first,
@@ -22,11 +24,12 @@ from leaderboard_app.metric_columns import (
 )
 from leaderboard_app.public_text import without_server_paths
 from leaderboard_app.ranking import ArenaRow, TaskScore
-from leaderboard_app.tables import BOOL, DATE, FLOAT, INT, LINK, LIST, Column, Table
+from leaderboard_app.tables import BOOL, DATE, FLOAT, INT, LINK, LIST, ROW_CSS, Column, Table
 from models_app.models import MLIP
 from tasks_app.models import JobStatus, Result, Task
 
 NOT_BENCHMARKED = "not benchmarked"
+BASELINE = "baseline"  # a reference model's standing, and its rows' class
 MISSING_KEY = "missing"
 NOT_APPLICABLE_COLUMN = Column(
     "not_applicable",
@@ -45,6 +48,13 @@ METADATA_COLUMNS = (
     Column("checkpoint", "Checkpoint", max_chars=22),
     Column("release_date", "Released", DATE),
     Column("license", "License"),
+    Column(
+        "baseline",
+        "Baseline",
+        BOOL,
+        help="A reference model (classical or dummy): shown apart, never ranked",
+        on_page=False,
+    ),
     Column(
         "load_check",
         "Load check",
@@ -70,11 +80,15 @@ def leaderboard_table(
     tasks: Sequence[Task],
     ranked: bool,
     headlines: Mapping[str, tuple[Metric, Mapping[str, float | None]]] | None = None,
+    ranked_on: Collection[str] = (),
 ) -> Table:
     """The model (kept in view), its arena rank, then per task its headline metric beside
-    its task rank, the sum of ranks, and the registry's metadata.
+    its task rank, the sum of ranks, and the registry's metadata. Baselines follow the
+    ranked models, apart and unranked.
 
-    ``headlines``: per task slug, the spec's headline metric and each model's mean of it.
+    ``headlines``: per task slug, the spec's headline metric and each model's mean of it;
+    ``ranked_on``: the slugs of the tasks where some model is ranked (the others, not run
+    under their protocol, get no rank column and count for nobody).
     """
     headlines = headlines or {}
     model_column = Column("model", "Model", link_key="model_url", sticky=True)
@@ -85,6 +99,7 @@ def leaderboard_table(
             INT,
             help="Rank of the sum of task ranks; ties share the lowest",
             blank=NOT_BENCHMARKED,
+            display_key="rank_text",
         )
     ]
     for t in tasks:
@@ -98,14 +113,22 @@ def leaderboard_table(
                     help=f"{t.name}: {metric.help}",
                 )
             )
-        rank_columns.append(
-            Column(f"rank_{t.slug}", f"{t.slug} rank", INT, link_key=f"url_{t.slug}", help=t.name)
-        )
+        if t.slug in ranked_on:
+            rank_columns.append(
+                Column(
+                    f"rank_{t.slug}", f"{t.slug} rank", INT, link_key=f"url_{t.slug}", help=t.name
+                )
+            )
     rank_columns.append(
-        Column("rank_sum", "Sum of ranks", INT, help="A model missing a task ranks last for it")
+        Column(
+            "rank_sum",
+            "Sum of ranks",
+            INT,
+            help="A model missing a task ranks after all who are ranked on it",
+        )
     )
     table_rows = []
-    for row in rows:
+    for row in _baselines_after_ranked(rows, models):
         model = models[row.model]
         values: dict[str, Any] = {
             "rank": row.rank or None,
@@ -114,6 +137,8 @@ def leaderboard_table(
             "rank_sum": row.rank_sum or None,
             **_metadata(model),
         }
+        if model.baseline:
+            values |= {"rank_text": BASELINE, ROW_CSS: BASELINE}
         for task in tasks:
             values[f"rank_{task.slug}"] = row.task_ranks.get(task.slug)
             values[f"url_{task.slug}"] = reverse("leaderboard:task", args=[task.slug])
@@ -129,6 +154,11 @@ def leaderboard_table(
         rows=table_rows,
         empty="No model matches these filters.",
     )
+
+
+def _baselines_after_ranked(rows: Sequence[ArenaRow], models: Mapping[str, MLIP]) -> list[ArenaRow]:
+    """The ranked rows, then the baselines, then the rest, each in their given order."""
+    return sorted(rows, key=lambda r: (not r.rank, not models[r.model].baseline))
 
 
 def task_table(
@@ -167,7 +197,6 @@ def task_table(
             Column("coverage", "Coverage n/N", help=COVERAGE_HELP, in_download=False),
             Column("coverage_n", "Coverage n", INT, help=COVERAGE_HELP, on_page=False),
             Column("coverage_total", "Coverage N", INT, help=COVERAGE_HELP, on_page=False),
-            Column("compared", "Compared on", INT, help=COMPARED_HELP),
         ]
     rows = [_task_row(task, score, metrics, slugs) for score in scores]
     metric_columns = []
@@ -195,7 +224,11 @@ def task_table(
 TASK_RANK_HELP = "Rank of the sum of the group ranks; ties share the lowest"
 STANDING_HELP = "Ranked; partial (ranked apart: too few structures); or set aside (not ranked)"
 COVERAGE_HELP = "Structures with a result (n) of those the task asks for (N)"
-COMPARED_HELP = "Structures the means are over: those all models in the same group share"
+MEANS_HELP = (
+    "Each model's means are over its own results on the task's structures (those with "
+    "elements it does not cover left out), so another model never changes them; a failed "
+    "structure counts as each metric's note says"
+)
 
 
 def _task_row(
@@ -210,9 +243,9 @@ def _task_row(
         "coverage": f"{score.done}/{score.total}",
         "coverage_n": score.done,
         "coverage_total": score.total,
-        "compared": score.compared if score.benchmarked else None,
         "done": score.done,
         MISSING_KEY: score.missing,
+        **({ROW_CSS: BASELINE} if score.baseline else {}),
         "failed": score.failed,
         "failed_url": jobs_url(task=task.slug, model=score.model, status="failed"),
         "not_applicable": score.not_applicable,
@@ -232,6 +265,8 @@ def _task_row(
 def standing(score: TaskScore) -> str:
     if score.set_aside:
         return f"set aside: {score.set_aside}"
+    if score.baseline:
+        return BASELINE
     if not score.benchmarked:
         return NOT_BENCHMARKED
     if score.partial:
@@ -253,14 +288,19 @@ def task_notes(metrics: Sequence[Metric], groups: Sequence[MetricGroup]) -> list
     if groups:
         notes += [
             ("Rank", f"{TASK_RANK_HELP}: {_group_list(groups)}."),
-            ("Coverage n/N", f"{COVERAGE_HELP}. {COMPARED_HELP}."),
+            ("Coverage n/N", f"{COVERAGE_HELP}. {MEANS_HELP}."),
+            (
+                "Baseline",
+                "A reference model (classical, or a dummy): shown for scale, never ranked, "
+                "and never part of another model's comparison.",
+            ),
             (
                 "Partial",
                 "Far fewer results than the best-covered model (ARENA_MIN_COVERAGE of its "
                 "count): ranked among the partial models only, and absent from the arena rank.",
             ),
         ]
-    notes += [(metric_label(m), f"{m.help} {ranking_note(m)}") for m in metrics]
+    notes += [(metric_label(m), f"{m.help} {ranking_note(m)} {failure_note(m)}") for m in metrics]
     if metrics:
         notes.append(("↓ ↑ →x", "Lower is better, higher is better, closest to x is better."))
     return notes
@@ -348,7 +388,7 @@ def results_table(
     columns = [
         *(labels[name] for name in by),
         *quantity_columns,
-        *(metric_column(m, INT if m.integer else FLOAT) for m in spec.metrics),
+        *(metric_column(m, INT if m.integer else FLOAT) for m in per_structure(spec.metrics)),
         *(Column(key, key, _number_kind(key, outputs)) for key in scalar_keys),
     ]
     return Table(id=f"results-{task.slug}", title=title, columns=columns, rows=rows)
@@ -366,7 +406,7 @@ def _result_row(result: Result, metrics: Sequence[Metric]) -> dict[str, Any]:
         "model": result.model.name,
         "model_url": model_url(result.model.slug),
         **(result.headline or {}),
-        **{m.key: m.value((result.metrics or {}).get(m.key)) for m in metrics},
+        **{m.key: m.value((result.metrics or {}).get(m.key)) for m in per_structure(metrics)},
     }
 
 

@@ -74,6 +74,7 @@ class MLIPAdmin(admin.ModelAdmin):
         "checkpoint_pinned",
         "prediction_type",
         "license",
+        "baseline",
         "enabled",
         "last_check_ok",
         "last_check_at",
@@ -88,6 +89,7 @@ class MLIPAdmin(admin.ModelAdmin):
     ]
     list_filter = [
         "family",
+        "baseline",
         "enabled",
         "last_check_ok",
         "prediction_type",

@@ -74,6 +74,11 @@ class MLIP(models.Model):
     parameter_count = models.PositiveBigIntegerField(
         null=True, blank=True, help_text="Trainable parameters; a load check fills it in"
     )
+    baseline = models.BooleanField(
+        default=False,
+        help_text="A reference model (classical, e.g. EMT, or a dummy): shown apart in every "
+        "table, never ranked, and never part of another model's comparison",
+    )
     enabled = models.BooleanField(default=True)
     checkpoint_sha256 = models.CharField(
         max_length=64,
