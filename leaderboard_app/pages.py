@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from ase.data import chemical_symbols
@@ -16,6 +17,7 @@ from ase.formula import Formula
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import QueryDict
+from django.utils.text import slugify
 
 from compute.tasks import quantity_labels, spec_or_placeholder
 from compute.tasks.spec import PROTOCOL, Metric, TaskSpec
@@ -33,6 +35,7 @@ from leaderboard_app.result_tables import (
 from leaderboard_app.run_pages import jobs_table
 from leaderboard_app.standings import arena_rows, ranked_tasks, task_scores
 from leaderboard_app.tables import Table
+from leaderboard_app.within import split_by_conditions
 from models_app.models import MLIP
 from tasks_app.evidence import TaskEvidence, task_evidence
 from tasks_app.models import JobStatus, Structure, Task
@@ -132,14 +135,21 @@ def task_page(*, task: Task, tasks: list[Task], query: QueryDict) -> Context:
     evidence = task_evidence(tasks=[task], models=chosen, params=params)[task.pk]
     shown_params = params or task.default_params or {}
     scores = task_scores(evidence, chosen, spec=spec)
-    table = task_table(task, spec, scores, slugs={m.name: m.slug for m in models})
+    slugs = {m.name: m.slug for m in models}
+    tables = [task_table(task, spec, scores, slugs=slugs)]
+    if spec.compared_within and evidence.results:
+        tables = [
+            within_table(task, spec, task_scores(part, chosen, spec=spec), slugs, label)
+            for label, part in split_by_conditions(evidence, spec)
+        ]
     context: Context = {
         "nav_tasks": tasks,
         "task": task,
         "form": form,
         "metrics": spec.metrics,
         "has_results": any(s.done for s in scores),
-        "tables": [table],
+        "tables": tables,
+        "compared_within": bool(spec.compared_within),
         "more_columns": bool(query.get(MORE_COLUMNS)),
         "structure_count": evidence.structure_count,
         "protocol": [
@@ -171,6 +181,16 @@ def task_page(*, task: Task, tasks: list[Task], query: QueryDict) -> Context:
     )
     context.update(boards.task_section(view))
     return context
+
+
+def within_table(
+    task: Task, spec: TaskSpec, scores: list[TaskScore], slugs: Mapping[str, str], label: str
+) -> Table:
+    """The task table of one group of equal conditions (one device and thread count)."""
+    table = task_table(task, spec, scores, slugs=slugs)
+    return replace(
+        table, id=f"{table.id}-{slugify(label)}", title=f"{task.name} on {label}: models"
+    )
 
 
 def model_page(*, model: MLIP) -> Context:

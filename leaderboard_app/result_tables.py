@@ -324,7 +324,7 @@ def task_summary_table(
             {
                 "task": task.name,
                 "task_url": reverse("leaderboard:task", args=[task.slug]),
-                "rank": score.rank if score and score.ranked else None,
+                "rank": score.rank if score and score.ranked and task.id in ranked_counts else None,
                 "standing": standing(score) if score else NOT_BENCHMARKED,
                 "of": ranked_counts.get(task.id) or None,
                 "done": score.done if score else 0,
