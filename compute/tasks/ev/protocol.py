@@ -14,6 +14,7 @@ from ase import Atoms
 from ase.calculators.calculator import Calculator
 
 from compute.errors import TaskFailed
+from compute.failure_evidence import note
 
 
 def run(
@@ -28,10 +29,12 @@ def run(
     cell0 = atoms.get_cell()
     strains = np.linspace(-max_abs_strain, max_abs_strain, npoints)
     volumes, energies = [], []
+    note(natoms=len(atoms), volumes_a3=volumes, energies_ev=energies)
     for strain in strains:
         strained = atoms.copy()
         strained.set_cell(cell0 * (1.0 + strain), scale_atoms=True)
         strained.calc = calculator
+        note(last_structure=strained)
         volumes.append(float(strained.get_volume()))
         energies.append(float(strained.get_potential_energy()))
     if not np.all(np.isfinite(energies)):
