@@ -6,12 +6,12 @@ from django.db import models
 
 from compute.calculators import FAMILIES
 from compute.environments import queue_name
+from models_app.training_sets import validate_training_sets
 from models_app.validators import (
     validate_family,
     validate_json_object,
     validate_model_name,
     validate_sha256,
-    validate_string_list,
     validate_task_list,
 )
 
@@ -56,7 +56,10 @@ class MLIP(models.Model):
     )
     package_pin = models.CharField(max_length=100, blank=True, help_text="e.g. chgnet==0.4.2")
     training_datasets = models.JSONField(
-        default=_empty_list, blank=True, validators=[validate_string_list]
+        default=_empty_list,
+        blank=True,
+        validators=[validate_training_sets],
+        help_text="Names from the training-set vocabulary (models_app/training_sets.py)",
     )
     cpu_tasks = models.JSONField(default=_empty_list, blank=True, validators=[validate_task_list])
     gpu_tasks = models.JSONField(default=_empty_list, blank=True, validators=[validate_task_list])
