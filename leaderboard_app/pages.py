@@ -22,12 +22,12 @@ from django.utils.text import slugify
 from compute.tasks import quantity_labels, spec_or_placeholder
 from compute.tasks.spec import PROTOCOL, Metric, TaskSpec
 from leaderboard_app import boards, selectors
+from leaderboard_app.arena_table import leaderboard_table
 from leaderboard_app.charts import model_styles
 from leaderboard_app.filters import ModelFilterForm, filter_models
 from leaderboard_app.ranking import ArenaRow, TaskScore
 from leaderboard_app.result_tables import (
     jobs_url,
-    leaderboard_table,
     results_table,
     task_summary_table,
     task_table,
