@@ -35,8 +35,9 @@ def run(
         strained.set_cell(cell0 * (1.0 + strain), scale_atoms=True)
         strained.calc = calculator
         note(last_structure=strained)
+        energy = float(strained.get_potential_energy())  # first: a failure keeps pairs
         volumes.append(float(strained.get_volume()))
-        energies.append(float(strained.get_potential_energy()))
+        energies.append(energy)
     if not np.all(np.isfinite(energies)):
         raise TaskFailed("non-finite energy in the E–V scan")
     natoms = len(atoms)
