@@ -1,6 +1,7 @@
+from django.db import migrations, models
+
 import models_app.models
 import models_app.training_sets
-from django.db import migrations, models
 
 
 def spell_training_sets_one_way(apps, schema_editor):
