@@ -33,7 +33,7 @@ class JobFilterForm(forms.Form):
     status = forms.ChoiceField(required=False, label="State", widget=AUTOSUBMIT)
     model = forms.ChoiceField(required=False, widget=AUTOSUBMIT)
     task = forms.ChoiceField(required=False, widget=AUTOSUBMIT)
-    run = forms.IntegerField(required=False, min_value=1)
+    run = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
 
     def __init__(self, data, *, model_names: Sequence[str], tasks: Sequence[Task]) -> None:
         super().__init__(data)

@@ -14,7 +14,7 @@ from ase.calculators.calculator import Calculator
 from compute.errors import TaskFailed
 from compute.failure_evidence import collecting, evidence
 from compute.run_context import RunContext
-from compute.tasks import diatomics, eos, ev, heating, nve, relax, speed
+from compute.tasks import diatomics, eos, ev, formation, heating, nve, relax, speed
 from compute.tasks.spec import Quantity, StructureSetSpec, TaskSpec
 
 TASKS: dict[str, TaskSpec] = {
@@ -25,6 +25,7 @@ TASKS: dict[str, TaskSpec] = {
     "nve": nve.TASK,
     "heating": heating.TASK,
     "speed": speed.TASK,
+    "formation": formation.TASK,
 }
 
 

@@ -270,10 +270,15 @@ def test_jobs_filter_by_state_model_and_task(client, arena, monkeypatch):
 
 
 def test_job_pages_show_error_and_result(client, arena):
+    from tasks_app.models import Job
+
+    ran_with = {"device": "cpu", "torch_threads": 3, "pid": 1}
+    Job.objects.filter(pk=arena.done_job_id).update(ran_with=ran_with)
     failed = client.get(reverse("leaderboard:job", args=[arena.failed_job_id])).content.decode()
     assert "NotImplementedError: No EMT-potential for" in failed
     done = client.get(reverse("leaderboard:job", args=[arena.done_job_id])).content.decode()
     assert "Result" in done and "GPa" in done
+    assert "cpu, 3 torch threads" in done
 
 
 def failed_job_pages(arena: Arena) -> dict[str, tuple[str, dict[str, Any]]]:
