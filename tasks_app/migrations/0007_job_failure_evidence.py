@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tasks_app", "0005_job_progress"),
+        ("tasks_app", "0006_job_ran_with"),
     ]
 
     operations = [
