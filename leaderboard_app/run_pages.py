@@ -16,6 +16,7 @@ from django.urls import reverse
 from compute.tasks import spec_or_placeholder
 from compute.tasks.spec import format_number
 from leaderboard_app import boards, selectors
+from leaderboard_app.failed_job import failure_section
 from leaderboard_app.filters import AUTOSUBMIT
 from leaderboard_app.public_text import public_message
 from leaderboard_app.result_tables import jobs_url, model_url
@@ -124,8 +125,16 @@ def job_page(*, job: Job) -> dict[str, Any]:
     spec = spec_or_placeholder(job.task.function)
     headline = (result.headline or {}) if result else {}
     measured = (result.metrics or {}) if result else {}
+    failure = failure_section(
+        spec=spec,
+        model=job.model.name,
+        evidence=job.failure_evidence if job.status == JobStatus.FAILED else {},
+        reference=job.structure.reference or {},
+    )
     return {
         "job": job,
+        "figures": failure["figures"],
+        "failure_facts": failure["facts"],
         "result": result,
         "headline": [
             (q.label, _shown(headline.get(q.key), q.digits), q.unit) for q in spec.quantities

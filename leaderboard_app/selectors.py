@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Min, Q, QuerySet, Sum
+from django.db.models.fields.json import KT
 
 from leaderboard_app.public_text import public_message
 from models_app.models import MLIP
@@ -28,6 +29,14 @@ def result_outputs(*, result_ids: Sequence[int]) -> list[dict[str, Any]]:
         .order_by("id")
         .values("id", "model_id", "output", "headline")
     )
+
+
+def result_output_fields(*, result_ids: Sequence[int], paths: Sequence[str]) -> dict[int, tuple]:
+    """Per result id, the output values at dotted ``paths`` (``environment.device``), as
+    text (None where absent): one query, without loading the curves."""
+    names = {f"field_{i}": KT("output__" + path.replace(".", "__")) for i, path in enumerate(paths)}
+    rows = Result.objects.filter(id__in=result_ids).annotate(**names).values_list("id", *names)
+    return {row[0]: tuple(row[1:]) for row in rows}
 
 
 def structure_with_set(*, pk: int) -> Structure | None:
