@@ -13,7 +13,7 @@ from ase.calculators.calculator import Calculator
 
 from compute.errors import TaskFailed
 from compute.run_context import RunContext
-from compute.tasks import diatomics, eos, ev, heating, nve, relax, speed
+from compute.tasks import diatomics, elasticity, eos, ev, heating, nve, relax, speed
 from compute.tasks.spec import Quantity, StructureSetSpec, TaskSpec
 
 TASKS: dict[str, TaskSpec] = {
@@ -24,6 +24,7 @@ TASKS: dict[str, TaskSpec] = {
     "nve": nve.TASK,
     "heating": heating.TASK,
     "speed": speed.TASK,
+    "elasticity": elasticity.TASK,
 }
 
 
