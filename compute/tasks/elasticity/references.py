@@ -92,7 +92,7 @@ def entry_structure(entry: dict[str, Any]) -> LabelledStructure:
 
 
 @cache
-def mp_structures(path: Path = REFERENCE_FILE) -> tuple[LabelledStructure, ...]:
+def mp_structures(path: Path) -> tuple[LabelledStructure, ...]:
     """Every entry of ``path`` in file order; raises ReferenceFileError naming the first
     malformed entry."""
     structures = []
@@ -128,11 +128,11 @@ def subset(structures: tuple[LabelledStructure, ...]) -> list[LabelledStructure]
 
 
 def full_set() -> list[LabelledStructure]:
-    return list(mp_structures())
+    return list(mp_structures(REFERENCE_FILE))
 
 
 def subset_set() -> list[LabelledStructure]:
-    return subset(mp_structures())
+    return subset(mp_structures(REFERENCE_FILE))
 
 
 MP_ELASTICITY = StructureSetSpec(
