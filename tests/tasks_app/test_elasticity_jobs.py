@@ -1,11 +1,14 @@
 """The elasticity task through run_benchmark: done, n/a, failed with the reason, a
 structure without a reference, and a bad reference file at seed time."""
 
+import json
+
 import pytest
 from ase import Atoms
 from ase.build import bulk
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import reverse
 
 from compute.tasks.elasticity import references
 from tasks_app.models import Job, JobStatus, Result, StructureSet
@@ -14,7 +17,13 @@ from tasks_app.services import store_structure_set
 pytestmark = pytest.mark.django_db
 
 
-def test_elasticity_jobs_record_results_failures_and_not_applicable(seeded, inline_jobs, capsys):
+def figure_json(html: str, figure_id: str) -> dict:
+    return json.loads(
+        html.split(f'id="{figure_id}" type="application/json">')[1].split("</script>")[0]
+    )
+
+
+def test_elasticity_jobs_record_results_failures_and_not_applicable(seeded, inline_jobs, client):
     assert StructureSet.objects.get(name="mp-elasticity").structures.count() == 3953
     overlap = Atoms("Cu2", positions=[[0, 0, 0], [0, 0, 0]], cell=[3, 3, 3], pbc=True)
     pbe_like = {"k_vrh_gpa": 140.0, "g_vrh_gpa": 50.0, "crystal_system": "cubic"}
@@ -41,6 +50,21 @@ def test_elasticity_jobs_record_results_failures_and_not_applicable(seeded, inli
     aluminium = Result.objects.get(structure__label="Al")
     assert aluminium.metrics == {} and len(aluminium.output["c_ij_gpa"]) == 6
     assert aluminium.headline["k_vrh_gpa"] > 0
+
+    # The structure page: EMT's tensor entries in their columns, PBE's K and G marked.
+    html = client.get(reverse("leaderboard:structure", args=[copper.structure_id])).content
+    figure = figure_json(html.decode(), "elasticity-tensor")
+    emt, pbe = figure["data"]
+    c = copper.output["c_ij_gpa"]
+    assert dict(zip(emt["x"], emt["y"], strict=True)) == pytest.approx(
+        {"C11": c[0][0], "C22": c[1][1], "C33": c[2][2], "C12": c[0][1], "C13": c[0][2],
+         "C23": c[1][2], "C44": c[3][3], "C55": c[4][4], "C66": c[5][5],
+         "K_VRH": copper.headline["k_vrh_gpa"], "G_VRH": copper.headline["g_vrh_gpa"]},
+        rel=1e-5,
+    )  # fmt: skip
+    assert (pbe["name"], pbe["x"], pbe["y"]) == ("PBE", ["K_VRH", "G_VRH"], [140.0, 50.0])
+    page = client.get(reverse("leaderboard:task", args=["elasticity"]), {"set": "emt-elastic"})
+    assert page.status_code == 200
 
 
 def test_a_missing_reference_file_is_one_line_at_seed_time(db, tmp_path, monkeypatch):
