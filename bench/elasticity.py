@@ -29,10 +29,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default="chgnet:0.3.0", help="family:checkpoint")
     parser.add_argument("--limit", type=int, default=0, help="first N subset structures")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (one per core)")
     options = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
     import torch
+
+    torch.set_num_threads(options.threads)  # more than the free cores: a call takes 100×
 
     from compute.calculators import load_calculator
     from compute.model_spec import ModelSpec
