@@ -7,7 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from leaderboard_app.boards.view import Rows, StructureFigure
+from leaderboard_app import selectors
+from leaderboard_app.boards import kit
+from leaderboard_app.boards.view import Context, Rows, StructureFigure, TaskView
 from leaderboard_app.charts import Figure, Style, layout_for, rounded
 
 # The nine constants an orthorhombic or higher symmetry leaves independent, as Voigt
@@ -18,6 +20,7 @@ CONSTANTS = (
 )  # fmt: skip
 MODULI = (("K_VRH", "k_vrh_gpa"), ("G_VRH", "g_vrh_gpa"))
 REFERENCE = "PBE"
+EOS_TASK = "eos"  # the consistency check: K_VRH of a cubic crystal against its EOS B₀
 
 
 def tensor_figure(rows: Rows, styles: Mapping[str, Style], reference: Mapping[str, Any]) -> Figure:
@@ -71,3 +74,38 @@ def tensor_figure(rows: Rows, styles: Mapping[str, Style], reference: Mapping[st
 STRUCTURE_FIGURES = (
     StructureFigure("tensor", f"Stiffness tensor and moduli, {REFERENCE} marked", tensor_figure),
 )
+
+
+def task_figures(view: TaskView) -> Context:
+    """The consistency check: each model's K_VRH of a cubic crystal against the B₀ of its
+    own EOS result on the same crystal (the same contents in any set), where both exist.
+    For a cubic crystal the two are one bulk modulus; they differ by the two fits (the
+    EOS over ±20 % of V: about 1 % for EMT copper)."""
+    cubic = {
+        s.id: s for s in view.evidence.structures if s.reference.get("crystal_system") == "cubic"
+    }
+    eos = selectors.headlines_by_content(
+        task_slug=EOS_TASK,
+        model_ids=list(view.names),
+        content_hashes=[s.content_hash for s in cubic.values()],
+    )
+    points = [
+        kit.ParityPoint(view.names[model_id], cubic[sid].label, b0, row.headline.get("k_vrh_gpa"))
+        for model_id, rows in view.evidence.results.items()
+        if model_id in view.names
+        for sid, row in rows.items()
+        if sid in cubic
+        and (b0 := eos.get((model_id, cubic[sid].content_hash), {}).get("b0_gpa")) is not None
+    ]
+    if not points:
+        return {}
+    panel = kit.ParityPanel("bulk modulus", "GPa", points, reference_name="EOS B₀ as")
+    return {
+        "figures": [
+            {
+                "id": "elasticity-eos",
+                "title": "K_VRH against the same model's EOS B₀, cubic crystals",
+                "figure": kit.parity([panel], styles=view.styles),
+            }
+        ]
+    }

@@ -63,8 +63,18 @@ def test_elasticity_jobs_record_results_failures_and_not_applicable(seeded, inli
         rel=1e-5,
     )  # fmt: skip
     assert (pbe["name"], pbe["x"], pbe["y"]) == ("PBE", ["K_VRH", "G_VRH"], [140.0, 50.0])
-    page = client.get(reverse("leaderboard:task", args=["elasticity"]), {"set": "emt-elastic"})
-    assert page.status_code == 200
+
+    # The consistency check: K_VRH of the cubic crystal against EMT's own EOS B₀ on it.
+    call_command("run_benchmark", "eos", models="EMT", set_name="emt-elastic", structures="Cu")
+    eos = Result.objects.get(task__slug="eos", structure__label="Cu")
+    html = client.get(reverse("leaderboard:task", args=["elasticity"])).content.decode()
+    (points, *_) = figure_json(html, "elasticity-eos")["data"]
+    assert (points["x"], points["y"]) == (
+        [pytest.approx(eos.headline["b0_gpa"], rel=1e-5)],
+        [pytest.approx(copper.headline["k_vrh_gpa"], rel=1e-5)],
+    )
+    # EMT copper: the EOS over ±20 % of V puts B₀ 1.2 % below K_VRH (tests/compute).
+    assert points["x"][0] == pytest.approx(points["y"][0], rel=0.02)
 
 
 def test_a_missing_reference_file_is_one_line_at_seed_time(db, tmp_path, monkeypatch):
