@@ -10,6 +10,7 @@ from ase.units import GPa
 
 from compute.errors import TaskFailed
 from compute.tasks import check_params, evaluate, run_task
+from compute.tasks.elasticity.stiffness import moduli
 
 # Voigt order of ASE's stress: xx, yy, zz, yz, xz, xy.
 VOIGT_PAIRS = ((0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1))
@@ -166,3 +167,29 @@ def test_metrics_against_the_reference_by_hand():
     assert evaluate("elasticity", output, {"b0_gpa": 1.0}) == {}
     singular = evaluate("elasticity", {**output, "k_vrh_gpa": None}, reference)
     assert "k_error_gpa" not in singular and singular["g_error_gpa"] == -10.0
+
+
+def cubic_tensor(c11: float, c12: float, c44: float) -> np.ndarray:
+    c = np.zeros((6, 6))
+    c[:3, :3] = c12
+    c[[0, 1, 2], [0, 1, 2]] = c11
+    c[[3, 4, 5], [3, 4, 5]] = c44
+    return c
+
+
+def test_born_stability_is_the_sign_of_the_cubic_eigenvalues():
+    # A cubic tensor's eigenvalues are C11 + 2 C12, C11 − C12 (twice) and C44 (three times).
+    stable = moduli(cubic_tensor(170.0, 120.0, 75.0))
+    assert stable["born_stable"] == 1
+    assert stable["min_eigenvalue_gpa"] == pytest.approx(50.0)
+    # Hill's average for a cubic crystal, by hand: G_V = (C11 − C12 + 3 C44) / 5 and
+    # G_R = 5 (C11 − C12) C44 / (4 C44 + 3 (C11 − C12)).
+    g_voigt, g_reuss = (50 + 225) / 5, 5 * 50 * 75 / (300 + 150)
+    assert stable["g_vrh_gpa"] == pytest.approx((g_voigt + g_reuss) / 2)
+    assert stable["k_vrh_gpa"] == pytest.approx((170 + 240) / 3)
+    unstable = moduli(cubic_tensor(120.0, 170.0, 75.0))  # C11 < C12: a tetragonal shear
+    assert unstable["born_stable"] == 0
+    assert unstable["min_eigenvalue_gpa"] == pytest.approx(-50.0)
+    singular = moduli(cubic_tensor(170.0, 120.0, 0.0))  # no resistance to shear
+    assert singular["born_stable"] == 0 and singular["min_eigenvalue_gpa"] == pytest.approx(0)
+    assert singular["k_vrh_gpa"] is None and singular["g_voigt_gpa"] == pytest.approx(10.0)
