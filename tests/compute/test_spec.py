@@ -139,7 +139,7 @@ def test_the_registry_finds_tasks_and_refuses_unknown_names():
     with pytest.raises(
         TaskFailed,
         match="^unknown task function 'phonons'; known: eos, ev, relax, diatomics, nve, "
-        "heating, speed$",
+        "heating, speed, elasticity$",
     ):
         task_spec("phonons")
     placeholder = spec_or_placeholder("phonons")
@@ -157,6 +157,8 @@ def test_the_registry_lists_each_structure_set_once_and_every_reference_key():
         "homonuclear-dimers",
         "md-cells",
         "speed-seeds",
+        "mp-elasticity",
+        "mp-elasticity-subset",
     ]
     assert reference_keys() >= {"v0_a3_per_atom", "b0_gpa", "b0_prime", "r_e_a", "d_e_ev"}
     labels = quantity_labels()
