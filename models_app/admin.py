@@ -80,6 +80,7 @@ class MLIPAdmin(admin.ModelAdmin):
     ]
     readonly_fields = [
         "slug",
+        "checkpoint_sha256",  # written by the action "Approve checkpoint" only
         "checkpoint_approved_by",
         "checkpoint_approved_at",
         "last_check_ok",

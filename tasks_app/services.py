@@ -108,7 +108,7 @@ def store_structure_set(
             name=name, defaults={"description": description}
         )
         existing = {s.label: s for s in structure_set.structures.all()}
-        new, touched = [], 0
+        touched, new = 0, []
         for position, (label, atoms, reference) in enumerate(structures):
             data = atoms_to_dict(atoms)
             values = {
@@ -120,11 +120,13 @@ def store_structure_set(
                 "reference": reference,
             }
             current = existing.get(label)
-            if current is None:  # new rows in one statement: sets run to thousands
+            if current is None:  # one query for all new structures (a 972-crystal set)
                 new.append(Structure(structure_set=structure_set, label=label, **values))
-            elif any(getattr(current, k) != v for k, v in values.items()):
-                Structure.objects.filter(pk=current.pk).update(**values)
-                touched += 1
+                continue
+            if all(getattr(current, k) == v for k, v in values.items()):
+                continue
+            Structure.objects.filter(pk=current.pk).update(**values)
+            touched += 1
         Structure.objects.bulk_create(new, batch_size=500)
     return structure_set, touched + len(new)
 
@@ -155,7 +157,14 @@ def _shortened(text: str, limit: int) -> str:
 def import_structures(
     *, path: Path, set_name: str, file_format: str | None = None
 ) -> tuple[StructureSet, int]:
-    """Import every frame of a file; a bad file imports nothing (StructureFileError)."""
+    """Import every frame of a file; a bad file imports nothing (StructureFileError), and
+    no file writes a set of the task specs (seed_registry does, with their references)."""
+    check_names(name=set_name, labels=[])
+    if set_name in {s.name for s in structure_sets()}:
+        raise ArenaError(
+            f"structure set {set_name!r} belongs to the task specs (seed_registry writes it, "
+            "with its references); import into a set of another name"
+        )
     frames = read_structures(path, file_format)
     stem = path.stem
     structures = []
@@ -270,12 +279,18 @@ def job_start(*, job_id: int, rq_job_id: str = "") -> bool:
             started_at=now,
             lease_expires_at=_lease_end(),
             worker_host=socket.gethostname(),
+            ran_with={},
             rq_job_id=rq_job_id,
             attempts=F("attempts") + 1,
             error="",
             traceback="",
         )
     )
+
+
+def job_ran_with(*, job_id: int, ran_with: dict[str, Any]) -> None:
+    """Record the device and threads a running job computes with."""
+    Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(ran_with=ran_with)
 
 
 def job_enqueued(*, job_id: int, queue: str, rq_job_id: str) -> None:

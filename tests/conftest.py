@@ -24,6 +24,19 @@ MUTATION_TESTS = [p for p in os.environ.get("ARENA_MUTATION_TESTS", "").split(",
 MUTMUT_MAPPING_PHASES = {"stats", "list_all_tests", "mutant_generation"}
 
 
+def pytest_configure(config):
+    """Under pytest-xdist each worker's torch takes its share of the cores: torch takes
+    every core in every process, and two that fight run slower than one alone. Only this
+    process: child processes (workers, commands) choose their own threads."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:
+        import torch
+
+        from compute.threads import threads_per_worker, usable_cores
+
+        torch.set_num_threads(threads_per_worker(cores=usable_cores(), workers=workers))
+
+
 def pytest_collection_modifyitems(config, items):
     """Under bench/mutation.py: only the package's tests, cheapest first: without a
     database, then without a module-scoped fixture of their file, then by the time
@@ -86,7 +99,7 @@ def inline_jobs(settings):
 @pytest.fixture
 def redis_url(settings):
     """A real Redis database, emptied before and after; RQ queues point at it."""
-    url = os.environ.get("TEST_REDIS_URL")
+    url = _worker_redis_url(os.environ.get("TEST_REDIS_URL", ""))
     if not url:
         pytest.skip("TEST_REDIS_URL is not set (scripts/test sets it)")
     import redis
@@ -97,6 +110,15 @@ def redis_url(settings):
     settings.RQ_QUEUES = {name: {"URL": url} for name in (*settings.ARENA_QUEUES, "default")}
     yield url
     connection.flushdb()
+
+
+def _worker_redis_url(url: str) -> str:
+    """Under pytest-xdist each worker empties its own Redis database (15, 14, …)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url or not worker.startswith("gw"):
+        return url
+    base, _, number = url.rpartition("/")
+    return f"{base}/{int(number or 0) - int(worker[2:])}"
 
 
 def database_url_for_subprocess() -> str | None:
@@ -123,6 +145,16 @@ def manage(
         text=True,
         timeout=timeout,
     )
+
+
+@pytest.fixture(scope="session")
+def built_environments() -> str:
+    """Every environment under var/envs, built three at a time (-m envs); build_env's output."""
+    from compute.environments import environment_names
+
+    built = manage("build_env", *environment_names(), "--jobs", "3", timeout=3600)
+    assert built.returncode == 0, built.stderr[-3000:]
+    return built.stdout
 
 
 @pytest.fixture(scope="session")

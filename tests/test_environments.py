@@ -1,8 +1,8 @@
 """Two worker environments with conflicting pins (e3nn 0.4.4 for MACE, e3nn 0.6 for
 MatterSim), built by build_env, each serving one job through a real RQ worker.
 
-Slow: the first run builds both virtualenvs under var/envs (about 100 s each with a
-warm pip cache); later runs find them up to date.
+Slow: the first run builds every environment under var/envs, three at a time
+(conftest's built_environments); later runs find them up to date.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import pytest
 from ase.build import bulk
 from django.conf import settings
 from django.core.management import call_command
+from django.utils import timezone
 
 from compute.trust import file_sha256
 from models_app.models import MLIP
@@ -70,12 +71,11 @@ def run_in(environment: str, code: str, *args: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def environments():
+def environments(built_environments):
     for environment in ("main", "mattersim"):
-        built = manage("build_env", environment, timeout=1200)
-        assert built.returncode == 0, built.stderr[-3000:]
-        assert f"rqworker cpu.{environment}" in built.stdout
-        again = manage("build_env", environment)
+        assert f"rqworker cpu.{environment}" in built_environments
+    again = manage("build_env", "main", "mattersim")
+    for environment in ("main", "mattersim"):
         assert f"var/envs/{environment}: up to date" in again.stdout
     return {
         env: run_in(env, "import e3nn; print(e3nn.__version__)") for env in ("main", "mattersim")
@@ -115,6 +115,8 @@ def test_each_environment_serves_its_own_queue(environments, workers, seeded, se
         family="mace",
         checkpoint=str(mace_path),
         checkpoint_sha256=file_sha256(mace_path),
+        checkpoint_approved_by="curator",
+        checkpoint_approved_at=timezone.now(),
         cpu_tasks=["relax"],
     )
     MLIP.objects.create(

@@ -1,8 +1,8 @@
 """Each worker environment built by build_env passes its families' loader tests
 (tests/compute/families/test_FAMILY.py), run with that environment's Python.
 
-Slow: the first run builds every environment under var/envs (1 to 2 minutes each with
-a warm pip cache; grace and deepmd bring TensorFlow and a CUDA torch, several GB).
+Slow: the first run builds every environment under var/envs, three at a time (grace
+and deepmd bring TensorFlow and a CUDA torch, several GB).
 """
 
 from __future__ import annotations
@@ -14,16 +14,15 @@ import pytest
 
 from compute.calculators import MAIN_ENVIRONMENT
 from compute.environments import environment_names, environment_python, families_in
-from tests.conftest import ROOT, manage
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.envs
 WORKER_ENVIRONMENTS = [e for e in environment_names() if e != MAIN_ENVIRONMENT]
 
 
 @pytest.mark.parametrize("environment", WORKER_ENVIRONMENTS)
-def test_the_environment_builds_and_its_families_load(environment, settings):
-    built = manage("build_env", environment, timeout=1800)
-    assert built.returncode == 0, built.stderr[-3000:]
+def test_the_environment_builds_and_its_families_load(environment, built_environments, settings):
+    assert f"environment {environment} (" in built_environments
     files = [f"tests/compute/families/test_{family}.py" for family in families_in(environment)]
     done = subprocess.run(
         [

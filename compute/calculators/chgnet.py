@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
+import sys
 
 from chgnet.model import CHGNet
 from chgnet.model.dynamics import CHGNetCalculator
@@ -13,11 +15,45 @@ from compute.torch_compat import load_weights
 
 # Pretrained weights inside the chgnet wheel, loaded by CHGNet.load(model_name=...).
 SHIPPED_VERSIONS = ("0.3.0", "0.2.0", "r2scan")
+ISOLATED_ATOMS = "isolated atom(s)"  # CHGNet's graph converter's note, printed per call
+
+log = logging.getLogger(__name__)
+
+
+class IsolatedAtomCounting(CHGNetCalculator):
+    """CHGNet's calculator that counts structures with atoms beyond its graph cutoff.
+
+    CHGNet prints a line to stderr for every such call (a dimer curve's long tail gives
+    hundreds); here the first is logged once and the rest are counted in
+    ``isolated_atom_calls``. Any other stderr output passes through.
+    """
+
+    isolated_atom_calls = 0
+
+    def calculate(self, *args, **kwargs) -> None:
+        captured = io.StringIO()
+        try:
+            with contextlib.redirect_stderr(captured):
+                super().calculate(*args, **kwargs)
+        finally:
+            self._pass_on(captured.getvalue())
+
+    def _pass_on(self, text: str) -> None:
+        for line in text.splitlines(keepends=True):
+            if ISOLATED_ATOMS not in line:
+                sys.stderr.write(line)
+                continue
+            if not self.isolated_atom_calls:
+                log.warning(
+                    "CHGNet: %s (further such structures are counted, not printed)",
+                    line.strip(),
+                )
+            self.isolated_atom_calls += 1
 
 
 def load(
     checkpoint: Checkpoint, *, device: str, on_isolated_atoms: str = "warn"
-) -> CHGNetCalculator:
+) -> IsolatedAtomCounting:
     # CHGNet prints its parameter count and device on every load.
     with contextlib.redirect_stdout(io.StringIO()):
         if checkpoint.name in SHIPPED_VERSIONS:
@@ -27,7 +63,7 @@ def load(
             # unpickles it fully, so read it weights-only and build from the dict.
             state = load_weights(checkpoint.local_file(), name=checkpoint.name)
             model = CHGNet.from_dict(state["model"])
-        return CHGNetCalculator(model, use_device=device, on_isolated_atoms=on_isolated_atoms)
+        return IsolatedAtomCounting(model, use_device=device, on_isolated_atoms=on_isolated_atoms)
 
 
 def supported_numbers(calculator: CHGNetCalculator) -> set[int]:

@@ -13,7 +13,18 @@ from ase.calculators.calculator import Calculator
 
 from compute.errors import TaskFailed
 from compute.run_context import RunContext
-from compute.tasks import diatomics, elasticity, eos, ev, heating, nve, relax, speed
+from compute.tasks import (
+    diatomics,
+    elasticity,
+    eos,
+    ev,
+    formation,
+    heating,
+    nve,
+    phonons,
+    relax,
+    speed,
+)
 from compute.tasks.spec import Quantity, StructureSetSpec, TaskSpec
 
 TASKS: dict[str, TaskSpec] = {
@@ -24,6 +35,8 @@ TASKS: dict[str, TaskSpec] = {
     "nve": nve.TASK,
     "heating": heating.TASK,
     "speed": speed.TASK,
+    "formation": formation.TASK,
+    "phonons": phonons.TASK,
     "elasticity": elasticity.TASK,
 }
 

@@ -65,7 +65,9 @@ def task_figures(view: TaskView) -> Context:
                 {
                     "id": f"{slug}-parity",
                     "title": f"{titles} against {figure.reference}",
-                    "figure": kit.parity(parity_panels(view, figure), styles=view.styles),
+                    "figure": kit.parity(
+                        parity_panels(view, figure), styles=view.styles, log=figure.log
+                    ),
                 }
             )
         elif isinstance(figure, ElementTable) and view.models_with_results():

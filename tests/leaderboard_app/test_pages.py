@@ -195,9 +195,9 @@ def test_task_without_metrics_lists_results_and_says_so(client, arena, relaxed_c
 def test_a_new_task_row_adds_a_page_and_a_navigation_entry(client, seeded):
     from tasks_app.models import Task
 
-    Task.objects.create(slug="phonons", name="Phonon spectra", function="phonons")
-    assert "Phonon spectra" in client.get("/").content.decode()
-    html = client.get(reverse("leaderboard:task", args=["phonons"])).content.decode()
+    Task.objects.create(slug="kappa", name="Thermal conductivity", function="kappa")
+    assert "Thermal conductivity" in client.get("/").content.decode()
+    html = client.get(reverse("leaderboard:task", args=["kappa"])).content.decode()
     assert "No results yet." in html
 
 
@@ -269,10 +269,15 @@ def test_jobs_filter_by_state_model_and_task(client, arena, monkeypatch):
 
 
 def test_job_pages_show_error_and_result(client, arena):
+    from tasks_app.models import Job
+
+    ran_with = {"device": "cpu", "torch_threads": 3, "pid": 1}
+    Job.objects.filter(pk=arena.done_job_id).update(ran_with=ran_with)
     failed = client.get(reverse("leaderboard:job", args=[arena.failed_job_id])).content.decode()
     assert "NotImplementedError: No EMT-potential for" in failed
     done = client.get(reverse("leaderboard:job", args=[arena.done_job_id])).content.decode()
     assert "Result" in done and "GPa" in done
+    assert "cpu, 3 torch threads" in done
 
 
 def failed_job_pages(arena: Arena) -> dict[str, tuple[str, dict[str, Any]]]:

@@ -6,7 +6,7 @@ from typing import Any
 from compute.tasks.figures import FIRST, Axis, time_series
 from compute.tasks.md_cells import MD_CELLS
 from compute.tasks.nve.protocol import run
-from compute.tasks.spec import HIGHER, LOWER, Metric, Quantity, TaskSpec
+from compute.tasks.spec import HIGHER, LOWER, Metric, Parameter, Quantity, TaskSpec
 
 
 def evaluate(output: Mapping[str, Any], reference: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -69,6 +69,15 @@ TASK = TaskSpec(
     metrics=METRICS,
     summary=("drift_mev_per_atom_ps", "lambench_instability", "completed"),
     structure_sets=(MD_CELLS,),
+    parameters=(
+        Parameter("steps", "steps", minimum=1),
+        Parameter("timestep_fs", "fs", above=0),
+        Parameter("temperature_k", "K", above=0),
+        Parameter("seed", minimum=0),
+        Parameter("sample_every", "steps", minimum=1),
+        Parameter("drop_fraction", "of the samples", minimum=0, below=1),
+        Parameter("trajectory_every", "steps, 0: none", minimum=0),
+    ),
     time_limit_s=6 * 3600,
     variants={
         "hot": {"temperature_k": 1000.0},  # MLIP Arena's hotter conservation run

@@ -22,6 +22,7 @@ from ase.calculators.calculator import Calculator, all_changes
 
 from compute.errors import TaskFailed
 from compute.run_context import RunContext
+from compute.threads import ran_with
 
 PROPERTIES = ["energy", "forces", "stress"]
 
@@ -54,7 +55,6 @@ def scaling_exponent(natoms: list[int], steps_per_second: list[float]) -> float 
 def environment(calculator: Calculator) -> dict[str, Any]:
     """Device, torch threads and package versions, stored beside every figure."""
     torch = sys.modules.get("torch")
-    device = getattr(calculator, "device", None)
     packages = {"ase", "numpy", "torch"}
     packages.add(type(calculator).__module__.split(".")[0])
     versions = {}
@@ -64,8 +64,7 @@ def environment(calculator: Calculator) -> dict[str, Any]:
         except importlib.metadata.PackageNotFoundError:
             continue
     return {
-        "device": str(device) if device is not None else "cpu",
-        "torch_threads": torch.get_num_threads() if torch else None,
+        **ran_with(calculator),
         "cuda_device": (
             torch.cuda.get_device_name() if torch and torch.cuda.is_available() else None
         ),

@@ -1,7 +1,10 @@
+from concurrent.futures import ThreadPoolExecutor
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from compute.environments import (
+    BuildOutcome,
     build_environment,
     environment_names,
     families_in,
@@ -12,23 +15,44 @@ from compute.errors import ComputeError
 
 
 class Command(BaseCommand):
-    help = "Build a worker environment for its model families and say how to start its workers."
+    help = (
+        "Build worker environments for their model families and say how to start their "
+        "workers; --jobs builds several at once (pip waits on downloads more than on cores)."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("environment", choices=environment_names())
+        parser.add_argument("environments", nargs="+", choices=environment_names())
         parser.add_argument("--force", action="store_true", help="Rebuild even if up to date")
+        parser.add_argument(
+            "--jobs", type=int, default=1, help="Environments built at once (default 1)"
+        )
 
-    def handle(self, *args, environment, force, **options):
+    def handle(self, *args, environments, force, jobs, **options):
+        if jobs < 1:
+            raise CommandError(f"--jobs must be at least 1, not {jobs}")
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            outcomes = list(pool.map(lambda env: self.build(env, force=force), environments))
+        failures = [outcome for outcome in outcomes if isinstance(outcome, str)]
+        for outcome in outcomes:
+            if isinstance(outcome, BuildOutcome):
+                self.report(outcome)
+        if failures:
+            raise CommandError("; ".join(failures))
+
+    def build(self, environment: str, *, force: bool) -> BuildOutcome | str:
         try:
-            outcome = build_environment(
+            return build_environment(
                 environment,
                 root=settings.ARENA_ENVS_DIR,
                 project_dir=settings.BASE_DIR,
                 force=force,
-                log=self.stderr.write,
+                log=lambda line: self.stderr.write(f"[{environment}] {line}"),
             )
         except ComputeError as exc:
-            raise CommandError(str(exc)) from exc
+            return str(exc)
+
+    def report(self, outcome: BuildOutcome) -> None:
+        environment = outcome.environment
         state = f"built in {outcome.seconds:.0f} s" if outcome.built else "up to date"
         self.stdout.write(
             f"environment {environment} ({', '.join(families_in(environment))}) at "
