@@ -14,7 +14,18 @@ from ase.calculators.calculator import Calculator
 from compute.errors import TaskFailed
 from compute.failure_evidence import collecting, evidence
 from compute.run_context import RunContext
-from compute.tasks import diatomics, eos, ev, formation, heating, nve, phonons, relax, speed
+from compute.tasks import (
+    diatomics,
+    elasticity,
+    eos,
+    ev,
+    formation,
+    heating,
+    nve,
+    phonons,
+    relax,
+    speed,
+)
 from compute.tasks.spec import Quantity, StructureSetSpec, TaskSpec
 
 TASKS: dict[str, TaskSpec] = {
@@ -27,6 +38,7 @@ TASKS: dict[str, TaskSpec] = {
     "speed": speed.TASK,
     "formation": formation.TASK,
     "phonons": phonons.TASK,
+    "elasticity": elasticity.TASK,
 }
 
 

@@ -139,7 +139,7 @@ def test_the_registry_finds_tasks_and_refuses_unknown_names():
     with pytest.raises(
         TaskFailed,
         match="^unknown task function 'kappa'; known: eos, ev, relax, diatomics, nve, "
-        "heating, speed, formation, phonons$",
+        "heating, speed, formation, phonons, elasticity$",
     ):
         task_spec("kappa")
     placeholder = spec_or_placeholder("kappa")
@@ -161,6 +161,8 @@ def test_the_registry_lists_each_structure_set_once_and_every_reference_key():
         "mp-elemental-references",
         "alexandria-phonons-small",
         "alexandria-phonons",
+        "mp-elasticity",
+        "mp-elasticity-subset",
     ]
     assert reference_keys() >= {"v0_a3_per_atom", "b0_gpa", "b0_prime", "r_e_a", "d_e_ev"}
     labels = quantity_labels()
