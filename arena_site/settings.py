@@ -109,6 +109,10 @@ TEMPLATES = [
 ]
 
 SQLITE_PATH = Path(os.environ.get("SQLITE_PATH", BASE_DIR / "db.sqlite3"))
+if not os.environ.get("DATABASE_URL") and not SQLITE_PATH.parent.is_dir():
+    raise ImproperlyConfigured(
+        f"SQLITE_PATH {SQLITE_PATH}: its folder does not exist; create it or set another path"
+    )
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{SQLITE_PATH}", conn_max_age=60

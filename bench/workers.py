@@ -3,7 +3,9 @@
 Usage: .venv/bin/python bench/workers.py [--redis] [--local] [--ceiling] [--mlip-arena PYTHON]
 
 - ``--redis``: through a private redis-server (a free port) and ``rqworker`` processes
-  (ArenaWorker);
+  (ArenaWorker) that find their share of the cores themselves (no
+  ARENA_WORKERS_PER_HOST), two of them started at the same instant (as systemd,
+  supervisord or a Procfile start them) and, case ``2s``, one after another;
 - ``--local``: ``run_benchmark --workers 1`` (one process) and ``--workers 2`` (two
   local processes, no Redis);
 - ``--ceiling``: what the machine itself allows: the bare ASE loop (``compute`` only, no
@@ -17,9 +19,11 @@ Usage: .venv/bin/python bench/workers.py [--redis] [--local] [--ceiling] [--mlip
 
 Each with the ``--cases`` (default all): one worker with every core (its torch threads
 as many as the cores), one worker with one thread (OMP_NUM_THREADS=1), and two
-workers with a core each; the last column is the throughput of two workers over that
-row, over the whole run's wall time and over the jobs' span (first job started to last job
-finished: the steady throughput, without process start-up and model loading). Without
+workers with a core each (RQ: started together, and one after another). The last
+columns are the throughput of two workers started together over that one-worker row,
+over the whole run's wall time and over the jobs' span (first job started to last job
+finished: the steady throughput, without process start-up and model loading); a line
+after the table gives each way of starting two workers over each one-worker row. Without
 options: ``--redis --local``. Every run is a ``run_benchmark ... --force`` child process
 timed from its start to its exit (Django start, model loading, every job, the summary).
 The database is DATABASE_URL, or a scratch SQLite file (WAL).
@@ -31,6 +35,7 @@ import argparse
 import io
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -48,7 +53,8 @@ STRUCTURES = "Al,Cu,Si,Ag,W,Au,Pd,Pt,Ni,Mo,Ta,Ge"
 CASES = {
     "1": ("1 worker, all cores", 1, {}),
     "1t": ("1 worker, 1 thread", 1, {"OMP_NUM_THREADS": "1"}),
-    "2": ("2 workers, a core each", 2, {}),
+    "2": ("2 workers started together", 2, {}),
+    "2s": ("2 workers started one after another", 2, {}),  # RQ only
 }
 # wall seconds, done jobs, load average before, seconds from the first job's start to the
 # last job's end (the throughput once workers are up: no process start or model loading)
@@ -63,7 +69,7 @@ def main() -> None:
     parser.add_argument("--bare", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--mlip-arena", metavar="PYTHON")
     parser.add_argument("--structures", default=STRUCTURES, help="Delta labels, comma-separated")
-    parser.add_argument("--cases", default="1,1t,2", help=f"of {', '.join(CASES)}")
+    parser.add_argument("--cases", default="1,1t,2,2s", help=f"of {', '.join(CASES)}")
     options = parser.parse_args()
     structures = options.structures
     args = ("eos", "--models", "CHGNet", "--structures", structures, "--force")
@@ -98,7 +104,7 @@ def main() -> None:
         print_cases("RQ", redis_runs(args, cases))
     local = {}
     if options.local or options.mlip_arena:
-        for case in cases:
+        for case in (case for case in cases if case != "2s"):
             label, workers, env = CASES[case]
             local[case] = timed_run(*args, "--workers", str(workers), env=env)
         print_cases("run_benchmark --workers", local)
@@ -178,35 +184,64 @@ def redis_runs(args: tuple[str, ...], cases: list[str]) -> dict[str, Measured]:
     server = RedisServer(Path(tempfile.mkdtemp()), persistent=False)
     server.start()
     try:
-        return {case: redis_run(args, server.url, *CASES[case][1:]) for case in cases}
+        return {case: redis_run(args, server.url, case) for case in cases}
     finally:
         server.stop()
 
 
-def redis_run(args, url: str, count: int, env: dict[str, str]) -> Measured:
+def redis_run(args, url: str, case: str) -> Measured:
+    """``run_benchmark`` once the case's workers have registered; the workers count each
+    other (ARENA_WORKERS_PER_HOST unset), started together or, ``2s``, one by one."""
     import redis
     from rq.worker import Worker
 
+    from tasks_app.worker import JOIN_S
     from tests.faults.harness import wait_for, worker
 
-    env = {**os.environ, **env, "REDIS_URL": url, "ARENA_WORKERS_PER_HOST": str(count)}
-    workers = [worker(env) for _ in range(count)]
+    _, count, env = CASES[case]
+    env = {**os.environ, **env, "REDIS_URL": url}
+    env.pop("ARENA_WORKERS_PER_HOST", None)
+    connection = redis.Redis.from_url(url)
+    workers = []
     try:
-        connection = redis.Redis.from_url(url)
+        for started in range(1, count + 1):
+            workers.append(worker(env))
+            if case == "2s":
+                wait_for(
+                    lambda n=started: Worker.count(connection=connection) == n, 120, "rqworker"
+                )
         wait_for(lambda: Worker.count(connection=connection) == count, 120, "rqworkers")
-        return timed_run(*args, env={"REDIS_URL": url})
+        time.sleep(JOIN_S)  # each takes no job this long after registering
+        measured = timed_run(*args, env={"REDIS_URL": url})
+        for process in workers:
+            print(f"  {CASES[case][0]}: {', '.join(shares(process.output()))}")
+        return measured
     finally:
         for process in workers:
             process.stop()
 
 
+def shares(log: str) -> list[str]:
+    """Each share of the cores a worker's log states."""
+    return re.findall(r"compute threads: \d+ \(\d+ cores, \d+ workers on this host\)", log)
+
+
 def print_cases(kind: str, measured: dict[str, Measured]) -> None:
     two = measured.get("2")
     for case, (wall, done, before, span) in measured.items():
-        ratio = f"{wall / two[0]:.2f}x" if two and case != "2" else ""
-        steady = f"{span / two[3]:.2f}x" if two and case != "2" else ""
+        alone = two and CASES[case][1] == 1
+        ratio = f"{wall / two[0]:.2f}x" if alone else ""
+        steady = f"{span / two[3]:.2f}x" if alone else ""
         label = f"{kind}, {CASES[case][0]}"
         print(f"{label:<48}{wall:>8.1f}{span:>8.1f}{done:>6}{before:>6.1f}{ratio:>25}{steady:>7}")
+    for case in ("2", "2s"):
+        for alone in ("1", "1t"):
+            if case in measured and alone in measured:
+                wall, _, _, span = measured[case]
+                print(
+                    f"{kind}: {CASES[case][0]} over {CASES[alone][0]}: "
+                    f"wall {measured[alone][0] / wall:.2f}x, span {measured[alone][3] / span:.2f}x"
+                )
 
 
 def compare_with_mlip_arena(python: str, structures: str, local: dict[str, Measured]) -> None:

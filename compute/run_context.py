@@ -1,4 +1,5 @@
-"""What a long task may ask of whoever runs it: report progress, save and load a checkpoint.
+"""What a task may ask of whoever runs it: report progress, save and load a checkpoint,
+and get its own result on another structure (an elemental reference, say).
 
 A task function that takes a ``context`` keyword gets a ``RunContext``; plain ASE code
 with no Django. The job function builds one whose callbacks write the job row and whose
@@ -51,7 +52,11 @@ class RunContext:
     ``on_progress(done, total)`` is called at most every ``progress_seconds`` (and
     always for the last step); a checkpoint is saved at most every
     ``checkpoint_seconds``, or whenever ``force`` asks. ``file_store`` is a folder for
-    large files (full trajectories) or None to keep none.
+    large files (full trajectories) or None to keep none. ``family`` names the model's
+    family (``compute.calculators.FAMILIES``); ``companions(set, label, compute)`` gives
+    this task's output for the same model and parameters on structure ``label`` of
+    structure set ``set``: the job's context reads a stored result or stores what
+    ``compute()`` returns; by default ``compute()`` is called once per label and kept.
     """
 
     def __init__(
@@ -64,6 +69,8 @@ class RunContext:
         checkpoint_seconds: float = 60.0,
         file_store: Path | None = None,
         clock: Callable[[], float] = time.monotonic,
+        family: str = "",
+        companions: Callable[[str, str, Callable[[], State]], State] | None = None,
     ) -> None:
         self.on_progress = on_progress
         self.checkpoints = checkpoints
@@ -72,6 +79,9 @@ class RunContext:
         self.checkpoint_seconds = checkpoint_seconds
         self.file_store = file_store
         self.clock = clock
+        self.family = family
+        self.companions = companions
+        self._companions: dict[tuple[str, str], State] = {}
         self._progress_at = -float("inf")
         self._checkpoint_at = clock()  # the first checkpoint waits one period
 
@@ -113,3 +123,12 @@ class RunContext:
             return None
         self.file_store.mkdir(parents=True, exist_ok=True)
         return self.file_store / name
+
+    def companion(self, structure_set: str, label: str, compute: Callable[[], State]) -> State:
+        """This task's output on structure ``label`` of ``structure_set`` (same model and
+        parameters); ``compute()`` produces it where none is stored."""
+        if self.companions is not None:
+            return self.companions(structure_set, label, compute)
+        if (structure_set, label) not in self._companions:
+            self._companions[structure_set, label] = compute()
+        return self._companions[structure_set, label]

@@ -10,12 +10,16 @@ from typing import Any
 import numpy as np
 from ase import Atoms
 from ase.io import iread
+from ase.neighborlist import neighbor_list
 
+from compute.bounded_input import MAX_ATOMS, XYZ_FORMATS, check_file_size, check_xyz_atom_counts
 from compute.errors import ComputeError, first_line
 
 FILE_FORMATS = {".xyz": "extxyz", ".extxyz": "extxyz", ".cif": "cif", ".db": "db", ".json": "db"}
 # No atomistic structure reaches this far; beyond it, squared distances overflow to inf.
 MAX_COORDINATE_A = 1e5
+# Closer than this, two nuclei are one atom typed twice (H₂'s bond is 0.74 Å).
+MIN_DISTANCE_A = 0.5
 
 
 class StructureFileError(ComputeError):
@@ -52,9 +56,12 @@ def guess_format(path: Path) -> str | None:
 
 def read_structures(path: Path, file_format: str | None = None) -> list[Atoms]:
     """Every frame of ``path``; raises StructureFileError naming the frame at fault."""
-    if not path.exists():
+    if not path.is_file():
         raise StructureFileError(f"{path}: no such file")
     file_format = file_format or guess_format(path)
+    check_file_size(path)
+    if file_format in XYZ_FORMATS:
+        check_xyz_atom_counts(path)
     frames: list[Atoms] = []
     try:
         for frames_read, atoms in enumerate(iread(str(path), index=":", format=file_format)):
@@ -74,8 +81,17 @@ def read_structures(path: Path, file_format: str | None = None) -> list[Atoms]:
 def _check_frame(atoms: Atoms, frame: int) -> None:
     if len(atoms) == 0:
         raise StructureFileError(f"frame {frame} has no atoms")
+    if len(atoms) > MAX_ATOMS:
+        raise StructureFileError(f"frame {frame} has {len(atoms)} atoms; the limit is {MAX_ATOMS}")
+    dummies = np.flatnonzero(atoms.numbers <= 0)
+    if dummies.size:
+        raise StructureFileError(
+            f"frame {frame}: atom {dummies[0]} is a dummy atom (X), not an element"
+        )
     if not np.all(np.isfinite(atoms.positions)):
         raise StructureFileError(f"frame {frame} has non-finite positions")
+    if not np.all(np.isfinite(atoms.cell.array)):
+        raise StructureFileError(f"frame {frame} has a non-finite cell")
     if np.abs(atoms.positions).max() > MAX_COORDINATE_A or np.abs(atoms.cell).max() > (
         MAX_COORDINATE_A
     ):
@@ -84,3 +100,18 @@ def _check_frame(atoms: Atoms, frame: int) -> None:
         )
     if atoms.pbc.any() and abs(atoms.cell.volume) < 1e-6:
         raise StructureFileError(f"frame {frame} is periodic but its cell has zero volume")
+    first, second, distance = _closest_pair(atoms)
+    if distance < MIN_DISTANCE_A:
+        raise StructureFileError(
+            f"frame {frame}: atoms {first} and {second} are {distance:.3f} Å apart, closer "
+            f"than {MIN_DISTANCE_A} Å; they overlap"
+        )
+
+
+def _closest_pair(atoms: Atoms) -> tuple[int, int, float]:
+    """The closest two atoms (periodic images included) within MIN_DISTANCE_A, or inf."""
+    first, second, distances = neighbor_list("ijd", atoms, MIN_DISTANCE_A, self_interaction=False)
+    if not distances.size:
+        return -1, -1, float("inf")
+    at = int(np.argmin(distances))
+    return int(first[at]), int(second[at]), float(distances[at])

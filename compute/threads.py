@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
+from typing import Any
 
 
 def usable_cores() -> int:
@@ -58,3 +60,26 @@ def apply_threads(threads: int) -> dict[str, int]:
     chosen["torch_intra_op"] = torch.get_num_threads()
     chosen["torch_inter_op"] = torch.get_num_interop_threads()
     return chosen
+
+
+def ran_with(calculator: Any) -> dict[str, Any]:
+    """The device ``calculator`` computes on and this thread's torch intra-op threads."""
+    torch = sys.modules.get("torch")
+    device = getattr(calculator, "device", None)
+    return {
+        "device": str(device) if device is not None else "cpu",
+        "torch_threads": torch.get_num_threads() if torch else None,
+    }
+
+
+def physical_device(device: str) -> str:
+    """What ``device`` is on this host: itself, or a CUDA GPU's UUID, so that workers
+    given different CUDA_VISIBLE_DEVICES still know when they share one GPU."""
+    if not device.startswith("cuda"):
+        return device
+    import torch
+
+    index = torch.device(device).index
+    if index is None:
+        index = torch.cuda.current_device()
+    return str(torch.cuda.get_device_properties(index).uuid)

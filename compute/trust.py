@@ -1,8 +1,9 @@
-"""Whether a checkpoint file may be fully unpickled, which can run code.
+"""Whether a checkpoint that can run code when loaded (a pickle, a program, a folder that
+names classes to build) may be loaded.
 
-A pickle may be loaded when the checkpoint comes from a trusted source (a URL or
-``hf://`` prefix on the allow-list) or when its file has the SHA-256 an admin pinned.
-Shipped checkpoints never come here: their package loads them from its own files.
+It may when the checkpoint comes from a trusted source (a URL, ``hf://`` or folder prefix
+on the allow-list) or when its file has the SHA-256 an admin pinned. Shipped checkpoints
+never come here: their package loads them from its own files.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from compute.errors import CalculatorLoadError
 
@@ -17,7 +19,7 @@ CHUNK_BYTES = 1 << 20
 
 
 class UntrustedCheckpoint(CalculatorLoadError):
-    """A checkpoint that needs full unpickling is neither from a trusted source nor pinned."""
+    """A checkpoint that can run code is neither from a trusted source nor pinned."""
 
 
 def file_sha256(path: Path) -> str:
@@ -35,8 +37,43 @@ def file_sha256(path: Path) -> str:
 
 
 def from_trusted_source(checkpoint: str, trusted_sources: Iterable[str]) -> bool:
-    """True if ``checkpoint`` starts with an allow-listed prefix that ends in ``/``."""
-    return any(prefix.endswith("/") and checkpoint.startswith(prefix) for prefix in trusted_sources)
+    """True if ``checkpoint`` lies under an allow-listed prefix that ends in ``/``.
+
+    Both are compared normalised: percent-escapes decoded, scheme and host in lower case,
+    local paths with their symlinks resolved. A checkpoint with a ``.`` or ``..`` segment
+    (``trusted/../evil``, ``%2e%2e``) or a backslash is never trusted.
+    """
+    name = normalised(checkpoint)
+    return name is not None and any(
+        prefix.endswith("/") and (base := normalised(prefix)) is not None and name.startswith(base)
+        for prefix in trusted_sources
+    )
+
+
+def normalised(location: str) -> str | None:
+    """``location`` in the one form prefixes are compared in; None if it has dot segments."""
+    parts = urlsplit(location)
+    if parts.scheme and "://" in location:
+        path = _decoded(parts.path)
+        host = _decoded(parts.netloc).lower()
+        if path is None or host is None or "/" in host:
+            return None
+        return f"{parts.scheme.lower()}://{host}{path}"
+    path = _decoded(location)
+    if path is None:
+        return None
+    resolved = Path(path).expanduser().resolve().as_posix()
+    return resolved + "/" if location.endswith("/") and resolved != "/" else resolved
+
+
+def _decoded(text: str) -> str | None:
+    """Percent-escapes undone until none is left; None if a segment is ``.`` or ``..``."""
+    while (decoded := unquote(text)) != text:
+        text = decoded
+    segments = text.split("/")
+    if "\\" in text or any(s in (".", "..") for s in segments):
+        return None
+    return text
 
 
 def check_trusted(
@@ -48,8 +85,8 @@ def check_trusted(
     digest = file_sha256(path)
     if not pinned_sha256:
         raise UntrustedCheckpoint(
-            f"checkpoint {checkpoint!r} is a pickle, which can run code when loaded, and is "
-            f"not from a trusted source; if you trust it, approve its SHA-256 {digest} "
+            f"checkpoint {checkpoint!r} can run code when loaded and is not "
+            f"from a trusted source; if you trust it, approve its SHA-256 {digest} "
             "(admin action 'Approve checkpoint')"
         )
     if digest != pinned_sha256.lower():

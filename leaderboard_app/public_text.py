@@ -33,6 +33,14 @@ def without_operator_commands(text: str) -> str:
     return "; ".join(part for part in text.split("; ") if not re.search(_COMMAND, part))
 
 
+def checkpoint_shown(checkpoint: str) -> str:
+    """A checkpoint as public pages show it: a path on the server by its file name only;
+    names, URLs and hf:// files as they are."""
+    if checkpoint.startswith(("/", "~", "./", "../")):
+        return checkpoint.rstrip("/").rsplit("/", 1)[-1]
+    return checkpoint
+
+
 def public_message(text: str) -> str:
     """A job's error or a load check as public pages show it: no folders, no commands."""
     return without_server_paths(without_operator_commands(text))

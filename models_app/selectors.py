@@ -14,7 +14,8 @@ def model_spec(model: MLIP) -> ModelSpec:
         family=model.family,
         checkpoint=model.checkpoint,
         calculator_kwargs=dict(model.calculator_kwargs or {}),
-        checkpoint_sha256=model.checkpoint_sha256,
+        # A pin counts only with its approval on record (the admin action writes both).
+        checkpoint_sha256=model.checkpoint_sha256 if model.checkpoint_approved_at else "",
     )
 
 

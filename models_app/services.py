@@ -17,9 +17,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from arena_site.errors import ArenaError
+from compute.bounded_input import MAX_YAML_BYTES, InputTooLarge, check_file_size, safe_yaml
 from compute.calculators import check_calculator, parameter_count
 from compute.environments import current_environment, environment_python
-from compute.errors import ComputeError, first_line
+from compute.errors import ComputeError, first_line, one_line
 from compute.trust import file_sha256
 from models_app.loading import calculator_for, checkpoint_for
 from models_app.models import MLIP
@@ -32,6 +33,7 @@ LOCAL_RECORD_FIELDS = (
     "id",
     "slug",
     "updated_at",
+    "checkpoint_sha256",  # pinned only by an admin's approval, with who and when
     "checkpoint_approved_by",
     "checkpoint_approved_at",
     "last_check_ok",
@@ -43,7 +45,7 @@ SEEDED_FIELDS = [
 ]
 # What describes a model on any installation; whether it runs and which checkpoint file
 # is trusted are decided here, so exports leave them out and imports start disabled.
-PORTABLE_FIELDS = [f for f in SEEDED_FIELDS if f not in ("enabled", "checkpoint_sha256")]
+PORTABLE_FIELDS = [f for f in SEEDED_FIELDS if f != "enabled"]
 IMPORTED_MODEL_DEFAULTS = {"enabled": False}
 # The Python types a registry value may have per field kind (YAML dates are dates).
 VALUE_TYPES = (
@@ -79,9 +81,12 @@ class SeedReport:
 def load_yaml_entries(path: Path, key: str) -> list[dict[str, Any]]:
     """The list under ``key`` in a registry YAML file; raises ArenaError if unreadable."""
     try:
-        document = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise ArenaError(f"cannot read registry {path}: {str(exc).splitlines()[0]}") from exc
+        check_file_size(path, MAX_YAML_BYTES)
+        document = safe_yaml(path.read_text(encoding="utf-8"), where=str(path))
+    except InputTooLarge as exc:
+        raise ArenaError(f"cannot read registry {exc}") from exc
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ArenaError(f"cannot read registry {path}: {one_line(exc)}") from exc
     entries = (document or {}).get(key) if isinstance(document, dict) else None
     if not isinstance(entries, list):
         raise ArenaError(f"registry {path} needs a top-level list named {key!r}")
@@ -158,8 +163,17 @@ def seed_models(*, path: Path = REGISTRY_PATH, prune: bool = False) -> SeedRepor
                 f"entry {index} in {path.name}: name must be text, not {type(name).__name__}"
             )
             continue
+        if name in seen:
+            report.errors.append(f"{name}: named again by entry {index}; names must be unique")
+            continue
         seen.add(name)
         unknown = sorted(set(entry) - set(SEEDED_FIELDS))
+        if "checkpoint_sha256" in entry:
+            report.errors.append(
+                f"{name}: checkpoint_sha256 is pinned only by an admin's 'Approve checkpoint', "
+                "never by the seed"
+            )
+            continue
         if unknown:
             report.errors.append(f"{name}: unknown field(s) {', '.join(unknown)}")
             continue

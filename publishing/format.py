@@ -16,6 +16,7 @@ numbers as ``headline.KEY`` columns. import_hf reads both.
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from typing import Any
 import yaml
 
 from arena_site.errors import ArenaError
+from compute.bounded_input import InputTooLarge, safe_yaml
 from compute.errors import one_line
 from tasks_app.services import json_safe
 
@@ -53,7 +55,9 @@ def card_metadata(text: str) -> dict[str, Any]:
         return {}
     front, _, _ = text[4:].partition("\n---")
     try:
-        metadata = yaml.safe_load(front)
+        metadata = safe_yaml(front, where="the dataset card")
+    except InputTooLarge as exc:
+        raise ArenaError(str(exc)) from exc
     except yaml.YAMLError as exc:
         raise ArenaError(f"the dataset card's YAML cannot be read: {one_line(exc)}") from exc
     return metadata if isinstance(metadata, dict) else {}
@@ -129,6 +133,13 @@ def jsonl(rows: list[dict[str, Any]]) -> bytes:
     return "".join(f"{line}\n" for line in lines).encode()
 
 
+def field_of(row: dict[str, Any], name: str, where: str) -> Any:
+    """``row[name]``; raises ArenaError naming ``where`` when the row lacks it."""
+    if name not in row:
+        raise ArenaError(f"{where}: the row has no {name!r}; is this an export of export_hf?")
+    return row[name]
+
+
 def read_jsonl(
     folder: Path, where: str, dict_fields: tuple[str, ...]
 ) -> list[tuple[int, dict[str, Any]]]:
@@ -145,9 +156,13 @@ def read_jsonl(
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            row = json.loads(line, parse_constant=_refuse_constant, parse_float=_finite_float)
         except json.JSONDecodeError as exc:
             raise ArenaError(f"{where}:{number} is not JSON ({exc.msg})") from exc
+        except ValueError as exc:
+            raise ArenaError(
+                f"{where}:{number}: {exc}; an export holds finite numbers or null"
+            ) from exc
         if not isinstance(row, dict):
             raise ArenaError(f"{where}:{number} is not a JSON object")
         for name in dict_fields:
@@ -156,6 +171,17 @@ def read_jsonl(
                 raise ArenaError(f"{where}:{number}: {name} must be a JSON object, not {kind}")
         rows.append((number, nested_row(row, dict_fields)))
     return rows
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a finite number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is not a finite number")
+    return value
 
 
 def write_folder(folder: Path, files: dict[str, bytes]) -> list[str]:

@@ -1,8 +1,11 @@
 """Import a dataset written by export_hf, from a folder or a Hugging Face dataset repo.
 
 Registry rows the results need (models, tasks, structures) are created when missing
-and must agree with the export when present. Results are upserted by job key through
-the same service that records a finished job, so a second import changes nothing.
+and must agree with the export when present; the task specs' structure sets must match
+the specs, references included. Results are upserted by job key through the same
+service that records a finished job, so a second import changes nothing; a result
+computed here is never replaced, and what an import stores says so (its run's
+``imported_from``).
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ from huggingface_hub.errors import HfUriError
 from arena_site.errors import ArenaError
 from compute.errors import ComputeError
 from compute.hub import hub_cache_dir, hub_error_message
-from compute.structures import structure_hash
 from compute.tasks import spec_or_placeholder
 from models_app.models import MLIP
 from models_app.services import IMPORTED_MODEL_DEFAULTS, PORTABLE_FIELDS, unique_slug, upsert_row
@@ -41,17 +43,18 @@ from publishing.format import (
     TASKS_FILE,
     V1_RESULT_FIELDS,
     card_metadata,
+    field_of,
     format_version,
     read_jsonl,
 )
+from publishing.imported_structures import ensure_structures
 from tasks_app.keys import job_key, stable_hash
-from tasks_app.models import BenchmarkRun, Job, JobStatus, Result, Structure, StructureSet, Task
+from tasks_app.models import BenchmarkRun, Job, JobStatus, Result, Structure, Task
 from tasks_app.services import TASK_FIELDS, job_finish, split_output
 
 # Fields that enter a job key: a model or task here must match the export on these.
 MODEL_KEY_FIELDS = ("family", "checkpoint", "calculator_kwargs")
 TASK_KEY_FIELDS = ("function", "version")
-STRUCTURE_FIELDS = ("position", "formula", "natoms", "atoms", "content_hash")
 
 
 @dataclass
@@ -63,12 +66,19 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    kept: int = 0  # results computed here that the export would have replaced
 
     def summary(self) -> str:
+        kept = (
+            f"; kept {self.kept} results computed here that the export differs from "
+            "(an import never replaces them)"
+            if self.kept
+            else ""
+        )
         return (
             f"imported {self.source}: {self.created} results created, {self.updated} updated, "
             f"{self.unchanged} unchanged; added {len(self.models)} models, "
-            f"{len(self.tasks)} tasks, {self.structures} structures"
+            f"{len(self.tasks)} tasks, {self.structures} structures{kept}"
         )
 
 
@@ -107,7 +117,7 @@ def import_dataset(*, source: str, revision: str | None = None) -> ImportReport:
             where=TASKS_FILE,
             created=report.tasks,
         )
-        structures = _ensure_structures(export.structures, report)
+        structures, report.structures = ensure_structures(export.structures)
         _store_results(export.results, models, tasks, structures, report)
     return report
 
@@ -200,7 +210,7 @@ def _ensure_registry_rows(
     checked where job keys depend."""
     found = {}
     for row in rows:
-        name = _get(row, lookup, where)
+        name = field_of(row, lookup, where)
         if not isinstance(name, str):
             raise ArenaError(f"{where}: {lookup} must be text, not {type(name).__name__}")
         what = f"{kind} {name!r}"
@@ -211,38 +221,6 @@ def _ensure_registry_rows(
             created.append(name)
         _check_agrees(instance, row, key_fields, what)
         found[name] = instance
-    return found
-
-
-def _ensure_structures(
-    rows: list[dict[str, Any]], report: ImportReport
-) -> dict[tuple[str, str], Structure]:
-    found = {}
-    for row in rows:
-        set_name = _get(row, "structure_set", STRUCTURES_FILE)
-        label = _get(row, "label", STRUCTURES_FILE)
-        where = f"structure {label!r} of set {set_name!r}"
-        values = {k: _get(row, k, where) for k in STRUCTURE_FIELDS}
-        if structure_hash(values["atoms"]) != values["content_hash"]:
-            raise ArenaError(f"{where}: its atoms do not match its content_hash in the export")
-        structure_set, _ = StructureSet.objects.get_or_create(
-            name=set_name, defaults={"description": row.get("structure_set_description", "")}
-        )
-        structure = structure_set.structures.filter(label=label).first()
-        if structure is None:
-            structure = Structure.objects.create(
-                structure_set=structure_set,
-                label=label,
-                **values,
-                reference=row.get("reference") or {},
-            )
-            report.structures += 1
-        elif structure.content_hash != values["content_hash"]:
-            raise ArenaError(
-                f"{where} has other atoms here than in the export; "
-                "import into another set name or remove the local one"
-            )
-        found[(set_name, label)] = structure
     return found
 
 
@@ -263,21 +241,21 @@ def _store_results(
 ) -> None:
     """Record each new or changed result as a done job of an import run."""
     keys = [row.get("key") for _, row in rows]
-    existing = {r.key: r for r in Result.objects.filter(key__in=keys)}
+    existing = {r.key: r for r in Result.objects.filter(key__in=keys).select_related("job__run")}
     runs: dict[tuple[int, int, str], list[ImportedResult]] = defaultdict(list)
     for where, row in rows:
         item = ImportedResult(
-            model=_lookup(models, _get(row, "model", where), where, "model"),
-            task=_lookup(tasks, _get(row, "task", where), where, "task"),
+            model=_lookup(models, field_of(row, "model", where), where, "model"),
+            task=_lookup(tasks, field_of(row, "task", where), where, "task"),
             structure=_lookup(
                 structures,
-                (_get(row, "structure_set", where), _get(row, "structure", where)),
+                (field_of(row, "structure_set", where), field_of(row, "structure", where)),
                 where,
                 "structure",
             ),
             row=row,
         )
-        params = _get(row, "params", where)
+        params = field_of(row, "params", where)
         _check_numbers(item, where)
         key = job_key(
             model=item.model,
@@ -285,11 +263,14 @@ def _store_results(
             structure_hash=item.structure.content_hash,
             params=params,
         )
-        if key != _get(row, "key", where):
+        if key != field_of(row, "key", where):
             raise ArenaError(f"{where}: its key does not match its model, task, structure, params")
         current = existing.get(key)
         if current is not None and _same_result(current, item):
             report.unchanged += 1
+            continue
+        if current is not None and not current.job.run.options.get("imported_from"):
+            report.kept += 1  # local evidence wins over any dataset's
             continue
         report.updated += current is not None
         report.created += current is None
@@ -361,12 +342,6 @@ def _same_result(result: Result, item: ImportedResult) -> bool:
         and result.output == output
         and result.metrics == (row.get("metrics") or {})
     )
-
-
-def _get(row: dict[str, Any], name: str, where: str) -> Any:
-    if name not in row:
-        raise ArenaError(f"{where}: the row has no {name!r}; is this an export of export_hf?")
-    return row[name]
 
 
 def _lookup(found: Mapping[Any, Any], key: Any, where: str, kind: str) -> Any:

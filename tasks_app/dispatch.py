@@ -52,7 +52,7 @@ from tasks_app.selectors import (
     unfinished_jobs,
 )
 from tasks_app.services import job_enqueued, job_fail, job_requeue, jobs_interrupt
-from tasks_app.time_limits import RQ_GRACE_S, job_time_limit_s
+from tasks_app.time_limits import RQ_GRACE_S, RunTimeUp, job_time_limit_s, time_limit
 
 Progress = Callable[[int], None]  # called with the number of finished jobs so far
 Say = Callable[[str], None]  # one line about what the run is waiting for
@@ -176,11 +176,15 @@ def run_in_process(
     current = None
     try:
         while True:
+            if time.monotonic() > deadline:
+                interrupt(run, None)
+                return
             current = next_claimable_job(run=run, models_first=share.models_first)
             if current is not None:
                 share.hold(current)  # before the claim, so siblings never see it unheld
                 try:
-                    execute_job(current)
+                    with time_limit(_left(deadline), error=RunTimeUp):
+                        execute_job(current)
                 except Exception:
                     if job_status(job_id=current) in UNFINISHED:
                         raise  # not the job's failure (it would be recorded): a database error
@@ -191,9 +195,6 @@ def run_in_process(
             pending = unfinished_jobs(run=run)
             if not pending:
                 return
-            if time.monotonic() > deadline:
-                interrupt(run, None)
-                return
             ids = [job.pk for job in pending if job.pk not in share.siblings_hold()]
             waiting(
                 str(ids),
@@ -202,9 +203,17 @@ def run_in_process(
                 else "",
             )
             time.sleep(POLL_S)
+    except RunTimeUp:
+        interrupt(run, current)
+        say(f"--timeout passed: job {current} stopped and left interrupted")
     except BaseException:
         interrupt(run, current)
         raise
+
+
+def _left(deadline: float) -> float | None:
+    """Seconds until ``deadline`` (at least a millisecond), None when there is none."""
+    return None if math.isinf(deadline) else max(deadline - time.monotonic(), 1e-3)
 
 
 def interrupt(run: BenchmarkRun, current: int | None) -> int:

@@ -5,6 +5,7 @@ RQ workers run ``execute_job``; without Redis the dispatcher calls it in-process
 
 from __future__ import annotations
 
+import os
 import time
 import traceback
 
@@ -14,11 +15,18 @@ from compute.calculators import check_supported
 from compute.errors import ComputeError, NotApplicable, first_line
 from compute.structures import atoms_from_dict
 from compute.tasks import evaluate, run_task
+from compute.threads import ran_with
 from models_app.loading import calculator_for
 from tasks_app.heartbeat import job_lease
 from tasks_app.run_files import checkpoint_file, job_context
 from tasks_app.selectors import job_payload
-from tasks_app.services import job_fail, job_finish, job_not_applicable, job_start
+from tasks_app.services import (
+    job_fail,
+    job_finish,
+    job_not_applicable,
+    job_ran_with,
+    job_start,
+)
 from tasks_app.time_limits import TimeLimitExceeded, job_time_limit_s, time_limit
 
 
@@ -44,7 +52,8 @@ def execute_job(job_id: int) -> bool:
             calculator = calculator_for(payload.spec)
             atoms = atoms_from_dict(payload.atoms)
             check_supported(payload.spec, calculator, atoms)
-            context = job_context(job_id=job_id, key=payload.key)
+            job_ran_with(job_id=job_id, ran_with={**ran_with(calculator), "pid": os.getpid()})
+            context = job_context(job_id=job_id, key=payload.key, family=payload.spec.family)
             with time_limit(job_time_limit_s(payload.function)):
                 output = run_task(payload.function, atoms, calculator, payload.params, context)
                 metrics = evaluate(payload.function, output, payload.reference)
@@ -59,6 +68,7 @@ def execute_job(job_id: int) -> bool:
             error=str(exc),
             traceback=traceback.format_exc(),
             compute_seconds=time.perf_counter() - started,
+            evidence=getattr(exc, "failure_evidence", None),
         )
         return True
     except Exception as exc:
@@ -67,6 +77,7 @@ def execute_job(job_id: int) -> bool:
             error=first_line(exc),
             traceback=traceback.format_exc(),
             compute_seconds=time.perf_counter() - started,
+            evidence=getattr(exc, "failure_evidence", None),
         )
         if rq_job is not None:
             rq_job.retries_left = 0  # RQ's retries are for dead workers; this error is the job's

@@ -155,7 +155,18 @@ class Job(models.Model):
     )
     error = models.TextField(blank=True)
     traceback = models.TextField(blank=True)
+    failure_evidence = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What a failed job had computed: the partial curve, the last structure, "
+        "the optimiser's last steps",
+    )
     worker_host = models.CharField(max_length=200, blank=True)
+    ran_with = models.JSONField(
+        default=_empty_dict,
+        blank=True,
+        help_text="Its last attempt's device, torch threads and worker process id",
+    )
     steps_done = models.PositiveIntegerField(
         null=True, blank=True, help_text="Long jobs: steps done so far, as last reported"
     )

@@ -135,8 +135,10 @@ def job_state() -> Case:
 
 
 def run_jobs(*, run: BenchmarkRun) -> QuerySet[Job]:
-    """The run's own jobs and the unfinished jobs of earlier runs it reused."""
-    return Job.objects.filter(Q(run_id=run.pk) | Q(pk__in=run.reused_jobs.values("pk")))
+    """The run's own jobs and the unfinished jobs of earlier runs it reused; not the done
+    jobs its tasks added on other sets' structures (``tasks_app.companions``)."""
+    own = Q(run_id=run.pk, structure__structure_set_id=run.structure_set_id)
+    return Job.objects.filter(own | Q(pk__in=run.reused_jobs.values("pk")))
 
 
 def run_jobs_count(*, run: BenchmarkRun) -> int:

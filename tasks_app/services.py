@@ -108,7 +108,7 @@ def store_structure_set(
             name=name, defaults={"description": description}
         )
         existing = {s.label: s for s in structure_set.structures.all()}
-        touched = 0
+        touched, new = 0, []
         for position, (label, atoms, reference) in enumerate(structures):
             data = atoms_to_dict(atoms)
             values = {
@@ -120,13 +120,15 @@ def store_structure_set(
                 "reference": reference,
             }
             current = existing.get(label)
-            if current and all(getattr(current, k) == v for k, v in values.items()):
+            if current is None:  # one query for all new structures (a 972-crystal set)
+                new.append(Structure(structure_set=structure_set, label=label, **values))
                 continue
-            Structure.objects.update_or_create(
-                structure_set=structure_set, label=label, defaults=values
-            )
+            if all(getattr(current, k) == v for k, v in values.items()):
+                continue
+            Structure.objects.filter(pk=current.pk).update(**values)
             touched += 1
-    return structure_set, touched
+        Structure.objects.bulk_create(new, batch_size=500)
+    return structure_set, touched + len(new)
 
 
 def check_names(*, name: str, labels: list[str]) -> None:
@@ -155,7 +157,14 @@ def _shortened(text: str, limit: int) -> str:
 def import_structures(
     *, path: Path, set_name: str, file_format: str | None = None
 ) -> tuple[StructureSet, int]:
-    """Import every frame of a file; a bad file imports nothing (StructureFileError)."""
+    """Import every frame of a file; a bad file imports nothing (StructureFileError), and
+    no file writes a set of the task specs (seed_registry does, with their references)."""
+    check_names(name=set_name, labels=[])
+    if set_name in {s.name for s in structure_sets()}:
+        raise ArenaError(
+            f"structure set {set_name!r} belongs to the task specs (seed_registry writes it, "
+            "with its references); import into a set of another name"
+        )
     frames = read_structures(path, file_format)
     stem = path.stem
     structures = []
@@ -270,12 +279,18 @@ def job_start(*, job_id: int, rq_job_id: str = "") -> bool:
             started_at=now,
             lease_expires_at=_lease_end(),
             worker_host=socket.gethostname(),
+            ran_with={},
             rq_job_id=rq_job_id,
             attempts=F("attempts") + 1,
             error="",
             traceback="",
         )
     )
+
+
+def job_ran_with(*, job_id: int, ran_with: dict[str, Any]) -> None:
+    """Record the device and threads a running job computes with."""
+    Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(ran_with=ran_with)
 
 
 def job_enqueued(*, job_id: int, queue: str, rq_job_id: str) -> None:
@@ -354,9 +369,15 @@ def split_output(*, function: str, output: dict[str, Any]) -> tuple[dict[str, An
 
 
 def job_fail(
-    *, job_id: int, error: str, traceback: str = "", compute_seconds: float | None = None
+    *,
+    job_id: int,
+    error: str,
+    traceback: str = "",
+    compute_seconds: float | None = None,
+    evidence: dict[str, Any] | None = None,
 ) -> None:
-    """Record an unfinished job's failure; a job that was done meanwhile stays done."""
+    """Record an unfinished job's failure, with ``evidence`` of what it had computed; a job
+    that was done meanwhile stays done."""
     Job.objects.filter(pk=job_id, status__in=UNFINISHED).update(
         status=JobStatus.FAILED,
         finished_at=timezone.now(),
@@ -364,6 +385,7 @@ def job_fail(
         error=error[:2000],
         traceback=traceback,
         compute_seconds=compute_seconds,
+        failure_evidence=json_safe(evidence or {}),
     )
 
 

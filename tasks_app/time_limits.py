@@ -1,5 +1,6 @@
 """A job's time limit: the task's ``time_limit_s`` (capped by ARENA_TIME_LIMIT_S), held by
-the job's own real-time timer in-process, in local workers and on RQ alike."""
+the job's own real-time timer in-process, in local workers and on RQ alike; and a run's
+``--timeout``, which stops the job in hand in-process."""
 
 from __future__ import annotations
 
@@ -25,6 +26,11 @@ class TimeLimitExceeded(BaseException):
     """
 
 
+class RunTimeUp(BaseException):
+    """``run_benchmark --timeout`` passed while a job ran in this process: the job is left
+    interrupted (not failed), for ``--resume``."""
+
+
 RQ_GRACE_S = 60  # RQ's job timeout is the task's limit plus this
 
 
@@ -37,14 +43,17 @@ def job_time_limit_s(function: str) -> float:
 
 
 @contextmanager
-def time_limit(seconds: float | None) -> Iterator[None]:
-    """Raise TimeLimitExceeded in this thread after ``seconds`` of real time; no limit for
-    None, or off the main thread, where no signal lands.
+def time_limit(
+    seconds: float | None, error: type[BaseException] = TimeLimitExceeded
+) -> Iterator[None]:
+    """Raise ``error`` in this thread after ``seconds`` of real time; no limit for None,
+    or off the main thread, where no signal lands.
 
     A timer that expires during a database query raises once the query has returned, so
     that no connection is left with half a protocol exchange or an aborted transaction.
-    A timer already running (RQ's job timeout shares the process's one real-time timer)
-    is put back after, less the time spent.
+    A timer already running (RQ's job timeout, a run's --timeout: the process has one
+    real-time timer) still fires first when it is due first, and is put back after, less
+    the time spent.
     """
     if not seconds or threading.current_thread() is not threading.main_thread():
         yield
@@ -52,12 +61,20 @@ def time_limit(seconds: float | None) -> Iterator[None]:
     message = f"time limit of {seconds:g} s exceeded"
     queries = 0  # queries under way in this thread
     expired = False
+    previous = signal.getsignal(signal.SIGALRM)
+    outer_left, _ = signal.getitimer(signal.ITIMER_REAL)
+    outer_first = bool(outer_left) and outer_left < seconds and callable(previous)
 
     def expire(signum: int, frame: object) -> None:
-        nonlocal expired
+        nonlocal expired, outer_left, outer_first
+        if outer_first:
+            outer_left, outer_first = 0, False  # it fired: nothing to put back
+            previous(signum, frame)  # raises, as a limit does; if not, ours goes on
+            signal.setitimer(signal.ITIMER_REAL, max(seconds - (time.monotonic() - started), 1e-3))
+            return
         expired = True
         if not queries:
-            raise TimeLimitExceeded(message)
+            raise error(message)
 
     def around_query(execute, sql, params, many, context):  # noqa: ANN001, ANN202
         nonlocal queries
@@ -67,10 +84,10 @@ def time_limit(seconds: float | None) -> Iterator[None]:
         finally:
             queries -= 1
             if expired and not queries:
-                raise TimeLimitExceeded(message)
+                raise error(message)
 
-    previous = signal.signal(signal.SIGALRM, expire)
-    outer_left, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, outer_left if outer_first else seconds)
     started = time.monotonic()
     try:
         with connection.execute_wrapper(around_query):

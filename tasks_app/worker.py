@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import socket
 import time
+from datetime import timedelta
 
 from django.conf import settings
 from redis.client import Pipeline
@@ -11,15 +11,21 @@ from redis.exceptions import RedisError
 from rq import worker_registration
 from rq.job import Job as RQJob
 from rq.queue import Queue
-from rq.utils import now
+from rq.utils import as_text, now, utcparse
 from rq.worker import SimpleWorker, WorkerStatus
 
-from compute.threads import apply_threads, threads_per_worker, usable_cores
+from compute.calculators import pick_device
+from compute.threads import apply_threads, physical_device, threads_per_worker, usable_cores
 from tasks_app.dispatch import reconcile
 from tasks_app.heartbeat import every
 from tasks_app.selectors import lease_seconds, unfinished_rq_jobs
 
 REDIS_RETRY_S = 2.0
+# Workers whose starts are this close all count each other from their first job. Two
+# started at once on a busy 2-core host registered 2.5 s apart; loading torch to find
+# the device takes about as long, so the wait is mostly hidden.
+JOIN_S = 5.0
+DEVICE_FIELD = "arena_device"  # in RQ's hash of each worker
 
 
 def lease_ttl() -> int:
@@ -41,23 +47,49 @@ class ArenaWorker(SimpleWorker):
       the database, and the worker waits for Redis as it does between jobs; if Redis
       comes back without its data, the worker registers again.
 
-    Before its first job it takes its share of the host's cores: ARENA_WORKER_THREADS,
-    or the cores divided by the workers on the host (ARENA_WORKERS_PER_HOST, else the
-    live workers Redis knows on this host), and logs what it chose.
+    Before each job it takes its share of the host's cores: ARENA_WORKER_THREADS, or
+    the cores divided by the workers on the host (ARENA_WORKERS_PER_HOST, else the live
+    workers registered in Redis on this host, itself included), and logs it when it
+    changes; a worker that joins or leaves changes the others' share at their next job.
+    It registers, then takes no job for JOIN_S, so that workers started together (by
+    systemd, supervisord, a Procfile) count each other from their first job.
     """
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("maintenance_interval", lease_ttl())
         super().__init__(*args, **kwargs)
+        self.device = ""  # as the calculators are given it: cpu, cuda, cuda:1
+        self.device_id = ""  # as this host knows it (physical_device)
+        # threads, workers on the host, and on its GPU: as last taken
+        self.share: tuple[int, int, int] | None = None
 
-    def work(self, *args, **kwargs) -> bool:
-        self.configure_threads()
-        return super().work(*args, **kwargs)
+    def bootstrap(self, *args, **kwargs) -> None:
+        super().bootstrap(*args, **kwargs)
+        self.device = pick_device(settings.ARENA_DEVICE)
+        self.device_id = physical_device(self.device)
+        self.connection.hset(self.key, DEVICE_FIELD, self.device_id)
 
-    def configure_threads(self) -> None:
+    def check_for_suspension(self, burst: bool) -> None:
+        # RQ asks this before each dequeue; a stop request ends the wait.
+        wait_s = JOIN_S - (now() - self.birth_date).total_seconds()
+        if wait_s > 0:
+            time.sleep(wait_s)
+        super().check_for_suspension(burst)
+
+    def serialize(self) -> dict:
+        return {**super().serialize(), DEVICE_FIELD: self.device_id}
+
+    def take_share(self) -> None:
+        """Limit this process's compute threads to its share of the host's cores."""
         cores = usable_cores()
-        workers = settings.ARENA_WORKERS_PER_HOST or 1 + self.other_workers_on_host()
+        devices = self.host_devices()
+        workers = settings.ARENA_WORKERS_PER_HOST or len(devices)
         threads = settings.ARENA_WORKER_THREADS or threads_per_worker(cores=cores, workers=workers)
+        sharing = devices.count(self.device_id) if self.device != "cpu" else 0
+        share = (threads, workers, sharing)
+        if share == self.share:
+            return
+        self.share = share
         chosen = apply_threads(threads)
         self.log.info(
             "compute threads: %d (%d cores, %d workers on this host): %s",
@@ -66,14 +98,35 @@ class ArenaWorker(SimpleWorker):
             workers,
             ", ".join(f"{pool} {n}" for pool, n in chosen.items()),
         )
+        if self.device != "cpu":
+            self.log.info(
+                "device %s (%s): %d workers on this host share it, each with its own copy "
+                "of its models in the device's memory; their kernels take turns",
+                self.device,
+                self.device_id,
+                sharing,
+            )
 
-    def other_workers_on_host(self) -> int:
-        host = socket.gethostname()
-        return sum(
-            1
-            for worker in self.all(connection=self.connection)
-            if worker.hostname == host and worker.name != self.name
-        )
+    def host_devices(self) -> list[str]:
+        """The device of each live worker registered on this host, this one included.
+
+        Live: a heartbeat within two leases and a join window (an idle worker sends one
+        every lease), so a worker killed without deregistering stops counting within
+        a minute, where RQ keeps an idle worker's key for eight.
+        """
+        keys = worker_registration.get_keys(connection=self.connection)
+        with self.connection.pipeline() as pipeline:
+            for key in keys:
+                pipeline.hmget(key, "hostname", "last_heartbeat", DEVICE_FIELD)
+            fields = pipeline.execute()
+        live = now() - timedelta(seconds=2 * lease_ttl() + JOIN_S)
+        return [
+            as_text(device or b"")
+            for host, heartbeat, device in fields
+            if host is not None
+            and as_text(host) == self.hostname
+            and utcparse(as_text(heartbeat)) >= live
+        ]
 
     @property
     def dequeue_timeout(self) -> int:
@@ -85,6 +138,7 @@ class ArenaWorker(SimpleWorker):
 
     def execute_job(self, job: RQJob, queue: Queue) -> None:
         try:
+            self.take_share()
             execution = self.prepare_execution(job)
             with every(
                 settings.ARENA_HEARTBEAT_S,

@@ -15,6 +15,7 @@ import pytest
 from ase.build import bulk
 from django.conf import settings
 from django.core.management import call_command
+from django.utils import timezone
 
 from compute.trust import file_sha256
 from models_app.models import MLIP
@@ -114,6 +115,8 @@ def test_each_environment_serves_its_own_queue(environments, workers, seeded, se
         family="mace",
         checkpoint=str(mace_path),
         checkpoint_sha256=file_sha256(mace_path),
+        checkpoint_approved_by="curator",
+        checkpoint_approved_at=timezone.now(),
         cpu_tasks=["relax"],
     )
     MLIP.objects.create(

@@ -33,3 +33,42 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     done = manage("check", env=plain_env(tmp_path, SECRET_KEY=""))
     assert done.returncode != 0
     assert "SECRET_KEY must be set when ARENA_PRODUCTION is on" in done.stderr
+
+
+def one_line_error(done) -> str:
+    """The command failed with exactly one line on stderr, no traceback."""
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    return lines[0]
+
+
+def test_a_missing_secret_key_is_one_line(tmp_path):
+    line = one_line_error(manage("check", env=plain_env(tmp_path, SECRET_KEY="")))
+    assert line == "error: SECRET_KEY must be set when ARENA_PRODUCTION is on"
+
+
+def test_a_sqlite_path_in_a_missing_folder_is_one_line(tmp_path):
+    path = tmp_path / "nowhere" / "db.sqlite3"
+    env = {"DATABASE_URL": "", "SQLITE_PATH": str(path)}
+    line = one_line_error(manage("migrate", env=env))
+    assert line == (
+        f"error: SQLITE_PATH {path}: its folder does not exist; create it or set another path"
+    )
+    assert not path.parent.exists()
+
+
+def test_a_database_url_to_a_missing_database_is_one_line(tmp_path):
+    env = {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/no_such_arena_database"}
+    line = one_line_error(manage("migrate", env=env))
+    assert line.startswith("error: cannot use the database: ")
+    assert "no_such_arena_database" in line
+
+
+def test_a_binary_registry_file_is_one_line(tmp_path):
+    registry = tmp_path / "registry.yaml"
+    registry.write_bytes(bytes(range(256)))
+    env = {"DATABASE_URL": "", "SQLITE_PATH": str(tmp_path / "db.sqlite3")}
+    assert manage("migrate", "-v0", env=env).returncode == 0
+    line = one_line_error(manage("seed_registry", "--models-yaml", str(registry), env=env))
+    assert line.startswith(f"CommandError: cannot read registry {registry}: ")

@@ -41,23 +41,35 @@ class Family:
     # regular expression; paths, URLs and hf:// files are taken besides.
     versions: str = ""
     weights: bool = True  # False: the family has no checkpoint (EMT)
+    # The energy correction that puts the family's energies on its training data's scale
+    # (``MP2020``: trained on Materials Project energies, as Matbench Discovery corrects).
+    energy_correction: str = ""
 
 
 FAMILIES: dict[str, Family] = {
     "emt": Family("compute.calculators.emt", ("ase>=3.23",), weights=False),
     "chgnet": Family(
-        "compute.calculators.chgnet", ("chgnet==0.4.2",), versions=r"0\.3\.0|0\.2\.0|r2scan"
+        "compute.calculators.chgnet",
+        ("chgnet==0.4.2",),
+        versions=r"0\.3\.0|0\.2\.0|r2scan",
+        energy_correction="MP2020",
     ),
     "sevennet": Family(
         "compute.calculators.sevennet",
         ("sevenn==0.10.4", "e3nn==0.4.4"),
         versions=r"7net-[\w.-]+|SevenNet[\w.-]*",
+        energy_correction="MP2020",
     ),
-    "mace": Family("compute.calculators.mace", ("mace-torch>=0.3.12", "e3nn==0.4.4")),
+    "mace": Family(
+        "compute.calculators.mace",
+        ("mace-torch>=0.3.12", "e3nn==0.4.4"),
+        energy_correction="MP2020",
+    ),
     "matgl": Family(
         "compute.calculators.matgl",
         ("matgl>=4.0,<5", "torch-geometric>=2.6"),
         versions=r"[\w.-]+-PES",
+        energy_correction="MP2020",
     ),
     "ani": Family(
         "compute.calculators.ani",
@@ -66,7 +78,11 @@ FAMILIES: dict[str, Family] = {
     ),
     # Each of these needs packages that conflict with the main environment's pins.
     "orb": Family(
-        "compute.calculators.orb", ("orb-models==0.5.5",), "orb", versions=r"orb-[\w.-]+"
+        "compute.calculators.orb",
+        ("orb-models==0.5.5",),
+        "orb",
+        versions=r"orb-[\w.-]+",
+        energy_correction="MP2020",
     ),
     "mattersim": Family(
         "compute.calculators.mattersim",
@@ -74,6 +90,7 @@ FAMILIES: dict[str, Family] = {
         "mattersim",
         remove=("torchvision", "torchaudio"),
         versions=r"MatterSim-v1\.0\.0-(1M|5M)(\.pth)?",
+        energy_correction="MP2020",
     ),
     "fairchem": Family(
         "compute.calculators.fairchem",

@@ -17,7 +17,10 @@ HUB_ORG = "materialyze"
 
 
 def load(checkpoint: Checkpoint, *, device: str) -> PESCalculator:
-    """matgl reads its files weights-only and keeps downloads under ~/.cache/matgl."""
+    """matgl reads its tensors weights-only, but imports and calls the classes a folder's
+    model.json and model.pt name (any module, any arguments): a folder is code, so it must
+    be trusted like a pickle. A bare name is fetched from the official org into
+    ~/.cache/matgl; another Hub repo (``owner/name``) is refused."""
     name = checkpoint.name
     folder = Path(name).expanduser()
     if folder.is_dir():
@@ -27,6 +30,12 @@ def load(checkpoint: Checkpoint, *, device: str) -> PESCalculator:
                 f"matgl folder {name!r} lacks {', '.join(missing)}; "
                 "write one with matgl's Potential.save(folder)"
             )
+        folder = checkpoint.pickle_file()
+    elif "/" in name or "\\" in name:
+        raise CalculatorLoadError(
+            f"matgl checkpoint {name!r} is neither a folder here nor a model name of "
+            f"{HUB_ORG}; download the repo's {', '.join(MODEL_FILES)} into a folder and use it"
+        )
     try:
         potential = matgl.load_model(folder if folder.is_dir() else name)
     except Exception as exc:

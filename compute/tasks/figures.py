@@ -77,11 +77,14 @@ class Curves:
 class Parity:
     """Headline ``quantities`` against the structure's reference values of the same keys,
     named ``reference`` (WIEN2k, PBE, experiment); ``colour_by`` names a reference key
-    whose values colour the points (crystal system), else each model has its colour."""
+    whose values colour the points (crystal system), else each model has its colour.
+    ``log`` axes suit positive values spanning decades (moduli); quantities of either
+    sign (formation energies) take linear ones."""
 
     quantities: tuple[str, ...]
     reference: str = "reference"
     colour_by: str = ""
+    log: bool = True
 
 
 @dataclass(frozen=True)

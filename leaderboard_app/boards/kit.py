@@ -168,13 +168,17 @@ def mark_layout(mark: Mark) -> dict[str, list[dict[str, Any]]]:
     return {"shapes": [line], "annotations": [label]}
 
 
-def parity(panels: Sequence[ParityPanel], *, styles: Mapping[str, Style]) -> Figure:
-    """Model against reference, one panel per quantity, on log axes with y = x dashed.
+def parity(
+    panels: Sequence[ParityPanel], *, styles: Mapping[str, Style], log: bool = True
+) -> Figure:
+    """Model against reference, one panel per quantity, with y = x dashed: on log axes
+    (positive values only), or on linear ones where ``log`` is False.
 
     Coloured by model (each model one legend entry, its markers in every panel toggling
     together), or, when the points carry categories, by category (one legend entry per
     category, each model keeping its marker).
     """
+    kept = _positive if log else finite
     points = [p for panel in panels for p in panel.points]
     by_category = any(p.category for p in points)
     groups = list(dict.fromkeys(p.category if by_category else p.model for p in points))
@@ -186,8 +190,8 @@ def parity(panels: Sequence[ParityPanel], *, styles: Mapping[str, Style]) -> Fig
                 p
                 for p in panel.points
                 if (p.category if by_category else p.model) == group
-                and _positive(p.value)
-                and _positive(p.reference)
+                and kept(p.value)
+                and kept(p.reference)
             ]
             traces.append(
                 _parity_trace(group, position, shown, axis, panel, styles, by_category)
@@ -198,19 +202,23 @@ def parity(panels: Sequence[ParityPanel], *, styles: Mapping[str, Style]) -> Fig
     width = (1.0 - gap * (len(panels) - 1)) / max(len(panels), 1)
     for index, panel in enumerate(panels):
         axis = "" if index == 0 else str(index + 1)
-        values = [v for p in panel.points for v in (p.reference, p.value) if _positive(v)]
-        if values:
+        values = [v for p in panel.points for v in (p.reference, p.value) if kept(v)]
+        scale: dict[str, Any] = {}
+        if values and log:
             traces.append(_diagonal(min(values) / 1.2, max(values) * 1.2, axis))
-        ticks = _log_ticks(min(values), max(values)) if values else []
-        log = {"type": "log", "tickvals": ticks, "ticktext": [f"{t:g}" for t in ticks]}
+            ticks = _log_ticks(min(values), max(values))
+            scale = {"type": "log", "tickvals": ticks, "ticktext": [f"{t:g}" for t in ticks]}
+        elif values:
+            pad = 0.05 * (max(values) - min(values) or 1.0)
+            traces.append(_diagonal(min(values) - pad, max(values) + pad, axis))
         label = with_unit(panel.label, panel.unit)
         start = index * (width + gap)
         layout[f"xaxis{axis}"] = {
-            **log,
+            **scale,
             "domain": [round(start, 6), round(start + width, 6)],
             "title": {"text": f"{panel.reference_name} {label}"},
         }
-        layout[f"yaxis{axis}"] = {**log, "title": {"text": f"model {label}"}}
+        layout[f"yaxis{axis}"] = {**scale, "title": {"text": f"model {label}"}}
         if axis:
             layout[f"yaxis{axis}"]["anchor"] = f"x{axis}"
     return {"data": traces, "layout": layout}

@@ -42,12 +42,15 @@ def cache_dir(tmp_path_factory):
 def specs(tmp_path_factory) -> dict[str, ModelSpec]:
     models = tmp_path_factory.mktemp("models")
     mace = build_tiny_mace(models / "mace.model")
+    tensornet = build_tiny_matgl(models / "tensornet")  # a folder naming classes: pinned
     return {
         "emt": ModelSpec("EMT", "emt"),
         "chgnet": ModelSpec("CHGNet", "chgnet", "0.3.0"),
         "sevennet": ModelSpec("SevenNet-0", "sevennet", "7net-0"),
         "mace": ModelSpec("tiny MACE", "mace", str(mace), checkpoint_sha256=file_sha256(mace)),
-        "matgl": ModelSpec("tiny TensorNet", "matgl", str(build_tiny_matgl(models / "tensornet"))),
+        "matgl": ModelSpec(
+            "tiny TensorNet", "matgl", str(tensornet), checkpoint_sha256=file_sha256(tensornet)
+        ),
     }
 
 
@@ -134,9 +137,7 @@ def test_pretrained_copper_energy_is_physical(name, specs, cache_dir):
     assert -4.5 < atoms.get_potential_energy() / len(atoms) < -3.0
 
 
-def test_chgnet_says_once_that_atoms_lie_beyond_its_graph_cutoff(
-    specs, cache_dir, capfd, caplog
-):
+def test_chgnet_says_once_that_atoms_lie_beyond_its_graph_cutoff(specs, cache_dir, capfd, caplog):
     """Three dimers wider than CHGNet's 6 Å atom graph: one logged line, three counted,
     nothing printed per call."""
     calculator = load_calculator(specs["chgnet"], device="cpu", cache_dir=cache_dir)

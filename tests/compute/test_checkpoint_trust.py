@@ -20,7 +20,7 @@ from compute.calculators import clear_cache, load_calculator
 from compute.errors import CalculatorLoadError
 from compute.model_spec import ModelSpec
 from compute.trust import UntrustedCheckpoint, from_trusted_source
-from tests.compute.crafted import build_crafted_checkpoint
+from tests.compute.crafted import build_crafted_checkpoint, build_crafted_matgl_folder
 from tests.compute.tiny_models import build_tiny_mace
 from tests.conftest import ROOT
 
@@ -50,8 +50,8 @@ def test_crafted_pickle_without_a_pin_is_refused_before_it_runs(crafted, tmp_pat
     error = load_error(ModelSpec("Evil", "mace", str(path)), tmp_path)
     assert isinstance(error, UntrustedCheckpoint)
     assert str(error) == (
-        f"model 'Evil': checkpoint {str(path)!r} is a pickle, which can run code when loaded, "
-        f"and is not from a trusted source; if you trust it, approve its SHA-256 "
+        f"model 'Evil': checkpoint {str(path)!r} can run code when loaded and is "
+        f"not from a trusted source; if you trust it, approve its SHA-256 "
         f"{sha256_of(path)} (admin action 'Approve checkpoint')"
     )
     assert not marker.exists()
@@ -132,6 +132,65 @@ def test_a_pickle_from_a_trusted_source_loads_without_a_pin(served, tmp_path):
     assert isinstance(error, UntrustedCheckpoint)
 
 
+@pytest.mark.parametrize("escape", ["../evil", "%2e%2e/evil", "x/../../evil"])
+def test_a_url_that_climbs_out_of_a_trusted_prefix_is_not_trusted(served, tmp_path, escape):
+    root, url = served
+    (root / "trusted").mkdir()
+    (root / "evil").mkdir()
+    marker = tmp_path / "marker"
+    build_crafted_checkpoint(root / "evil" / "evil.model", marker)
+    spec = ModelSpec("Evil", "mace", f"{url}/trusted/{escape}/evil.model")
+    error = load_error(spec, tmp_path / "cache", trusted_sources=[f"{url}/trusted/"])
+    assert isinstance(error, UntrustedCheckpoint)
+    assert "is not from a trusted source" in str(error)
+    assert not marker.exists()
+
+
+def test_a_symlink_out_of_a_trusted_folder_is_not_trusted(crafted, tmp_path):
+    path, marker = crafted
+    trusted = tmp_path / "trusted"
+    trusted.mkdir()
+    (trusted / "link.model").symlink_to(path)
+    spec = ModelSpec("Evil", "mace", str(trusted / "link.model"))
+    error = load_error(spec, tmp_path, trusted_sources=[f"{trusted}/"])
+    assert isinstance(error, UntrustedCheckpoint)
+    assert not marker.exists()
+    # The control: the same file inside the trusted folder is trusted, and runs.
+    (trusted / "evil.model").write_bytes(path.read_bytes())
+    load_error(
+        ModelSpec("Evil", "mace", str(trusted / "evil.model")),
+        tmp_path,
+        trusted_sources=[f"{trusted}/"],
+    )
+    assert marker.read_text() == "ran"
+
+
+def test_a_matgl_folder_names_code_to_run_so_it_needs_a_pin(tmp_path):
+    marker = tmp_path / "marker"
+    folder = build_crafted_matgl_folder(tmp_path / "evil-matgl", marker)
+    error = load_error(ModelSpec("Evil", "matgl", str(folder)), tmp_path)
+    assert isinstance(error, UntrustedCheckpoint)
+    assert str(error).startswith(
+        f"model 'Evil': checkpoint {str(folder)!r} can run code when loaded"
+    )
+    assert not marker.exists()
+    # The control: pinned, matgl imports subprocess.run from the data and calls it.
+    from compute.trust import file_sha256
+
+    pinned = ModelSpec("Evil", "matgl", str(folder), checkpoint_sha256=file_sha256(folder))
+    load_error(pinned, tmp_path)
+    assert marker.read_text() == "ran"
+
+
+def test_a_matgl_model_from_another_hub_repo_is_refused_before_any_download(tmp_path):
+    error = load_error(ModelSpec("Other", "matgl", "someone/M3GNet-PES"), tmp_path)
+    assert str(error) == (
+        "model 'Other': matgl checkpoint 'someone/M3GNet-PES' is neither a folder here nor a "
+        "model name of materialyze; download the repo's model.json, model.pt, state.pt into a "
+        "folder and use it"
+    )
+
+
 @pytest.mark.parametrize(
     ("checkpoint", "trusted"),
     [
@@ -139,6 +198,10 @@ def test_a_pickle_from_a_trusted_source_loads_without_a_pin(served, tmp_path):
         ("hf://facebook-mirror/UMA/uma-s-1.pt", False),
         ("https://github.com/ACEsuit/mace-mp/releases/download/x.model", True),
         ("https://github.com/ACEsuit/mace-mpx/releases/download/x.model", False),
+        ("https://github.com/ACEsuit/mace-mp/releases/download/%252E%252E/x.model", False),
+        ("https://GitHub.com/ACEsuit/mace-mp/releases/download/x.model", True),
+        ("https://github.com@evil.org/ACEsuit/mace-mp/releases/download/x.model", False),
+        ("hf://facebook/UMA/../../evil/x.pt", False),
     ],
 )
 def test_trusted_sources_are_prefixes_that_end_in_a_slash(checkpoint, trusted):

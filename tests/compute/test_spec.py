@@ -138,12 +138,12 @@ def test_the_registry_finds_tasks_and_refuses_unknown_names():
     assert task_spec("eos") is TASKS["eos"]
     with pytest.raises(
         TaskFailed,
-        match="^unknown task function 'phonons'; known: eos, ev, relax, diatomics, nve, "
-        "heating, speed, vacancy$",
+        match="^unknown task function 'kappa'; known: eos, ev, relax, diatomics, nve, "
+        "heating, speed, formation, phonons, elasticity, vacancy$",
     ):
-        task_spec("phonons")
-    placeholder = spec_or_placeholder("phonons")
-    assert (placeholder.name, placeholder.title, placeholder.metrics) == ("phonons", "phonons", ())
+        task_spec("kappa")
+    placeholder = spec_or_placeholder("kappa")
+    assert (placeholder.name, placeholder.title, placeholder.metrics) == ("kappa", "kappa", ())
     assert placeholder.description == "" and placeholder.default_params() == {}
     with pytest.raises(TaskFailed, match="this task's code is not installed; known: eos, ev"):
         placeholder.run(bulk("Cu"), EMT())
@@ -157,6 +157,12 @@ def test_the_registry_lists_each_structure_set_once_and_every_reference_key():
         "homonuclear-dimers",
         "md-cells",
         "speed-seeds",
+        "wbm-random-972",
+        "mp-elemental-references",
+        "alexandria-phonons-small",
+        "alexandria-phonons",
+        "mp-elasticity",
+        "mp-elasticity-subset",
         "vacancy-fcc",
         "vacancy-hcp",
     ]
@@ -336,3 +342,23 @@ def test_a_protocol_default_outside_its_own_range_is_a_definition_error():
     with pytest.raises(ValueError, match="default fmax must be > 1"):
         TaskSpec(name="t", title="t", description="", run=EOS.run,
                  parameters=(Parameter("fmax", "eV/Å", above=1),))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("task", "params", "message"),
+    [
+        ("nve", {"steps": 0}, "steps must be >= 1, not 0"),
+        ("nve", {"timestep_fs": -1.0}, "timestep_fs must be > 0, not -1.0"),
+        ("nve", {"drop_fraction": 1.0}, "drop_fraction must be >= 0 and < 1, not 1.0"),
+        ("heating", {"end_k": 0.0}, "end_k must be > 0, not 0.0"),
+        ("heating", {"max_temperature_ratio": 1.0}, "max_temperature_ratio must be > 1"),
+        ("speed", {"repeats": 0}, "repeats must be >= 1, not 0"),
+        ("speed", {"max_seconds_per_call": 0}, "max_seconds_per_call must be > 0, not 0"),
+    ],
+)
+def test_dynamics_and_speed_parameters_are_checked_before_planning(task, params, message):
+    from compute.tasks import TASKS
+
+    with pytest.raises(TaskFailed, match=re.escape(message)):
+        TASKS[task].check_params(params)
+    TASKS[task].check_params(TASKS[task].variants.get("short", {}))  # the variants pass

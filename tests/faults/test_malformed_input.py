@@ -81,6 +81,32 @@ def tampered(where: str, change: Callable[[dict], None]) -> Callable[[Path], lis
     return args
 
 
+def structure_file(text: str, set_name: str = "new") -> Callable[[Path], list[str]]:
+    """import_structures of an extxyz file of ``text``."""
+
+    def args(folder: Path) -> list[str]:
+        path = folder / "new.xyz"
+        path.write_text(text)
+        return ["import_structures", str(path), "--set", set_name]
+
+    return args
+
+
+def raw_registry(text: str) -> Callable[[Path], list[str]]:
+    def args(folder: Path) -> list[str]:
+        path = folder / "registry.yaml"
+        path.write_text(text)
+        return ["seed_registry", "--models-yaml", str(path)]
+
+    return args
+
+
+CELL = 'Lattice="4 0 0 0 4 0 0 0 4" Properties=species:S:1:pos:R:3 pbc="T T T"'
+ALIAS_BOMB = "a0: &a0 [x]\n" + "".join(
+    f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]\n" for n in range(1, 10)
+)
+
+
 def set_first_metric(row: dict) -> None:
     key = next(k for k in sorted(row) if k.startswith("metrics."))
     row[key] = "abc"
@@ -103,7 +129,7 @@ CASES = [
     ),
     Case("kwargs NaN", registry(model(calculator_kwargs={"x": float("nan")})), "only JSON"),
     Case("datasets as text", registry(model(training_datasets="MPtrj")), "JSON list of names"),
-    Case("unknown task", registry(model(cpu_tasks=["eos", "phonons"])), "unknown task(s) phonons"),
+    Case("unknown task", registry(model(cpu_tasks=["eos", "kappa"])), "unknown task(s) kappa"),
     Case("license a list", registry(model(license=["MIT"])), "license must be str, not list"),
     Case("flag as text", registry(model(enabled="maybe")), "enabled must be bool, not str"),
     Case("no models list", registry(None), "needs a top-level list named 'models'"),
@@ -112,12 +138,61 @@ CASES = [
     Case("label too long", structures([(TOO_LONG, 0.0)]), "the first has 101"),
     Case("coordinates of 1e300", structures([("a", 1e300)]), "beyond 100000 Å"),
     Case("repeated label", structures([("a", 0.0), ("b", 0.0), ("a", 0.1)]), "labels a name more"),
+    Case(
+        "YAML alias bomb",
+        raw_registry(ALIAS_BOMB + "models: [{name: B, family: emt, calculator_kwargs: {x: *a9}}]"),
+        "expands to more than 100000 values",
+    ),
+    Case(
+        "a pin in the seed",
+        registry(model(checkpoint_sha256="0" * 64)),
+        "checkpoint_sha256 is pinned only by an admin's 'Approve checkpoint'",
+    ),
+    Case(
+        "10¹² atoms claimed",
+        structure_file(f"1000000000000\n{CELL}\nCu 0 0 0\n"),
+        "frame 1 claims 1000000000000 atoms; the limit is 100000",
+    ),
+    Case(
+        "overlapping atoms",
+        structure_file(f"2\n{CELL}\nCu 0 0 0\nCu 0.1 0 0\n"),
+        "frame 1: atoms 0 and 1 are 0.100 Å apart",
+    ),
+    Case(
+        "a dummy atom",
+        structure_file(f"2\n{CELL}\nCu 0 0 0\nX 2 2 2\n"),
+        "frame 1: atom 1 is a dummy atom (X)",
+    ),
+    Case(
+        "a cell of NaN",
+        structure_file(f"1\n{CELL.replace('4 0 0 0 4', 'nan 0 0 0 4', 1)}\nCu 0 0 0\n"),
+        "frame 1 has a non-finite cell",
+    ),
+    Case(
+        "a task's own set",
+        structures([("Cu", 0.0)], "delta-dcdft"),
+        "structure set 'delta-dcdft' belongs to the task specs",
+    ),
+    Case("--param fmax=NaN", run("relax", "--param", "fmax=NaN"), "fmax must be finite, not nan"),
+    Case("--param fmax=1e400", run("relax", "--param", "fmax=1e400"), "fmax must be finite"),
+    Case("--param fmax=-1", run("relax", "--param", "fmax=-1"), "fmax must be > 0, not -1"),
+    Case("--param steps=-5", run("relax", "--param", "steps=-5"), "steps must be >= 1, not -5"),
+    Case("--param npoints=0", run("eos", "--param", "npoints=0"), "npoints must be >= 5, not 0"),
+    Case(
+        "volume factors crossed",
+        run("eos", "--param", "min_volume_factor=1.2", "--param", "max_volume_factor=0.8"),
+        "min_volume_factor must be > 0 and < 1, not 1.2",
+    ),
+    Case("--timeout -1", run("ev", "--timeout", "-1"), "--timeout must be a number of seconds"),
+    Case("--timeout nan", run("ev", "--timeout", "nan"), "above 0, not nan"),
+    Case("--variant ''", run("nve", "--variant", ""), "--variant is empty"),
+    Case("--set ''", run("ev", "--set", ""), "--set is empty"),
     Case("--limit 0", run("ev", "--limit", "0"), "--limit must be at least 1, not 0"),
     Case("--limit -1", run("ev", "--limit", "-1"), "--limit must be at least 1, not -1"),
     Case("--models ''", run("ev", "--models", ""), "--models is empty"),
     Case("--structures ''", run("ev", "--structures", ""), "--structures is empty"),
     Case("unknown model", run("ev", "--models", "EMT,Nope"), "unknown model(s) Nope"),
-    Case("unknown task name", run("phonons"), "unknown task 'phonons'"),
+    Case("unknown task name", run("kappa"), "unknown task 'kappa'"),
     Case("no task", run(), "name a task (e.g. eos), or --resume RUN"),
     Case("unknown run", run("--resume", "999"), "no run 999; the latest is run"),
     Case("resume and a task", run("ev", "--resume", "1"), "drop task"),
@@ -145,6 +220,11 @@ CASES = [
         "default params a list",
         tampered("registry/tasks.jsonl", lambda row: row.update(default_params=[1])),
         "default_params must be a JSON object, not list",
+    ),
+    Case(
+        "NaN in an export",
+        tampered("data/ev.jsonl", lambda row: row.update({"metrics.tortuosity": float("nan")})),
+        "data/ev.jsonl:1: NaN is not a finite number",
     ),
     Case(
         "model name a number",

@@ -42,7 +42,7 @@ def test_a_model_that_does_not_load_exits_non_zero_with_one_line(db_env, tmp_pat
     assert done.returncode == 1
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("CommandError: model 'Tiny MACE': checkpoint")
-    assert "is a pickle, which can run code" in last
+    assert "can run code when loaded" in last
     row = MLIP.objects.get(name="Tiny MACE")
     assert row.last_check_ok is False
     assert row.last_check_message == last.removeprefix("CommandError: ")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+import yaml
 from ase.build import bulk
 from django.contrib.auth.models import User
 from django.contrib.messages import get_messages
@@ -18,7 +19,7 @@ from publishing.export import export_dataset
 from publishing.imports import import_dataset
 from tasks_app.models import Job, JobStatus, Result
 from tasks_app.services import job_finish, job_start, run_create, store_structure_set
-from tests.compute.crafted import build_crafted_checkpoint
+from tests.compute.crafted import build_crafted_checkpoint, build_crafted_matgl_folder
 from tests.compute.tiny_models import build_tiny_mace
 
 pytestmark = pytest.mark.django_db
@@ -48,8 +49,8 @@ def test_a_job_for_a_crafted_checkpoint_fails_with_one_line_and_never_runs_it(cu
     assert job.status == JobStatus.FAILED
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     assert job.error == (
-        f"model 'Evil': checkpoint {str(path)!r} is a pickle, which can run code when loaded, "
-        f"and is not from a trusted source; if you trust it, approve its SHA-256 {digest} "
+        f"model 'Evil': checkpoint {str(path)!r} can run code when loaded and is "
+        f"not from a trusted source; if you trust it, approve its SHA-256 {digest} "
         "(admin action 'Approve checkpoint')"
     )
     assert not marker.exists()
@@ -145,5 +146,65 @@ def test_imported_models_come_in_disabled_and_unpinned_and_their_pickle_never_ru
     with pytest.raises(CommandError, match="1 failed"):
         call_command("run_benchmark", "eos", models="Evil", set_name="cu-only")
     job = Job.objects.get(model=imported, task__slug="eos")
-    assert "is a pickle, which can run code" in job.error and "\n" not in job.error
+    assert "can run code when loaded" in job.error and "\n" not in job.error
     assert not marker.exists()
+
+
+def test_a_pin_in_the_yaml_seed_is_refused_and_no_row_changes(cu_set, evil, tmp_path):
+    path, marker = evil
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    before = list(MLIP.objects.order_by("pk").values())
+    registry = tmp_path / "registry.yaml"
+    entry = {"name": "Evil", "family": "mace", "checkpoint": str(path), "checkpoint_sha256": digest}
+    registry.write_text(yaml.safe_dump({"models": [entry]}))
+    with pytest.raises(CommandError) as error:
+        call_command("seed_registry", models_yaml=registry)
+    assert str(error.value) == (
+        "refused model Evil: checkpoint_sha256 is pinned only by an admin's "
+        "'Approve checkpoint', never by the seed"
+    )
+    assert list(MLIP.objects.order_by("pk").values()) == before
+
+
+def test_a_pin_without_an_approval_on_record_does_not_let_a_pickle_run(cu_set, evil):
+    # A pin written past the admin action (an old seed, a database edit) counts for nothing.
+    path, marker = evil
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    MLIP.objects.create(
+        name="Evil",
+        family="mace",
+        checkpoint=str(path),
+        checkpoint_sha256=digest,
+        cpu_tasks=["eos"],
+    )
+    with pytest.raises(CommandError, match="1 failed"):
+        call_command("run_benchmark", "eos", models="Evil", set_name="cu-only")
+    job = Job.objects.get(model__name="Evil")
+    assert job.error.startswith(f"model 'Evil': checkpoint {str(path)!r} can run code when loaded")
+    assert not Result.objects.exists()
+    assert not marker.exists()
+
+
+def test_an_imported_matgl_folder_never_runs_its_code_on_check_model(seeded, tmp_path):
+    marker = tmp_path / "marker"
+    folder = build_crafted_matgl_folder(tmp_path / "evil-matgl", marker)
+    MLIP.objects.create(name="Evil MatGL", family="matgl", checkpoint=str(folder), enabled=False)
+    with pytest.raises(CommandError) as error:
+        call_command("check_model", "Evil MatGL")
+    assert "can run code when loaded" in str(error.value) and "\n" not in str(error.value)
+    assert not MLIP.objects.get(name="Evil MatGL").last_check_ok
+    assert not marker.exists()
+
+
+def test_the_approve_command_records_who_and_when_and_the_model_then_runs(cu_set, tmp_path):
+    path = build_tiny_mace(tmp_path / "tiny.model")
+    MLIP.objects.create(name="Tiny MACE", family="mace", checkpoint=str(path), cpu_tasks=["relax"])
+    with pytest.raises(CommandError, match="--by is empty"):
+        call_command("approve_checkpoint", "Tiny MACE", by=" ")
+    assert MLIP.objects.get(name="Tiny MACE").checkpoint_sha256 == ""
+    call_command("approve_checkpoint", "Tiny MACE", by="curator")
+    model = MLIP.objects.get(name="Tiny MACE")
+    assert model.checkpoint_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert model.checkpoint_approved_by == "curator" and model.checkpoint_approved_at
+    call_command("run_benchmark", "relax", models="Tiny MACE", set_name="cu-only")
+    assert Result.objects.filter(model=model).count() == 1

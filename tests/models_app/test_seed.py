@@ -271,3 +271,31 @@ def test_task_rows_the_specs_no_longer_have_stay_unless_pruning():
     Task.objects.create(slug="old-eos", name="Old", function="eos")
     assert seed_tasks().deleted == []
     assert Task.objects.filter(slug="old-eos").exists()
+
+
+def test_a_name_given_twice_is_refused_and_the_first_entry_stands(tmp_path):
+    path = write_registry(
+        tmp_path,
+        [{"name": "Twin", "family": "emt"}, {"name": "Twin", "family": "emt", "license": "x"}],
+    )
+    report = seed_models(path=path)
+    assert report.created == ["Twin"]
+    assert report.errors == ["Twin: named again by entry 2; names must be unique"]
+    assert MLIP.objects.get(name="Twin").license == ""
+
+
+def test_a_yaml_alias_bomb_is_refused_and_writes_nothing(tmp_path):
+    from tests.compute.test_bounded_input import alias_bomb
+
+    path = tmp_path / "registry.yaml"
+    path.write_text(
+        alias_bomb() + "models:\n  - name: Bomb\n    family: emt\n    calculator_kwargs: {x: *a9}\n"
+    )
+    assert path.stat().st_size < 700
+    with pytest.raises(CommandError) as error:
+        call_command("seed_registry", models_yaml=path)
+    assert str(error.value) == (
+        f"cannot read registry {path}: its YAML expands to more than 100000 values "
+        "(aliases repeated inside aliases)"
+    )
+    assert not MLIP.objects.exists()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -57,8 +59,10 @@ def test_round_trip_between_this_database_and_a_fresh_sqlite_one(arena_results, 
     assert folder_files(again) == folder_files(original)
 
 
-def test_a_changed_result_is_replaced_through_a_new_job(arena_results, tmp_path):
+def test_a_changed_imported_result_is_replaced_through_a_new_job(arena_results, tmp_path):
     folder = export_dataset(repo_id=REPO, folder=tmp_path / "export").folder
+    forget_everything()
+    import_dataset(source=str(folder))  # every result here now came from the dataset
     result = Result.objects.get(model__name="EMT", task__slug="eos", structure__label="Cu")
     exported_metrics, old_job = dict(result.metrics), result.job_id
     exported_headline = dict(result.headline)
@@ -72,6 +76,72 @@ def test_a_changed_result_is_replaced_through_a_new_job(arena_results, tmp_path)
     assert result.metrics == exported_metrics and result.headline == exported_headline
     assert result.job_id != old_job and result.job.status == JobStatus.DONE
     assert result.job.run.options["imported_from"] == str(folder)
+
+
+def result_rows() -> list[dict]:
+    return list(Result.objects.order_by("pk").values())
+
+
+def tamper(folder, edit) -> None:
+    """Apply ``edit`` to every result row of the export's EOS file."""
+    path = folder / "data" / "eos.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    path.write_text("".join(json.dumps(edit(row)) + "\n" for row in rows))
+
+
+def test_a_tampered_export_never_replaces_results_computed_here(arena_results, tmp_path, capsys):
+    folder = export_dataset(repo_id=REPO, folder=tmp_path / "export").folder
+
+    def better(row):
+        row["headline.b0_gpa"] *= 1.5
+        row["metrics.delta_mev_per_atom"] = 0.001
+        return row
+
+    tamper(folder, better)
+    before = result_rows()
+    call_command("import_hf", str(folder))
+    eos_results = Result.objects.filter(task__slug="eos").count()
+    assert capsys.readouterr().out.strip() == (
+        f"imported {folder}: 0 results created, 0 updated, {arena_results - eos_results} "
+        f"unchanged; added 0 models, 0 tasks, 0 structures; kept {eos_results} results "
+        "computed here that the export differs from (an import never replaces them)"
+    )
+    assert result_rows() == before
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e400"])
+def test_non_finite_numbers_in_an_export_are_refused(arena_results, tmp_path, number):
+    folder = export_dataset(repo_id=REPO, folder=tmp_path / "export").folder
+    forget_everything()
+    path = folder / "data" / "eos.jsonl"
+    lines = path.read_text().splitlines()
+    row = json.loads(lines[0])
+    row["headline.b0_gpa"] = "PLACEHOLDER"
+    lines[0] = json.dumps(row).replace('"PLACEHOLDER"', number)
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(CommandError) as error:
+        call_command("import_hf", str(folder))
+    assert str(error.value) == (
+        f"data/eos.jsonl:1: {number} is not a finite number; an export holds finite numbers or null"
+    )
+    assert not Result.objects.exists() and not MLIP.objects.exists()
+
+
+def test_an_export_whose_wien2k_reference_differs_from_the_task_is_refused(arena_results, tmp_path):
+    folder = export_dataset(repo_id=REPO, folder=tmp_path / "export").folder
+    forget_everything()
+    path = folder / "registry" / "structures.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    copper = next(r for r in rows if r["structure_set"] == "delta-dcdft" and r["label"] == "Cu")
+    copper["reference.b0_gpa"] *= 1.5
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.raises(CommandError) as error:
+        call_command("import_hf", str(folder))
+    assert str(error.value) == (
+        "structure 'Cu' of set 'delta-dcdft' has another reference in the export than the "
+        "task's own; references come only from the task specs"
+    )
+    assert not Structure.objects.exists() and not Result.objects.exists()
 
 
 def test_import_refuses_a_model_that_differs_and_imports_nothing(arena_results, tmp_path):

@@ -219,12 +219,28 @@ def test_a_repo_that_is_not_in_the_cache_offline_is_one_line(db, settings, tmp_p
 def test_a_result_of_a_structure_missing_from_the_registry_file_is_named(exported):
     rewrite(
         exported / "registry" / "structures.jsonl",
-        lambda row: {**row, "label": f"{row['label']}-x"},
+        # the results' set only: the task specs' own sets are checked against the specs
+        lambda row: (
+            {**row, "label": f"{row['label']}-x"} if row["structure_set"] == "hf-metals" else row
+        ),
     )
     with pytest.raises(ArenaError) as error:
         import_dataset(source=str(exported))
     assert str(error.value) == (
         "data/eos.jsonl:1: structure ('hf-metals', 'Al') is not in the export's registry files"
+    )
+
+
+def test_a_structure_of_a_task_specs_set_that_the_specs_lack_is_refused(exported):
+    rewrite(
+        exported / "registry" / "structures.jsonl",
+        lambda row: {**row, "label": f"{row['label']}-x"},
+    )
+    with pytest.raises(ArenaError) as error:
+        import_dataset(source=str(exported))
+    assert str(error.value) == (
+        "structure 'H-x' of set 'delta-dcdft' is not in that set of the task specs; an import "
+        "never adds one"
     )
 
 

@@ -119,3 +119,64 @@ def test_a_format_the_name_does_not_tell_is_given_explicitly(tmp_path):
         call_command("import_structures", str(path), set_name="guessed")
     call_command("import_structures", str(path), set_name="given", file_format="vasp")
     assert_same_structures("given", [FRAMES[2]])
+
+
+def stored_rows():
+    return list(Structure.objects.order_by("pk").values())
+
+
+def test_a_seeded_set_of_the_task_specs_is_never_replaced(tmp_path, seeded):
+    before = stored_rows()
+    copper = Structure.objects.get(structure_set__name="delta-dcdft", label="Cu")
+    assert copper.reference  # the WIEN2k values every Δ is computed against
+    path = tmp_path / "Cu.extxyz"
+    write(path, bulk("Cu", "fcc", a=3.0), format="extxyz")
+    with pytest.raises(CommandError) as error:
+        call_command("import_structures", str(path), set_name="delta-dcdft")
+    assert str(error.value) == (
+        "structure set 'delta-dcdft' belongs to the task specs (seed_registry writes it, with "
+        "its references); import into a set of another name"
+    )
+    assert stored_rows() == before
+
+
+@pytest.mark.parametrize("name", ["", "   "])
+def test_an_empty_set_name_is_refused(tmp_path, name):
+    path = tmp_path / "Cu.extxyz"
+    write(path, FRAMES[0], format="extxyz")
+    with pytest.raises(CommandError, match="a structure set name needs 1 to 100 characters"):
+        call_command("import_structures", str(path), set_name=name)
+    assert not StructureSet.objects.exists()
+
+
+def test_a_trillion_atom_header_is_one_line_and_stores_nothing(tmp_path):
+    call_command("import_structures", str(write_one(tmp_path, FRAMES[0])), set_name="mine")
+    before = stored_rows()
+    path = tmp_path / "huge.extxyz"
+    path.write_text('1000000000000\nLattice="4 0 0 0 4 0 0 0 4" pbc="T T T"\nCu 0 0 0\n')
+    with pytest.raises(CommandError) as error:
+        call_command("import_structures", str(path), set_name="mine")
+    assert str(error.value) == f"{path}: frame 1 claims 1000000000000 atoms; the limit is 100000"
+    assert stored_rows() == before
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ("Cu 0 0 0\nCu 0.2 0 0", "frame 1: atoms 0 and 1 are 0.200 Å apart"),
+        ("Cu 0 0 0\nX 2 2 2", "frame 1: atom 1 is a dummy atom (X), not an element"),
+    ],
+)
+def test_overlapping_and_dummy_atoms_store_nothing(tmp_path, rows, message):
+    path = tmp_path / "bad.extxyz"
+    path.write_text(f'2\nLattice="4 0 0 0 4 0 0 0 4" pbc="T T T"\n{rows}\n')
+    with pytest.raises(CommandError) as error:
+        call_command("import_structures", str(path), set_name="mine")
+    assert message in str(error.value) and "\n" not in str(error.value)
+    assert not StructureSet.objects.exists()
+
+
+def write_one(tmp_path, atoms):
+    path = tmp_path / "one.extxyz"
+    write(path, atoms, format="extxyz")
+    return path

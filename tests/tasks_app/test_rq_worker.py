@@ -17,6 +17,7 @@ from rq.registry import FailedJobRegistry
 from models_app.models import MLIP
 from tasks_app.models import Job, JobStatus, Result, Structure
 from tasks_app.services import seed_structure_sets, store_structure_set
+from tasks_app.worker import JOIN_S
 from tests.conftest import ROOT, database_url_for_subprocess
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -250,7 +251,7 @@ def test_a_job_whose_environment_has_no_worker_waits_and_the_run_says_so(
             models="MatterSim,EMT",
             set_name="rq-set",
             structures="Cu",
-            timeout=5,
+            timeout=5 + JOIN_S,  # a worker takes no job for JOIN_S after registering
         )
     said = capsys.readouterr().err  # what the run waits for goes beside its progress bar
     python = settings.ARENA_ENVS_DIR / "mattersim" / "bin" / "python"

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
-from compute.threads import threads_per_worker
+import pytest
+
+from compute.threads import physical_device, threads_per_worker
 from tests.conftest import ROOT
 
 PROBE = """
@@ -44,3 +47,18 @@ def test_apply_threads_limits_torch_and_every_native_pool_in_a_fresh_process():
     assert report["chosen"]["torch_inter_op"] == 1
     # OpenMP, numpy's OpenBLAS, and scipy's, loaded after the call, alike.
     assert len(report["pools"]) >= 3 and set(report["pools"].values()) == {1}, report
+
+
+@pytest.mark.skipif(not shutil.which("nvidia-smi"), reason="needs an NVIDIA GPU")
+def test_cuda_and_its_index_name_the_gpu_nvidia_smi_knows_by_that_uuid():
+    import torch
+
+    uuids = subprocess.run(
+        ["nvidia-smi", "--query-gpu=uuid", "--format=csv,noheader"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert torch.cuda.current_device() == 0  # what "cuda" means unless a worker sets it
+    assert physical_device("cuda") == physical_device("cuda:0")
+    assert any(physical_device("cuda:0") in uuid for uuid in uuids), uuids

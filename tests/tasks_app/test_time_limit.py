@@ -115,3 +115,38 @@ def test_the_setting_caps_each_tasks_limit_and_never_raises_it(settings):
     assert job_time_limit_s("nve") == 90.0
     settings.ARENA_TIME_LIMIT_S = 10 * 3600.0
     assert job_time_limit_s("speed") == TASKS["speed"].time_limit_s == 2 * 3600
+
+
+@pytest.mark.django_db
+def test_a_runs_timeout_stops_the_job_in_hand_and_leaves_it_interrupted(
+    seeded, inline_jobs, settings, tmp_path
+):
+    settings.ARENA_FILE_STORE = tmp_path
+    atoms = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(2)
+    store_structure_set(name="md-timeout", description="", structures=[("Cu32", atoms, {})])
+    before = Result.objects.count()
+    started = time.monotonic()
+    with pytest.raises(CommandError) as error:
+        # 2000 steps take some 20 s here; the run's timeout, not the task's 6 h limit, stops it.
+        call_command(
+            "run_benchmark", "nve", models="EMT", set_name="md-timeout", workers=1,
+            param=["steps=2000"], timeout=1.0,
+        )  # fmt: skip
+    assert time.monotonic() - started < 10
+    job = Job.objects.get(task__slug="nve", structure__label="Cu32")
+    assert str(error.value) == f"0 failed, 1 unfinished (run {job.run_id})"
+    assert job.status == JobStatus.INTERRUPTED
+    assert Result.objects.count() == before
+
+
+def test_a_shorter_outer_limit_fires_first_through_an_inner_one():
+    class RunOver(BaseException):
+        pass
+
+    started = time.monotonic()
+    with pytest.raises(RunOver), time_limit(0.2, error=RunOver), time_limit(30.0):
+        time.sleep(5)
+    assert time.monotonic() - started < 1
+    import signal
+
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)  # nothing left armed

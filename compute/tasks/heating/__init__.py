@@ -3,10 +3,11 @@
 from collections.abc import Mapping
 from typing import Any
 
+from compute.tasks.failures import FAILURE_RATE
 from compute.tasks.figures import Axis, Survival, time_series
 from compute.tasks.heating.protocol import run
 from compute.tasks.md_cells import MD_CELLS
-from compute.tasks.spec import HIGHER, Metric, Quantity, TaskSpec
+from compute.tasks.spec import HIGHER, Metric, Parameter, Quantity, TaskSpec
 
 
 def evaluate(output: Mapping[str, Any], reference: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -45,6 +46,7 @@ TASK = TaskSpec(
             "under the curve of runs still valid against normalised time",
             HIGHER,
             digits=3,
+            on_failure=0.0,
         ),
         Metric(
             "completed",
@@ -54,10 +56,25 @@ TASK = TaskSpec(
             digits=2,
             percent=True,
             ranked=False,
+            on_failure=0.0,
         ),
+        FAILURE_RATE,
     ),
     summary=("valid_fraction", "completed"),
     structure_sets=(MD_CELLS,),
+    parameters=(
+        Parameter("total_time_fs", "fs", above=0),
+        Parameter("timestep_fs", "fs (null: by the lightest element)", above=0),
+        Parameter("start_k", "K", above=0),
+        Parameter("end_k", "K", above=0),
+        Parameter("tdamp_fs", "fs", above=0),
+        Parameter("seed", minimum=0),
+        Parameter("sample_every", "steps", minimum=1),
+        Parameter("max_force_ev_per_a", "eV/Å", above=0),
+        Parameter("min_distance_a", "Å", minimum=0),
+        Parameter("max_temperature_ratio", "× target T", above=1),
+        Parameter("trajectory_every", "steps, 0: none", minimum=0),
+    ),
     time_limit_s=6 * 3600,
     variants={"short": {"total_time_fs": 200.0, "sample_every": 5}},
     headline_metric="valid_fraction",

@@ -3,10 +3,11 @@
 from collections.abc import Mapping
 from typing import Any
 
+from compute.tasks.failures import FAILURE_RATE
 from compute.tasks.figures import FIRST, Axis, time_series
 from compute.tasks.md_cells import MD_CELLS
 from compute.tasks.nve.protocol import run
-from compute.tasks.spec import HIGHER, LOWER, Metric, Quantity, TaskSpec
+from compute.tasks.spec import HIGHER, LOWER, Metric, Parameter, Quantity, TaskSpec
 
 
 def evaluate(output: Mapping[str, Any], reference: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -31,9 +32,10 @@ METRICS = (
         "lambench_instability",
         "LAMBench instability",
         "LAMBench's per-system error: log10(slope / 5e-4) in its units, clipped to 0..5; "
-        "5 for a run that did not complete",
+        "5 for a run that did not complete, or whose job failed",
         LOWER,
         digits=2,
+        on_failure=5.0,
     ),
     Metric(
         "completed",
@@ -43,7 +45,9 @@ METRICS = (
         digits=2,
         percent=True,
         ranked=False,
+        on_failure=0.0,
     ),
+    FAILURE_RATE,
 )
 
 TASK = TaskSpec(
@@ -69,6 +73,15 @@ TASK = TaskSpec(
     metrics=METRICS,
     summary=("drift_mev_per_atom_ps", "lambench_instability", "completed"),
     structure_sets=(MD_CELLS,),
+    parameters=(
+        Parameter("steps", "steps", minimum=1),
+        Parameter("timestep_fs", "fs", above=0),
+        Parameter("temperature_k", "K", above=0),
+        Parameter("seed", minimum=0),
+        Parameter("sample_every", "steps", minimum=1),
+        Parameter("drop_fraction", "of the samples", minimum=0, below=1),
+        Parameter("trajectory_every", "steps, 0: none", minimum=0),
+    ),
     time_limit_s=6 * 3600,
     variants={
         "hot": {"temperature_k": 1000.0},  # MLIP Arena's hotter conservation run

@@ -5,7 +5,7 @@ from typing import Any
 
 from compute.tasks.figures import Axis, Curves
 from compute.tasks.md_cells import SPEED_SEEDS
-from compute.tasks.spec import LOWER, TARGET, Metric, Quantity, TaskSpec
+from compute.tasks.spec import LOWER, TARGET, Metric, Parameter, Quantity, TaskSpec
 from compute.tasks.speed.protocol import run
 
 
@@ -56,9 +56,16 @@ TASK = TaskSpec(
     ),
     summary=("us_per_atom_step", "scaling_exponent"),
     structure_sets=(SPEED_SEEDS,),
+    parameters=(
+        Parameter("warmup", "calls", minimum=0),
+        Parameter("repeats", "calls", minimum=1),
+        Parameter("max_seconds_per_call", "s", above=0),
+        Parameter("max_natoms", "atoms", minimum=1),
+    ),
     time_limit_s=2 * 3600,
     variants={"short": {"repeats_per_side": [2, 3], "warmup": 1, "repeats": 3}},
     headline_metric="us_per_atom_step",
+    compared_within=("environment.device", "environment.torch_threads"),
     figures=(
         Curves(
             "scaling",

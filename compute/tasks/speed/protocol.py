@@ -21,7 +21,9 @@ from ase import Atoms
 from ase.calculators.calculator import Calculator, all_changes
 
 from compute.errors import TaskFailed
+from compute.failure_evidence import note
 from compute.run_context import RunContext
+from compute.threads import ran_with
 
 PROPERTIES = ["energy", "forces", "stress"]
 
@@ -54,7 +56,6 @@ def scaling_exponent(natoms: list[int], steps_per_second: list[float]) -> float 
 def environment(calculator: Calculator) -> dict[str, Any]:
     """Device, torch threads and package versions, stored beside every figure."""
     torch = sys.modules.get("torch")
-    device = getattr(calculator, "device", None)
     packages = {"ase", "numpy", "torch"}
     packages.add(type(calculator).__module__.split(".")[0])
     versions = {}
@@ -64,8 +65,7 @@ def environment(calculator: Calculator) -> dict[str, Any]:
         except importlib.metadata.PackageNotFoundError:
             continue
     return {
-        "device": str(device) if device is not None else "cpu",
-        "torch_threads": torch.get_num_threads() if torch else None,
+        **ran_with(calculator),
         "cuda_device": (
             torch.cuda.get_device_name() if torch and torch.cuda.is_available() else None
         ),
@@ -92,6 +92,7 @@ def run(
         raise TaskFailed("warmup must be at least 0, repeats and every side at least 1")
     context = context or RunContext()
     sizes, stopped = [], "every size ran"
+    note(sizes=sizes)
     for index, side in enumerate(sides):
         cell = atoms.repeat(side)
         if len(cell) > max_natoms:

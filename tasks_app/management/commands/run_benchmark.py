@@ -1,4 +1,5 @@
 import json
+import math
 import signal
 import sys
 
@@ -65,6 +66,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, signal.default_int_handler)
         try:
             check_workers(workers)
+            check_given(options, timeout)
             run = self.resumed(resume, task, options) if resume else self.planned(task, options)
         except ComputeError as exc:
             raise CommandError(str(exc)) from exc
@@ -95,10 +97,14 @@ class Command(BaseCommand):
         chosen = models_for_task(task_slug=task_row.slug, names=split_names(options, "models"))
         if not chosen:
             raise ArenaError(f"no enabled model lists task {task_row.slug!r}")
-        structure_set = structure_set_by_name(options["set_name"] or task_row.default_structure_set)
+        set_name = options["set_name"]
+        structure_set = structure_set_by_name(
+            task_row.default_structure_set if set_name is None else set_name
+        )
         spec = task_spec(task_row.function)
+        variant = options["variant"]
         params = {
-            **spec.variant_params(options["variant"] or PROTOCOL),
+            **spec.variant_params(PROTOCOL if variant is None else variant),
             **parse_params(options["param"]),
         }
         run, jobs = run_create(
@@ -203,6 +209,16 @@ def check_workers(workers: int | None) -> None:
         )
     if workers < 1:
         raise ArenaError(f"--workers must be at least 1, not {workers}")
+
+
+def check_given(options: dict, timeout: float | None) -> None:
+    """Refuse an option given empty (``--set ''`` is not the default set) and a timeout
+    that is not a finite number of seconds above 0."""
+    for name, flag in (("set_name", "--set"), ("variant", "--variant")):
+        if options[name] is not None and not options[name].strip():
+            raise ArenaError(f"{flag} is empty; name one, or leave {flag} out for the default")
+    if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
+        raise ArenaError(f"--timeout must be a number of seconds above 0, not {timeout:g}")
 
 
 def parse_params(items: list[str]) -> dict:

@@ -1,0 +1,110 @@
+"""Input files are bounded before they are read: size, claimed atom counts, YAML expansion;
+overlapping, dummy and non-finite atoms are refused naming the frame and atom."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from compute.bounded_input import (
+    MAX_ATOMS,
+    MAX_YAML_NODES,
+    InputTooLarge,
+    check_file_size,
+    safe_yaml,
+)
+from compute.structures import StructureFileError, read_structures
+
+CELL = 'Lattice="4 0 0 0 4 0 0 0 4" Properties=species:S:1:pos:R:3 pbc="T T T"'
+
+
+def alias_bomb(levels: int = 9) -> str:
+    """Each level a list of nine aliases of the one before: 9**levels leaves."""
+    lines = ['a0: &a0 ["lol"]']
+    for level in range(1, levels + 1):
+        items = ", ".join([f"*a{level - 1}"] * 9)
+        lines.append(f"a{level}: &a{level} [{items}]")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_header_claiming_a_trillion_atoms_is_refused_before_reading(tmp_path):
+    path = tmp_path / "huge.extxyz"
+    path.write_text(f"1000000000000\n{CELL}\nCu 0 0 0\n")
+    started = time.perf_counter()
+    with pytest.raises(InputTooLarge) as error:
+        read_structures(path)
+    assert time.perf_counter() - started < 5  # ASE alone skips 10¹² lines one by one
+    assert str(error.value) == (
+        f"{path}: frame 1 claims 1000000000000 atoms; the limit is {MAX_ATOMS}"
+    )
+
+
+def test_a_later_frame_with_a_huge_count_is_named(tmp_path):
+    path = tmp_path / "two.xyz"
+    path.write_text(f"1\n{CELL}\nCu 0 0 0\n\n{MAX_ATOMS + 1}\n{CELL}\nCu 0 0 0\n")
+    with pytest.raises(InputTooLarge, match=f"frame 2 claims {MAX_ATOMS + 1} atoms"):
+        read_structures(path)
+
+
+def test_a_file_over_the_size_limit_is_refused(tmp_path):
+    path = tmp_path / "big.cif"
+    path.write_bytes(b"x" * 1001)
+    with pytest.raises(InputTooLarge) as error:
+        check_file_size(path, 1000)
+    assert str(error.value) == f"{path}: 1001 bytes, more than the limit of 1000"
+
+
+def write_frame(path: Path, rows: list[str], lattice: str = "4 0 0 0 4 0 0 0 4") -> Path:
+    header = f'Lattice="{lattice}" Properties=species:S:1:pos:R:3 pbc="T T T"'
+    path.write_text(f"{len(rows)}\n{header}\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_overlapping_atoms_are_refused_naming_both(tmp_path):
+    path = write_frame(tmp_path / "a.extxyz", ["Cu 0 0 0", "Cu 2 2 0", "Cu 2.1 2.1 0"])
+    with pytest.raises(StructureFileError) as error:
+        read_structures(path)
+    assert str(error.value) == (
+        f"{path}: frame 1: atoms 1 and 2 are 0.141 Å apart, closer than 0.5 Å; they overlap"
+    )
+
+
+def test_an_atom_too_close_to_its_own_periodic_image_is_refused(tmp_path):
+    path = write_frame(tmp_path / "a.extxyz", ["Cu 0 0 0"], lattice="0.3 0 0 0 4 0 0 0 4")
+    with pytest.raises(StructureFileError, match="atoms 0 and 0 are 0.300 Å apart"):
+        read_structures(path)
+
+
+def test_a_dummy_atom_is_refused_with_its_index(tmp_path):
+    path = write_frame(tmp_path / "a.extxyz", ["Cu 0 0 0", "X 2 2 2"])
+    with pytest.raises(StructureFileError) as error:
+        read_structures(path)
+    assert str(error.value) == f"{path}: frame 1: atom 1 is a dummy atom (X), not an element"
+
+
+def test_a_non_finite_cell_is_refused(tmp_path):
+    path = write_frame(tmp_path / "a.extxyz", ["Cu 0 0 0"], lattice="nan 0 0 0 4 0 0 0 4")
+    with pytest.raises(StructureFileError) as error:
+        read_structures(path)
+    assert str(error.value) == f"{path}: frame 1 has a non-finite cell"
+
+
+def test_a_yaml_alias_bomb_is_refused_before_it_expands():
+    text = alias_bomb()
+    assert len(text) < 600
+    started = time.perf_counter()
+    with pytest.raises(InputTooLarge) as error:
+        safe_yaml(text, where="bomb.yaml")
+    assert time.perf_counter() - started < 5
+    assert str(error.value) == (
+        f"bomb.yaml: its YAML expands to more than {MAX_YAML_NODES} values "
+        "(aliases repeated inside aliases)"
+    )
+
+
+def test_a_few_aliases_are_still_yaml():
+    text = "base: &b {fmax: 0.1}\nmodels: [*b, *b]\n"
+    assert safe_yaml(text, where="ok.yaml") == yaml.safe_load(text)
