@@ -23,7 +23,9 @@ def figure_json(html: str, figure_id: str) -> dict:
     )
 
 
-def test_elasticity_jobs_record_results_failures_and_not_applicable(seeded, inline_jobs, client):
+def test_elasticity_jobs_record_results_failures_and_not_applicable(
+    seeded_full, inline_jobs, client
+):
     assert StructureSet.objects.get(name="mp-elasticity").structures.count() == 3953
     overlap = Atoms("Cu2", positions=[[0, 0, 0], [0, 0, 0]], cell=[3, 3, 3], pbc=True)
     pbe_like = {"k_vrh_gpa": 140.0, "g_vrh_gpa": 50.0, "crystal_system": "cubic"}
