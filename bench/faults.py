@@ -262,7 +262,7 @@ def prepare(url: str, jobs: int) -> str:
     django.setup()
     from django.core.management import call_command
 
-    from tasks_app.services import store_structure_set
+    from tasks_app.structure_sets import store_structure_set
     from tests.faults.harness import slow_structures
 
     call_command("migrate", verbosity=0)

@@ -115,9 +115,9 @@ def fill() -> dict:
         job_finish,
         job_start,
         run_create,
-        seed_structure_sets,
         seed_tasks,
     )
+    from tasks_app.structure_sets import seed_structure_sets
 
     seed_models()
     seed_tasks()

@@ -96,7 +96,8 @@ def _built_structure_sets() -> list[tuple[Any, list]]:
 
 def _seed(limit: int | None) -> None:
     from models_app.services import seed_models
-    from tasks_app.services import seed_tasks, store_structure_set
+    from tasks_app.services import seed_tasks
+    from tasks_app.structure_sets import store_structure_set
 
     seed_models()
     seed_tasks()

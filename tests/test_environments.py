@@ -20,7 +20,7 @@ from django.utils import timezone
 from compute.trust import file_sha256
 from models_app.models import MLIP
 from tasks_app.models import Job, JobStatus, Result
-from tasks_app.services import store_structure_set
+from tasks_app.structure_sets import store_structure_set
 from tests.compute.tiny_models import build_tiny_mace
 from tests.conftest import ROOT, database_url_for_subprocess, manage
 from tests.tasks_app.test_rq_worker import wait_for_workers

@@ -17,7 +17,8 @@ SET = "faults"
 def database_url(transactional_db) -> str:
     """The test database for child processes, with the registry and a set of slow jobs."""
     from models_app.services import seed_models
-    from tasks_app.services import seed_tasks, store_structure_set
+    from tasks_app.services import seed_tasks
+    from tasks_app.structure_sets import store_structure_set
 
     url = database_url_for_subprocess()
     if url is None:

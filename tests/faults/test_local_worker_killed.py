@@ -10,7 +10,7 @@ import pytest
 from ase.build import bulk
 
 from tasks_app.models import Job, JobStatus
-from tasks_app.services import store_structure_set
+from tasks_app.structure_sets import store_structure_set
 from tests.faults.harness import arena_env, outcome, run_benchmark, wait_for
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]

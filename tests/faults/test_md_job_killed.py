@@ -12,7 +12,7 @@ from ase.calculators.emt import EMT
 from compute.tasks import run_task
 from compute.tasks.md_cells import md_cells
 from tasks_app.models import Job, JobStatus, Result
-from tasks_app.services import store_structure_set
+from tasks_app.structure_sets import store_structure_set
 from tests.faults.harness import arena_env, run_benchmark, wait_for
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]

@@ -125,7 +125,8 @@ def arena(seeded, emt_curves, relaxed_copper) -> Arena:
 
     from models_app.models import MLIP
     from tasks_app.models import Structure, Task
-    from tasks_app.services import job_finish, job_start, run_create, store_structure_set
+    from tasks_app.services import job_finish, job_start, run_create
+    from tasks_app.structure_sets import store_structure_set
 
     run_id, done, failed = record_eos_run(emt_curves, ARENA_MODELS)
     one_copper, _ = store_structure_set(

@@ -87,7 +87,8 @@ def toy_task(seeded, monkeypatch):
     structures, stored through the services as jobs store them."""
     from models_app.models import MLIP
     from tasks_app.models import Task
-    from tasks_app.services import job_finish, job_start, run_create, store_structure_set
+    from tasks_app.services import job_finish, job_start, run_create
+    from tasks_app.structure_sets import store_structure_set
 
     monkeypatch.setitem(TASKS, TOY.name, TOY)
     rutile = Atoms("TiO2", scaled_positions=[(0, 0, 0), (0.3, 0.3, 0), (0.7, 0.7, 0)],

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from tasks_app.models import Result, Task
-from tasks_app.services import store_structure_set
+from tasks_app.structure_sets import store_structure_set
 
 pytestmark = pytest.mark.django_db
 # 40 steps of 32 atoms each (heating: 2 fs steps), well under a second, made this

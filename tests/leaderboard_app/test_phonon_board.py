@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from tasks_app.models import Job, JobStatus
-from tasks_app.services import store_structure_set
+from tasks_app.structure_sets import store_structure_set
 
 REFERENCE_CV = 24.0  # J/K/mol: a stand-in PBE value, what the parity point is drawn against
 

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from compute.structures import atoms_from_dict
 from models_app.models import MLIP
 from tasks_app.models import Result, Task
-from tasks_app.services import store_structure_set
+from tasks_app.structure_sets import store_structure_set
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,8 @@ from models_app.models import MLIP
 from publishing.export import export_dataset
 from publishing.imports import import_dataset
 from tasks_app.models import Job, JobStatus, Result
-from tasks_app.services import job_finish, job_start, run_create, store_structure_set
+from tasks_app.services import job_finish, job_start, run_create
+from tasks_app.structure_sets import store_structure_set
 from tests.compute.crafted import build_crafted_checkpoint, build_crafted_matgl_folder
 from tests.compute.tiny_models import build_tiny_mace
 

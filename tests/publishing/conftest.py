@@ -38,7 +38,8 @@ def arena_results(seeded, inline_jobs) -> int:
     from models_app.models import MLIP
     from tasks_app.models import Job, Structure, Task
     from tasks_app.selectors import job_payload
-    from tasks_app.services import job_finish, job_start, run_create, store_structure_set
+    from tasks_app.services import job_finish, job_start, run_create
+    from tasks_app.structure_sets import store_structure_set
 
     delta = {s.label: s for s in Structure.objects.filter(label__in=LABELS)}
     metals, _ = store_structure_set(

@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from compute.structures import atoms_from_dict
 from tasks_app.models import Result, Structure
-from tasks_app.services import store_structure_set
+from tasks_app.structure_sets import store_structure_set
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 

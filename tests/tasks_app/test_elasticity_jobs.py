@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from compute.tasks.elasticity import references
 from tasks_app.models import Job, JobStatus, Result, StructureSet
-from tasks_app.services import store_structure_set
+from tasks_app.structure_sets import store_structure_set
 
 pytestmark = pytest.mark.django_db
 

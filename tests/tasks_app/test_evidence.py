@@ -21,8 +21,8 @@ from tasks_app.services import (
     job_start,
     run_create,
     seed_tasks,
-    store_structure_set,
 )
+from tasks_app.structure_sets import store_structure_set
 
 pytestmark = pytest.mark.django_db
 LABELS = ("Cu", "Al", "Ni")

@@ -17,7 +17,8 @@ from compute.failure_evidence import LAST_STEPS
 from models_app.models import MLIP
 from tasks_app.jobs import execute_job
 from tasks_app.models import Job, JobStatus, Task
-from tasks_app.services import run_create, store_structure_set
+from tasks_app.services import run_create
+from tasks_app.structure_sets import store_structure_set
 
 pytestmark = pytest.mark.django_db
 # No relaxation (steps 0: the input cell scaled), 7 volumes within ±2 % of a cell 15 %

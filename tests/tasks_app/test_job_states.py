@@ -17,8 +17,8 @@ from tasks_app.services import (
     job_start,
     jobs_interrupt,
     run_create,
-    store_structure_set,
 )
+from tasks_app.structure_sets import store_structure_set
 
 pytestmark = pytest.mark.django_db
 

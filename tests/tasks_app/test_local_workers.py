@@ -21,7 +21,8 @@ from compute.tasks import run_task
 from tasks_app.local_workers import local_worker_count, rotated
 from tasks_app.models import BenchmarkRun, Job
 from tasks_app.selectors import next_claimable_job
-from tasks_app.services import run_create, store_structure_set
+from tasks_app.services import run_create
+from tasks_app.structure_sets import store_structure_set
 from tests.conftest import manage
 
 # Four fcc metals EMT covers, as 32-atom cells: distinct curves, a second or two each.
@@ -31,7 +32,8 @@ PREPARE = f"""
 from ase.build import bulk
 from django.core.management import call_command
 from models_app.services import seed_models
-from tasks_app.services import seed_tasks, store_structure_set
+from tasks_app.services import seed_tasks
+from tasks_app.structure_sets import store_structure_set
 call_command("migrate", verbosity=0)
 seed_models()
 seed_tasks()

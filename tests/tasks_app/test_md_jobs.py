@@ -7,7 +7,7 @@ from ase.build import bulk
 from django.core.management import call_command
 
 from tasks_app.models import Job, JobStatus, Result
-from tasks_app.services import store_structure_set
+from tasks_app.structure_sets import store_structure_set
 
 
 @pytest.mark.django_db

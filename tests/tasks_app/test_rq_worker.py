@@ -16,7 +16,7 @@ from rq.registry import FailedJobRegistry
 
 from models_app.models import MLIP
 from tasks_app.models import Job, JobStatus, Result, Structure
-from tasks_app.services import seed_structure_sets, store_structure_set
+from tasks_app.structure_sets import seed_structure_sets, store_structure_set
 from tasks_app.worker import JOIN_S
 from tests.conftest import ROOT, database_url_for_subprocess
 

@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 from compute.tasks import TASKS
 from models_app.models import MLIP
 from tasks_app.models import BenchmarkRun, Job, JobStatus, Result
-from tasks_app.services import store_structure_set
+from tasks_app.structure_sets import store_structure_set
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from compute.errors import ComputeError
-from tasks_app.services import import_structures
+from tasks_app.structure_sets import import_structures
 
 
 class Command(BaseCommand):

@@ -5,7 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from compute.errors import ComputeError
 from models_app.services import REGISTRY_PATH as MODELS_YAML
 from models_app.services import seed_models
-from tasks_app.services import seed_structure_sets, seed_tasks
+from tasks_app.services import seed_tasks
+from tasks_app.structure_sets import seed_structure_sets
 
 
 class Command(BaseCommand):
