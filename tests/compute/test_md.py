@@ -11,10 +11,11 @@ from ase import units
 from ase.build import bulk
 from ase.calculators.emt import EMT
 
-from compute.md import NVE, NVT, MDProtocol, energy_drift, lambench_instability, run_md
+from compute.md import NVE, NVT, MDProtocol, run_md
 from compute.run_context import CheckpointFile, RunContext
 from compute.tasks import TASKS, run_task
 from compute.tasks.heating.protocol import run as heating
+from compute.tasks.nve.drift import energy_drift, lambench_instability
 from compute.tasks.nve.protocol import run as nve
 from tests.compute.md_calculators import BreaksAt, NoisyEMT
 

@@ -28,9 +28,7 @@ from compute.md import (
     FailureLimits,
     MDProtocol,
     check_failure,
-    energy_drift,
     initial_momenta,
-    lambench_instability,
     restore_state,
     run_md,
     sample,
@@ -40,6 +38,7 @@ from compute.run_context import CheckpointFile, RunContext
 from compute.tasks.heating import evaluate as heating_evaluate
 from compute.tasks.heating.protocol import run as heating
 from compute.tasks.nve import evaluate as nve_evaluate
+from compute.tasks.nve.drift import energy_drift, lambench_instability
 from compute.tasks.nve.protocol import run as nve
 from tests.compute.md_calculators import BreaksAt, NoForces, NoisyEMT
 

@@ -12,8 +12,9 @@ from typing import Any
 from ase import Atoms
 from ase.calculators.calculator import Calculator
 
-from compute.md import NVE, MDProtocol, energy_drift, lambench_instability, run_md
+from compute.md import NVE, MDProtocol, run_md
 from compute.run_context import RunContext
+from compute.tasks.nve.drift import energy_drift, lambench_instability
 
 
 def run(
