@@ -20,7 +20,7 @@ def figure_of(html: str, figure_id: str) -> dict:
 
 
 @pytest.fixture
-def emt_results(seeded, inline_jobs):
+def emt_results(seeded_full, inline_jobs):
     call_command("run_benchmark", "formation", models="EMT", structures=f"{ALPD3},{ALAG2}")
     return {
         r.structure.label: r

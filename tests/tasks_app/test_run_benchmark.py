@@ -121,7 +121,7 @@ def test_changed_kwargs_checkpoint_or_parameters_make_new_keys(metals):
         ),
     ],
 )
-def test_unknown_names_give_one_line_listing_valid_names(seeded, args, options, message):
+def test_unknown_names_give_one_line_listing_valid_names(seeded_full, args, options, message):
     with pytest.raises(CommandError) as error:
         call_command("run_benchmark", *args, **options)
     assert message in str(error.value)
