@@ -6,6 +6,7 @@ from typing import Any
 from compute.tasks.figures import Axis, Survival, time_series
 from compute.tasks.heating.protocol import run
 from compute.tasks.md_cells import MD_CELLS
+from compute.tasks.reproduction import TIMING, TRAJECTORY
 from compute.tasks.spec import HIGHER, Metric, Parameter, Quantity, TaskSpec
 
 
@@ -32,10 +33,10 @@ TASK = TaskSpec(
     run=run,
     evaluate=evaluate,
     quantities=(
-        Quantity("valid_fraction", "Valid share", "", digits=3),
-        Quantity("failure_step", "Failure step", "", digits=0),
-        Quantity("failure_temperature_k", "T at failure", "K", digits=0),
-        Quantity("steps_per_second", "Speed", "steps/s", digits=1),
+        Quantity("valid_fraction", "Valid share", "", digits=3, reproduce=TRAJECTORY),
+        Quantity("failure_step", "Failure step", "", digits=0, reproduce=TRAJECTORY),
+        Quantity("failure_temperature_k", "T at failure", "K", 0, TRAJECTORY),
+        Quantity("steps_per_second", "Speed", "steps/s", digits=1, reproduce=TIMING),
     ),
     metrics=(
         Metric(
@@ -45,6 +46,7 @@ TASK = TaskSpec(
             "under the curve of runs still valid against normalised time",
             HIGHER,
             digits=3,
+            reproduce=TRAJECTORY,
         ),
         Metric(
             "completed",

@@ -6,6 +6,7 @@ from typing import Any
 from compute.tasks.figures import FIRST, Axis, time_series
 from compute.tasks.md_cells import MD_CELLS
 from compute.tasks.nve.protocol import run
+from compute.tasks.reproduction import TIMING, TRAJECTORY
 from compute.tasks.spec import HIGHER, LOWER, Metric, Parameter, Quantity, TaskSpec
 
 
@@ -26,6 +27,7 @@ METRICS = (
         LOWER,
         digits=3,
         unit="meV/atom/ps",
+        reproduce=TRAJECTORY,
     ),
     Metric(
         "lambench_instability",
@@ -34,6 +36,7 @@ METRICS = (
         "5 for a run that did not complete",
         LOWER,
         digits=2,
+        reproduce=TRAJECTORY,
     ),
     Metric(
         "completed",
@@ -61,10 +64,10 @@ TASK = TaskSpec(
     evaluate=evaluate,
     version=1,
     quantities=(
-        Quantity("drift_mev_per_atom_ps", "Drift", "meV/atom/ps", digits=4),
-        Quantity("lambench_slope", "LAMBench slope", "meV/atom per ASE time", digits=4),
-        Quantity("steps_done", "Steps done", "", digits=0),
-        Quantity("steps_per_second", "Speed", "steps/s", digits=1),
+        Quantity("drift_mev_per_atom_ps", "Drift", "meV/atom/ps", 4, TRAJECTORY),
+        Quantity("lambench_slope", "LAMBench slope", "meV/atom per ASE time", 4, TRAJECTORY),
+        Quantity("steps_done", "Steps done", "", digits=0, reproduce=TRAJECTORY),
+        Quantity("steps_per_second", "Speed", "steps/s", digits=1, reproduce=TIMING),
     ),
     metrics=METRICS,
     summary=("drift_mev_per_atom_ps", "lambench_instability", "completed"),
