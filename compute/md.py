@@ -26,6 +26,7 @@ from ase.md.verlet import VelocityVerlet
 from ase.neighborlist import neighbor_list
 
 from compute.errors import TaskFailed, one_line
+from compute.failure_evidence import note
 from compute.run_context import RunContext, State
 
 NVE, NVT = "nve", "nvt"
@@ -265,6 +266,7 @@ def run_md(
     else:
         restore_state(atoms, state, rng)
         step, series, resumed_from = int(state["step"]), list(state["series"]), int(state["step"])
+    note(natoms=len(atoms), series=series, last_structure=atoms)
     dynamics = _dynamics(atoms, protocol)
     if state is not None:
         _restore_thermostat(dynamics, state.get("thermostat", {}))

@@ -17,6 +17,7 @@ from ase.optimize import BFGS, FIRE, LBFGS, BFGSLineSearch, GPMin, LBFGSLineSear
 from ase.optimize.optimize import Optimizer
 
 from compute.errors import TaskFailed
+from compute.failure_evidence import note_step
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {
     "FIRE": FIRE,
@@ -68,6 +69,7 @@ def relax_atoms(
     def check() -> None:
         energy = atoms.get_potential_energy()
         forces = atoms.get_forces()
+        note_step(atoms, opt.nsteps, float(energy), float(np.sqrt((forces**2).sum(axis=1).max())))
         if not (np.isfinite(energy) and np.all(np.isfinite(forces))):
             raise TaskFailed(f"non-finite energy or forces at step {opt.nsteps}")
         if start_volume and not (

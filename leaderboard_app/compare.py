@@ -17,6 +17,7 @@ from django.http import QueryDict
 from django.urls import reverse
 
 from compute.tasks import spec_or_placeholder
+from compute.tasks.failures import per_structure
 from compute.tasks.spec import TaskSpec, with_unit
 from leaderboard_app import boards, selectors
 from leaderboard_app.charts import Style, model_styles, periodic_table_figure
@@ -96,7 +97,14 @@ def task_comparison(
     if not shared:
         return None
     some = {sid for r in rows.values() for sid in r}
-    scores = task_scores(evidence, models, listed=False, min_coverage=0.0, spec=spec)
+    scores = task_scores(
+        evidence,
+        models,
+        listed=False,
+        min_coverage=0.0,
+        spec=spec,
+        structure_ids=[s.id for s in shared],
+    )
     first, second = models[0].name, models[1].name
     tables = []
     if spec.metrics:
@@ -144,7 +152,7 @@ def metrics_table(
             Column(f"r{i}", f"{name} rank", INT, export_name=f"{name} rank", on_page=False),
         ]
     rows = []
-    for metric in spec.metrics:
+    for metric in per_structure(spec.metrics):
         row: dict[str, Any] = {
             "metric": metric_label(metric),
             "key": metric.key,
@@ -161,7 +169,16 @@ def metrics_table(
         title=f"{task.name}: means over the {shared} structures all of them have",
         columns=columns,
         rows=rows,
-        notes=[("#n", "The model's rank on the metric among the models compared here.")],
+        notes=[
+            ("#n", "The model's rank on the metric among the models compared here."),
+            (
+                "Paired",
+                f"These means are over the {shared} structures all of them have, the same "
+                "structures for each model; the task page's are over each model's own "
+                "results and count its failures, so they agree where the models ran the "
+                "same structures and none failed.",
+            ),
+        ],
     )
 
 

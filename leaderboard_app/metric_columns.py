@@ -3,7 +3,15 @@ direction, display precision, ranks, the unit its downloads carry, and their ord
 
 from __future__ import annotations
 
-from compute.tasks.spec import HIGHER, LOWER, Metric, Quantity, TaskSpec, with_unit
+from compute.tasks.spec import (
+    HIGHER,
+    LOWER,
+    Metric,
+    Quantity,
+    TaskSpec,
+    format_number,
+    with_unit,
+)
 from leaderboard_app.tables import FLOAT, Column
 
 
@@ -31,7 +39,7 @@ def metric_column(metric: Metric, kind: str, *, ranked: bool = False) -> Column:
         kind,
         digits=metric.digits,
         percent=metric.percent,
-        help=f"{metric.help} {ranking_note(metric)}",
+        help=f"{metric.help} {ranking_note(metric)} {failure_note(metric)}",
         rank_key=f"{metric.key}_rank" if ranked and metric.ranked else "",
         unit=export_unit(metric),
     )
@@ -84,6 +92,14 @@ def ranking_note(metric: Metric) -> str:
     if metric.direction == HIGHER:
         return "Higher is better."
     return f"Closest to {metric.ideal:g} is better."
+
+
+def failure_note(metric: Metric) -> str:
+    """What a structure whose job failed adds to the metric's mean, as its spec says."""
+    if metric.on_failure is None:
+        return "A failed structure adds nothing here; the failure rate counts it."
+    value = format_number(metric.on_failure, metric.digits, percent=metric.percent)
+    return f"A failed structure counts as {value}."
 
 
 def metrics_first(spec: TaskSpec) -> list[Metric]:

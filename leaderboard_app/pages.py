@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from ase.data import chemical_symbols
@@ -16,16 +17,17 @@ from ase.formula import Formula
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import QueryDict
+from django.utils.text import slugify
 
 from compute.tasks import quantity_labels, spec_or_placeholder
 from compute.tasks.spec import PROTOCOL, Metric, TaskSpec
 from leaderboard_app import boards, selectors
+from leaderboard_app.arena_table import leaderboard_table
 from leaderboard_app.charts import model_styles
 from leaderboard_app.filters import ModelFilterForm, filter_models
 from leaderboard_app.ranking import ArenaRow, TaskScore
 from leaderboard_app.result_tables import (
     jobs_url,
-    leaderboard_table,
     results_table,
     task_summary_table,
     task_table,
@@ -33,6 +35,7 @@ from leaderboard_app.result_tables import (
 from leaderboard_app.run_pages import jobs_table
 from leaderboard_app.standings import arena_rows, ranked_tasks, task_scores
 from leaderboard_app.tables import Table
+from leaderboard_app.within import split_by_conditions
 from models_app.models import MLIP
 from tasks_app.evidence import TaskEvidence, task_evidence
 from tasks_app.models import JobStatus, Structure, Task
@@ -88,12 +91,14 @@ def leaderboard_page(*, query: QueryDict) -> Context:
     scores = {t.slug: task_scores(evidence[t.pk], chosen, spec=specs[t.slug]) for t in ranked}
     has_results = any(s.benchmarked for by_task in scores.values() for s in by_task)
     arena = arena_rows([m.name for m in chosen], scores) if has_results else _unranked(chosen)
+    ranked_on = [t.slug for t in ranked if any(s.ranked for s in scores[t.slug])]
     table = leaderboard_table(
         arena,
         models={m.name: m for m in chosen},
         tasks=ranked,
         ranked=has_results,
         headlines=headline_means(specs, scores),
+        ranked_on=ranked_on,
     )
     return {
         "nav_tasks": tasks,
@@ -102,6 +107,7 @@ def leaderboard_page(*, query: QueryDict) -> Context:
         "has_tasks": bool(tasks),
         "has_results": has_results,
         "ranked_tasks": ranked,
+        "not_run": [t for t in ranked if t.slug not in ranked_on] if has_results else [],
         "task_groups": [(t, [g.title for g in specs[t.slug].metric_groups]) for t in ranked],
         "min_coverage_percent": round(settings.ARENA_MIN_COVERAGE * 100),
     }
@@ -129,14 +135,21 @@ def task_page(*, task: Task, tasks: list[Task], query: QueryDict) -> Context:
     evidence = task_evidence(tasks=[task], models=chosen, params=params)[task.pk]
     shown_params = params or task.default_params or {}
     scores = task_scores(evidence, chosen, spec=spec)
-    table = task_table(task, spec, scores, slugs={m.name: m.slug for m in models})
+    slugs = {m.name: m.slug for m in models}
+    tables = [task_table(task, spec, scores, slugs=slugs)]
+    if spec.compared_within and evidence.results:
+        tables = [
+            within_table(task, spec, task_scores(part, chosen, spec=spec), slugs, label)
+            for label, part in split_by_conditions(evidence, spec)
+        ]
     context: Context = {
         "nav_tasks": tasks,
         "task": task,
         "form": form,
         "metrics": spec.metrics,
         "has_results": any(s.done for s in scores),
-        "tables": [table],
+        "tables": tables,
+        "compared_within": bool(spec.compared_within),
         "more_columns": bool(query.get(MORE_COLUMNS)),
         "structure_count": evidence.structure_count,
         "protocol": [
@@ -168,6 +181,16 @@ def task_page(*, task: Task, tasks: list[Task], query: QueryDict) -> Context:
     )
     context.update(boards.task_section(view))
     return context
+
+
+def within_table(
+    task: Task, spec: TaskSpec, scores: list[TaskScore], slugs: Mapping[str, str], label: str
+) -> Table:
+    """The task table of one group of equal conditions (one device and thread count)."""
+    table = task_table(task, spec, scores, slugs=slugs)
+    return replace(
+        table, id=f"{table.id}-{slugify(label)}", title=f"{task.name} on {label}: models"
+    )
 
 
 def model_page(*, model: MLIP) -> Context:

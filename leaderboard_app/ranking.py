@@ -1,17 +1,20 @@
 """Ranking: pure functions over per-structure metric values, after MLIP Arena's aggregate.py.
 
-Per model and metric: the mean and sample standard deviation over the structures
-compared. Models are compared on the structures they share: those every compared model
-has a result for (each model's own ones where they share none). A model with fewer
-results than ``min_coverage`` times the best-covered model's is *partial*: it is ranked
-among the partial models only, after the others, and counts as absent in the arena.
+Per model and metric: the mean and sample standard deviation over the model's own
+results on the task, so that a model's numbers never depend on which other models are
+shown. A structure whose job failed adds to a metric's mean what the metric's
+``on_failure`` says (nothing, by default: the failure rate counts it instead). A model
+that ran (results and failures) fewer than ``min_coverage`` times the structures of
+the best-covered model is *partial*: ranked among the partial models only, after the
+others, and absent from the arena. A *baseline* (a reference model such as EMT) and a
+model set aside (its last load check failed) are shown with their means, never ranked.
 
 Each ranked metric is ranked at the precision it is shown with (values that look equal
 tie), ties sharing the lowest rank (pandas ``method="min"``). A task's metric groups
 (physical soundness, accuracy against DFT, ...) rank by the sum of their metric ranks,
-and the task by the sum of its group ranks. The arena ranks the sum of task ranks,
-where a model absent from a task ranks last for it. A model with no result is not
-benchmarked, and one set aside (its last load check failed) is shown but not ranked.
+and the task by the sum of its group ranks. The arena ranks the sum of task ranks over
+the tasks where some model is ranked; a model absent from such a task ranks after all
+who are ranked there. A model with no result is not benchmarked.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from compute.tasks.failures import FAILURE_RATE, SUCCESS_VALUE
 from compute.tasks.spec import Metric, MetricGroup, one_group
 
 NOT_BENCHMARKED = 0  # the rank of a model with no results
@@ -41,7 +45,8 @@ class Stats:
 class ModelEvidence:
     """What a task knows about one model: metric dicts of its results by structure (a list
     stands for structures 0, 1, ...), counts of failed, not applicable and missing
-    structures, and ``set_aside``: why it is not ranked, if it is not."""
+    structures, ``set_aside``: why it is not ranked, if it is not, and ``baseline``: a
+    reference model, shown apart and never ranked."""
 
     model: str
     metrics: Mapping[Hashable, Mapping[str, float | None]] | Sequence[Mapping[str, float | None]]
@@ -49,6 +54,7 @@ class ModelEvidence:
     missing: int = 0
     not_applicable: int = 0
     set_aside: str = ""
+    baseline: bool = False
 
     def by_structure(self) -> dict[Hashable, Mapping[str, float | None]]:
         if isinstance(self.metrics, Mapping):
@@ -58,9 +64,9 @@ class ModelEvidence:
 
 @dataclass(frozen=True)
 class TaskScore:
-    """One model on one task. ``stats`` are over the ``compared`` structures it was ranked
-    on (all its results when unranked); ``ranks`` per metric and ``group_ranks`` per
-    metric group; ``rank_sum`` sums the group ranks."""
+    """One model on one task. ``stats`` are over its own results (``compared`` of them)
+    and its failures where a metric counts them; ``ranks`` per metric and
+    ``group_ranks`` per metric group; ``rank_sum`` sums the group ranks."""
 
     model: str
     stats: dict[str, Stats]
@@ -75,6 +81,7 @@ class TaskScore:
     partial: bool = False
     compared: int = 0
     set_aside: str = ""
+    baseline: bool = False
 
     @property
     def benchmarked(self) -> bool:
@@ -137,79 +144,70 @@ def score_task(
     metrics: Sequence[Metric],
     groups: Sequence[MetricGroup] | None = None,
     min_coverage: float = DEFAULT_MIN_COVERAGE,
-    shared: bool = True,
 ) -> list[TaskScore]:
     """Aggregate, rank and order the models of one task: ranked models first, best first.
 
-    ``groups`` default to one group of every ranked metric; ``shared`` False compares
-    each model on all its own results.
+    ``groups`` default to one group of every ranked metric.
     """
     if groups is None:
         groups = one_group(metrics)
-    summaries = [_summarize(item, metrics, item.by_structure()) for item in evidence]
+    summaries = [_summarize(item, metrics) for item in evidence]
     contenders = [
-        item for item, s in zip(evidence, summaries, strict=True) if s.done and not item.set_aside
+        (item, s)
+        for item, s in zip(evidence, summaries, strict=True)
+        if s.done and not item.set_aside and not item.baseline
     ]
     if not groups or not contenders:
         return _ordered_scores(summaries)
-    best = max(len(item.by_structure()) for item in contenders)
-    full = [item for item in contenders if len(item.by_structure()) >= min_coverage * best]
-    partial = [item for item in contenders if item not in full]
+    best = max(_ran(s) for _, s in contenders)
+    full = [s for _, s in contenders if _ran(s) >= min_coverage * best]
+    partial = [s for _, s in contenders if s not in full]
     scored = {
-        **_rank_tier(full, metrics, groups, shared=shared, partial=False),
-        **_rank_tier(partial, metrics, groups, shared=shared, partial=True),
+        **_rank_tier(full, metrics, groups, partial=False),
+        **_rank_tier(partial, metrics, groups, partial=True),
     }
     return _ordered_scores([scored.get(s.model, s) for s in summaries])
 
 
-def shared_structures(evidence: Sequence[ModelEvidence]) -> set[Hashable]:
-    """The structures every model in ``evidence`` has a result for."""
-    keys = [set(item.by_structure()) for item in evidence]
-    return set.intersection(*keys) if keys else set()
+def _ran(score: TaskScore) -> int:
+    """The structures a model ran: its results and its failures."""
+    return score.done + score.failed
 
 
 def _rank_tier(
-    tier: Sequence[ModelEvidence],
+    tier: Sequence[TaskScore],
     metrics: Sequence[Metric],
     groups: Sequence[MetricGroup],
     *,
-    shared: bool,
     partial: bool,
 ) -> dict[str, TaskScore]:
-    """Rank the models of one coverage tier on their shared structures."""
+    """Rank the models of one coverage tier on their own means."""
     if not tier:
         return {}
-    common = shared_structures(tier) if shared else set()
-    summaries = []
-    for item in tier:
-        rows = item.by_structure()
-        compared = {k: v for k, v in rows.items() if k in common} if common else rows
-        summaries.append((item, _summarize(item, metrics, compared), len(compared)))
     by_key = {m.key: m for m in metrics}
     columns = {
-        key: rank_min([by_key[key].badness(s.stats[key].mean) for _, s, _ in summaries])
+        key: rank_min([by_key[key].badness(s.stats[key].mean) for s in tier])
         for group in groups
         for key in group.metrics
     }
     group_columns = {
         group.key: rank_min(
-            [sum(columns[key][i] for key in group.metrics) for i in range(len(summaries))]
+            [sum(columns[key][i] for key in group.metrics) for i in range(len(tier))]
         )
         for group in groups
     }
-    sums = [sum(column[i] for column in group_columns.values()) for i in range(len(summaries))]
+    sums = [sum(column[i] for column in group_columns.values()) for i in range(len(tier))]
     task_ranks = rank_min(sums)
     return {
-        item.model: replace(
+        summary.model: replace(
             summary,
             ranks={key: column[i] for key, column in columns.items()},
             group_ranks={key: column[i] for key, column in group_columns.items()},
             rank_sum=sums[i],
             rank=task_ranks[i],
             partial=partial,
-            compared=count,
         )
-        for i, (item, summary, count) in enumerate(summaries)
+        for i, summary in enumerate(tier)
     }
 
 
@@ -218,14 +216,16 @@ def arena_ranking(
 ) -> list[ArenaRow]:
     """Sum each model's task ranks and rank the sums, best first.
 
-    ``task_ranks`` maps task to {model: rank} for the models ranked there; a model
-    absent from a task ranks last for it (one past the number ranked there). A model
-    ranked on no task is not benchmarked and comes last, unranked.
+    ``task_ranks`` maps task to {model: rank} for the models ranked there. A task where
+    nobody is ranked counts for nobody; on the others, a model absent ranks after all
+    who are ranked there (one past their number). A model ranked on no task is not
+    benchmarked and comes last, unranked.
     """
-    ranked = [m for m in models if any(m in ranks for ranks in task_ranks.values())]
+    counted = {task: ranks for task, ranks in task_ranks.items() if ranks}
+    ranked = [m for m in models if any(m in ranks for ranks in counted.values())]
     rows = []
     for model in ranked:
-        mine = {task: ranks.get(model, len(ranks) + 1) for task, ranks in task_ranks.items()}
+        mine = {task: ranks.get(model, len(ranks) + 1) for task, ranks in counted.items()}
         rows.append((model, mine, sum(mine.values())))
     arena = rank_min([total for *_, total in rows])
     result = [
@@ -260,18 +260,25 @@ def _ordered_scores(scores: list[TaskScore]) -> list[TaskScore]:
     )
 
 
-def _summarize(
-    item: ModelEvidence, metrics: Sequence[Metric], rows: Mapping[Hashable, Mapping]
-) -> TaskScore:
-    values = list(rows.values())
-    per_metric = {m.key: metric_stats(m, (row.get(m.key) for row in values)) for m in metrics}
+def _summarize(item: ModelEvidence, metrics: Sequence[Metric]) -> TaskScore:
+    """The model's means over its own results, each failure adding what the metric says."""
+    values = [{FAILURE_RATE.key: SUCCESS_VALUE, **row} for row in item.by_structure().values()]
+    per_metric = {m.key: metric_stats(m, _with_failures(m, values, item.failed)) for m in metrics}
     return TaskScore(
         model=item.model,
         stats=per_metric,
-        done=len(item.by_structure()),
+        done=len(values),
         missing=item.missing,
         failed=item.failed,
         not_applicable=item.not_applicable,
         compared=len(values),
         set_aside=item.set_aside,
+        baseline=item.baseline,
     )
+
+
+def _with_failures(metric: Metric, rows: Sequence[Mapping], failed: int) -> list[float | None]:
+    values = [row.get(metric.key) for row in rows]
+    if metric.on_failure is not None:
+        values += [metric.on_failure] * failed
+    return values

@@ -10,8 +10,10 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
+from compute.tasks.failures import per_structure
 from compute.tasks.spec import Metric, MetricGroup, TaskSpec, with_unit
 from leaderboard_app.metric_columns import (
+    failure_note,
     metric_column,
     metric_label,
     metrics_first,
@@ -20,13 +22,12 @@ from leaderboard_app.metric_columns import (
     signed_column,
     spread_column,
 )
-from leaderboard_app.public_text import without_server_paths
-from leaderboard_app.ranking import ArenaRow, TaskScore
-from leaderboard_app.tables import BOOL, DATE, FLOAT, INT, LINK, LIST, Column, Table
-from models_app.models import MLIP
+from leaderboard_app.ranking import TaskScore
+from leaderboard_app.tables import FLOAT, INT, ROW_CSS, Column, Table
 from tasks_app.models import JobStatus, Result, Task
 
 NOT_BENCHMARKED = "not benchmarked"
+BASELINE = "baseline"  # a reference model's standing, and its rows' class
 MISSING_KEY = "missing"
 NOT_APPLICABLE_COLUMN = Column(
     "not_applicable",
@@ -34,23 +35,6 @@ NOT_APPLICABLE_COLUMN = Column(
     INT,
     link_key="not_applicable_url",
     help="Structures with elements the model does not cover: neither missing nor failed",
-)
-METADATA_COLUMNS = (
-    Column("prediction_type", "Predicts", help="E energy, F forces, S stress, M magnetic moments"),
-    Column("supports_nvt", "NVT", BOOL),
-    Column("supports_npt", "NPT", BOOL),
-    Column("training_datasets", "Training sets", LIST),
-    Column("code_url", "Code", LINK),
-    Column("paper_url", "Paper", LINK),
-    Column("checkpoint", "Checkpoint", max_chars=22),
-    Column("release_date", "Released", DATE),
-    Column("license", "License"),
-    Column(
-        "load_check",
-        "Load check",
-        max_chars=60,
-        help="The last admin check that the model loads; a failed one keeps it out of the ranks",
-    ),
 )
 
 
@@ -61,74 +45,6 @@ def model_url(slug: str) -> str:
 
 def jobs_url(**filters: Any) -> str:
     return f"{reverse('leaderboard:jobs')}?{urlencode({k: v for k, v in filters.items() if v})}"
-
-
-def leaderboard_table(
-    rows: Sequence[ArenaRow],
-    *,
-    models: Mapping[str, MLIP],
-    tasks: Sequence[Task],
-    ranked: bool,
-    headlines: Mapping[str, tuple[Metric, Mapping[str, float | None]]] | None = None,
-) -> Table:
-    """The model (kept in view), its arena rank, then per task its headline metric beside
-    its task rank, the sum of ranks, and the registry's metadata.
-
-    ``headlines``: per task slug, the spec's headline metric and each model's mean of it.
-    """
-    headlines = headlines or {}
-    model_column = Column("model", "Model", link_key="model_url", sticky=True)
-    rank_columns = [
-        Column(
-            "rank",
-            "Rank",
-            INT,
-            help="Rank of the sum of task ranks; ties share the lowest",
-            blank=NOT_BENCHMARKED,
-        )
-    ]
-    for t in tasks:
-        if t.slug in headlines:
-            metric = headlines[t.slug][0]
-            rank_columns.append(
-                replace(
-                    metric_column(metric, FLOAT),
-                    key=f"{t.slug}_{metric.key}",
-                    label=f"{t.slug} {metric_label(metric)}",
-                    help=f"{t.name}: {metric.help}",
-                )
-            )
-        rank_columns.append(
-            Column(f"rank_{t.slug}", f"{t.slug} rank", INT, link_key=f"url_{t.slug}", help=t.name)
-        )
-    rank_columns.append(
-        Column("rank_sum", "Sum of ranks", INT, help="A model missing a task ranks last for it")
-    )
-    table_rows = []
-    for row in rows:
-        model = models[row.model]
-        values: dict[str, Any] = {
-            "rank": row.rank or None,
-            "model": row.model,
-            "model_url": model_url(model.slug),
-            "rank_sum": row.rank_sum or None,
-            **_metadata(model),
-        }
-        for task in tasks:
-            values[f"rank_{task.slug}"] = row.task_ranks.get(task.slug)
-            values[f"url_{task.slug}"] = reverse("leaderboard:task", args=[task.slug])
-            if task.slug in headlines:
-                metric, means = headlines[task.slug]
-                values[f"{task.slug}_{metric.key}"] = means.get(row.model)
-        table_rows.append(values)
-    columns = [model_column, *rank_columns] if ranked else [model_column]
-    return Table(
-        id="leaderboard",
-        title="Arena ranking",
-        columns=[*columns, *METADATA_COLUMNS],
-        rows=table_rows,
-        empty="No model matches these filters.",
-    )
 
 
 def task_table(
@@ -150,7 +66,16 @@ def task_table(
     head = [Column("model", "Model", link_key="model_url", sticky=True)]
     standing_columns = []
     if groups:
-        head.append(Column("rank", "Rank", INT, help=TASK_RANK_HELP, blank=NOT_BENCHMARKED))
+        head.append(
+            Column(
+                "rank",
+                "Rank",
+                INT,
+                help=TASK_RANK_HELP,
+                blank=NOT_BENCHMARKED,
+                display_key="rank_text",
+            )
+        )
         standing_columns = [
             *(
                 Column(
@@ -167,7 +92,6 @@ def task_table(
             Column("coverage", "Coverage n/N", help=COVERAGE_HELP, in_download=False),
             Column("coverage_n", "Coverage n", INT, help=COVERAGE_HELP, on_page=False),
             Column("coverage_total", "Coverage N", INT, help=COVERAGE_HELP, on_page=False),
-            Column("compared", "Compared on", INT, help=COMPARED_HELP),
         ]
     rows = [_task_row(task, score, metrics, slugs) for score in scores]
     metric_columns = []
@@ -195,7 +119,11 @@ def task_table(
 TASK_RANK_HELP = "Rank of the sum of the group ranks; ties share the lowest"
 STANDING_HELP = "Ranked; partial (ranked apart: too few structures); or set aside (not ranked)"
 COVERAGE_HELP = "Structures with a result (n) of those the task asks for (N)"
-COMPARED_HELP = "Structures the means are over: those all models in the same group share"
+MEANS_HELP = (
+    "Each model's means are over its own results on the task's structures (those with "
+    "elements it does not cover left out), so another model never changes them; a failed "
+    "structure counts as each metric's note says"
+)
 
 
 def _task_row(
@@ -210,9 +138,9 @@ def _task_row(
         "coverage": f"{score.done}/{score.total}",
         "coverage_n": score.done,
         "coverage_total": score.total,
-        "compared": score.compared if score.benchmarked else None,
         "done": score.done,
         MISSING_KEY: score.missing,
+        **({ROW_CSS: BASELINE, "rank_text": BASELINE} if score.baseline else {}),
         "failed": score.failed,
         "failed_url": jobs_url(task=task.slug, model=score.model, status="failed"),
         "not_applicable": score.not_applicable,
@@ -232,6 +160,8 @@ def _task_row(
 def standing(score: TaskScore) -> str:
     if score.set_aside:
         return f"set aside: {score.set_aside}"
+    if score.baseline:
+        return BASELINE
     if not score.benchmarked:
         return NOT_BENCHMARKED
     if score.partial:
@@ -253,14 +183,19 @@ def task_notes(metrics: Sequence[Metric], groups: Sequence[MetricGroup]) -> list
     if groups:
         notes += [
             ("Rank", f"{TASK_RANK_HELP}: {_group_list(groups)}."),
-            ("Coverage n/N", f"{COVERAGE_HELP}. {COMPARED_HELP}."),
+            ("Coverage n/N", f"{COVERAGE_HELP}. {MEANS_HELP}."),
+            (
+                "Baseline",
+                "A reference model (classical, or a dummy): shown for scale, never ranked, "
+                "and never part of another model's comparison.",
+            ),
             (
                 "Partial",
                 "Far fewer results than the best-covered model (ARENA_MIN_COVERAGE of its "
                 "count): ranked among the partial models only, and absent from the arena rank.",
             ),
         ]
-    notes += [(metric_label(m), f"{m.help} {ranking_note(m)}") for m in metrics]
+    notes += [(metric_label(m), f"{m.help} {ranking_note(m)} {failure_note(m)}") for m in metrics]
     if metrics:
         notes.append(("↓ ↑ →x", "Lower is better, higher is better, closest to x is better."))
     return notes
@@ -284,7 +219,7 @@ def task_summary_table(
             {
                 "task": task.name,
                 "task_url": reverse("leaderboard:task", args=[task.slug]),
-                "rank": score.rank if score and score.ranked else None,
+                "rank": score.rank if score and score.ranked and task.id in ranked_counts else None,
                 "standing": standing(score) if score else NOT_BENCHMARKED,
                 "of": ranked_counts.get(task.id) or None,
                 "done": score.done if score else 0,
@@ -348,7 +283,7 @@ def results_table(
     columns = [
         *(labels[name] for name in by),
         *quantity_columns,
-        *(metric_column(m, INT if m.integer else FLOAT) for m in spec.metrics),
+        *(metric_column(m, INT if m.integer else FLOAT) for m in per_structure(spec.metrics)),
         *(Column(key, key, _number_kind(key, outputs)) for key in scalar_keys),
     ]
     return Table(id=f"results-{task.slug}", title=title, columns=columns, rows=rows)
@@ -366,7 +301,7 @@ def _result_row(result: Result, metrics: Sequence[Metric]) -> dict[str, Any]:
         "model": result.model.name,
         "model_url": model_url(result.model.slug),
         **(result.headline or {}),
-        **{m.key: m.value((result.metrics or {}).get(m.key)) for m in metrics},
+        **{m.key: m.value((result.metrics or {}).get(m.key)) for m in per_structure(metrics)},
     }
 
 
@@ -377,17 +312,3 @@ def _scalar_outputs(output: Mapping[str, Any]) -> dict[str, float]:
         for key, value in output.items()
         if isinstance(value, numbers.Real) and not isinstance(value, bool) and key != "natoms"
     }
-
-
-def _metadata(model: MLIP) -> dict[str, Any]:
-    values = {c.key: getattr(model, c.key) for c in METADATA_COLUMNS if c.key != "load_check"}
-    return values | {"load_check": load_check(model)}
-
-
-def load_check(model: MLIP) -> str:
-    """The last load check in words: '' if never checked."""
-    if model.last_check_ok is None:
-        return ""
-    if model.last_check_ok:
-        return "ok"
-    return f"failed: {without_server_paths(model.last_check_message)}"

@@ -16,6 +16,7 @@ from django.urls import reverse
 from compute.tasks import spec_or_placeholder
 from compute.tasks.spec import format_number
 from leaderboard_app import boards, selectors
+from leaderboard_app.failed_job import failure_section
 from leaderboard_app.filters import AUTOSUBMIT
 from leaderboard_app.public_text import public_message
 from leaderboard_app.result_tables import jobs_url, model_url
@@ -124,8 +125,16 @@ def job_page(*, job: Job) -> dict[str, Any]:
     spec = spec_or_placeholder(job.task.function)
     headline = (result.headline or {}) if result else {}
     measured = (result.metrics or {}) if result else {}
+    failure = failure_section(
+        spec=spec,
+        model=job.model.name,
+        evidence=job.failure_evidence if job.status == JobStatus.FAILED else {},
+        reference=job.structure.reference or {},
+    )
     return {
         "job": job,
+        "figures": failure["figures"],
+        "failure_facts": failure["facts"],
         "result": result,
         "headline": [
             (q.label, _shown(headline.get(q.key), q.digits), q.unit) for q in spec.quantities
@@ -137,7 +146,7 @@ def job_page(*, job: Job) -> dict[str, Any]:
         ],
         "progress": _progress(job),
         "facts": boards.job_facts(result.output or {}) if result else [],
-        "trajectory_url": _trajectory_url(job, result),
+        "files": _file_links(job, result),
         "model_url": model_url(job.model.slug),
         "run_url": reverse("leaderboard:run", args=[job.run_id]),
         "structure_url": reverse("leaderboard:structure", args=[job.structure_id]),
@@ -155,11 +164,19 @@ def _progress(job: Job) -> str:
     return text.replace(",", " ")
 
 
-def _trajectory_url(job: Job, result: Any) -> str:
-    name = (result.output or {}).get("trajectory_file") if result else None
-    if not name:
-        return ""
-    return reverse("leaderboard:file", args=[f"{job_folder(job.key)}/{name}"])
+def _file_links(job: Job, result: Any) -> list[tuple[str, str, str]]:
+    """(label, file name, url) of each file the output names in the job's folder of the file store:
+    its ``*_file`` keys, e.g. ``trajectory_file`` (MD) or ``force_constants_file``."""
+    output = (result.output or {}) if result else {}
+    return [
+        (
+            key.removesuffix("_file").replace("_", " ").capitalize(),
+            name,
+            reverse("leaderboard:file", args=[f"{job_folder(job.key)}/{name}"]),
+        )
+        for key, name in output.items()
+        if key.endswith("_file") and isinstance(name, str) and name
+    ]
 
 
 def runs_table(rows: list[dict[str, Any]]) -> Table:

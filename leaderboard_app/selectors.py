@@ -6,9 +6,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Min, Q, QuerySet, Sum
+from django.db.models.fields.json import KT
 
 from leaderboard_app.public_text import public_message
 from models_app.models import MLIP
+from tasks_app.evidence import task_evidence
 from tasks_app.models import BenchmarkRun, Job, JobStatus, Result, Structure, Task
 from tasks_app.selectors import in_state, job_state
 
@@ -28,6 +30,14 @@ def result_outputs(*, result_ids: Sequence[int]) -> list[dict[str, Any]]:
         .order_by("id")
         .values("id", "model_id", "output", "headline")
     )
+
+
+def result_output_fields(*, result_ids: Sequence[int], paths: Sequence[str]) -> dict[int, tuple]:
+    """Per result id, the output values at dotted ``paths`` (``environment.device``), as
+    text (None where absent): one query, without loading the curves."""
+    names = {f"field_{i}": KT("output__" + path.replace(".", "__")) for i, path in enumerate(paths)}
+    rows = Result.objects.filter(id__in=result_ids).annotate(**names).values_list("id", *names)
+    return {row[0]: tuple(row[1:]) for row in rows}
 
 
 def structure_with_set(*, pk: int) -> Structure | None:
@@ -138,3 +148,23 @@ def job_with_relations(*, pk: int) -> Job | None:
         .filter(pk=pk)
         .first()
     )
+
+
+def headlines_by_content(
+    *, task_slug: str, model_ids: Sequence[int], content_hashes: Sequence[str]
+) -> dict[tuple[int, str], dict[str, Any]]:
+    """Current headline numbers of task ``task_slug`` per (model id, structure content hash),
+    over every set holding a structure of those contents: another task's view of the same
+    crystals (elasticity's K beside the EOS B₀)."""
+    task = Task.objects.filter(slug=task_slug).first()
+    if task is None or not content_hashes:
+        return {}
+    structures = list(Structure.objects.filter(content_hash__in=set(content_hashes)))
+    models = list(MLIP.objects.filter(pk__in=model_ids))
+    evidence = task_evidence(tasks=[task], models=models, structures=structures)[task.pk]
+    hashes = {s.pk: s.content_hash for s in structures}
+    return {
+        (model_id, hashes[structure_id]): row.headline
+        for model_id, rows in evidence.results.items()
+        for structure_id, row in rows.items()
+    }

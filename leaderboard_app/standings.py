@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from django.conf import settings
 
@@ -22,24 +22,30 @@ def task_scores(
     listed: bool = True,
     min_coverage: float | None = None,
     spec: TaskSpec | None = None,
+    structure_ids: Collection[int] | None = None,
 ) -> list[TaskScore]:
-    """Scores of ``models`` that have evidence on the task, best first, compared on the
-    structures they share; a model whose last load check failed is set aside.
+    """Scores of ``models`` that have evidence on the task, best first, each over its own
+    results; a model whose last load check failed is set aside, a baseline kept apart.
 
     With ``listed``, enabled models that list the task but have no evidence yet are
     scored too, as not benchmarked. ``min_coverage`` defaults to ARENA_MIN_COVERAGE;
-    ``spec``, the task's spec where the caller has it already.
+    ``spec``, the task's spec where the caller has it already. ``structure_ids`` keeps
+    only those structures' results and failures (a pairwise view's shared ones).
     """
     task = evidence.task
     spec = spec or spec_or_placeholder(task.function)
+    wanted = None if structure_ids is None else set(structure_ids)
     items = [
         ModelEvidence(
             model=m.name,
-            metrics={sid: row.metrics for sid, row in evidence.done(m.pk).items()},
-            failed=evidence.failed_count(m.pk),
+            metrics={
+                sid: row.metrics for sid, row in evidence.done(m.pk).items() if _kept(sid, wanted)
+            },
+            failed=sum(_kept(sid, wanted) for sid in evidence.failed.get(m.pk, ())),
             missing=evidence.missing(m.pk),
             not_applicable=evidence.not_applicable_count(m.pk),
             set_aside=set_aside_reason(m),
+            baseline=m.baseline,
         )
         for m in models
         if evidence.has_evidence(m.pk) or (listed and m.enabled and m.runs_task(task.slug))
@@ -52,6 +58,10 @@ def task_scores(
     )
 
 
+def _kept(structure_id: int, wanted: set[int] | None) -> bool:
+    return wanted is None or structure_id in wanted
+
+
 def set_aside_reason(model: MLIP) -> str:
     """Why ``model`` is kept out of the ranks, or ''."""
     if model.last_check_ok is False:
@@ -60,9 +70,11 @@ def set_aside_reason(model: MLIP) -> str:
 
 
 def ranked_tasks(tasks: Sequence[Task]) -> list[Task]:
-    """The tasks whose spec ranks models, in registry order."""
+    """The tasks whose spec ranks models in the arena, in registry order: those with ranked
+    metrics, except those compared only within a device (speed)."""
     order = {name: position for position, name in enumerate(TASKS)}
-    ranked = [t for t in tasks if spec_or_placeholder(t.function).ranked_metrics]
+    specs = {t.pk: spec_or_placeholder(t.function) for t in tasks}
+    ranked = [t for t in tasks if specs[t.pk].ranked_metrics and not specs[t.pk].compared_within]
     return sorted(ranked, key=lambda t: order[t.function])
 
 

@@ -24,6 +24,7 @@ TEXT, INT, FLOAT, MEAN_STD, BOOL, LIST, DATE, DATETIME, LINK = (
 NUMERIC_KINDS = {INT, FLOAT, MEAN_STD}
 STICKY_CHARS = 16
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+ROW_CSS = "row_css"  # a row key whose classes every cell of the row gets (a baseline's row)
 
 
 @dataclass(frozen=True)
@@ -123,8 +124,11 @@ class Table:
         }
         return [
             [
-                signed_cell(
-                    ranked_cell(cell(column, row), row, column, worst), row, column, largest
+                row_cell(
+                    signed_cell(
+                        ranked_cell(cell(column, row), row, column, worst), row, column, largest
+                    ),
+                    row,
                 )
                 for column in columns
             ]
@@ -138,6 +142,12 @@ class Table:
     @property
     def has_details(self) -> bool:
         return any(c.detail for c in self.page_columns)
+
+
+def row_cell(shown: Cell, row: dict[str, Any]) -> Cell:
+    """``shown`` with the classes of its row (``ROW_CSS``), if any."""
+    extra = row.get(ROW_CSS)
+    return shown._replace(css=f"{shown.css} {extra}".strip()) if extra else shown
 
 
 def ranked_cell(shown: Cell, row: dict[str, Any], column: Column, worst: dict[str, int]) -> Cell:

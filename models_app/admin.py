@@ -8,6 +8,7 @@ from compute.calculators import FAMILIES, family_names
 from compute.calculators.entries import checkpoint_problem, kwargs_problem
 from models_app.models import MLIP
 from models_app.services import model_approve_checkpoint, model_check_in_environment, unique_slug
+from models_app.training_sets import TRAINING_SETS
 from tasks_app.selectors import task_choices
 
 CHECK_BUTTON = "_check"
@@ -42,7 +43,9 @@ class MLIPForm(forms.ModelForm):
     cpu_tasks = task_field("CPU tasks")
     gpu_tasks = task_field("GPU tasks")
     training_datasets = NameListField(
-        required=False, help_text="Comma-separated names, e.g. MPtrj, OMat24"
+        required=False,
+        help_text=f"Comma-separated names, e.g. MPtrj, OMat24; the training sets are "
+        f"{', '.join(TRAINING_SETS)}",
     )
 
     class Meta:
@@ -74,6 +77,7 @@ class MLIPAdmin(admin.ModelAdmin):
         "checkpoint_pinned",
         "prediction_type",
         "license",
+        "baseline",
         "enabled",
         "last_check_ok",
         "last_check_at",
@@ -89,6 +93,7 @@ class MLIPAdmin(admin.ModelAdmin):
     ]
     list_filter = [
         "family",
+        "baseline",
         "enabled",
         "last_check_ok",
         "prediction_type",

@@ -6,12 +6,12 @@ from django.db import models
 
 from compute.calculators import FAMILIES
 from compute.environments import queue_name
+from models_app.training_sets import validate_training_sets
 from models_app.validators import (
     validate_family,
     validate_json_object,
     validate_model_name,
     validate_sha256,
-    validate_string_list,
     validate_task_list,
 )
 
@@ -56,7 +56,10 @@ class MLIP(models.Model):
     )
     package_pin = models.CharField(max_length=100, blank=True, help_text="e.g. chgnet==0.4.2")
     training_datasets = models.JSONField(
-        default=_empty_list, blank=True, validators=[validate_string_list]
+        default=_empty_list,
+        blank=True,
+        validators=[validate_training_sets],
+        help_text="Names from the training-set vocabulary (models_app/training_sets.py)",
     )
     cpu_tasks = models.JSONField(default=_empty_list, blank=True, validators=[validate_task_list])
     gpu_tasks = models.JSONField(default=_empty_list, blank=True, validators=[validate_task_list])
@@ -73,6 +76,11 @@ class MLIP(models.Model):
     bibtex = models.TextField(blank=True, help_text="How to cite the model: one BibTeX entry")
     parameter_count = models.PositiveBigIntegerField(
         null=True, blank=True, help_text="Trainable parameters; a load check fills it in"
+    )
+    baseline = models.BooleanField(
+        default=False,
+        help_text="A reference model (classical, e.g. EMT, or a dummy): shown apart in every "
+        "table, never ranked, and never part of another model's comparison",
     )
     enabled = models.BooleanField(default=True)
     checkpoint_sha256 = models.CharField(

@@ -75,6 +75,7 @@ def execute_job(job_id: int) -> bool:
             error=str(exc),
             traceback=traceback.format_exc(),
             compute_seconds=time.perf_counter() - started,
+            evidence=getattr(exc, "failure_evidence", None),
         )
         return True
     except Exception as exc:
@@ -83,6 +84,7 @@ def execute_job(job_id: int) -> bool:
             error=first_line(exc),
             traceback=traceback.format_exc(),
             compute_seconds=time.perf_counter() - started,
+            evidence=getattr(exc, "failure_evidence", None),
         )
         if rq_job is not None:
             rq_job.retries_left = 0  # RQ's retries are for dead workers; this error is the job's

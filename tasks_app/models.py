@@ -155,6 +155,12 @@ class Job(models.Model):
     )
     error = models.TextField(blank=True)
     traceback = models.TextField(blank=True)
+    failure_evidence = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What a failed job had computed: the partial curve, the last structure, "
+        "the optimiser's last steps",
+    )
     worker_host = models.CharField(max_length=200, blank=True)
     ran_with = models.JSONField(
         default=_empty_dict,

@@ -369,9 +369,15 @@ def split_output(*, function: str, output: dict[str, Any]) -> tuple[dict[str, An
 
 
 def job_fail(
-    *, job_id: int, error: str, traceback: str = "", compute_seconds: float | None = None
+    *,
+    job_id: int,
+    error: str,
+    traceback: str = "",
+    compute_seconds: float | None = None,
+    evidence: dict[str, Any] | None = None,
 ) -> None:
-    """Record an unfinished job's failure; a job that was done meanwhile stays done."""
+    """Record an unfinished job's failure, with ``evidence`` of what it had computed; a job
+    that was done meanwhile stays done."""
     Job.objects.filter(pk=job_id, status__in=UNFINISHED).update(
         status=JobStatus.FAILED,
         finished_at=timezone.now(),
@@ -379,6 +385,7 @@ def job_fail(
         error=error[:2000],
         traceback=traceback,
         compute_seconds=compute_seconds,
+        failure_evidence=json_safe(evidence or {}),
     )
 
 

@@ -7,12 +7,14 @@ and the tests that need Redis are skipped.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,15 +81,41 @@ def _uses_module_fixture(item) -> bool:
     )
 
 
-@pytest.fixture
-def seeded(db):
-    """Models, tasks and the Delta structure set, seeded from the real YAML files."""
+# Reference sets larger than this (elasticity's 3,953 crystals, phonons' 1,170, WBM's 972)
+# take seconds to store in every test: ``seeded`` leaves them out, ``seeded_full`` stores all.
+SEEDED_SET_LIMIT = 200
+
+
+@functools.cache
+def _built_structure_sets() -> list[tuple[Any, list]]:
+    """Each task spec's structure set with its structures, built once per process."""
+    from compute.tasks import structure_sets
+
+    return [(spec, spec.build()) for spec in structure_sets()]
+
+
+def _seed(limit: int | None) -> None:
     from models_app.services import seed_models
-    from tasks_app.services import seed_structure_sets, seed_tasks
+    from tasks_app.services import seed_tasks, store_structure_set
 
     seed_models()
     seed_tasks()
-    seed_structure_sets()
+    for spec, structures in _built_structure_sets():
+        if limit is None or len(structures) <= limit:
+            store_structure_set(name=spec.name, description=spec.description, structures=structures)
+
+
+@pytest.fixture
+def seeded(db):
+    """Models, tasks and the task specs' structure sets up to SEEDED_SET_LIMIT structures,
+    seeded from the real YAML and specs."""
+    _seed(SEEDED_SET_LIMIT)
+
+
+@pytest.fixture
+def seeded_full(db):
+    """As ``seeded``, with every structure set, the large reference sets included."""
+    _seed(None)
 
 
 @pytest.fixture

@@ -12,8 +12,21 @@ from ase import Atoms
 from ase.calculators.calculator import Calculator
 
 from compute.errors import TaskFailed
+from compute.failure_evidence import collecting, evidence
 from compute.run_context import RunContext
-from compute.tasks import diatomics, eos, ev, formation, heating, nve, relax, speed
+from compute.tasks import (
+    diatomics,
+    elasticity,
+    eos,
+    ev,
+    formation,
+    heating,
+    nve,
+    phonons,
+    relax,
+    speed,
+    vacancy,
+)
 from compute.tasks.spec import Quantity, StructureSetSpec, TaskSpec
 
 TASKS: dict[str, TaskSpec] = {
@@ -25,6 +38,9 @@ TASKS: dict[str, TaskSpec] = {
     "heating": heating.TASK,
     "speed": speed.TASK,
     "formation": formation.TASK,
+    "phonons": phonons.TASK,
+    "elasticity": elasticity.TASK,
+    "vacancy": vacancy.TASK,
 }
 
 
@@ -58,13 +74,20 @@ def run_task(
     params: Mapping[str, Any],
     context: RunContext | None = None,
 ) -> dict[str, Any]:
-    """Run ``task``; a long task also gets ``context`` (progress and checkpoints)."""
+    """Run ``task``; a long task also gets ``context`` (progress and checkpoints). An
+    exception from the run carries what the task had computed as ``failure_evidence``
+    (``compute.failure_evidence``)."""
     spec = task_spec(task)
     spec.check_params(params)
-    if spec.takes_context:
-        output = spec.run(atoms, calculator, **params, context=context or RunContext())
-    else:
-        output = spec.run(atoms, calculator, **params)
+    with collecting() as notes:
+        try:
+            if spec.takes_context:
+                output = spec.run(atoms, calculator, **params, context=context or RunContext())
+            else:
+                output = spec.run(atoms, calculator, **params)
+        except BaseException as exc:  # the time limit's exception too
+            exc.failure_evidence = evidence(notes)
+            raise
     if spec.variants:  # say which protocol produced the result
         output = {**output, "variant": spec.variant_of(params)}
     return output

@@ -12,6 +12,7 @@ import math
 import numpy as np
 from scipy.stats import spearmanr
 
+from compute.tasks.failures import FAILURE_RATE
 from compute.tasks.spec import HIGHER, LOWER, TARGET, Metric, MetricGroup
 
 CURVE_METRICS: tuple[Metric, ...] = (
@@ -58,7 +59,7 @@ SOUNDNESS = MetricGroup(
     "soundness",
     "Physical soundness",
     "Whether E(V) is one smooth well: a single minimum, no wiggles, E falling then rising.",
-    tuple(m.key for m in CURVE_METRICS),
+    (*(m.key for m in CURVE_METRICS), FAILURE_RATE.key),
 )
 
 

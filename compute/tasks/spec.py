@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import inspect
 import math
-import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from ase import Atoms
 
 from compute.errors import TaskFailed
 from compute.tasks.figures import Figure, check_figures
+from compute.tasks.param_kinds import default_kind, fits, kind_name, non_finite
 from compute.tasks.reproduction import DETERMINISTIC, Tolerance
 
 LOWER, HIGHER, TARGET = "lower", "higher", "target"
@@ -71,7 +71,8 @@ class Metric:
 
     ``direction``: ``lower`` or ``higher`` is better, or ``target``: closest to
     ``ideal``. ``absolute`` averages |value| (signed errors); ``ranked`` False shows
-    the metric without ranking on it.
+    the metric without ranking on it. ``on_failure`` is what a structure whose job
+    failed adds to the model's mean (None: nothing; the task's failure rate counts it).
     """
 
     key: str
@@ -85,6 +86,7 @@ class Metric:
     integer: bool = False
     absolute: bool = False
     ranked: bool = True
+    on_failure: float | None = None
     reproduce: Tolerance = DETERMINISTIC  # how closely a re-run must give it (verify)
 
     def __post_init__(self) -> None:
@@ -177,17 +179,6 @@ class Parameter:
         return None
 
 
-def _non_finite(value: Any) -> bool:
-    """Whether a JSON value is, or holds, a number that is NaN or infinite."""
-    if isinstance(value, float):
-        return not math.isfinite(value)
-    if isinstance(value, list | tuple):
-        return any(_non_finite(item) for item in value)
-    if isinstance(value, dict):
-        return any(_non_finite(item) for item in value.values())
-    return False
-
-
 @dataclass(frozen=True)
 class StructureSetSpec:
     """A structure set a task needs; ``build`` returns its structures in order."""
@@ -195,43 +186,6 @@ class StructureSetSpec:
     name: str
     description: str
     build: Callable[[], list[LabelledStructure]]
-
-
-def _default_kind(parameter: inspect.Parameter) -> Any:
-    default = parameter.default
-    return Any if default in (None, inspect.Parameter.empty) else type(default)
-
-
-def _alternatives(kind: Any) -> tuple[Any, ...]:
-    union = typing.get_origin(kind) in (typing.Union, types.UnionType)
-    return typing.get_args(kind) if union else (kind,)
-
-
-def _fits(value: Any, kind: Any) -> bool:
-    """Whether a JSON value can stand for a parameter annotated ``kind``: an int for a
-    float, a list for a tuple; a bool never for a number."""
-    for option in _alternatives(kind):
-        origin = typing.get_origin(option) or option
-        if option is Any or (option is type(None) and value is None):
-            return True
-        if origin in (int, float) and isinstance(value, bool):
-            continue
-        if origin is float and isinstance(value, int | float):
-            return True
-        if origin in (list, tuple) and isinstance(value, list | tuple):
-            return True
-        if isinstance(origin, type) and isinstance(value, origin):
-            return True
-        if not isinstance(origin, type):
-            return True  # a typing form this check does not read (Literal, ...)
-    return False
-
-
-def _kind_name(kind: Any) -> str:
-    names = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
-    options = [o for o in _alternatives(kind) if o is not type(None)]
-    text = " or ".join(names.get(o, getattr(o, "__name__", str(o))) for o in options)
-    return f"{text} or null" if len(options) < len(_alternatives(kind)) else text
 
 
 def no_metrics(output: Mapping[str, Any], reference: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -252,6 +206,9 @@ class TaskSpec:
     ``time_limit_s`` bounds one job (RQ's job timeout), and ``variants`` names
     parameter sets other than the protocol, e.g. a short CPU run. ``headline_metric``
     is the number a summary shows; ``figures`` are those its page draws (figures.py).
+    ``compared_within`` names output fields (``environment.device``) whose values must
+    match for results to be compared: such a task ranks within each group of results
+    and never in the arena.
     """
 
     name: str
@@ -272,6 +229,7 @@ class TaskSpec:
     parameters: tuple[Parameter, ...] = ()
     headline_metric: str = ""
     figures: tuple[Figure, ...] = ()
+    compared_within: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         keys = {m.key for m in self.metrics}
@@ -372,12 +330,12 @@ class TaskSpec:
         except Exception:  # annotations naming what cannot be imported here: use defaults
             hints = {}
         wrong = [
-            f"{name} must be {_kind_name(kind)}, not {value!r}"
+            f"{name} must be {kind_name(kind)}, not {value!r}"
             for name, value in params.items()
-            if not _fits(value, kind := hints.get(name, _default_kind(accepted[name])))
+            if not fits(value, kind := hints.get(name, default_kind(accepted[name])))
         ]
         wrong += [f"{name} must be finite, not {value!r}" for name, value in params.items()
-                  if _non_finite(value)]  # fmt: skip
+                  if non_finite(value)]  # fmt: skip
         declared = {p.name: p for p in self.parameters}
         wrong += [
             why

@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from compute.tasks.failures import per_structure
 from compute.tasks.figures import Curves, ElementTable, Histogram, Parity, Survival
 from compute.tasks.spec import Metric, Quantity, TaskSpec, with_unit
 from leaderboard_app.boards import kit
@@ -126,7 +127,7 @@ def element_table(view: TaskView, figure: ElementTable) -> tuple[list[Context], 
     """The model and metric controls, and the chosen model's metric per element."""
     ranked = view.models_with_results()
     model = choose(ranked, view.query.get("model"), key=str, default=ranked[0])
-    keys = figure.metrics or tuple(m.key for m in view.spec.metrics)
+    keys = figure.metrics or tuple(m.key for m in per_structure(view.spec.metrics))
     metrics = [view.spec.metric(key) for key in keys]
     leading = view.spec.leading_metric
     default = leading if leading in metrics else metrics[0]

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from compute.tasks.diatomics.metrics import wavenumber_for_reference
+from compute.tasks.failures import per_structure
 from leaderboard_app import selectors
 from leaderboard_app.boards import Context, TaskView, choose, element_of, kit
 from leaderboard_app.boards.declared import metric_per_element
@@ -45,7 +46,10 @@ def task_figures(view: TaskView) -> Context:
     """A periodic table of a chosen model's curves or metric, and parity with experiment."""
     ranked = view.models_with_results()
     model = choose(ranked, view.query.get("model"), key=str, default=ranked[0])
-    views = [(CURVES, "E(r) curves"), *((m.key, m.heading) for m in view.spec.metrics)]
+    views = [
+        (CURVES, "E(r) curves"),
+        *((m.key, m.heading) for m in per_structure(view.spec.metrics)),
+    ]
     shown, shown_label = choose(
         views, view.query.get("table"), key=lambda v: v[0], default=views[0]
     )

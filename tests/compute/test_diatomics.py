@@ -247,6 +247,7 @@ def test_spec_ranks_mlip_arenas_six_metrics_and_shows_the_rest():
         "tortuosity": ("lower", 1),
         "energy_jump_ev": ("lower", 0),
         "force_flips": ("target", 1),
+        "failure_rate": ("lower", 0),  # ours: a failed dimer counts against the model
     }
     assert spec.default_params() == {"step_a": 0.01, "box_a": 50.0, "periodic": True}
     assert spec.default_structure_set == "homonuclear-dimers"

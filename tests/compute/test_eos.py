@@ -205,7 +205,7 @@ def test_unknown_names_are_refused_with_the_valid_choices():
     with pytest.raises(TaskFailed, match="has no parameter tolerance"):
         check_params("eos", {"tolerance": 1})
     with pytest.raises(TaskFailed, match="known: eos, ev, relax"):
-        check_params("phonons", {})
+        check_params("kappa", {})
 
 
 def test_positions_are_relaxed_at_each_volume_of_a_crystal_with_free_coordinates():

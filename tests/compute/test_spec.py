@@ -138,12 +138,12 @@ def test_the_registry_finds_tasks_and_refuses_unknown_names():
     assert task_spec("eos") is TASKS["eos"]
     with pytest.raises(
         TaskFailed,
-        match="^unknown task function 'phonons'; known: eos, ev, relax, diatomics, nve, "
-        "heating, speed, formation$",
+        match="^unknown task function 'kappa'; known: eos, ev, relax, diatomics, nve, "
+        "heating, speed, formation, phonons, elasticity, vacancy$",
     ):
-        task_spec("phonons")
-    placeholder = spec_or_placeholder("phonons")
-    assert (placeholder.name, placeholder.title, placeholder.metrics) == ("phonons", "phonons", ())
+        task_spec("kappa")
+    placeholder = spec_or_placeholder("kappa")
+    assert (placeholder.name, placeholder.title, placeholder.metrics) == ("kappa", "kappa", ())
     assert placeholder.description == "" and placeholder.default_params() == {}
     with pytest.raises(TaskFailed, match="this task's code is not installed; known: eos, ev"):
         placeholder.run(bulk("Cu"), EMT())
@@ -159,6 +159,12 @@ def test_the_registry_lists_each_structure_set_once_and_every_reference_key():
         "speed-seeds",
         "wbm-random-972",
         "mp-elemental-references",
+        "alexandria-phonons-small",
+        "alexandria-phonons",
+        "mp-elasticity",
+        "mp-elasticity-subset",
+        "vacancy-fcc",
+        "vacancy-hcp",
     ]
     assert reference_keys() >= {"v0_a3_per_atom", "b0_gpa", "b0_prime", "r_e_a", "d_e_ev"}
     labels = quantity_labels()

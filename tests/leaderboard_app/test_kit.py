@@ -177,6 +177,6 @@ def test_a_spec_naming_keys_it_lacks_is_refused_at_import():
 
 
 def test_standard_tasks_have_no_board_module_and_the_rest_only_their_own_figures():
-    assert [name for name in TASKS if board_for(name)] == ["eos", "diatomics"]
+    assert [name for name in TASKS if board_for(name)] == ["eos", "diatomics", "elasticity"]
     assert {type(f).__name__ for f in TASKS["heating"].figures} == {"Survival", "Curves"}
     assert time_series("t", "T", Axis("temperature_k", "T (K)")).records == "series"

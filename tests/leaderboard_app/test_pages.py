@@ -36,20 +36,21 @@ def test_leaderboard_ranks_models_and_shows_metadata(client, arena):
     assert reverse("leaderboard:model", args=["chgnet"]) in html
     rows = csv_rows(client, "/")
     ranked = {r["model"]: r["rank"] for r in rows}
-    # EOS ranks by hand (conftest's data), on Cu and Al, the structures all three share
-    # (SevenNet-0 has no Ni). Physical soundness: EMT and SevenNet-0 have the same smooth
-    # shapes (energies only scaled) and tie at 1; CHGNet's zigzag ranks 3 on tortuosity
-    # and ρ comp. dE/dV: group ranks EMT 1, SevenNet-0 1, CHGNet 3. Accuracy against
-    # DFT: V0 does not change with the energy scale (all 3.2 %, tie); B0 scales with it
-    # (EMT ×1.0: −6 % Cu, −55 % Al, mean 30 %; SevenNet-0 ×0.8: 44 %; CHGNet ×1.15: 28 %)
-    # so B0 ranks CHGNet 1, EMT 2, SevenNet-0 3, and Δ SevenNet-0 1, EMT 2, CHGNet 3:
-    # sums 5, 5, 5, all rank 1. Task: EMT 2, SevenNet-0 2, CHGNet 4. No other ranked task
-    # has results, so the arena follows EOS: EMT 1, SevenNet-0 1, CHGNet 3.
+    # EOS ranks by hand (conftest's data), each model on its own results: CHGNet on Cu, Al
+    # and Ni (Fe and W failed: 2 of 5), SevenNet-0 on Cu and Al (Ni, Fe, W failed: 3 of
+    # 5); EMT is a baseline, never ranked. Physical soundness: SevenNet-0's smooth curves
+    # beat CHGNet's zigzag on tortuosity and ρ comp. dE/dV, CHGNet wins the failure rate:
+    # sums 7 and 8, SevenNet-0 1, CHGNet 2. Accuracy against DFT: Δ SevenNet-0 1; V0 does
+    # not change with the energy scale (CHGNet 3.1 %, SevenNet-0 3.2 %): CHGNet 1; B0
+    # scales with it (SevenNet-0 ×0.8: 44 %; CHGNet ×1.15: 19 %): CHGNet 1; sums 5 and 4.
+    # Task: 1 + 2 = 3 each, a tie. No other ranked task has results: both rank 1.
     assert {m: ranked[m] for m in ("EMT", "SevenNet-0", "CHGNet")} == {
-        "EMT": "1",
+        "EMT": "",
         "SevenNet-0": "1",
-        "CHGNet": "3",
+        "CHGNet": "1",
     }
+    assert [r["model"] for r in rows[:3]] == ["CHGNet", "SevenNet-0", "EMT"]
+    assert rows[2]["baseline"] == "True" and "baseline" in html
     # No results at all: not benchmarked, so unranked and listed after the ranked ones.
     without_results = set(ranked) - {"EMT", "CHGNet", "SevenNet-0"}
     assert {ranked[m] for m in without_results} == {""}
@@ -61,9 +62,9 @@ def test_leaderboard_ranks_models_and_shows_metadata(client, arena):
 @pytest.mark.parametrize(
     ("params", "ranks"),
     [
-        # SevenNet-0 beats CHGNet on all five curve metrics, CHGNet it on missing:
-        # sums 5 + 2 = 7 against at least 2+2+1+1+1+1 = 8. The unrun MACE: no rank.
-        ({"compliant": "on"}, {"SevenNet-0": "1", "CHGNet": "2", "MACE-MP(M)": ""}),
+        # The two MPtrj models with results tie as on the whole board (EMT, a baseline,
+        # never changed their numbers). The unrun MACE: no rank.
+        ({"compliant": "on"}, {"SevenNet-0": "1", "CHGNet": "1", "MACE-MP(M)": ""}),
         ({"dataset": "MatPES-PBE"}, {"TensorNet-MatPES-PBE": ""}),
         (
             {"license": "MIT"},
@@ -82,31 +83,31 @@ def test_filters_keep_matching_models_and_rerank_them(client, arena, params, ran
 
     if ranks is None:  # every registered model; only the three with results are ranked
         ranks = dict.fromkeys(MLIP.objects.values_list("name", flat=True), "")
-        ranks |= {"EMT": "1", "SevenNet-0": "1", "CHGNet": "3"}
+        ranks |= {"EMT": "", "SevenNet-0": "1", "CHGNet": "1"}
     rows = csv_rows(client, "/", **params)
     assert {r["model"]: r.get("rank", "") for r in rows} == ranks  # no column when none ranks
 
 
 def test_a_model_trained_on_mptrj_and_more_is_not_compliant(client, arena, emt_curves):
-    """EMT, retrained on MPtrj and OMat24, keeps its rank 1 overall but leaves the
-    compliant board (MPtrj only), where SevenNet-0 and CHGNet rank 1 and 2; it is listed
-    under each of its datasets."""
+    """SevenNet-0, retrained on MPtrj and OMat24, keeps its rank 1 overall but leaves the
+    compliant board (MPtrj only), where CHGNet ranks alone; it is listed under each of its
+    datasets."""
     from models_app.models import MLIP
 
-    MLIP.objects.filter(name="EMT").update(training_datasets=["MPtrj", "OMat24"])
+    MLIP.objects.filter(name="SevenNet-0").update(training_datasets=["MPtrj", "OMat24"])
     url = reverse("leaderboard:task", args=["eos"])
     compliant = {r["model"]: r["rank"] for r in csv_rows(client, url, compliant="on")}
-    assert compliant == {"SevenNet-0": "1", "CHGNet": "2", "MACE-MP(M)": ""}
+    assert compliant == {"CHGNet": "1", "MACE-MP(M)": ""}
     for dataset in ("MPtrj", "OMat24"):
         rows = {r["model"]: r["rank"] for r in csv_rows(client, url, dataset=dataset)}
-        assert rows["EMT"] == "1", dataset
+        assert rows["SevenNet-0"] == "1", dataset
     ranked = {r["model"] for r in csv_rows(client, url, dataset="OMat24") if r["rank"]}
-    assert ranked == {"EMT"}
+    assert ranked == {"SevenNet-0"}
 
 
 def test_compliant_preset_reranks_among_mptrj_models(client, arena):
     rows = csv_rows(client, reverse("leaderboard:task", args=["eos"]), compliant="on")
-    assert [(r["model"], r["rank"]) for r in rows[:2]] == [("SevenNet-0", "1"), ("CHGNet", "2")]
+    assert [(r["model"], r["rank"]) for r in rows[:2]] == [("CHGNet", "1"), ("SevenNet-0", "1")]
     # MACE-MP(M) lists eos but has no result: shown last, not benchmarked.
     assert (rows[-1]["model"], rows[-1]["rank"], rows[-1]["done"]) == ("MACE-MP(M)", "", "0")
 
@@ -195,9 +196,9 @@ def test_task_without_metrics_lists_results_and_says_so(client, arena, relaxed_c
 def test_a_new_task_row_adds_a_page_and_a_navigation_entry(client, seeded):
     from tasks_app.models import Task
 
-    Task.objects.create(slug="phonons", name="Phonon spectra", function="phonons")
-    assert "Phonon spectra" in client.get("/").content.decode()
-    html = client.get(reverse("leaderboard:task", args=["phonons"])).content.decode()
+    Task.objects.create(slug="kappa", name="Thermal conductivity", function="kappa")
+    assert "Thermal conductivity" in client.get("/").content.decode()
+    html = client.get(reverse("leaderboard:task", args=["kappa"])).content.decode()
     assert "No results yet." in html
 
 
@@ -532,12 +533,18 @@ def test_ev_task_is_ranked_charted_and_counted_in_the_arena(client, arena):
     )
     assert {t["name"] for t in figure["data"]} == {"EMT", "CHGNet"}
     rows = {r["model"]: r for r in csv_rows(client, url)}
-    # Same curve shape for both (energies only scaled): every metric ties, so both rank 1.
-    assert (rows["EMT"]["rank"], rows["CHGNet"]["rank"]) == ("1", "1")
-    assert (rows["EMT"]["done"], rows["EMT"]["missing"]) == ("3", "68")
+    # CHGNet is the only model ranked: EMT is a baseline, shown with its results.
+    assert (rows["EMT"]["rank"], rows["CHGNet"]["rank"]) == ("", "1")
+    assert (rows["EMT"]["standing"], rows["EMT"]["done"], rows["EMT"]["missing"]) == (
+        "baseline",
+        "3",
+        "68",
+    )
     assert rows["SevenNet-0"]["rank"] == ""  # lists ev, has no result: not benchmarked
     arena_rows = {r["model"]: r for r in csv_rows(client, "/")}
-    assert arena_rows["EMT"]["rank_ev"] == "1" and arena_rows["SevenNet-0"]["rank_ev"] == "3"
+    # SevenNet-0 did not run ev: it ranks after the one model ranked there, 2.
+    assert arena_rows["CHGNet"]["rank_ev"] == "1" and arena_rows["SevenNet-0"]["rank_ev"] == "2"
+    assert arena_rows["EMT"]["rank_ev"] == ""
     structure = client.get(reverse("leaderboard:structure", args=[arena.structure_ids["Cu"]]))
     assert 'id="ev-curves" type="application/json"' in structure.content.decode()
 
@@ -552,7 +559,7 @@ def test_the_export_ranks_exactly_as_the_site_does(client, arena, tmp_path):
     site = csv_rows(client, reverse("leaderboard:task", args=["eos"]))
     with_results = [r for r in site if r["done"] != "0"]
     assert [(r["model"], r["rank"], r["missing"], r["failed"]) for r in with_results] == [
-        (r["model"], str(r["rank"]), str(r["missing"]), str(r["failed"])) for r in exported
+        (r["model"], str(r["rank"] or ""), str(r["missing"]), str(r["failed"])) for r in exported
     ]
     assert {r["model"]: r["failed"] for r in exported} == {"EMT": 2, "CHGNet": 2, "SevenNet-0": 3}
 
@@ -562,7 +569,7 @@ def site_and_export_ranks(client, tmp_path) -> tuple[dict[str, str], dict[str, s
 
     folder = export_dataset(repo_id="arena-test/site", folder=tmp_path / "export").folder
     lines = (folder / "leaderboard" / "eos.jsonl").read_text().splitlines()
-    exported = {r["model"]: str(r["rank"]) for r in map(json.loads, lines)}
+    exported = {r["model"]: str(r["rank"] or "") for r in map(json.loads, lines)}
     site = csv_rows(client, reverse("leaderboard:task", args=["eos"]))
     return {r["model"]: r["rank"] for r in site if r["done"] != "0"}, exported
 
@@ -570,30 +577,32 @@ def site_and_export_ranks(client, tmp_path) -> tuple[dict[str, str], dict[str, s
 def test_site_and_export_rank_the_latest_results_after_a_new_checkpoint_and_a_redone_failure(
     client, arena, emt_curves, tmp_path
 ):
-    """CHGNet gets a new checkpoint: its zigzag results stop counting. EMT and SevenNet-0
-    share Cu and Al and the same curve shapes; against WIEN2k SevenNet-0 (energies ×0.8)
-    wins Δ and EMT wins B0 (its B0 is below WIEN2k on both, SevenNet-0's 20 % lower
-    still): a tie, rank 1 and 1. CHGNet's new results are EMT's curves exactly, so it
-    ties EMT everywhere and SevenNet-0, worse on B0 than both, ranks 3 whoever wins Δ.
-    Then SevenNet-0's failed Ni is redone: all three are compared on Cu, Al and Ni,
-    where SevenNet-0's B0 is still the softest, so it stays third."""
+    """CHGNet gets a new checkpoint: its zigzag results stop counting, and SevenNet-0 is
+    the only model ranked (EMT is a baseline). CHGNet's new results are EMT's curves on
+    Cu, Al and Ni (Fe, W failed: 2 of 5); SevenNet-0 has Cu and Al (3 of 5 failed).
+    Soundness: CHGNet wins tortuosity (its mean takes in Ni) and the failure rate: 1, 2.
+    Accuracy: SevenNet-0 wins Δ, CHGNet V0 (3.1 % against 3.2 %) and B0 (24 % against
+    44 %): 1, 2. CHGNet 1, SevenNet-0 2. Then SevenNet-0's failed Ni is redone: both have
+    the same structures and failures, the same shapes (tie on soundness) and the same V0;
+    SevenNet-0 wins Δ (10.8 against 11.1 meV/atom), CHGNet B0 (its energies ×1.0 against
+    ×0.8, both below WIEN2k): accuracy sums 4 and 4, a tie: both rank 1."""
     from models_app.models import MLIP
     from tests.leaderboard_app.conftest import record_eos_run
 
     MLIP.objects.filter(name="CHGNet").update(checkpoint="0.3.1")
     site, exported = site_and_export_ranks(client, tmp_path)
-    assert site == exported == {"EMT": "1", "SevenNet-0": "1"}
+    assert site == exported == {"EMT": "", "SevenNet-0": "1"}
 
     record_eos_run(emt_curves, {"CHGNet": (1.0, 0.0, ())})
     site, exported = site_and_export_ranks(client, tmp_path)
-    assert site == exported == {"EMT": "1", "CHGNet": "1", "SevenNet-0": "3"}
+    assert site == exported == {"EMT": "", "CHGNet": "1", "SevenNet-0": "2"}
 
     record_eos_run(emt_curves, {"SevenNet-0": (0.8, 0.0, ())}, labels=("Ni",))
     site, exported = site_and_export_ranks(client, tmp_path)
-    assert site == exported == {"EMT": "1", "CHGNet": "1", "SevenNet-0": "3"}
+    assert site == exported == {"EMT": "", "CHGNet": "1", "SevenNet-0": "1"}
     rows = {r["model"]: r for r in csv_rows(client, reverse("leaderboard:task", args=["eos"]))}
     assert (rows["SevenNet-0"]["done"], rows["SevenNet-0"]["failed"]) == ("3", "2")
-    assert rows["SevenNet-0"]["compared"] == "3"
+    assert rows["SevenNet-0"]["coverage_n"] == "3"
 
 
 def test_the_jobs_list_groups_failures_by_message_with_counts(client, arena):

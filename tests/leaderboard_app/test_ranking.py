@@ -1,4 +1,5 @@
-"""Ranking against hand computations: EOS groups on shared structures, coverage, the arena sum."""
+"""Ranking against hand computations: EOS groups on each model's own results, failures,
+baselines, coverage, the arena sum."""
 
 from __future__ import annotations
 
@@ -43,23 +44,25 @@ def test_stats_mean_and_sample_std_skip_missing_values():
     assert (stats([]).count, stats([None, float("inf")]).count) == (0, 0)
 
 
-def test_eos_ranks_two_groups_on_shared_structures_by_hand():
-    """A and B ran structures 0 and 1, C only 0 (1 of 2: not partial at 50 %), so all
-    three are compared on structure 0. Every rank below is worked out by hand.
+def test_eos_ranks_two_groups_on_each_models_own_results_by_hand():
+    """A and B ran structures 0 and 1; C ran both, and failed 1 (ran 2 of 2: not partial).
+    Each model's means are over its own results; C's failure adds nothing to the curve
+    and accuracy means and counts in its failure rate, 1 of 2. Every rank by hand:
 
     Physical soundness
-      flips |x-1|: A 0, B 0, C 1            -> A1 B1 C3
-      tortuosity: A 1.0, B 1.0, C 1.05      -> A1 B1 C3 (A's 1.2 on structure 1 unseen)
-      ρ comp. E ↓: A -1, B -0.9, C -1       -> A1 C1 B3
-      ρ comp. dE/dV ↑: A 1, B 1, C 0.5      -> A1 B1 C3
-      ρ tension E ↑: A 1, B 0.8, C none     -> A1 B2 C3
-      sums A5 B8 C13                        -> A1 B2 C3
+      flips |x-1|: A |1-1| 0, B |2-1| 1, C 1     -> A1 B2 C2
+      tortuosity ↓: A 1.1, B 1.0, C 1.05         -> B1 C2 A3 (A's 1.2 on structure 1 counts)
+      ρ comp. E ↓: A -1, B -0.9, C -1            -> A1 C1 B3
+      ρ comp. dE/dV ↑: A 1, B 1, C 0.5           -> A1 B1 C3
+      ρ tension E ↑: A 1, B 0.8, C none          -> A1 B2 C3
+      failed ↓: A 0, B 0, C 1/2                  -> A1 B1 C3
+      sums A8 B10 C14                            -> A1 B2 C3
     Accuracy against DFT
-      Δ: A 2, B 1, C 3                      -> B1 A2 C3
-      |V0 error| shown 1.0 %, 2.0 %, 1.0 %  -> A1 C1 B3
-      |B0 error|: A 5 %, B 2 %, C 10 %      -> B1 A2 C3
-      sums A5 B5 C7                         -> A1 B1 C3
-    Task: A 1+1=2, B 2+1=3, C 3+3=6 -> A1 B2 C3
+      Δ ↓: A (2+50)/2 = 26, B 1, C 3             -> B1 C2 A3
+      |V0 error|: A 15.5 %, B 2.0 %, C 1.0 %     -> C1 B2 A3
+      |B0 error|: A 27.5 %, B 2 %, C 10 %        -> B1 C2 A3
+      sums A9 B4 C5                              -> B1 C2 A3
+    Task: A 1+3=4, B 2+1=3, C 3+2=5 -> B1 A2 C3
     """
     evidence = [
         ModelEvidence(
@@ -86,41 +89,88 @@ def test_eos_ranks_two_groups_on_shared_structures_by_hand():
     scores = {s.model: s for s in score_task(evidence, metrics=EOS_METRICS, groups=EOS_GROUPS)}
     assert scores["A"].ranks == {
         "energy_derivative_flips": 1,
-        "tortuosity": 1,
+        "tortuosity": 3,
         "spearman_compression_energy": 1,
         "spearman_compression_derivative": 1,
         "spearman_tension_energy": 1,
-        "delta_mev_per_atom": 2,
-        "v0_rel_error": 1,
-        "b0_rel_error": 2,
+        "failure_rate": 1,
+        "delta_mev_per_atom": 3,
+        "v0_rel_error": 3,
+        "b0_rel_error": 3,
     }
     groups = {m: scores[m].group_ranks for m in "ABC"}
     assert groups == {
-        "A": {"soundness": 1, "accuracy": 1},
+        "A": {"soundness": 1, "accuracy": 3},
         "B": {"soundness": 2, "accuracy": 1},
-        "C": {"soundness": 3, "accuracy": 3},
+        "C": {"soundness": 3, "accuracy": 2},
     }
-    assert [scores[m].rank_sum for m in "ABC"] == [2, 3, 6]
-    assert [scores[m].rank for m in "ABC"] == [1, 2, 3]
-    assert [(scores[m].done, scores[m].compared) for m in "ABC"] == [(2, 1), (2, 1), (1, 1)]
+    assert [scores[m].rank_sum for m in "ABC"] == [4, 3, 5]
+    assert [scores[m].rank for m in "ABC"] == [2, 1, 3]
+    assert [(scores[m].done, scores[m].compared) for m in "ABC"] == [(2, 2), (2, 2), (1, 1)]
     assert (scores["C"].missing, scores["C"].failed, scores["C"].total) == (1, 1, 2)
-    assert scores["A"].stats["tortuosity"].mean == pytest.approx(1.0)
+    assert scores["A"].stats["tortuosity"].mean == pytest.approx(1.1)
+    assert scores["C"].stats["failure_rate"].mean == pytest.approx(0.5)
+    assert scores["C"].stats["delta_mev_per_atom"].count == 1  # the failure adds nothing
     # B0 errors average as |value|, and the signed mean keeps the sign (softening).
     assert scores["C"].stats["b0_rel_error"].mean == pytest.approx(0.1)
     assert scores["C"].stats["b0_rel_error"].signed_mean == pytest.approx(-0.1)
     assert scores["A"].stats["tortuosity"].signed_mean is None
 
 
-def test_without_sharing_each_model_is_compared_on_all_its_results():
-    a = {0: eos_row(1, 1.0, -1, 1, 1), 1: eos_row(1, 1.2, -1, 1, 1)}
-    b = {0: eos_row(1, 1.1, -1, 1, 1)}
-    evidence = [ModelEvidence("A", a), ModelEvidence("B", b)]
-    shared = {s.model: s for s in score_task(evidence, metrics=EOS_METRICS)}
-    own = {s.model: s for s in score_task(evidence, metrics=EOS_METRICS, shared=False)}
-    assert shared["A"].stats["tortuosity"].mean == pytest.approx(1.0)
-    assert shared["A"].ranks["tortuosity"] == 1
-    assert own["A"].stats["tortuosity"].mean == pytest.approx(1.1)
-    assert own["A"].ranks["tortuosity"] == own["B"].ranks["tortuosity"] == 1
+def test_a_third_model_never_changes_the_others_numbers():
+    """A ran 0 and 1, B only 0: A's mean tortuosity is (1.0 + 1.2) / 2 whoever else is
+    scored, and a third model C, failing structure 1, changes no mean of A or B."""
+    a = ModelEvidence("A", {0: eos_row(1, 1.0, -1, 1, 1), 1: eos_row(1, 1.2, -1, 1, 1)})
+    b = ModelEvidence("B", {0: eos_row(1, 1.1, -1, 1, 1)}, missing=1)
+    c = ModelEvidence("C", {0: eos_row(3, 2.0, -0.5, 0.5, 0.5)}, failed=1)
+    two = {s.model: s for s in score_task([a, b], metrics=EOS_METRICS, groups=EOS_GROUPS)}
+    three = {s.model: s for s in score_task([a, b, c], metrics=EOS_METRICS, groups=EOS_GROUPS)}
+    assert two["A"].stats["tortuosity"].mean == pytest.approx(1.1)
+    assert two["B"].stats["tortuosity"].mean == pytest.approx(1.1)
+    for model in "AB":
+        assert three[model].stats == two[model].stats
+    assert three["C"].stats["failure_rate"].mean == pytest.approx(0.5)
+
+
+def test_a_failure_adds_what_each_metric_says():
+    """NVE: a failed job counts as LAMBench's 5 in the instability, 0 in completed, nothing
+    in the drift, and 1 in the failure rate. F completed one run (instability 1, drift 2)
+    and failed one: instability (1 + 5) / 2 = 3, completed 1/2, drift 2, failed 1/2."""
+    from compute.tasks.nve import METRICS as NVE_METRICS
+
+    done = {"drift_mev_per_atom_ps": 2.0, "lambench_instability": 1.0, "completed": 1.0}
+    clean = ModelEvidence("G", {0: done, 1: done})
+    failing = ModelEvidence("F", {0: done}, failed=1)
+    scores = {s.model: s for s in score_task([clean, failing], metrics=NVE_METRICS)}
+    means = {key: stat.mean for key, stat in scores["F"].stats.items()}
+    assert means == pytest.approx(
+        {
+            "drift_mev_per_atom_ps": 2.0,
+            "lambench_instability": 3.0,
+            "completed": 0.5,
+            "failure_rate": 0.5,
+        }
+    )
+    # Instability 1 against 3 and failed 0 against 1/2: the clean model ranks first.
+    assert (scores["G"].rank, scores["F"].rank) == (1, 2)
+
+
+def test_a_baseline_is_scored_apart_and_never_ranked():
+    """EMT as a baseline: its means are shown, it takes no rank, and the others rank as if
+    it were absent, though it has the best curves of all."""
+    best, good, rough = (
+        eos_row(1, 1.0, -1, 1, 1),
+        eos_row(1, 1.1, -1, 1, 1),
+        eos_row(3, 1.5, -0.5, 0.5, 0.5),
+    )
+    a, b = ModelEvidence("A", [good, good]), ModelEvidence("B", [rough, rough])
+    emt = ModelEvidence("EMT", [best] * 7, baseline=True)
+    with_baseline = score_task([emt, a, b], metrics=EOS_METRICS, groups=EOS_GROUPS)
+    without = score_task([a, b], metrics=EOS_METRICS, groups=EOS_GROUPS)
+    assert [(s.model, s.rank) for s in with_baseline] == [("A", 1), ("B", 2), ("EMT", 0)]
+    assert with_baseline[:2] == without
+    assert with_baseline[2].baseline and not with_baseline[2].ranked
+    assert with_baseline[2].stats["tortuosity"].mean == pytest.approx(1.0)
 
 
 def test_models_below_the_coverage_threshold_rank_apart_as_partial():
@@ -141,7 +191,6 @@ def test_models_below_the_coverage_threshold_rank_apart_as_partial():
         ("Q", 1, True),
     ]
     assert [s.ranked for s in scores] == [True, True, False, False]
-    # P and Q share no structure, so each is compared on its own results.
     assert [s.compared for s in scores] == [4, 4, 1, 2]
     at_half = {s.model: s.partial for s in score_task(evidence, metrics=EOS_METRICS)}
     assert at_half == {"A": False, "B": False, "P": True, "Q": False}
@@ -225,6 +274,24 @@ def test_arena_sums_task_ranks_and_a_missing_task_ranks_last():
         ("D", 0, NOT_BENCHMARKED),
     ]
     assert rows[1].task_ranks == {"eos": 1, "other": 3}
+
+
+def test_a_task_where_nobody_is_ranked_counts_for_nobody():
+    """nve and speed ran only outside the protocol: nobody is ranked there. Before, a
+    missing model ranked one past nobody there, 1, for every model: a phantom rank."""
+    rows = arena_ranking(["A", "B"], {"eos": {"A": 1, "B": 2}, "nve": {}, "heating": {}})
+    assert [(r.model, r.rank_sum, r.rank, r.task_ranks) for r in rows] == [
+        ("A", 1, 1, {"eos": 1}),
+        ("B", 2, 2, {"eos": 2}),
+    ]
+
+
+def test_a_model_missing_a_task_ranks_after_all_who_ran_it():
+    """eos ties A and B at 1, C at 3; D skipped eos: it ranks 4, after all three."""
+    ranks = {"eos": {"A": 1, "B": 1, "C": 3}, "ev": {"D": 1, "A": 2, "B": 2, "C": 2}}
+    rows = {r.model: r for r in arena_ranking(["A", "B", "C", "D"], ranks)}
+    assert rows["D"].task_ranks == {"eos": 4, "ev": 1}
+    assert rows["D"].task_ranks["eos"] > max(ranks["eos"].values())
 
 
 def test_arena_leaves_models_ranked_nowhere_unranked_after_the_others():

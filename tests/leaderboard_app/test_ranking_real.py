@@ -56,7 +56,8 @@ def record(curves: dict[str, dict[str, dict[str, Any]]]) -> None:
 def test_emt_ranks_below_chgnet_on_eos_on_the_same_structures(seeded, real_curves):
     """Both curves are smooth wells, so physical soundness cannot split them much; against
     WIEN2k, EMT is far off (Al's B0 and Ni's V0 above all) and CHGNet close, so the
-    accuracy group, now ranked, puts CHGNet first."""
+    accuracy group, now ranked, puts CHGNet first. Ranked as a contender here; as the
+    registry's baseline EMT is shown with the same numbers and takes no rank."""
     from leaderboard_app.standings import task_scores
     from models_app.models import MLIP
     from tasks_app.evidence import task_evidence
@@ -64,6 +65,8 @@ def test_emt_ranks_below_chgnet_on_eos_on_the_same_structures(seeded, real_curve
 
     record(real_curves)
     task = Task.objects.get(slug="eos")
+    as_baseline = list(MLIP.objects.filter(name__in=real_curves))
+    MLIP.objects.filter(name="EMT").update(baseline=False)
     models = list(MLIP.objects.filter(name__in=real_curves))
     evidence = task_evidence(tasks=[task], models=models)[task.pk]
     scores = {s.model: s for s in task_scores(evidence, models)}
@@ -74,3 +77,6 @@ def test_emt_ranks_below_chgnet_on_eos_on_the_same_structures(seeded, real_curve
     assert emt.stats["delta_mev_per_atom"].mean > 2 * chgnet.stats["delta_mev_per_atom"].mean
     assert emt.group_ranks["accuracy"] == 2 and chgnet.group_ranks["accuracy"] == 1
     assert chgnet.rank == 1 and emt.rank == 2
+    apart = {s.model: s for s in task_scores(evidence, as_baseline)}
+    assert (apart["EMT"].baseline, apart["EMT"].rank, apart["CHGNet"].rank) == (True, 0, 1)
+    assert apart["EMT"].stats == emt.stats

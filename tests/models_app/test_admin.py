@@ -193,7 +193,7 @@ def test_save_and_check_stores_the_outcome_and_a_failed_model_leaves_the_ranks(
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("function", "phonons", "unknown task function &#x27;phonons&#x27;; choose one of: eos"),
+        ("function", "kappa", "unknown task function &#x27;kappa&#x27;; choose one of: eos"),
         ("default_params", "[1]", "must be a JSON object"),
         ("slug", "eos", "Task with this Slug already exists."),
     ],

@@ -29,7 +29,8 @@ _OUTPUTS: dict[tuple[str, str, str], tuple[dict, dict]] = {}
 
 @pytest.fixture
 def arena_results(seeded, inline_jobs) -> int:
-    """EOS and relax results of EMT on Al, Cu and Au, and EOS of a second model on Al and Cu.
+    """EOS and relax results of EMT on Al, Cu and Au, and EOS of a second model on Al and Cu;
+    EMT is no baseline here, so that the two are ranked.
 
     The jobs go through run_create, job_start and job_finish as a benchmark's do.
     Returns the number of results.
@@ -45,6 +46,7 @@ def arena_results(seeded, inline_jobs) -> int:
         description="fcc metals of the Delta set",
         structures=[(n, atoms_from_dict(delta[n].atoms), delta[n].reference) for n in LABELS],
     )
+    MLIP.objects.filter(name="EMT").update(baseline=False)  # ranked here, against its twin
     emt = MLIP.objects.get(name="EMT")
     twin = MLIP.objects.create(name=SECOND_MODEL, family="emt", cpu_tasks=["eos"])
     structures = list(metals.structures.all())

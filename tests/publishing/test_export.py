@@ -130,13 +130,12 @@ def test_every_config_reads_back_with_datasets_as_the_database_holds_it(arena_re
         ("EMT", 3, 71),
         (SECOND_MODEL, 2, 72),
     ]
-    # Means are over the structures both models have: Al and Cu, not EMT's Au.
-    emt_eos = Result.objects.filter(
-        task__slug="eos", model__name="EMT", structure__label__in=["Al", "Cu"]
-    )
+    # Each model's means are over its own results: EMT's Al, Cu and Au, the twin's Al and Cu.
+    emt_eos = Result.objects.filter(task__slug="eos", model__name="EMT")
     tortuosity = [r.metrics["tortuosity"] for r in emt_eos]
+    assert len(tortuosity) == 3
     assert board[0]["tortuosity"] == pytest.approx(statistics.fmean(tortuosity))
-    assert (board[0]["compared"], board[0]["partial"]) == (2, False)
+    assert (board[0]["compared"], board[0]["partial"]) == (3, False)
     assert board[0]["rank"] == 1
     assert [row["model"] for row in read_config(folder, "leaderboard", cache)][0] == "EMT"
     assert read_config(folder, "leaderboard-relax", cache) == [
@@ -157,10 +156,10 @@ def test_two_exports_are_byte_identical_and_a_second_one_changes_nothing(arena_r
     assert {p: p.stat().st_mtime_ns for p in first.folder.rglob("*.*")} == mtimes
 
     result = Result.objects.get(model__name=SECOND_MODEL, structure__label="Cu")
-    result.metrics = {**result.metrics, "tortuosity": 1.5}
+    result.metrics = {**result.metrics, "delta_mev_per_atom": 100.0}
     result.save()
     changed = export_dataset(repo_id=REPO, folder=first.folder)
-    # The twin falls behind EMT on tortuosity, so the arena changes too.
+    # The twin falls behind EMT on Δ, its one win (below), so the arena changes too.
     assert changed.changed == [
         "README.md",
         "data/eos.jsonl",
@@ -185,9 +184,11 @@ def test_export_errors_are_one_line(seeded, tmp_path):
 
 
 def test_the_card_declares_license_configs_and_each_leaderboard_as_a_table(arena_results, tmp_path):
-    """EMT and its twin have the same curves on Al and Cu, the structures they share and
-    are compared on, so they tie on every metric: both rank 1 (the twin's 2 of EMT's 3
-    results is above half, so it is not partial). Relax ranks nobody, so the arena is
+    """EMT and its twin have the same curves on Al and Cu; EMT also has Au, and each is
+    scored on its own results. Au's smooth curve lowers EMT's mean tortuosity (1.006
+    against 1.008): EMT wins physical soundness; Au's Δ (43.5 meV/atom) raises EMT's mean
+    Δ (21 against 10): the twin wins accuracy. A tie: both rank 1 (the twin's 2 of EMT's
+    3 results is above half, so it is not partial). Relax ranks nobody, so the arena is
     EOS: rank sums 1 and 1."""
     from publishing.format import card_metadata
 

@@ -26,7 +26,9 @@ def element_results(label: str) -> list[Result]:
     )
 
 
-def test_elemental_references_are_results_of_their_own_computed_once(seeded, inline_jobs, capsys):
+def test_elemental_references_are_results_of_their_own_computed_once(
+    seeded_full, inline_jobs, capsys
+):
     call_command("run_benchmark", "formation", models="EMT", structures=ALPD3)
     assert "1/1" in capsys.readouterr().err  # the references are not jobs of the run's set
     assert [len(element_results(el)) for el in ("Al", "Pd", "Ag")] == [1, 1, 0]
@@ -54,7 +56,7 @@ def test_elemental_references_are_results_of_their_own_computed_once(seeded, inl
     )  # against WBM's uncorrected PBE value, the file's own number
 
 
-def test_a_changed_model_relaxes_its_references_again(seeded, inline_jobs):
+def test_a_changed_model_relaxes_its_references_again(seeded_full, inline_jobs):
     call_command("run_benchmark", "formation", models="EMT", structures=ALPD3)
     emt = MLIP.objects.get(name="EMT")
     emt.calculator_kwargs = {"asap_cutoff": True}
@@ -63,7 +65,7 @@ def test_a_changed_model_relaxes_its_references_again(seeded, inline_jobs):
     assert len(element_results("Al")) == 2  # one per key: the old model's and the new one's
 
 
-def test_an_element_the_model_lacks_is_not_applicable(seeded, inline_jobs, capsys):
+def test_an_element_the_model_lacks_is_not_applicable(seeded_full, inline_jobs, capsys):
     call_command("run_benchmark", "formation", models="EMT", structures="wbm-3-38149")  # Sm, Mg, Sn
     job = Job.objects.get(structure__label="wbm-3-38149")
     assert job.status == JobStatus.NOT_APPLICABLE
@@ -71,7 +73,7 @@ def test_an_element_the_model_lacks_is_not_applicable(seeded, inline_jobs, capsy
 
 
 def test_a_missing_elemental_reference_structure_fails_the_job_in_one_line(
-    seeded, inline_jobs, capsys
+    seeded_full, inline_jobs, capsys
 ):
     from tasks_app.models import Structure
 
@@ -85,7 +87,7 @@ def test_a_missing_elemental_reference_structure_fails_the_job_in_one_line(
     )
 
 
-def test_the_models_family_decides_the_correction(seeded, inline_jobs, monkeypatch):
+def test_the_models_family_decides_the_correction(seeded_full, inline_jobs, monkeypatch):
     """The job hands the model's family to the run: EMT marked as trained on MP energies
     gets the MP2020 treatment (zero for the intermetallic AlPd3); without the family the
     job's run would say none."""

@@ -106,9 +106,14 @@ def test_changed_kwargs_checkpoint_or_parameters_make_new_keys(metals):
 @pytest.mark.parametrize(
     ("args", "options", "message"),
     [
-        (["phonons"], {}, f"unknown task 'phonons'; valid tasks: {', '.join(sorted(TASKS))}"),
+        (["kappa"], {}, f"unknown task 'kappa'; valid tasks: {', '.join(sorted(TASKS))}"),
         (["eos"], {"models": "EMT,GAP-20"}, "unknown model(s) GAP-20; valid names: ANI-2x, "),
-        (["eos"], {"set_name": "wbm"}, "unknown structure set 'wbm'; valid sets: delta-dcdft"),
+        (
+            ["eos"],
+            {"set_name": "wbm"},
+            "unknown structure set 'wbm'; valid sets: alexandria-phonons, "
+            "alexandria-phonons-small, delta-dcdft",
+        ),
         (
             ["eos"],
             {"structures": "Cu,Xx"},

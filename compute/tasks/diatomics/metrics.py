@@ -21,6 +21,7 @@ from ase.data import atomic_masses, atomic_numbers
 
 from compute.tasks.curve_shape import spearman
 from compute.tasks.diatomics.bond import harmonic_wavenumber_cm1
+from compute.tasks.failures import FAILURE_RATE
 from compute.tasks.spec import HIGHER, LOWER, TARGET, Metric
 
 FORCE_ZERO_EV_PER_A = 1e-2
@@ -128,7 +129,7 @@ GEOMETRY_METRICS: tuple[Metric, ...] = (
         ranked=False,
     ),
 )
-METRICS = CURVE_METRICS + GEOMETRY_METRICS
+METRICS = (*CURVE_METRICS, *GEOMETRY_METRICS, FAILURE_RATE)
 
 
 def curve_metrics(

@@ -17,6 +17,7 @@ from ase.calculators.calculator import Calculator, all_changes
 from ase.data import atomic_masses, chemical_symbols, covalent_radii, vdw_alvarez
 
 from compute.errors import TaskFailed
+from compute.failure_evidence import note
 from compute.tasks.diatomics.bond import bond_geometry
 
 FAR_FIELD_A = 6.0  # r_max where no van der Waals radius is known, as MLIP Arena
@@ -83,12 +84,18 @@ def _scan(
     dimer = Atoms(numbers=[number, number], cell=[box_a] * 3, pbc=periodic)
     energies = np.empty(len(distances))
     forces = np.empty(len(distances))
+    note(last_structure=dimer)
     for i, r in enumerate(distances):
         dimer.positions = [[centre - r / 2, centre, centre], [centre + r / 2, centre, centre]]
         calculator.reset()
         calculator.calculate(dimer, ["energy", "forces"], all_changes if i == 0 else ["positions"])
         energies[i] = calculator.results["energy"]
         forces[i] = calculator.results["forces"][1, 0]  # on the atom at +r/2, along x
+        note(
+            distances_a=distances[: i + 1],
+            energies_ev=energies[: i + 1],
+            forces_ev_per_a=forces[: i + 1],
+        )
         if not (np.isfinite(energies[i]) and np.isfinite(forces[i])):
             raise TaskFailed(f"non-finite energy or force at r = {r:.3f} Å")
     return energies, forces

@@ -13,6 +13,7 @@ from ase.units import GPa
 from ase.utils.deltacodesdft import delta
 
 from compute.tasks.curve_shape import CURVE_METRICS, SOUNDNESS, curve_metrics
+from compute.tasks.failures import FAILURE_RATE
 from compute.tasks.spec import LOWER, Metric, MetricGroup
 
 REFERENCE_KEYS = ("v0_a3_per_atom", "b0_gpa", "b0_prime")
@@ -46,7 +47,7 @@ ACCURACY_METRICS: tuple[Metric, ...] = (
         absolute=True,
     ),
 )
-METRICS = CURVE_METRICS + ACCURACY_METRICS
+METRICS = (*CURVE_METRICS, *ACCURACY_METRICS, FAILURE_RATE)
 ACCURACY = MetricGroup(
     "accuracy",
     "Accuracy against DFT",

@@ -12,6 +12,7 @@ import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator
 
+from compute.failure_evidence import note
 from compute.relaxation import Relaxation
 from compute.tasks.eos.birch_murnaghan import fit_birch_murnaghan
 
@@ -35,6 +36,7 @@ def run(
     at_fixed_cell = relaxation.fixed_cell()
     cell0 = relaxed.get_cell()
     volumes, energies, point_converged, point_steps = [], [], [], []
+    note(natoms=len(atoms), volumes_a3=volumes, energies_ev=energies)
     for factor in np.linspace(min_volume_factor, max_volume_factor, npoints):
         strained = relaxed.copy()
         strained.set_cell(cell0 * factor ** (1.0 / 3.0), scale_atoms=True)

@@ -6,6 +6,7 @@ from typing import Any
 from compute.tasks.curve_shape import CURVE_METRICS, SOUNDNESS, curve_metrics
 from compute.tasks.eos.delta_set import DELTA_SET
 from compute.tasks.ev.protocol import run
+from compute.tasks.failures import FAILURE_RATE
 from compute.tasks.figures import MIDDLE, Axis, Curves
 from compute.tasks.spec import Parameter, Quantity, TaskSpec
 
@@ -31,7 +32,7 @@ TASK = TaskSpec(
         Quantity("e_min_ev_per_atom", "E min", "eV/atom", digits=4),
         Quantity("v_min_ratio", "V(E min) / V input", "", digits=3),
     ),
-    metrics=CURVE_METRICS,
+    metrics=(*CURVE_METRICS, FAILURE_RATE),
     summary=("tortuosity", "energy_derivative_flips"),
     structure_sets=(DELTA_SET,),
     groups=(SOUNDNESS,),

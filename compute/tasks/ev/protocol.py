@@ -14,6 +14,7 @@ from ase import Atoms
 from ase.calculators.calculator import Calculator
 
 from compute.errors import TaskFailed
+from compute.failure_evidence import note
 
 
 def run(
@@ -28,12 +29,15 @@ def run(
     cell0 = atoms.get_cell()
     strains = np.linspace(-max_abs_strain, max_abs_strain, npoints)
     volumes, energies = [], []
+    note(natoms=len(atoms), volumes_a3=volumes, energies_ev=energies)
     for strain in strains:
         strained = atoms.copy()
         strained.set_cell(cell0 * (1.0 + strain), scale_atoms=True)
         strained.calc = calculator
+        note(last_structure=strained)
+        energy = float(strained.get_potential_energy())  # first: a failure keeps pairs
         volumes.append(float(strained.get_volume()))
-        energies.append(float(strained.get_potential_energy()))
+        energies.append(energy)
     if not np.all(np.isfinite(energies)):
         raise TaskFailed("non-finite energy in the E–V scan")
     natoms = len(atoms)

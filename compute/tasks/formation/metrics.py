@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from compute.tasks.failures import FAILURE_RATE
 from compute.tasks.formation.geometry import SYMPRECS
 from compute.tasks.spec import HIGHER, LOWER, Metric, MetricGroup
 
@@ -75,7 +76,7 @@ SHOWN_METRICS = (
         ranked=False,
     ),
 )
-METRICS = ENERGY_METRICS + GEOMETRY_METRICS + SHOWN_METRICS
+METRICS = (*ENERGY_METRICS, *GEOMETRY_METRICS, *SHOWN_METRICS, FAILURE_RATE)
 GROUPS = (
     MetricGroup(
         "energy",
@@ -87,7 +88,7 @@ GROUPS = (
         "geometry",
         "Relaxation fidelity",
         "How close the model's relaxed structures stay to the DFT ones (Matbench Discovery).",
-        tuple(m.key for m in GEOMETRY_METRICS),
+        (*(m.key for m in GEOMETRY_METRICS), FAILURE_RATE.key),  # no relaxed structure at all
     ),
 )
 

@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
+from compute.tasks.failures import FAILURE_RATE
 from compute.tasks.figures import Axis, Survival, time_series
 from compute.tasks.heating.protocol import run
 from compute.tasks.md_cells import MD_CELLS
@@ -46,6 +47,7 @@ TASK = TaskSpec(
             "under the curve of runs still valid against normalised time",
             HIGHER,
             digits=3,
+            on_failure=0.0,
             reproduce=TRAJECTORY,
         ),
         Metric(
@@ -56,7 +58,9 @@ TASK = TaskSpec(
             digits=2,
             percent=True,
             ranked=False,
+            on_failure=0.0,
         ),
+        FAILURE_RATE,
     ),
     summary=("valid_fraction", "completed"),
     structure_sets=(MD_CELLS,),

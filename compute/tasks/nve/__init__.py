@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
+from compute.tasks.failures import FAILURE_RATE
 from compute.tasks.figures import FIRST, Axis, time_series
 from compute.tasks.md_cells import MD_CELLS
 from compute.tasks.nve.protocol import run
@@ -33,9 +34,10 @@ METRICS = (
         "lambench_instability",
         "LAMBench instability",
         "LAMBench's per-system error: log10(slope / 5e-4) in its units, clipped to 0..5; "
-        "5 for a run that did not complete",
+        "5 for a run that did not complete, or whose job failed",
         LOWER,
         digits=2,
+        on_failure=5.0,
         reproduce=TRAJECTORY,
     ),
     Metric(
@@ -46,7 +48,9 @@ METRICS = (
         digits=2,
         percent=True,
         ranked=False,
+        on_failure=0.0,
     ),
+    FAILURE_RATE,
 )
 
 TASK = TaskSpec(

@@ -68,6 +68,7 @@ TASK = TaskSpec(
     time_limit_s=2 * 3600,
     variants={"short": {"repeats_per_side": [2, 3], "warmup": 1, "repeats": 3}},
     headline_metric="us_per_atom_step",
+    compared_within=("environment.device", "environment.torch_threads"),
     figures=(
         Curves(
             "scaling",

@@ -21,6 +21,7 @@ from ase import Atoms
 from ase.calculators.calculator import Calculator, all_changes
 
 from compute.errors import TaskFailed
+from compute.failure_evidence import note
 from compute.run_context import RunContext
 from compute.threads import ran_with
 
@@ -91,6 +92,7 @@ def run(
         raise TaskFailed("warmup must be at least 0, repeats and every side at least 1")
     context = context or RunContext()
     sizes, stopped = [], "every size ran"
+    note(sizes=sizes)
     for index, side in enumerate(sides):
         cell = atoms.repeat(side)
         if len(cell) > max_natoms:

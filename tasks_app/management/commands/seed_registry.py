@@ -25,10 +25,11 @@ class Command(BaseCommand):
                 ("model", seed_models(path=models_yaml, prune=prune)),
                 ("task", seed_tasks(prune=prune)),
             ]
+            stored = seed_structure_sets()  # a task's reference file may be missing or bad
         except ComputeError as exc:
             raise CommandError(str(exc)) from exc
         lines = [line for kind, report in reports for line in report.lines(kind)]
-        for structure_set, touched in seed_structure_sets():
+        for structure_set, touched in stored:
             if touched:
                 lines.append(f"stored {touched} structures in set {structure_set.name}")
         for line in lines:

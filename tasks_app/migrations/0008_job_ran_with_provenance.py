@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tasks_app", "0006_job_ran_with"),
+        ("tasks_app", "0007_job_failure_evidence"),
     ]
 
     operations = [
