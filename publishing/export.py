@@ -36,6 +36,7 @@ from publishing.format import (
     check_repo_id,
     data_path,
     jsonl,
+    portable_provenance,
     write_folder,
 )
 from tasks_app.evidence import TaskEvidence, task_evidence
@@ -193,6 +194,7 @@ def result_row(result: Result) -> dict[str, Any]:
         "metrics": result.metrics,
         "output": result.output,
         "compute_seconds": result.job.compute_seconds,
+        "provenance": portable_provenance(result.job.ran_with or {}),
     }
 
 

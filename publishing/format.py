@@ -36,7 +36,7 @@ STRUCTURES_FILE = f"{REGISTRY_DIR}/structures.jsonl"
 ARENA_FILE = f"{LEADERBOARD_DIR}/arena.jsonl"
 MANAGED_DIRS = (DATA_DIR, LEADERBOARD_DIR, REGISTRY_DIR)
 # The dict fields of each kind of row, written as ``field.key`` columns (see flat_row).
-RESULT_DICTS = ("params", "headline", "metrics", "output")
+RESULT_DICTS = ("params", "headline", "metrics", "output", "provenance")
 MODEL_DICTS = ("calculator_kwargs",)
 TASK_DICTS = ("default_params",)
 STRUCTURE_DICTS = ("atoms", "reference")
@@ -103,6 +103,32 @@ def flat_row(row: dict[str, Any]) -> dict[str, Any]:
         else:
             flat[name] = value
     return flat
+
+
+def portable_provenance(ran_with: dict[str, Any]) -> dict[str, Any]:
+    """A job's provenance (``Job.ran_with``) as one flat dict: ``packages.NAME`` keys, no
+    process id (it means nothing on another machine)."""
+    flat: dict[str, Any] = {}
+    for name, value in ran_with.items():
+        if isinstance(value, dict):
+            flat |= {f"{name}.{key}": item for key, item in value.items()}
+        elif name != "pid":
+            flat[name] = value
+    return flat
+
+
+def stored_provenance(portable: dict[str, Any]) -> dict[str, Any]:
+    """Undo ``portable_provenance``; values other than text, numbers and null are dropped."""
+    stored: dict[str, Any] = {}
+    for name, value in portable.items():
+        if not (value is None or isinstance(value, str | int | float)):
+            continue
+        field_name, dot, key = str(name).partition(".")
+        if dot:
+            stored.setdefault(field_name, {})[key] = value
+        else:
+            stored[field_name] = value
+    return stored
 
 
 def nested_row(row: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:

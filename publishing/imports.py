@@ -46,6 +46,7 @@ from publishing.format import (
     field_of,
     format_version,
     read_jsonl,
+    stored_provenance,
 )
 from publishing.imported_structures import ensure_structures
 from tasks_app.keys import job_key, stable_hash
@@ -303,6 +304,7 @@ def _record_run(items: list[ImportedResult], *, source: str) -> None:
             params=i.row["params"],
             params_hash=stable_hash(i.row["params"]),
             status=JobStatus.DONE,  # never an unfinished job beside a run's own for the key
+            ran_with=stored_provenance(i.row.get("provenance") or {}),
         )
         for i in items
     )

@@ -9,13 +9,15 @@ import os
 import time
 import traceback
 
+from django.conf import settings
 from rq import get_current_job
 
 from compute.calculators import check_supported
+from compute.environments import current_environment
 from compute.errors import ComputeError, NotApplicable, first_line
+from compute.provenance import provenance
 from compute.structures import atoms_from_dict
 from compute.tasks import evaluate, run_task
-from compute.threads import ran_with
 from models_app.loading import calculator_for
 from tasks_app.heartbeat import job_lease
 from tasks_app.run_files import checkpoint_file, job_context
@@ -52,7 +54,12 @@ def execute_job(job_id: int) -> bool:
             calculator = calculator_for(payload.spec)
             atoms = atoms_from_dict(payload.atoms)
             check_supported(payload.spec, calculator, atoms)
-            job_ran_with(job_id=job_id, ran_with={**ran_with(calculator), "pid": os.getpid()})
+            made_with = provenance(
+                calculator,
+                family=payload.spec.family,
+                environment=current_environment(settings.ARENA_ENVS_DIR),
+            )
+            job_ran_with(job_id=job_id, ran_with={**made_with, "pid": os.getpid()})
             context = job_context(job_id=job_id, key=payload.key, family=payload.spec.family)
             with time_limit(job_time_limit_s(payload.function)):
                 output = run_task(payload.function, atoms, calculator, payload.params, context)

@@ -165,7 +165,8 @@ class Job(models.Model):
     ran_with = models.JSONField(
         default=_empty_dict,
         blank=True,
-        help_text="Its last attempt's device, torch threads and worker process id",
+        help_text="What its last attempt computed with (compute.provenance): device, threads, "
+        "package versions, Python, hardware, code version, environment; and its process id",
     )
     steps_done = models.PositiveIntegerField(
         null=True, blank=True, help_text="Long jobs: steps done so far, as last reported"

@@ -20,6 +20,7 @@ from ase import Atoms
 from compute.errors import TaskFailed
 from compute.tasks.figures import Figure, check_figures
 from compute.tasks.param_kinds import default_kind, fits, kind_name, non_finite
+from compute.tasks.reproduction import DETERMINISTIC, Tolerance
 
 LOWER, HIGHER, TARGET = "lower", "higher", "target"
 PROTOCOL, CUSTOM = "protocol", "custom"  # the defaults of ``run``; parameters of no variant
@@ -57,6 +58,7 @@ class Quantity:
     label: str
     unit: str = ""
     digits: int = 3
+    reproduce: Tolerance = DETERMINISTIC  # how closely a re-run must give it (verify)
 
     @property
     def heading(self) -> str:
@@ -85,6 +87,7 @@ class Metric:
     absolute: bool = False
     ranked: bool = True
     on_failure: float | None = None
+    reproduce: Tolerance = DETERMINISTIC  # how closely a re-run must give it (verify)
 
     def __post_init__(self) -> None:
         if self.direction not in DIRECTIONS:
@@ -122,11 +125,9 @@ class Metric:
 
 @dataclass(frozen=True)
 class MetricGroup:
-    """Ranked metrics that answer one question, e.g. "accuracy against DFT".
-
-    A task ranks models per group (the sum of the group's metric ranks), and overall
-    by the sum of its group ranks.
-    """
+    """Ranked metrics that answer one question, e.g. "accuracy against DFT"; a task ranks
+    models per group (the sum of the group's metric ranks), and overall by the sum of its
+    group ranks."""
 
     key: str
     title: str
@@ -142,12 +143,9 @@ def one_group(metrics: Sequence[Metric]) -> tuple[MetricGroup, ...]:
 
 @dataclass(frozen=True)
 class Parameter:
-    """A protocol parameter's unit and the range its values must lie in.
-
-    ``minimum``/``maximum`` are inclusive bounds, ``above``/``below`` strict ones; a
-    bound left None leaves that side open. Every number a parameter takes must be
-    finite, declared here or not.
-    """
+    """A protocol parameter's unit and the range its values must lie in: ``minimum`` and
+    ``maximum`` inclusive bounds, ``above`` and ``below`` strict ones, None an open side.
+    Every number a parameter takes must be finite, declared here or not."""
 
     name: str
     unit: str = ""

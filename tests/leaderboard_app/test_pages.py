@@ -272,13 +272,20 @@ def test_jobs_filter_by_state_model_and_task(client, arena, monkeypatch):
 def test_job_pages_show_error_and_result(client, arena):
     from tasks_app.models import Job
 
-    ran_with = {"device": "cpu", "torch_threads": 3, "pid": 1}
+    ran_with = {"device": "cpu", "torch_threads": 3, "pid": 1, "cpu": "Test CPU 9000"}
+    ran_with |= {"python": "3.12.1", "packages": {"ase": "3.23.0", "torch": "2.5.1"}}
+    ran_with |= {"arena": "abc123", "environment": "main", "environment_lock": "0f1e2d"}
     Job.objects.filter(pk=arena.done_job_id).update(ran_with=ran_with)
     failed = client.get(reverse("leaderboard:job", args=[arena.failed_job_id])).content.decode()
     assert "NotImplementedError: No EMT-potential for" in failed
     done = client.get(reverse("leaderboard:job", args=[arena.done_job_id])).content.decode()
     assert "Result" in done and "GPa" in done
     assert "cpu, 3 torch threads" in done
+    assert (
+        "Test CPU 9000 · Python 3.12.1 · ase 3.23.0, torch 2.5.1 · arena <code>abc123</code>"
+        in done
+    )
+    assert "environment main (lock <code>0f1e2d</code>)" in done
 
 
 def failed_job_pages(arena: Arena) -> dict[str, tuple[str, dict[str, Any]]]:

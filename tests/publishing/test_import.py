@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import platform
 
+import ase
 import pytest
+from ase.calculators.emt import EMT
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from compute.provenance import provenance
 from models_app.models import MLIP
 from publishing.export import export_dataset
 from publishing.imports import import_dataset
@@ -241,3 +245,18 @@ def test_an_export_of_an_unknown_format_is_refused_in_one_line(arena_results, tm
     (folder / "README.md").write_text(card.replace("format_version: 2", "format_version: 9"))
     with pytest.raises(CommandError, match=r"^export format 9 is not known here"):
         call_command("import_hf", str(folder))
+
+
+def test_provenance_is_exported_with_each_result_and_imported_back(arena_results, tmp_path):
+    made_with = {**provenance(EMT(), family="emt", environment="main"), "pid": 4242}
+    Job.objects.update(ran_with=made_with)
+    folder = export_dataset(repo_id=REPO, folder=tmp_path / "export").folder
+    row = json.loads((folder / "data" / "eos.jsonl").read_text().splitlines()[0])
+    assert row["provenance.packages.ase"] == ase.__version__
+    assert row["provenance.python"] == platform.python_version()
+    assert "provenance.pid" not in row  # a process id means nothing elsewhere
+
+    forget_everything()
+    import_dataset(source=str(folder))
+    kept = {k: v for k, v in made_with.items() if k != "pid"}
+    assert [job.ran_with for job in Job.objects.all()] == [kept] * arena_results

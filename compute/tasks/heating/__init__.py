@@ -7,6 +7,7 @@ from compute.tasks.failures import FAILURE_RATE
 from compute.tasks.figures import Axis, Survival, time_series
 from compute.tasks.heating.protocol import run
 from compute.tasks.md_cells import MD_CELLS
+from compute.tasks.reproduction import TIMING, TRAJECTORY
 from compute.tasks.spec import HIGHER, Metric, Parameter, Quantity, TaskSpec
 
 
@@ -33,10 +34,10 @@ TASK = TaskSpec(
     run=run,
     evaluate=evaluate,
     quantities=(
-        Quantity("valid_fraction", "Valid share", "", digits=3),
-        Quantity("failure_step", "Failure step", "", digits=0),
-        Quantity("failure_temperature_k", "T at failure", "K", digits=0),
-        Quantity("steps_per_second", "Speed", "steps/s", digits=1),
+        Quantity("valid_fraction", "Valid share", "", digits=3, reproduce=TRAJECTORY),
+        Quantity("failure_step", "Failure step", "", digits=0, reproduce=TRAJECTORY),
+        Quantity("failure_temperature_k", "T at failure", "K", 0, TRAJECTORY),
+        Quantity("steps_per_second", "Speed", "steps/s", digits=1, reproduce=TIMING),
     ),
     metrics=(
         Metric(
@@ -47,6 +48,7 @@ TASK = TaskSpec(
             HIGHER,
             digits=3,
             on_failure=0.0,
+            reproduce=TRAJECTORY,
         ),
         Metric(
             "completed",

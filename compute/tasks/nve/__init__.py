@@ -7,6 +7,7 @@ from compute.tasks.failures import FAILURE_RATE
 from compute.tasks.figures import FIRST, Axis, time_series
 from compute.tasks.md_cells import MD_CELLS
 from compute.tasks.nve.protocol import run
+from compute.tasks.reproduction import TIMING, TRAJECTORY
 from compute.tasks.spec import HIGHER, LOWER, Metric, Parameter, Quantity, TaskSpec
 
 
@@ -27,6 +28,7 @@ METRICS = (
         LOWER,
         digits=3,
         unit="meV/atom/ps",
+        reproduce=TRAJECTORY,
     ),
     Metric(
         "lambench_instability",
@@ -36,6 +38,7 @@ METRICS = (
         LOWER,
         digits=2,
         on_failure=5.0,
+        reproduce=TRAJECTORY,
     ),
     Metric(
         "completed",
@@ -65,10 +68,10 @@ TASK = TaskSpec(
     evaluate=evaluate,
     version=1,
     quantities=(
-        Quantity("drift_mev_per_atom_ps", "Drift", "meV/atom/ps", digits=4),
-        Quantity("lambench_slope", "LAMBench slope", "meV/atom per ASE time", digits=4),
-        Quantity("steps_done", "Steps done", "", digits=0),
-        Quantity("steps_per_second", "Speed", "steps/s", digits=1),
+        Quantity("drift_mev_per_atom_ps", "Drift", "meV/atom/ps", 4, TRAJECTORY),
+        Quantity("lambench_slope", "LAMBench slope", "meV/atom per ASE time", 4, TRAJECTORY),
+        Quantity("steps_done", "Steps done", "", digits=0, reproduce=TRAJECTORY),
+        Quantity("steps_per_second", "Speed", "steps/s", digits=1, reproduce=TIMING),
     ),
     metrics=METRICS,
     summary=("drift_mev_per_atom_ps", "lambench_instability", "completed"),

@@ -5,6 +5,7 @@ from typing import Any
 
 from compute.tasks.figures import Axis, Curves
 from compute.tasks.md_cells import SPEED_SEEDS
+from compute.tasks.reproduction import TIMING
 from compute.tasks.spec import LOWER, TARGET, Metric, Parameter, Quantity, TaskSpec
 from compute.tasks.speed.protocol import run
 
@@ -30,9 +31,9 @@ TASK = TaskSpec(
     run=run,
     evaluate=evaluate,
     quantities=(
-        Quantity("us_per_atom_step", "Time", "µs/atom/step", digits=2),
-        Quantity("largest_natoms", "Largest N", "atoms", digits=0),
-        Quantity("scaling_exponent", "n in steps/s ∝ N^-n", "", digits=2),
+        Quantity("us_per_atom_step", "Time", "µs/atom/step", digits=2, reproduce=TIMING),
+        Quantity("largest_natoms", "Largest N", "atoms", digits=0, reproduce=TIMING),
+        Quantity("scaling_exponent", "n in steps/s ∝ N^-n", "", digits=2, reproduce=TIMING),
     ),
     metrics=(
         Metric(
@@ -43,6 +44,7 @@ TASK = TaskSpec(
             LOWER,
             digits=2,
             unit="µs/atom/step",
+            reproduce=TIMING,
         ),
         Metric(
             "scaling_exponent",
@@ -52,6 +54,7 @@ TASK = TaskSpec(
             ideal=1.0,
             digits=2,
             ranked=False,
+            reproduce=TIMING,
         ),
     ),
     summary=("us_per_atom_step", "scaling_exponent"),

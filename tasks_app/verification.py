@@ -1,0 +1,98 @@
+"""Re-run stored results in this process and compare them with what is stored.
+
+Nothing is written: the stored result, its job and its provenance stay as they are.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from arena_site.errors import ArenaError
+from compute.calculators import check_supported
+from compute.environments import current_environment
+from compute.errors import ComputeError, first_line
+from compute.provenance import provenance, provenance_differences
+from compute.structures import atoms_from_dict
+from compute.tasks import evaluate, run_task, task_spec
+from compute.tasks.reproduction import differences
+from models_app.loading import calculator_for
+from tasks_app.models import Result, Task
+from tasks_app.selectors import job_payload
+from tasks_app.services import json_safe, split_output
+
+
+@dataclass
+class Verdict:
+    """One result re-run: the numbers it did not reproduce, the provenance fields that
+    changed (not failures), or why it could not be re-run."""
+
+    model: str
+    structure: str
+    differences: list[str] = field(default_factory=list)
+    provenance: list[str] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def agrees(self) -> bool:
+        return not (self.differences or self.error)
+
+
+def results_to_verify(
+    *,
+    task: Task,
+    models: list[str] | None = None,
+    structures: list[str] | None = None,
+    sample: int | None = None,
+    seed: int = 0,
+) -> list[Result]:
+    """The task's current results (of ``models``, on ``structures``), or a sample of
+    ``sample`` of them drawn with ``seed``; in a stable order."""
+    results = Result.objects.filter(task=task).select_related("model", "structure", "job")
+    if models:
+        results = results.filter(model__name__in=models)
+    if structures:
+        results = results.filter(structure__label__in=structures)
+    chosen = list(results.order_by("model__name", "structure__position", "pk"))
+    if not chosen:
+        raise ArenaError(f"no stored results of task {task.slug!r} match the selection")
+    if sample is not None:
+        if sample < 1:
+            raise ArenaError(f"--sample must be at least 1, not {sample}")
+        picked = set(random.Random(seed).sample(range(len(chosen)), min(sample, len(chosen))))
+        chosen = [r for i, r in enumerate(chosen) if i in picked]
+    return chosen
+
+
+def verify_result(result: Result) -> Verdict:
+    """Re-run ``result``'s job as a worker would and compare every headline number and
+    metric within the task's declared tolerances, and the provenance."""
+    verdict = Verdict(model=result.model.name, structure=result.structure.label)
+    payload = job_payload(job_id=result.job_id)
+    try:
+        calculator = calculator_for(payload.spec)
+        atoms = atoms_from_dict(payload.atoms)
+        check_supported(payload.spec, calculator, atoms)
+        now_with = provenance(
+            calculator,
+            family=payload.spec.family,
+            environment=current_environment(settings.ARENA_ENVS_DIR),
+        )
+        output = run_task(payload.function, atoms, calculator, payload.params)
+        metrics = json_safe(evaluate(payload.function, output, payload.reference))
+    except ComputeError as exc:
+        verdict.error = str(exc)
+        return verdict
+    except Exception as exc:  # a re-run that raises is reported, and the others go on
+        verdict.error = first_line(exc)
+        return verdict
+    headline, _ = split_output(function=payload.function, output=json_safe(output))
+    verdict.differences = differences(
+        task_spec(payload.function),
+        {"headline": result.headline, "metrics": result.metrics},
+        {"headline": headline, "metrics": metrics},
+    )
+    verdict.provenance = provenance_differences(result.job.ran_with or {}, now_with)
+    return verdict
