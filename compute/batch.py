@@ -55,7 +55,7 @@ def evaluate_batch(
     ``batch_size``: structures per model call; by default the calculator's own
     ``batch_size`` attribute (set per model in the registry) or what memory allows.
     """
-    if not hasattr(calculator, "calculate_batch"):
+    if not has_batch_call(calculator):
         return [_evaluate_one(atoms, calculator, properties) for atoms in atoms_list]
     size = batch_size or default_batch_size(calculator, atoms_list)
     evaluations: list[Evaluation] = []
@@ -87,11 +87,15 @@ def free_memory_bytes(calculator: Calculator) -> int:
     return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
 
 
+def has_batch_call(calculator: Calculator) -> bool:
+    return hasattr(calculator, "calculate_batch")
+
+
 def raise_first_failure(evaluations: Sequence[Evaluation], labels: Sequence[str]) -> None:
     """For a task whose result needs every structure: TaskFailed naming the first failure."""
     for evaluation, label in zip(evaluations, labels, strict=True):
         if evaluation.failed:
-            raise TaskFailed(f"{label}: {evaluation.error}")
+            raise TaskFailed(f"{evaluation.error} at {label}")
 
 
 def _evaluate_chunk(
