@@ -115,8 +115,8 @@ def _evaluate_chunk(
 def _evaluate_one(atoms: Atoms, calculator: Calculator, properties: Sequence[str]) -> Evaluation:
     """ASE's own path: a copy of ``atoms`` with the calculator attached."""
     atoms = atoms.copy()
-    atoms.calc = calculator
     try:
+        atoms.calc = calculator
         calculator.reset()
         calculator.calculate(atoms, list(properties))
         return _checked(calculator.results, properties)
