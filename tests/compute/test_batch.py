@@ -130,7 +130,7 @@ def test_batch_size_comes_from_the_registry_or_from_memory(cache_dir):
         assert_same_as_ase(evaluation, atoms, reference)
     unset = load_calculator(SPECS["chgnet"], device="cpu", cache_dir=cache_dir)
     assert default_batch_size(unset, crystals) == MAX_BATCH  # a few atoms fit many times
-    # a cell of 10⁶ atoms takes ~4 TB by the estimate: one structure per call
+    # a cell of 10⁶ atoms takes ~8 TB by the estimate: one structure per call
     assert default_batch_size(unset, [bulk("Cu", cubic=True).repeat((100, 100, 25))]) == 1
 
 
