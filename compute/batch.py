@@ -69,12 +69,13 @@ def evaluate_batch(
 
 
 def default_batch_size(calculator: Calculator, atoms_list: Sequence[Atoms]) -> int:
-    """The calculator's ``batch_size`` if set, else as many structures as fit in memory."""
+    """The calculator's ``batch_size`` if set, else as many structures as fit in memory
+    were each as large as the largest."""
     chosen = getattr(calculator, "batch_size", None)
     if chosen:
-        return int(chosen)
-    mean_atoms = max(1.0, float(np.mean([len(atoms) for atoms in atoms_list] or [1])))
-    fitting = int(free_memory_bytes(calculator) * MEMORY_FRACTION / (BYTES_PER_ATOM * mean_atoms))
+        return max(1, int(chosen))
+    largest = max((len(atoms) for atoms in atoms_list), default=1)
+    fitting = int(free_memory_bytes(calculator) * MEMORY_FRACTION / (BYTES_PER_ATOM * largest))
     return max(1, min(MAX_BATCH, fitting))
 
 
