@@ -389,7 +389,7 @@ class NonFinite(MorsePair):
 def test_a_non_finite_energy_or_force_fails_the_scan_at_its_distance(which):
     """NaN below 0.3 Å: H's first point, 0.279 Å, fails; the message names it."""
     calculator = NonFinite(which, 0.3)
-    with pytest.raises(TaskFailed, match=r"non-finite energy or force at r = 0\.279 Å"):
+    with pytest.raises(TaskFailed, match=r"non-finite energy or forces at r = 0\.279 Å"):
         run_task("diatomics", dimer("H"), calculator, {})
 
 

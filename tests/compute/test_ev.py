@@ -137,7 +137,7 @@ def test_a_non_finite_energy_fails_the_scan():
 
     with pytest.raises(TaskFailed) as error:
         run_task("ev", bulk("Cu"), Broken(v0=12.0), {})
-    assert str(error.value) == "non-finite energy in the E–V scan"
+    assert str(error.value) == "non-finite energy at strain -0.200"
 
 
 def test_atoms_move_with_the_cell():

@@ -11,6 +11,7 @@ import pytest
 from ase.build import bulk
 from ase.calculators.emt import EMT
 
+from compute.errors import TaskFailed
 from compute.failure_evidence import LAST_STEPS, collecting, evidence, note, note_step
 from compute.tasks import run_task
 from compute.tasks.diatomics.protocol import distance_grid
@@ -32,7 +33,7 @@ class BreaksAfter(EMT):
 
 def test_an_ev_scan_that_breaks_keeps_its_points_and_last_cell():
     copper = bulk("Cu", "fcc", a=3.6)
-    with pytest.raises(RuntimeError, match="broke down") as caught:
+    with pytest.raises(TaskFailed, match="broke down at strain -0.120") as caught:
         run_task("ev", copper, BreaksAfter(4), {})
     kept = caught.value.failure_evidence
     json.dumps(kept, allow_nan=False)  # plain JSON as a job row stores it

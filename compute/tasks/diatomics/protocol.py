@@ -16,6 +16,7 @@ from ase import Atoms
 from ase.calculators.calculator import Calculator, all_changes
 from ase.data import atomic_masses, chemical_symbols, covalent_radii, vdw_alvarez
 
+from compute.batch import evaluate_batch, has_batch_call, raise_first_failure
 from compute.errors import TaskFailed
 from compute.failure_evidence import note
 from compute.tasks.diatomics.bond import bond_geometry
@@ -60,7 +61,8 @@ def run(
             f"box_a {box_a} Å is too small for r_max {distances[-1]:.2f} Å: "
             "periodic images would be nearer than the partner atom"
         )
-    energies, forces = _scan(number, distances, calculator, box_a=box_a, periodic=periodic)
+    scan = _scan_batched if has_batch_call(calculator) else _scan
+    energies, forces = scan(number, distances, calculator, box_a=box_a, periodic=periodic)
     return {
         "element": chemical_symbols[number],
         "distances_a": distances.tolist(),
@@ -68,6 +70,29 @@ def run(
         "forces_ev_per_a": forces.tolist(),
         **bond_geometry(distances, energies, float(atomic_masses[number])),
     }
+
+
+def _dimer(number: int, r: float, box_a: float, periodic: bool) -> Atoms:
+    """Two atoms ``r`` Å apart along x, centred in a cubic box."""
+    centre = box_a / 2
+    return Atoms(
+        numbers=[number, number],
+        positions=[[centre - r / 2, centre, centre], [centre + r / 2, centre, centre]],
+        cell=[box_a] * 3,
+        pbc=periodic,
+    )
+
+
+def _scan_batched(
+    number: int, distances: np.ndarray, calculator: Calculator, *, box_a: float, periodic: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Energy and force of every dimer of the grid, many per model call."""
+    dimers = [_dimer(number, r, box_a, periodic) for r in distances]
+    evaluations = evaluate_batch(dimers, calculator)
+    raise_first_failure(evaluations, [f"r = {r:.3f} Å" for r in distances])
+    energies = np.array([evaluation.energy for evaluation in evaluations])
+    forces = np.array([evaluation.forces[1, 0] for evaluation in evaluations])
+    return energies, forces
 
 
 def _scan(
@@ -80,13 +105,12 @@ def _scan(
     works out by comparing the atoms with the last ones: twice per point through
     ``get_potential_energy`` and ``get_forces``, a cost larger than EMT itself.
     """
-    centre = box_a / 2
-    dimer = Atoms(numbers=[number, number], cell=[box_a] * 3, pbc=periodic)
+    dimer = _dimer(number, distances[0], box_a, periodic)
     energies = np.empty(len(distances))
     forces = np.empty(len(distances))
     note(last_structure=dimer)
     for i, r in enumerate(distances):
-        dimer.positions = [[centre - r / 2, centre, centre], [centre + r / 2, centre, centre]]
+        dimer.positions = _dimer(number, r, box_a, periodic).positions
         calculator.reset()
         calculator.calculate(dimer, ["energy", "forces"], all_changes if i == 0 else ["positions"])
         energies[i] = calculator.results["energy"]
@@ -97,5 +121,5 @@ def _scan(
             forces_ev_per_a=forces[: i + 1],
         )
         if not (np.isfinite(energies[i]) and np.isfinite(forces[i])):
-            raise TaskFailed(f"non-finite energy or force at r = {r:.3f} Å")
+            raise TaskFailed(f"non-finite energy or forces at r = {r:.3f} Å")
     return energies, forces

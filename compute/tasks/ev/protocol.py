@@ -2,7 +2,8 @@
 
 The input cell is strained isotropically by linear factors 1 + s for s evenly spaced
 over [−max_abs_strain, +max_abs_strain], atoms scaled with the cell, and the energy
-of each strained copy is taken as it is.
+of each strained copy is taken as it is, all copies in one batched model call
+where the model has one.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator
 
-from compute.errors import TaskFailed
+from compute.batch import evaluate_batch, raise_first_failure
 from compute.failure_evidence import note
 
 
@@ -28,18 +29,16 @@ def run(
     # ranges (0 < max_abs_strain < 1, npoints >= 5) are the spec's Parameters, checked by run_task
     cell0 = atoms.get_cell()
     strains = np.linspace(-max_abs_strain, max_abs_strain, npoints)
-    volumes, energies = [], []
-    note(natoms=len(atoms), volumes_a3=volumes, energies_ev=energies)
+    cells = []
     for strain in strains:
         strained = atoms.copy()
         strained.set_cell(cell0 * (1.0 + strain), scale_atoms=True)
-        strained.calc = calculator
-        note(last_structure=strained)
-        energy = float(strained.get_potential_energy())  # first: a failure keeps pairs
-        volumes.append(float(strained.get_volume()))
-        energies.append(energy)
-    if not np.all(np.isfinite(energies)):
-        raise TaskFailed("non-finite energy in the E–V scan")
+        cells.append(strained)
+    evaluations = evaluate_batch(cells, calculator, properties=("energy",))
+    volumes = [float(cell.get_volume()) for cell in cells]
+    energies = [evaluation.energy for evaluation in evaluations]
+    _note_computed(volumes, energies, cells, [e.failed for e in evaluations], natoms=len(atoms))
+    raise_first_failure(evaluations, [f"strain {strain:+.3f}" for strain in strains])
     natoms = len(atoms)
     lowest = int(np.argmin(energies))
     middle = npoints // 2
@@ -52,3 +51,18 @@ def run(
         "e_min_ev_per_atom": energies[lowest] / natoms,
         "v_min_ratio": volumes[lowest] / volumes[middle],
     }
+
+
+def _note_computed(
+    volumes: list[float],
+    energies: list[float],
+    cells: list[Atoms],
+    failed: list[bool],
+    *,
+    natoms: int,
+) -> None:
+    """A failed scan keeps the points computed before the first failure, and that cell."""
+    first = failed.index(True) if any(failed) else len(failed)
+    note(natoms=natoms, volumes_a3=volumes[:first], energies_ev=energies[:first])
+    if first < len(cells):
+        note(last_structure=cells[first])

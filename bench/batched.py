@@ -1,0 +1,158 @@
+"""Seconds per structure one at a time and batched, for CHGNet and SevenNet-0 on Delta crystals.
+
+Usage: .venv/bin/python bench/batched.py [--structures H,He,...] [--models CHGNet,SevenNet-0]
+       [--device cpu|cuda] [--run-benchmark]
+
+Default structures: the first ten Delta crystals plus fcc Cu. Three figures per model:
+- single points: every crystal strained over the E–V scan's 21 volumes, energy, forces
+  and stress of each, through the family's own ASE calculator one by one and through
+  ``evaluate_batch`` (batch size as chosen by memory, printed);
+- EOS: the EOS protocol (FrechetCell FIRE, then 21 fixed-cell FIRE relaxations) with the
+  family's ASE calculator (the bare loop) and with the batched calculator;
+- with --run-benchmark: ``manage.py run_benchmark eos`` as a whole process (imports,
+  model load, database) in a scratch SQLite database, against the bare loop's seconds.
+The machine is often shared: the load average is printed beside the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from ase.collections import dcdft  # noqa: E402
+from chgnet.model.dynamics import CHGNetCalculator  # noqa: E402
+
+from compute.batch import default_batch_size, evaluate_batch  # noqa: E402
+from compute.calculators import load_calculator  # noqa: E402
+from compute.errors import TaskFailed  # noqa: E402
+from compute.model_spec import ModelSpec  # noqa: E402
+from compute.tasks.eos import protocol as eos  # noqa: E402
+from compute.torch_compat import e3nn_import_allowed  # noqa: E402
+
+with e3nn_import_allowed():
+    from sevenn.calculator import SevenNetCalculator  # noqa: E402
+
+SPECS = {
+    "CHGNet": ModelSpec("CHGNet", "chgnet", "0.3.0"),
+    "SevenNet-0": ModelSpec("SevenNet-0", "sevennet", "7net-0"),
+}
+DEFAULT_STRUCTURES = ",".join([*dcdft.names[:10], "Cu"])
+PROPERTIES = ("energy", "forces", "stress")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--structures", default=DEFAULT_STRUCTURES)
+    parser.add_argument("--models", default=",".join(SPECS))
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--run-benchmark", action="store_true")
+    options = parser.parse_args()
+    labels = options.structures.split(",")
+    print(
+        f"{len(labels)} crystals ({options.structures}), device {options.device}, "
+        f"{os.cpu_count()} cores, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '')}"
+    )
+    print(f"load average before: {load_average()}")
+    for name in options.models.split(","):
+        batched = load_calculator(SPECS[name], device=options.device)
+        alone = ase_calculator(batched, options.device)
+        single_points(name, labels, batched, alone)
+        bare = eos_seconds(name, labels, batched, alone)
+        if options.run_benchmark:
+            run_benchmark_seconds(name, options.structures, bare)
+    print(f"load average after: {load_average()}")
+
+
+def ase_calculator(batched, device: str):
+    """The family's own ASE calculator over the same model, without a batch call."""
+    if isinstance(batched, CHGNetCalculator):
+        return CHGNetCalculator(batched.model, use_device=device)
+    return SevenNetCalculator(model=batched.model, file_type="model_instance", device=device)
+
+
+def strained(label: str) -> list:
+    cells = []
+    for factor in [0.8 + 0.02 * i for i in range(21)]:
+        atoms = dcdft[label]
+        atoms.set_cell(atoms.cell * factor ** (1 / 3), scale_atoms=True)
+        cells.append(atoms)
+    return cells
+
+
+def single_points(name: str, labels: list[str], batched, alone) -> None:
+    cells = [cell for label in labels for cell in strained(label)]
+    evaluate_batch(cells[:2], batched)  # warm up
+    started = time.perf_counter()
+    evaluate_batch(cells, alone, properties=PROPERTIES)
+    one = (time.perf_counter() - started) / len(cells)
+    sizes = sorted({default_batch_size(batched, strained(label)) for label in labels})
+    started = time.perf_counter()
+    evaluate_batch(cells, batched, properties=PROPERTIES)
+    many = (time.perf_counter() - started) / len(cells)
+    print(
+        f"{name} single points ({len(cells)} cells, batch sizes {sizes}): "
+        f"{one * 1000:.1f} ms one at a time, {many * 1000:.1f} ms batched, "
+        f"{one / many:.2f}x  [load {load_average()}]"
+    )
+
+
+def eos_seconds(name: str, labels: list[str], batched, alone) -> float:
+    """Seconds of the EOS protocol over all crystals, bare loop and batched; returns the first."""
+    times = {}
+    for mode, calculator in (("bare loop", alone), ("batched", batched)):
+        started = time.perf_counter()
+        for label in labels:
+            with contextlib.suppress(TaskFailed):  # failures (no minimum in range) count too
+                eos.run(dcdft[label], calculator)
+        times[mode] = time.perf_counter() - started
+    n = len(labels)
+    print(
+        f"{name} EOS: bare loop {times['bare loop']:.1f} s ({times['bare loop'] / n:.2f} s per "
+        f"crystal), batched {times['batched']:.1f} s ({times['batched'] / n:.2f} s per crystal), "
+        f"{times['batched'] / times['bare loop']:.2f}x the bare loop  [load {load_average()}]"
+    )
+    return times["bare loop"]
+
+
+def run_benchmark_seconds(name: str, structures: str, bare: float) -> None:
+    """``run_benchmark eos`` as a whole process, in a scratch SQLite database."""
+    scratch = tempfile.mkdtemp(prefix="arena-bench-")
+    env = {
+        **os.environ,
+        "SQLITE_PATH": str(Path(scratch) / "bench.sqlite3"),
+        "REDIS_URL": "",
+        "DATABASE_URL": "",
+    }
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    for command in (["migrate", "-v0"], ["seed_registry"]):
+        subprocess.run(manage + command, env=env, cwd=ROOT, check=True, capture_output=True)
+    started = time.perf_counter()
+    subprocess.run(
+        [*manage, "run_benchmark", "eos", "--models", name, "--structures", structures, "--force"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+    )
+    wall = time.perf_counter() - started
+    print(
+        f"{name} run_benchmark eos (whole process): {wall:.1f} s, {wall / bare:.2f}x the "
+        f"bare loop's {bare:.1f} s  [load {load_average()}]"
+    )
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+if __name__ == "__main__":
+    main()
