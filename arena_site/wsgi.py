@@ -2,5 +2,7 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from arena_site.startup import WORKER_BOOT_ERROR, in_one_line
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena_site.settings")
-application = get_wsgi_application()
+application = in_one_line(get_wsgi_application, exit_status=WORKER_BOOT_ERROR)

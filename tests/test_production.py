@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from pathlib import Path
 
-from tests.conftest import manage
-from tests.serving import production_env
+from tests.conftest import ROOT, manage
+from tests.serving import PATH, procfile_command, production_env
 
 
 def plain_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
@@ -72,3 +74,22 @@ def test_a_binary_registry_file_is_one_line(tmp_path):
     assert manage("migrate", "-v0", env=env).returncode == 0
     line = one_line_error(manage("seed_registry", "--models-yaml", str(registry), env=env))
     assert line.startswith(f"CommandError: cannot read registry {registry}: ")
+
+
+def test_gunicorn_without_a_secret_key_stops_with_one_line_and_no_traceback(tmp_path):
+    """The Procfile's web process: the worker says why in one line, the master stops
+    (gunicorn's boot-error status) instead of restarting it; its own status lines only."""
+    env = {**os.environ, **plain_env(tmp_path, SECRET_KEY=""), "PATH": PATH, "PORT": "0"}
+    done = subprocess.run(
+        procfile_command("web"),
+        shell=True,
+        cwd=ROOT,
+        env={**env, "HOST": "127.0.0.1", "WEB_CONCURRENCY": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "error: SECRET_KEY must be set when ARENA_PRODUCTION is on" in output
+    assert "Traceback" not in output, output
