@@ -15,7 +15,7 @@ from django.core.management.base import CommandError
 from compute.provenance import ARENA_ROOT
 from compute.tasks.reproduction import DETERMINISTIC, TIMING, TRAJECTORY
 from tasks_app.models import Job, Result, Structure
-from tasks_app.services import store_structure_set
+from tasks_app.structure_sets import store_structure_set
 
 pytestmark = pytest.mark.django_db
 
