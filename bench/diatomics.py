@@ -18,12 +18,13 @@ import contextlib
 import io
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.scratch import scratch_arena  # noqa: E402
 
 
 def main() -> None:
@@ -31,23 +32,11 @@ def main() -> None:
     parser.add_argument("--models", default="EMT,CHGNet", help="comma-separated model names")
     parser.add_argument("--structures", help="comma-separated dimer labels (default: all)")
     options = parser.parse_args()
-    scratch = tempfile.mkdtemp(prefix="arena-bench-")
-    os.environ.setdefault("SQLITE_PATH", str(Path(scratch) / "bench.sqlite3"))
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena_site.settings")
-    os.environ["REDIS_URL"] = ""
-
-    import django
-
-    django.setup()
+    vendor = scratch_arena()
     import torch
-    from django.core.management import call_command
-    from django.db import connection
 
-    call_command("migrate", verbosity=0)
-    call_command("seed_registry", stdout=io.StringIO())
     print(
-        f"database: {connection.vendor}, jobs in-process, {os.cpu_count()} cores, "
+        f"database: {vendor}, jobs in-process, {os.cpu_count()} cores, "
         f"torch threads {torch.get_num_threads()}"
     )
     print(

@@ -18,12 +18,13 @@ import io
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.scratch import scratch_arena  # noqa: E402
 
 
 def main() -> None:
@@ -32,23 +33,9 @@ def main() -> None:
     use_rq = parser.parse_args().rq
     if use_rq and not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
         sys.exit("--rq needs DATABASE_URL (PostgreSQL) and REDIS_URL")
-    scratch = tempfile.mkdtemp(prefix="arena-bench-")
-    os.environ.setdefault("SQLITE_PATH", str(Path(scratch) / "bench.sqlite3"))
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena_site.settings")
-    if not use_rq:
-        os.environ["REDIS_URL"] = ""
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-
-    call_command("migrate", verbosity=0)
-    call_command("seed_registry", stdout=io.StringIO())
+    vendor = scratch_arena(in_process=not use_rq)
     mode = "an RQ worker process" if use_rq else "jobs in-process"
-    print(f"database: {connection.vendor}, {mode}, {os.cpu_count()} cores")
+    print(f"database: {vendor}, {mode}, {os.cpu_count()} cores")
     print(f"{'case':<34}{'jobs':>6}{'wall s':>9}{'compute s':>11}{'overhead ms/job':>17}")
     with worker_process() if use_rq else contextlib.nullcontext():
         measure("EMT, Delta set (71)", models="EMT")

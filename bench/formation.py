@@ -26,12 +26,13 @@ import io
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.scratch import scratch_arena  # noqa: E402
 
 
 def main() -> None:
@@ -41,23 +42,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--batch", type=int, default=8, help="crystals per batched call; 0: skip")
     options = parser.parse_args()
-    scratch = tempfile.mkdtemp(prefix="arena-bench-")
-    os.environ.setdefault("SQLITE_PATH", str(Path(scratch) / "bench.sqlite3"))
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena_site.settings")
-    os.environ["REDIS_URL"] = ""
-
-    import django
-
-    django.setup()
+    vendor = scratch_arena()
     import torch
-    from django.core.management import call_command
-    from django.db import connection
 
-    call_command("migrate", verbosity=0)
-    call_command("seed_registry", stdout=io.StringIO())
     print(
-        f"database: {connection.vendor}, {options.workers} worker(s), {os.cpu_count()} cores, "
+        f"database: {vendor}, {options.workers} worker(s), {os.cpu_count()} cores, "
         f"torch threads {torch.get_num_threads()}, load average {os.getloadavg()[0]:.1f}"
     )
     measure_run(options.model, options.limit, options.workers)
