@@ -744,6 +744,11 @@ def test_model_card_shows_parameters_authors_coverage_bibtex_and_references(clie
     wien2k = Structure.objects.get(structure_set__name="delta-dcdft", label="Cu").reference
     assert float(copper["b0_gpa_ref (GPa)"]) == wien2k["b0_gpa"] == 141.335
     assert "412525" in client.get(reverse("leaderboard:model", args=["chgnet"])).content.decode()
+    # No count: a classical potential has none; a learned one is counted when it first loads.
+    assert "<dt>Parameters</dt><dd>none learned (a classical potential)" in html
+    MLIP.objects.filter(name="CHGNet").update(parameter_count=None)
+    unknown = client.get(reverse("leaderboard:model", args=["chgnet"])).content.decode()
+    assert "<dt>Parameters</dt><dd>not published; counted when the model is first loaded" in unknown
     cite = client.get(reverse("leaderboard:cite")).content.decode()
     assert "10.1126/science.aad3000" in cite and "deng2023chgnet" in cite
 

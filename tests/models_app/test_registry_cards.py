@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def one_bibtex_entry(text: str) -> bool:
-    """One ``@type{key, ...}`` entry with balanced braces, its authors and a DOI."""
+    """One ``@type{key, ...}`` entry with balanced braces, its title, authors and a DOI."""
     head = re.match(r"\s*@(article|misc|inproceedings)\{[a-z0-9]+,\n", text)
     depth, closed_at = 0, None
     for i, char in enumerate(text):
@@ -28,6 +28,7 @@ def one_bibtex_entry(text: str) -> bool:
     return bool(
         head
         and closed_at == len(text.rstrip()) - 1
+        and re.search(r"\n\s*title = \{", text)
         and re.search(r"\n\s*author = \{", text)
         and re.search(r"\n\s*doi = \{10\.\d{4,5}/\S+\}", text)
     )
