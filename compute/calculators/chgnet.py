@@ -6,6 +6,7 @@ import contextlib
 import io
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
 
 from ase import Atoms
@@ -38,7 +39,13 @@ class IsolatedAtomCounting(CHGNetCalculator):
     def calculate(self, *args, **kwargs) -> None:
         captured = io.StringIO()
         try:
-            with contextlib.redirect_stderr(captured):
+            with contextlib.redirect_stderr(captured), warnings.catch_warnings():
+                # Two notes CHGNet's own calculator gives on every process's first call,
+                # neither about our use: its stress reads the volume of a tensor that
+                # carries gradients, and pymatgen drops constraints (FixSymmetry) that the
+                # model never sees anyway.
+                warnings.filterwarnings("ignore", "Converting a tensor with requires_grad")
+                warnings.filterwarnings("ignore", "Only FixAtoms and FixCartesian")
                 super().calculate(*args, **kwargs)
         finally:
             self._pass_on(captured.getvalue())
@@ -47,7 +54,8 @@ class IsolatedAtomCounting(CHGNetCalculator):
         """ASE's results for each structure from one CHGNet call over all their graphs."""
         captured = io.StringIO()
         try:
-            with contextlib.redirect_stderr(captured):
+            with contextlib.redirect_stderr(captured), warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "Converting a tensor with requires_grad")
                 graphs = [
                     self.model.graph_converter(AseAtomsAdaptor.get_structure(atoms))
                     for atoms in atoms_list

@@ -19,6 +19,7 @@ from tasks_app.models import Job, JobStatus, Result, Structure
 from tasks_app.structure_sets import seed_structure_sets, store_structure_set
 from tasks_app.worker import JOIN_S
 from tests.conftest import ROOT, database_url_for_subprocess
+from tests.faults.harness import stop_process
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -50,11 +51,7 @@ def start_worker(redis_url: str, env: dict[str, str] | None = None) -> subproces
 
 
 def stop_worker(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    stop_process(process)
 
 
 @pytest.fixture
