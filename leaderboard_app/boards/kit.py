@@ -4,7 +4,8 @@ to Plotly figure dicts, for a board to call in a few lines.
 - ``overlaid_curves``: one curve per model for one structure (or several: band
   branches), with a reference ``Mark`` (an experimental r_e, a DFT barrier) drawn
   across it; ``curve_branches`` reads a curve from an output as a ``figures.Curves``
-  declaration says.
+  declaration says. ``reference_trace`` draws a reference curve (a DFT dimer curve)
+  among the models' in a colour no model has.
 - ``parity``: model against reference, one panel per quantity, coloured by model or by
   a category of the structure (crystal system).
 - ``element_table``: a periodic table of a value per element (``element_means`` averages
@@ -40,6 +41,7 @@ from leaderboard_app.charts import (
 
 GRID = [i / 100 for i in range(101)]  # normalised time of the survival curve
 MARK_LINE = {"color": "#444", "dash": "dot", "width": 1}
+REFERENCE_COLOR = "#222"  # darker than every colour of the models' palette
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,32 @@ def overlaid_curves(
         traces.append(trace)
         seen.add(c.model)
     return {"data": traces, "layout": layout}
+
+
+def reference_trace(
+    name: str,
+    x: Sequence[float],
+    y: Sequence[float],
+    *,
+    dash: str = "solid",
+    yaxis: str = "y",
+    showlegend: bool = True,
+) -> dict[str, Any]:
+    """A reference curve (DFT) to draw among the models' curves: thin, near black, one
+    legend entry per ``name`` however many panels it is drawn in."""
+    return {
+        "type": "scatter",
+        "mode": "lines+markers",
+        "name": name,
+        "legendgroup": name,
+        "showlegend": showlegend,
+        "x": [rounded(v) for v in x],
+        "y": [rounded(v) for v in y],
+        "yaxis": yaxis,
+        "line": {"color": REFERENCE_COLOR, "width": 1.5, "dash": dash},
+        "marker": {"color": REFERENCE_COLOR, "size": 4},
+        "hovertemplate": f"{name}<br>x=%{{x:.4g}}<br>y=%{{y:.4g}}<extra></extra>",
+    }
 
 
 def mark_layout(mark: Mark) -> dict[str, list[dict[str, Any]]]:
