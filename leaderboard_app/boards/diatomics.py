@@ -1,6 +1,6 @@
 """Homonuclear diatomics figures: one element's E(r) and F(r) for every model with the
 PBE and r2SCAN curves, a periodic table of one model's curves or of a metric, and r_e
-and ω_e against experiment.
+and ω_e against experiment and r_e against PBE.
 
 Curves are drawn as MLIP Arena draws them: energies relative to the far end of the
 scan (the DFT curves' relative to their last point inside the models' scan, where the
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from compute.tasks.diatomics.dft import PBE, R2SCAN, dft_curve
+from compute.tasks.diatomics.dft import PBE, R2SCAN, dft_bond_length_a, dft_curve
 from compute.tasks.diatomics.metrics import wavenumber_for_reference
 from compute.tasks.failures import per_structure
 from leaderboard_app import selectors
@@ -76,7 +76,7 @@ def task_figures(view: TaskView) -> Context:
             {"id": "dimer-table", "title": f"{shown_label}: {model}", "figure": table},
             {
                 "id": "bond-parity",
-                "title": "r_e and ω_e against experiment",
+                "title": "r_e and ω_e against experiment, r_e against PBE",
                 "figure": kit.parity(_parity_panels(view), styles=view.styles),
             },
         ],
@@ -203,7 +203,7 @@ def _curves_table(view: TaskView, rows: Mapping[int, Any], model: str) -> Figure
 
 
 def _parity_panels(view: TaskView) -> list[ParityPanel]:
-    bond_lengths, wavenumbers = [], []
+    bond_lengths, wavenumbers, pbe_bond_lengths = [], [], []
     for model, rows in sorted(view.rows_by_model().items(), key=lambda item: item[0].lower()):
         for structure_id, row in rows.items():
             info = view.evidence.structure(structure_id)
@@ -214,10 +214,16 @@ def _parity_panels(view: TaskView) -> list[ParityPanel]:
                 )
             k_e = row.headline.get("k_e_ev_per_a2")
             element = element_of(info.formula) if info else None
+            r_e_pbe = dft_bond_length_a(element) if element else None
+            if r_e_pbe is not None:
+                pbe_bond_lengths.append(
+                    ParityPoint(model, info.label, r_e_pbe, row.headline.get("r_e_a"))
+                )
             if "omega_e_cm1" in reference and element and k_e is not None and k_e > 0:
                 omega = wavenumber_for_reference(k_e, element, reference)
                 wavenumbers.append(ParityPoint(model, info.label, reference["omega_e_cm1"], omega))
     return [
         ParityPanel("r_e", "Å", bond_lengths, reference_name=EXPERIMENT),
         ParityPanel("ω_e", "cm⁻¹", wavenumbers, reference_name=EXPERIMENT),
+        ParityPanel("r_e", "Å", pbe_bond_lengths, reference_name=PBE),
     ]

@@ -5,11 +5,13 @@ from __future__ import annotations
 import gzip
 import json
 
+import numpy as np
 import plotly.graph_objects as go
 import pytest
 from ase.data import covalent_radii
 from django.core.management import call_command
 from django.urls import reverse
+from scipy.interpolate import CubicSpline
 
 from compute.tasks.diatomics.dft import REFERENCE_FILE
 from leaderboard_app.boards.diatomics import cell_curve, dimer_figure
@@ -111,6 +113,16 @@ def test_bond_lengths_and_frequencies_are_compared_with_experiment(client, dimer
     copper = Result.objects.get(model__name="EMT", structure__label="Cu2")
     assert dict(zip(emt["text"], emt["x"], strict=True))["Cu2"] == 2.2197
     assert dict(zip(emt["text"], emt["y"], strict=True))["Cu2"] == rounded(copper.headline["r_e_a"])
+    # the third panel: r_e against the minimum of a spline through the PBE points
+    with gzip.open(REFERENCE_FILE, "rt") as handle:
+        pbe = json.load(handle)["PBE"]["Cu"]
+    fine = np.linspace(2.0, 2.5, 500_001)  # 1 µÅ steps around Cu2's well
+    r_e_pbe = fine[np.argmin(CubicSpline(pbe["distances_a"], pbe["energies_ev"])(fine))]
+    emt_pbe = next(t for t in figure["data"] if t["name"] == "EMT" and t["xaxis"] == "x3")
+    assert dict(zip(emt_pbe["text"], emt_pbe["x"], strict=True))["Cu2"] == pytest.approx(
+        r_e_pbe, abs=1e-5
+    )
+    assert figure["layout"]["xaxis3"]["title"]["text"] == "PBE r_e (Å)"
 
 
 def test_a_dimers_structure_page_shows_both_curves_of_every_model(client, dimers):

@@ -90,6 +90,16 @@ def dft_curve(symbol: str, functional: str = PBE) -> dict[str, list[float]] | No
     return _curves()[functional].get(symbol)
 
 
+@functools.cache
+def dft_bond_length_a(symbol: str, functional: str = PBE) -> float | None:
+    """r_e (Å) of ``symbol``'s DFT curve by its spline; None without a curve or a minimum."""
+    curve = dft_curve(symbol, functional)
+    if curve is None:
+        return None
+    minimum = spline_minimum(np.asarray(curve["distances_a"]), np.asarray(curve["energies_ev"]))
+    return minimum[0] if minimum else None
+
+
 def spline_minimum(distances_a: np.ndarray, energies_ev: np.ndarray) -> tuple[float, float] | None:
     """(r_e, E(r_e)) of a cubic spline's lowest interior minimum near the lowest point;
     None when the lowest point is an end of the curve (no bond)."""
