@@ -30,7 +30,7 @@ from collections.abc import Callable
 import numpy as np
 from ase import Atoms
 
-from compute.tasks.spec import LabelledStructure, StructureSetSpec
+from compute.structure_sets import LabelledStructure, StructureSetSpec
 
 SEED = 2025
 COUNT = 12

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+import os
 import random
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -16,6 +19,7 @@ from compute.errors import NotApplicable
 from compute.model_spec import ModelSpec
 from compute.structure_sets import random_mixtures as rule
 from compute.structure_sets.random_mixtures import RANDOM_MIXTURES, random_mixture
+from compute.structures import atoms_to_dict, structure_hash
 from compute.tasks import task_spec
 
 MPTRJ = {chemical_symbols[z] for z in [*range(1, 84), *range(89, 95)]}
@@ -110,3 +114,18 @@ def test_a_model_without_an_element_of_a_mixture_is_not_applicable(mixtures, tmp
     assert outside, label
     with pytest.raises(NotApplicable, match="does not cover " + ", ".join(outside)):
         check_supported(spec, emt, atoms)
+
+
+def test_another_process_imports_the_set_alone_and_builds_the_same_structures(mixtures):
+    """A fresh interpreter, with other string hashing, imports the set's module first (no
+    import cycle through the task registry) and stores the same content hashes."""
+    script = (
+        "from compute.structure_sets.random_mixtures import random_mixtures\n"
+        "from compute.structures import atoms_to_dict, structure_hash\n"
+        "print(' '.join(structure_hash(atoms_to_dict(a)) for _, a, _ in random_mixtures()))"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+    )
+    assert done.stdout.split() == [structure_hash(atoms_to_dict(a)) for _, a, _ in mixtures]
