@@ -104,7 +104,8 @@ def dimer_figure(
             name = f"{functional} (DFT)"
             dft_traces += [
                 kit.reference_trace(name, rs, energies, dash=dash),
-                kit.reference_trace(name, rs, forces, dash=dash, yaxis="y2", showlegend=False),
+                kit.reference_trace(name, rs, forces, dash=dash, yaxis="y2")
+                | {"showlegend": False},
             ]
     for model, result in rows:
         distances, energies, forces = _curve(result["output"])

@@ -72,7 +72,7 @@ def test_task_page_overlays_every_models_energy_and_force_curves(client, dimers)
     far = pbe["energies_ev"][kept[-1]]
     assert pbe_energy["y"] == [rounded(pbe["energies_ev"][i] - far) for i in kept]
     assert pbe_force["y"] == [rounded(pbe["forces_ev_per_a"][i]) for i in kept]
-    assert pbe_energy["showlegend"] and not pbe_force["showlegend"]
+    assert pbe_energy.get("showlegend", True) and not pbe_force["showlegend"]
 
 
 def test_periodic_table_draws_each_elements_curve_inside_its_cell(client, dimers):
