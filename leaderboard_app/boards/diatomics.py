@@ -1,8 +1,10 @@
-"""Homonuclear diatomics figures: one element's E(r) and F(r) for every model, a periodic
-table of one model's curves or of a metric, and r_e and ω_e against experiment.
+"""Homonuclear diatomics figures: one element's E(r) and F(r) for every model with the
+PBE and r2SCAN curves, a periodic table of one model's curves or of a metric, and r_e
+and ω_e against experiment and r_e against PBE.
 
 Curves are drawn as MLIP Arena draws them: energies relative to the far end of the
-scan, the energy axis from E_lo = min(1.2 × the deepest minimum, −1 eV), at most
+scan (the DFT curves' relative to their last point inside the models' scan, where the
+DFT errors align them), the energy axis from E_lo = min(1.2 × the deepest minimum, −1 eV), at most
 15 eV deep, to 2|E_lo|, and the force axis from F_lo = min(1.2 × the strongest
 attraction, −1 eV/Å), at most 50 eV/Å, to |F_lo|.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from compute.tasks.diatomics.dft import PBE, R2SCAN, dft_bond_length_a, dft_curve
 from compute.tasks.diatomics.metrics import wavenumber_for_reference
 from compute.tasks.failures import per_structure
 from leaderboard_app import selectors
@@ -31,6 +34,7 @@ from leaderboard_app.charts import (
 CURVES = "curves"
 POINTS_PER_CELL = 60
 EXPERIMENT = "experiment"
+DFT_OVERLAYS = ((PBE, "solid"), (R2SCAN, "dot"))  # functional, line dash
 STRUCTURE_FIGURES = (
     StructureFigure(
         "curves",
@@ -72,7 +76,7 @@ def task_figures(view: TaskView) -> Context:
             {"id": "dimer-table", "title": f"{shown_label}: {model}", "figure": table},
             {
                 "id": "bond-parity",
-                "title": "r_e and ω_e against experiment",
+                "title": "r_e and ω_e against experiment, r_e against PBE",
                 "figure": kit.parity(_parity_panels(view), styles=view.styles),
             },
         ],
@@ -85,8 +89,24 @@ def dimer_figure(
     styles: Mapping[str, Style],
     reference_r_e: float | None = None,
 ) -> Figure:
-    """E(r) − E(r_max) above and F·r̂ below, one legend entry per model for both panels."""
-    traces, e_low, f_low = [], -1.0, -1.0
+    """E(r) − E(r_max) above and F·r̂ below, one legend entry per model for both panels,
+    and the element's DFT curves over the models' distances."""
+    traces, dft_traces, e_low, f_low = [], [], -1.0, -1.0
+    scanned = [(r["output"].get("element"), _curve(r["output"])[0]) for _, r in rows]
+    for element, distances in scanned[:1]:
+        for functional, dash in DFT_OVERLAYS:
+            curve = _dft_curve(element, functional, distances)
+            if curve is None:
+                continue
+            rs, energies, forces = curve
+            e_low = min(e_low, max(1.2 * min(energies), -15.0))
+            f_low = min(f_low, max(1.2 * min(forces), -50.0))
+            name = f"{functional} (DFT)"
+            dft_traces += [
+                kit.reference_trace(name, rs, energies, dash=dash),
+                kit.reference_trace(name, rs, forces, dash=dash, yaxis="y2")
+                | {"showlegend": False},
+            ]
     for model, result in rows:
         distances, energies, forces = _curve(result["output"])
         if not distances:
@@ -99,6 +119,7 @@ def dimer_figure(
         force |= {"legendgroup": model, "mode": "lines", "yaxis": "y2", "showlegend": False}
         force["line"] = {**force["line"], "dash": "dashdot"}
         traces += [energy, force]
+    traces += dft_traces  # after the models, so the legend lists the models first
     layout = layout_for(height=560)
     layout.update(
         xaxis={"title": {"text": "r (Å)"}, "anchor": "y2", "zeroline": False},
@@ -147,6 +168,27 @@ def _curve(output: Mapping[str, Any]) -> tuple[list[float], list[float], list[fl
     return [r for r, *_ in points], [e - far for _, e, _ in points], [f for *_, f in points]
 
 
+def _dft_curve(
+    element: str | None, functional: str, distances: Sequence[float]
+) -> tuple[list[float], list[float], list[float]] | None:
+    """The DFT curve's points within ``distances``' range, energies relative to the last."""
+    curve = dft_curve(element, functional) if element and distances else None
+    if curve is None:
+        return None
+    low, high = distances[0] - 1e-9, distances[-1] + 1e-9
+    points = [
+        (r, e, f)
+        for r, e, f in zip(
+            curve["distances_a"], curve["energies_ev"], curve["forces_ev_per_a"], strict=True
+        )
+        if low <= r <= high
+    ]
+    if not points:
+        return None
+    far = points[-1][1]
+    return [r for r, *_ in points], [e - far for _, e, _ in points], [f for *_, f in points]
+
+
 def _curves_table(view: TaskView, rows: Mapping[int, Any], model: str) -> Figure:
     outputs = selectors.result_outputs(result_ids=[row.result_id for row in rows.values()])
     curves = {}
@@ -162,7 +204,7 @@ def _curves_table(view: TaskView, rows: Mapping[int, Any], model: str) -> Figure
 
 
 def _parity_panels(view: TaskView) -> list[ParityPanel]:
-    bond_lengths, wavenumbers = [], []
+    bond_lengths, wavenumbers, pbe_bond_lengths = [], [], []
     for model, rows in sorted(view.rows_by_model().items(), key=lambda item: item[0].lower()):
         for structure_id, row in rows.items():
             info = view.evidence.structure(structure_id)
@@ -173,10 +215,16 @@ def _parity_panels(view: TaskView) -> list[ParityPanel]:
                 )
             k_e = row.headline.get("k_e_ev_per_a2")
             element = element_of(info.formula) if info else None
+            r_e_pbe = dft_bond_length_a(element) if element else None
+            if r_e_pbe is not None:
+                pbe_bond_lengths.append(
+                    ParityPoint(model, info.label, r_e_pbe, row.headline.get("r_e_a"))
+                )
             if "omega_e_cm1" in reference and element and k_e is not None and k_e > 0:
                 omega = wavenumber_for_reference(k_e, element, reference)
                 wavenumbers.append(ParityPoint(model, info.label, reference["omega_e_cm1"], omega))
     return [
         ParityPanel("r_e", "Å", bond_lengths, reference_name=EXPERIMENT),
         ParityPanel("ω_e", "cm⁻¹", wavenumbers, reference_name=EXPERIMENT),
+        ParityPanel("r_e", "Å", pbe_bond_lengths, reference_name=PBE),
     ]

@@ -4,7 +4,7 @@ to Plotly figure dicts, for a board to call in a few lines.
 - ``overlaid_curves``: one curve per model for one structure (or several: band
   branches), with a reference ``Mark`` (an experimental r_e, a DFT barrier) drawn
   across it; ``curve_branches`` reads a curve from an output as a ``figures.Curves``
-  declaration says.
+  declaration says; ``reference_trace`` draws a DFT curve among the models'.
 - ``parity``: model against reference, one panel per quantity, coloured by model or by
   a category of the structure (crystal system).
 - ``element_table``: a periodic table of a value per element (``element_means`` averages
@@ -40,6 +40,7 @@ from leaderboard_app.charts import (
 
 GRID = [i / 100 for i in range(101)]  # normalised time of the survival curve
 MARK_LINE = {"color": "#444", "dash": "dot", "width": 1}
+REFERENCE_STYLE = Style("#222", MARKERS[0])  # darker than every colour of the palette
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,16 @@ def overlaid_curves(
         traces.append(trace)
         seen.add(c.model)
     return {"data": traces, "layout": layout}
+
+
+def reference_trace(
+    name: str, x: Sequence[float], y: Sequence[float], *, dash: str = "solid", yaxis: str = "y"
+) -> dict[str, Any]:
+    """A reference curve (DFT) among the models': thin, near black, one legend group."""
+    trace = line_trace(name, [rounded(v) for v in x], [rounded(v) for v in y], REFERENCE_STYLE)
+    trace["line"] |= {"width": 1.5, "dash": dash}
+    trace["marker"]["size"] = 4
+    return trace | {"legendgroup": name, "yaxis": yaxis}
 
 
 def mark_layout(mark: Mark) -> dict[str, list[dict[str, Any]]]:

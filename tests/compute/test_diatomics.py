@@ -240,7 +240,9 @@ def test_a_box_too_small_for_the_scan_is_refused():
 
 def test_spec_ranks_mlip_arenas_six_metrics_and_shows_the_rest():
     spec = task_spec("diatomics")
-    assert {m.key: (m.direction, m.ideal) for m in spec.ranked_metrics} == {
+    soundness, dft = spec.metric_groups
+    ranked = {m.key: (m.direction, m.ideal) for m in spec.ranked_metrics}
+    assert {key: ranked[key] for key in soundness.metrics} == {
         "conservation_deviation_ev_per_a": ("lower", 0),
         "spearman_repulsion_energy": ("lower", -1),
         "spearman_descending_force": ("lower", -1),
@@ -248,6 +250,13 @@ def test_spec_ranks_mlip_arenas_six_metrics_and_shows_the_rest():
         "energy_jump_ev": ("lower", 0),
         "force_flips": ("target", 1),
         "failure_rate": ("lower", 0),  # ours: a failed dimer counts against the model
+    }
+    assert dft.title == "Accuracy against DFT"
+    assert {key: ranked[key] for key in dft.metrics} == {
+        "pbe_energy_mae_ev": ("lower", 0),
+        "pbe_force_mae_ev_per_a": ("lower", 0),
+        "pbe_r_e_error_a": ("lower", 0),
+        "pbe_d_e_error_ev": ("lower", 0),
     }
     assert spec.default_params() == {"step_a": 0.01, "box_a": 50.0, "periodic": True}
     assert spec.default_structure_set == "homonuclear-dimers"

@@ -156,6 +156,7 @@ def test_the_registry_lists_each_structure_set_once_and_every_reference_key():
         "delta-dcdft",
         "homonuclear-dimers",
         "md-cells",
+        "random-mixtures",
         "speed-seeds",
         "wbm-random-972",
         "mp-elemental-references",

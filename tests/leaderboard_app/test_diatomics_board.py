@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 
+import numpy as np
 import plotly.graph_objects as go
 import pytest
+from ase.data import covalent_radii
 from django.core.management import call_command
 from django.urls import reverse
+from scipy.interpolate import CubicSpline
 
+from compute.tasks.diatomics.dft import REFERENCE_FILE
 from leaderboard_app.boards.diatomics import cell_curve, dimer_figure
 from leaderboard_app.charts import element_position, rounded
 from models_app.models import MLIP
@@ -37,12 +42,18 @@ def test_task_page_overlays_every_models_energy_and_force_curves(client, dimers)
     copper = Structure.objects.get(label="Cu2")
     url = reverse("leaderboard:task", args=["diatomics"])
     html = client.get(url, {"structure": copper.pk, "model": "EMT"}).content.decode()
+    assert "Physical soundness" in html and "Accuracy against DFT" in html  # both groups rank
+    assert "E error vs PBE" in html
     figure = page_figure(html, "diatomics-curves")
     assert [(t["name"], t.get("yaxis", "y")) for t in figure["data"]] == [
         ("EMT", "y"),
         ("EMT", "y2"),
         ("EMT twin", "y"),
         ("EMT twin", "y2"),
+        ("PBE (DFT)", "y"),
+        ("PBE (DFT)", "y2"),
+        ("r2SCAN (DFT)", "y"),
+        ("r2SCAN (DFT)", "y2"),
     ]
     output = Result.objects.get(model__name="EMT", structure=copper).output
     energy, force = figure["data"][:2]
@@ -51,6 +62,17 @@ def test_task_page_overlays_every_models_energy_and_force_curves(client, dimers)
     assert energy["y"] == [rounded(e - far) for e in output["energies_ev"]]
     assert force["y"] == [rounded(f) for f in output["forces_ev_per_a"]]
     assert figure["layout"]["shapes"][0]["x0"] == 2.2197  # experimental r_e of Cu2
+    # the PBE curve over the scan (0.9 r_cov to 3.1 × the vdW radius: Cu's passes 6 Å), zero
+    # at its last point there, and its bond force as the vendored file gives it
+    with gzip.open(REFERENCE_FILE, "rt") as handle:
+        pbe = json.load(handle)["PBE"]["Cu"]
+    kept = [i for i, r in enumerate(pbe["distances_a"]) if r >= 0.9 * covalent_radii[29]]
+    pbe_energy, pbe_force = figure["data"][4:6]
+    assert pbe_energy["x"] == [rounded(pbe["distances_a"][i]) for i in kept]
+    far = pbe["energies_ev"][kept[-1]]
+    assert pbe_energy["y"] == [rounded(pbe["energies_ev"][i] - far) for i in kept]
+    assert pbe_force["y"] == [rounded(pbe["forces_ev_per_a"][i]) for i in kept]
+    assert pbe_energy.get("showlegend", True) and not pbe_force["showlegend"]
 
 
 def test_periodic_table_draws_each_elements_curve_inside_its_cell(client, dimers):
@@ -91,6 +113,16 @@ def test_bond_lengths_and_frequencies_are_compared_with_experiment(client, dimer
     copper = Result.objects.get(model__name="EMT", structure__label="Cu2")
     assert dict(zip(emt["text"], emt["x"], strict=True))["Cu2"] == 2.2197
     assert dict(zip(emt["text"], emt["y"], strict=True))["Cu2"] == rounded(copper.headline["r_e_a"])
+    # the third panel: r_e against the minimum of a spline through the PBE points
+    with gzip.open(REFERENCE_FILE, "rt") as handle:
+        pbe = json.load(handle)["PBE"]["Cu"]
+    fine = np.linspace(2.0, 2.5, 500_001)  # 1 µÅ steps around Cu2's well
+    r_e_pbe = fine[np.argmin(CubicSpline(pbe["distances_a"], pbe["energies_ev"])(fine))]
+    emt_pbe = next(t for t in figure["data"] if t["name"] == "EMT" and t["xaxis"] == "x3")
+    assert dict(zip(emt_pbe["text"], emt_pbe["x"], strict=True))["Cu2"] == pytest.approx(
+        r_e_pbe, abs=1e-5
+    )
+    assert figure["layout"]["xaxis3"]["title"]["text"] == "PBE r_e (Å)"
 
 
 def test_a_dimers_structure_page_shows_both_curves_of_every_model(client, dimers):
@@ -98,7 +130,9 @@ def test_a_dimers_structure_page_shows_both_curves_of_every_model(client, dimers
     html = client.get(reverse("leaderboard:structure", args=[gold.pk])).content.decode()
     figure = page_figure(html, "diatomics-curves")
     assert {(t["name"], t.get("yaxis", "y")) for t in figure["data"]} == {
-        (model, axis) for model in ("EMT", "EMT twin") for axis in ("y", "y2")
+        (name, axis)
+        for name in ("EMT", "EMT twin", "PBE (DFT)", "r2SCAN (DFT)")
+        for axis in ("y", "y2")
     }
     assert "Huber &amp; Herzberg" in html and "r_e (Å)" in html
 

@@ -1,6 +1,7 @@
 """Homonuclear diatomics: MLIP Arena's dimer curves, scored by shape and against experiment."""
 
 from compute.tasks.diatomics import metrics
+from compute.tasks.diatomics.dft import DFT_METRICS
 from compute.tasks.diatomics.dimers import DIMER_SET
 from compute.tasks.diatomics.protocol import run
 from compute.tasks.spec import MetricGroup, Parameter, Quantity, TaskSpec
@@ -13,7 +14,9 @@ TASK = TaskSpec(
         "MLIP Arena's homonuclear diatomics. For each element the model supports, two atoms "
         "at distances from 0.9 × the covalent radius to 3.1 × the Alvarez van der Waals "
         "radius (6 Å where unknown) in 0.01 Å steps, in a 50 Å periodic box. Ranked on the "
-        "smoothness, monotonicity and conservation of E(r) and F(r) as MLIP Arena ranks them; "
+        "smoothness, monotonicity and conservation of E(r) and F(r) as MLIP Arena ranks them, "
+        "and on the errors of E(r), F(r), r_e and D_e against Matbench Discovery's VASP PBE "
+        "curves (energies aligned at the largest shared distance); "
         "the bond length, well depth and harmonic frequency from a local fit are compared "
         "with experiment where known."
     ),
@@ -34,7 +37,13 @@ TASK = TaskSpec(
             "soundness",
             "Physical soundness",
             "Smoothness, monotonicity and energy conservation of E(r) and F(r).",
-            tuple(m.key for m in metrics.METRICS if m.ranked),
+            tuple(m.key for m in metrics.METRICS if m.ranked and m not in DFT_METRICS),
+        ),
+        MetricGroup(
+            "dft",
+            "Accuracy against DFT",
+            "E(r), F(r), r_e and D_e against Matbench Discovery's VASP PBE curve of each dimer.",
+            tuple(m.key for m in DFT_METRICS),
         ),
     ),
     parameters=(

@@ -7,7 +7,7 @@ for dE/dr, sign flips of the force (|F| < 10 meV/Å counted as zero and dropped)
 the energy steps (|ΔE| < 1 meV dropped), the energy jump at those flips, and Spearman
 coefficients on either side of the energy minimum and of the most attractive force.
 MLIP Arena ranks the first six metrics below; its leaderboard shows the other two
-without ranking them.
+without ranking them. The errors against Matbench Discovery's PBE curves are ``dft.py``'s.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from ase.data import atomic_masses, atomic_numbers
 
 from compute.tasks.curve_shape import spearman
 from compute.tasks.diatomics.bond import harmonic_wavenumber_cm1
+from compute.tasks.diatomics.dft import DFT_METRICS, pbe_errors
 from compute.tasks.failures import FAILURE_RATE
 from compute.tasks.spec import HIGHER, LOWER, TARGET, Metric
 
@@ -129,7 +130,7 @@ GEOMETRY_METRICS: tuple[Metric, ...] = (
         ranked=False,
     ),
 )
-METRICS = (*CURVE_METRICS, *GEOMETRY_METRICS, FAILURE_RATE)
+METRICS = (*CURVE_METRICS, *GEOMETRY_METRICS, *DFT_METRICS, FAILURE_RATE)
 
 
 def curve_metrics(
@@ -199,4 +200,4 @@ def evaluate(output: Mapping[str, Any], reference: Mapping[str, Any] | None) -> 
     metrics: dict[str, Any] = curve_metrics(
         output["distances_a"], output["energies_ev"], output["forces_ev_per_a"]
     )
-    return {**metrics, **geometry_errors(output, reference or {})}
+    return {**metrics, **geometry_errors(output, reference or {}), **pbe_errors(output)}

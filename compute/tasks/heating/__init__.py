@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
+from compute.structure_sets.random_mixtures import RANDOM_MIXTURES
 from compute.tasks.failures import FAILURE_RATE
 from compute.tasks.figures import Axis, Survival, time_series
 from compute.tasks.heating.protocol import run
@@ -23,13 +24,14 @@ TASK = TaskSpec(
     title="Heating stability",
     category="Dynamics",
     description=(
-        "MLIP Arena's heating test: NVT with a Nose–Hoover chain (25 fs) whose target "
-        "rises linearly from 300 K to 3000 K over 10 ps, at 2 fs (0.5 fs with hydrogen), on "
-        "cells of 108 to 216 atoms. A run stops being valid at the first step where the "
-        "energy or a force is not finite, the model raises, a force exceeds 50 eV/Å, two "
-        "atoms come closer than 0.5 Å, or the temperature exceeds twice the target. The "
-        "score is the valid share of the run; its mean over structures is the area under "
-        "MLIP Arena's curve of runs still valid against normalised time."
+        "MLIP Arena's heating test: NVT with a Nose–Hoover chain (25 fs) whose target rises "
+        "linearly from 300 K to 3000 K over 10 ps, at 2 fs (0.5 fs with hydrogen), on "
+        "crystals of 108 to 216 atoms (md-cells) and on random mixtures of 64 atoms (random-"
+        "mixtures), as MLIP Arena probes unphysical configurations. A run stops being valid "
+        "at the first step where the energy or a force is not finite, the model raises, a "
+        "force exceeds 50 eV/Å, two atoms come closer than 0.5 Å, or the temperature exceeds "
+        "twice the target. The score is the valid share of the run; its mean over structures "
+        "is the area under MLIP Arena's curve of runs still valid against normalised time."
     ),
     run=run,
     evaluate=evaluate,
@@ -63,7 +65,7 @@ TASK = TaskSpec(
         FAILURE_RATE,
     ),
     summary=("valid_fraction", "completed"),
-    structure_sets=(MD_CELLS,),
+    structure_sets=(MD_CELLS, RANDOM_MIXTURES),
     parameters=(
         Parameter("total_time_fs", "fs", above=0),
         Parameter("timestep_fs", "fs (null: by the lightest element)", above=0),
