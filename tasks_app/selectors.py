@@ -40,11 +40,6 @@ class JobPayload:
     key: str = ""
 
 
-def task_choices() -> list[tuple[str, str]]:
-    """(slug, name) of every task, for the registry's task checkboxes."""
-    return list(Task.objects.order_by("slug").values_list("slug", "name"))
-
-
 def task_by_slug(slug: str) -> Task:
     task = Task.objects.filter(slug=slug).first()
     if task is None:
@@ -180,6 +175,20 @@ def run_model_ids(*, run: BenchmarkRun) -> list[int]:
     """Ids of the models the run's jobs use, by model name."""
     ids = run_jobs(run=run).order_by("model__name").values_list("model_id", flat=True)
     return list(dict.fromkeys(ids))
+
+
+def reused_jobs_count(*, run: BenchmarkRun) -> int:
+    """Unfinished jobs of earlier runs that ``run`` follows instead of planning again."""
+    return run.reused_jobs.count()
+
+
+def unheld_unfinished_jobs(*, job_ids: list[int]) -> list[Job]:
+    """Those of ``job_ids`` still unfinished that no live process holds (no lease)."""
+    return list(
+        Job.objects.filter(pk__in=job_ids, status__in=UNFINISHED)
+        .exclude(lease_held())
+        .select_related("model", "task")
+    )
 
 
 def unfinished_rq_jobs() -> list[Job]:

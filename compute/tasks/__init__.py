@@ -100,6 +100,11 @@ def evaluate(
     return task_spec(task).evaluate(output, reference)
 
 
+def task_titles() -> list[tuple[str, str]]:
+    """(name, title) of every task, by name: a Task row's slug and name, for choices."""
+    return sorted((name, spec.title) for name, spec in TASKS.items())
+
+
 def structure_sets() -> list[StructureSetSpec]:
     """Every structure set some task needs, once each."""
     found: dict[str, StructureSetSpec] = {}

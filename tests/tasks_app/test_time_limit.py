@@ -13,9 +13,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from compute.tasks import TASKS, run_task
+from tasks_app.execution.time_limits import TimeLimitExceeded, job_time_limit_s, time_limit
 from tasks_app.models import Job, JobStatus, Result
 from tasks_app.structure_sets import store_structure_set
-from tasks_app.time_limits import TimeLimitExceeded, job_time_limit_s, time_limit
 
 # 32 Cu atoms: EMT runs some 100 steps a second here, so 1 s stops the run early.
 PARAMS = {"steps": 400, "sample_every": 10}

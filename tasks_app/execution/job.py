@@ -1,6 +1,6 @@
 """The job function: the one seam between Django and compute/.
 
-RQ workers run ``execute_job``; without Redis the dispatcher calls it in-process.
+RQ workers run ``execute_job``; without Redis ``in_process.run_in_process`` calls it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from compute.provenance import provenance
 from compute.structures import atoms_from_dict
 from compute.tasks import evaluate, run_task
 from models_app.loading import calculator_for
-from tasks_app.heartbeat import job_lease
+from tasks_app.execution.heartbeat import job_lease
+from tasks_app.execution.time_limits import TimeLimitExceeded, job_time_limit_s, time_limit
 from tasks_app.run_files import checkpoint_file, job_context
 from tasks_app.selectors import job_payload
 from tasks_app.services import (
@@ -29,7 +30,6 @@ from tasks_app.services import (
     job_ran_with,
     job_start,
 )
-from tasks_app.time_limits import TimeLimitExceeded, job_time_limit_s, time_limit
 
 
 def execute_job(job_id: int) -> bool:
