@@ -36,6 +36,7 @@ from rq.worker import Worker
 
 from compute.environments import missing_worker_message
 from compute.errors import one_line
+from compute.tasks import spec_or_placeholder
 from tasks_app.execution.job import execute_job
 from tasks_app.execution.progress import POLL_S, Progress, Say, Waiting, deadline, finished_count
 from tasks_app.execution.time_limits import RQ_GRACE_S, job_time_limit_s
@@ -194,7 +195,8 @@ def enqueue(jobs: list[Job], *, connection: Redis | None = None) -> None:
             execute_job,
             job.pk,
             job_id=rq_job_id(job),
-            job_timeout=math.ceil(job_time_limit_s(job.task.function)) + RQ_GRACE_S,
+            job_timeout=math.ceil(job_time_limit_s(spec_or_placeholder(job.task.function)))
+            + RQ_GRACE_S,
             retry=retry,
             on_failure=Callback(job_abandoned),
             description=str(job),
