@@ -13,7 +13,7 @@ from django.db.models.functions import Now
 
 from arena_site.errors import ArenaError
 from compute.model_spec import ModelSpec
-from compute.tasks import task_spec
+from compute.tasks.spec import TaskSpec
 from models_app.models import MLIP
 from models_app.selectors import model_spec
 from tasks_app.evidence import task_evidence
@@ -238,9 +238,9 @@ class ModelSummary:
     seconds: float
 
 
-def run_summary(*, run: BenchmarkRun) -> list[ModelSummary]:
-    """Per model of the run: its standing on the run's structures and the spec's medians."""
-    spec = task_spec(run.task.function)
+def run_summary(*, run: BenchmarkRun, spec: TaskSpec) -> list[ModelSummary]:
+    """Per model of the run: its standing on the run's structures and the medians of
+    ``spec`` (the run's task's)."""
     options = run.options or {}
     models = list(MLIP.objects.filter(name__in=options.get("models") or []))
     structures = run.structure_set.structures.filter(

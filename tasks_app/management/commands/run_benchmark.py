@@ -150,7 +150,7 @@ class Command(BaseCommand):
         header = f"{'model':<24}{'done':>6}{'failed':>8}{'n/a':>6}{'missing':>9}"
         header += "".join(f"{label:>{w}}" for label, w in zip(labels, widths, strict=True))
         self.stdout.write(f"{header}{'seconds':>10}")
-        for row in run_summary(run=run):
+        for row in run_summary(run=run, spec=spec):
             line = f"{row.model:<24}{row.done:>6}{row.failed:>8}{row.not_applicable:>6}"
             line += f"{row.missing:>9}"
             for metric, width in zip(metrics, widths, strict=True):
