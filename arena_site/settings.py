@@ -140,7 +140,7 @@ RQ_QUEUES = {
 }
 # ArenaWorker is RQ's SimpleWorker (jobs run in the worker process itself, so each
 # worker loads a model's calculator once) that keeps RQ's heartbeats going during a job.
-RQ = {"COMMIT_MODE": "auto", "WORKER_CLASS": "tasks_app.worker.ArenaWorker"}
+RQ = {"COMMIT_MODE": "auto", "WORKER_CLASS": "tasks_app.execution.rq_worker.ArenaWorker"}
 # RQ re-runs a job whose worker died this many times (a job that raises is not re-run).
 # The Hugging Face dataset the results are published to (ORG/NAME), named on /cite/.
 ARENA_DATASET_REPO = os.environ.get("ARENA_DATASET_REPO", "")

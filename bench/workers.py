@@ -210,7 +210,7 @@ def redis_run(args, url: str, case: str) -> Measured:
     import redis
     from rq.worker import Worker
 
-    from tasks_app.worker import JOIN_S
+    from tasks_app.execution.rq_worker import JOIN_S
     from tests.faults.harness import wait_for, worker
 
     _, count, env = CASES[case]

@@ -6,10 +6,10 @@ from django.urls import reverse
 from arena_site.errors import ArenaError
 from compute.calculators import FAMILIES, family_names
 from compute.calculators.entries import checkpoint_problem, kwargs_problem
+from compute.tasks import task_titles
 from models_app.models import MLIP
 from models_app.services import model_approve_checkpoint, model_check_in_environment, unique_slug
 from models_app.training_sets import TRAINING_SETS
-from tasks_app.selectors import task_choices
 
 CHECK_BUTTON = "_check"
 
@@ -28,11 +28,11 @@ class NameListField(forms.CharField):
 def task_field(label: str) -> forms.MultipleChoiceField:
     return forms.MultipleChoiceField(
         label=label,
-        choices=task_choices,
+        choices=task_titles,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         error_messages={
-            "invalid_choice": f"{label}: %(value)s is not a task of the Task table; "
+            "invalid_choice": f"{label}: %(value)s is not a task of the registry; "
             "tick the tasks listed"
         },
     )

@@ -13,7 +13,7 @@ from django.db.models.functions import Now
 
 from arena_site.errors import ArenaError
 from compute.model_spec import ModelSpec
-from compute.tasks import task_spec
+from compute.tasks.spec import TaskSpec
 from models_app.models import MLIP
 from models_app.selectors import model_spec
 from tasks_app.evidence import task_evidence
@@ -38,11 +38,6 @@ class JobPayload:
     params: dict[str, Any]
     reference: dict[str, Any]
     key: str = ""
-
-
-def task_choices() -> list[tuple[str, str]]:
-    """(slug, name) of every task, for the registry's task checkboxes."""
-    return list(Task.objects.order_by("slug").values_list("slug", "name"))
 
 
 def task_by_slug(slug: str) -> Task:
@@ -182,6 +177,20 @@ def run_model_ids(*, run: BenchmarkRun) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
+def reused_jobs_count(*, run: BenchmarkRun) -> int:
+    """Unfinished jobs of earlier runs that ``run`` follows instead of planning again."""
+    return run.reused_jobs.count()
+
+
+def unheld_unfinished_jobs(*, job_ids: list[int]) -> list[Job]:
+    """Those of ``job_ids`` still unfinished that no live process holds (no lease)."""
+    return list(
+        Job.objects.filter(pk__in=job_ids, status__in=UNFINISHED)
+        .exclude(lease_held())
+        .select_related("model", "task")
+    )
+
+
 def unfinished_rq_jobs() -> list[Job]:
     """Unfinished jobs sent to RQ queues, of every run."""
     return list(
@@ -229,9 +238,9 @@ class ModelSummary:
     seconds: float
 
 
-def run_summary(*, run: BenchmarkRun) -> list[ModelSummary]:
-    """Per model of the run: its standing on the run's structures and the spec's medians."""
-    spec = task_spec(run.task.function)
+def run_summary(*, run: BenchmarkRun, spec: TaskSpec) -> list[ModelSummary]:
+    """Per model of the run: its standing on the run's structures and the medians of
+    ``spec`` (the run's task's)."""
     options = run.options or {}
     models = list(MLIP.objects.filter(name__in=options.get("models") or []))
     structures = run.structure_set.structures.filter(

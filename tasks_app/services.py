@@ -13,7 +13,7 @@ from django.db.models import DateTimeField, ExpressionWrapper, F
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from compute.tasks import TASKS, task_spec
+from compute.tasks import TASKS, split_headline, task_spec
 from compute.tasks.spec import TaskSpec
 from models_app.models import MLIP
 from models_app.services import SeedReport, prune_rows, upsert_row
@@ -236,12 +236,23 @@ def jobs_interrupt(*, job_ids: list[int], reason: str) -> int:
 
 
 def job_finish(
-    *, job_id: int, output: dict[str, Any], metrics: dict[str, Any], compute_seconds: float | None
+    *,
+    job_id: int,
+    output: dict[str, Any],
+    metrics: dict[str, Any],
+    compute_seconds: float | None,
+    headline: dict[str, Any] | None = None,
 ) -> Result:
-    """Mark a job done and store its result, replacing an earlier result for its key."""
+    """Mark a job done and store its result, replacing an earlier result for its key.
+
+    With ``headline`` (as ``compute.tasks.run_job`` splits it), ``output`` is the rest
+    and both are stored as they are; without, ``output`` is the task's whole output and
+    its spec splits it here.
+    """
     job = Job.objects.select_related("model", "task", "structure").get(pk=job_id)
-    headline, output = split_output(function=job.task.function, output=json_safe(output))
-    metrics = json_safe(metrics)
+    if headline is None:
+        headline, output = split_output(function=job.task.function, output=output)
+    headline, output, metrics = json_safe(headline), json_safe(output), json_safe(metrics)
     with transaction.atomic():
         result, _ = Result.objects.update_or_create(
             key=job.key,
@@ -266,8 +277,7 @@ def job_finish(
 
 def split_output(*, function: str, output: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """A task's output as (headline quantities of its spec, everything else)."""
-    headline = task_spec(function).headline(output)
-    return headline, {k: v for k, v in output.items() if k not in headline}
+    return split_headline(task_spec(function), output)
 
 
 def job_fail(

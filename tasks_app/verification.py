@@ -16,12 +16,12 @@ from compute.environments import current_environment
 from compute.errors import ComputeError, first_line
 from compute.provenance import provenance, provenance_differences
 from compute.structures import atoms_from_dict
-from compute.tasks import evaluate, run_task, task_spec
+from compute.tasks import run_job, task_spec
 from compute.tasks.reproduction import differences
 from models_app.loading import calculator_for
 from tasks_app.models import Result, Task
 from tasks_app.selectors import job_payload
-from tasks_app.services import json_safe, split_output
+from tasks_app.services import json_safe
 
 
 @dataclass
@@ -80,19 +80,18 @@ def verify_result(result: Result) -> Verdict:
             family=payload.spec.family,
             environment=current_environment(settings.ARENA_ENVS_DIR),
         )
-        output = run_task(payload.function, atoms, calculator, payload.params)
-        metrics = json_safe(evaluate(payload.function, output, payload.reference))
+        task = task_spec(payload.function)
+        outcome = run_job(task, atoms, calculator, payload.params, payload.reference)
     except ComputeError as exc:
         verdict.error = str(exc)
         return verdict
     except Exception as exc:  # a re-run that raises is reported, and the others go on
         verdict.error = first_line(exc)
         return verdict
-    headline, _ = split_output(function=payload.function, output=json_safe(output))
     verdict.differences = differences(
-        task_spec(payload.function),
+        task,
         {"headline": result.headline, "metrics": result.metrics},
-        {"headline": headline, "metrics": metrics},
+        {"headline": json_safe(outcome.headline), "metrics": json_safe(outcome.metrics)},
     )
     verdict.provenance = provenance_differences(result.job.ran_with or {}, now_with)
     return verdict

@@ -6,6 +6,7 @@ Adding a benchmark means adding a folder with a ``TASK`` spec and one line here.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ase import Atoms
@@ -67,6 +68,15 @@ def check_params(task: str, params: Mapping[str, Any]) -> None:
     task_spec(task).check_params(params)
 
 
+@dataclass(frozen=True)
+class TaskOutcome:
+    """A task's run on one structure, as a result stores it."""
+
+    headline: dict[str, Any]  # the spec's headline quantities (None where the run gave none)
+    output: dict[str, Any]  # the rest of the output
+    metrics: dict[str, Any]
+
+
 def run_task(
     task: str,
     atoms: Atoms,
@@ -77,7 +87,40 @@ def run_task(
     """Run ``task``; a long task also gets ``context`` (progress and checkpoints). An
     exception from the run carries what the task had computed as ``failure_evidence``
     (``compute.failure_evidence``)."""
-    spec = task_spec(task)
+    return _run(task_spec(task), atoms, calculator, params, context)
+
+
+def run_job(
+    spec: TaskSpec,
+    atoms: Atoms,
+    calculator: Calculator,
+    params: Mapping[str, Any],
+    reference: Mapping[str, Any] | None,
+    context: RunContext | None = None,
+) -> TaskOutcome:
+    """Run ``spec``'s task as ``run_task`` does and evaluate it against ``reference``;
+    the output comes split into its headline and the rest."""
+    output = _run(spec, atoms, calculator, params, context)
+    metrics = spec.evaluate(output, reference)
+    headline, rest = split_headline(spec, output)
+    return TaskOutcome(headline=headline, output=rest, metrics=metrics)
+
+
+def split_headline(
+    spec: TaskSpec, output: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A task's output as (headline quantities of ``spec``, everything else)."""
+    headline = spec.headline(output)
+    return headline, {k: v for k, v in output.items() if k not in headline}
+
+
+def _run(
+    spec: TaskSpec,
+    atoms: Atoms,
+    calculator: Calculator,
+    params: Mapping[str, Any],
+    context: RunContext | None,
+) -> dict[str, Any]:
     spec.check_params(params)
     with collecting() as notes:
         try:
@@ -98,6 +141,11 @@ def evaluate(
 ) -> dict[str, Any]:
     """Per-structure metrics of ``task``'s output; a task without metrics gives {}."""
     return task_spec(task).evaluate(output, reference)
+
+
+def task_titles() -> list[tuple[str, str]]:
+    """(name, title) of every task, by name: a Task row's slug and name, for choices."""
+    return sorted((name, spec.title) for name, spec in TASKS.items())
 
 
 def structure_sets() -> list[StructureSetSpec]:

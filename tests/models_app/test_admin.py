@@ -89,7 +89,7 @@ def test_model_added_in_the_admin_runs_a_benchmark_without_code(admin_client, in
         ("family", "vasp", "Select a valid choice"),
         ("calculator_kwargs", "[1, 2]", "must be a JSON object"),
         ("calculator_kwargs", "{not json", "Enter a valid JSON"),
-        ("gpu_tasks", ["eos", "3"], "GPU tasks: 3 is not a task of the Task table"),
+        ("gpu_tasks", ["eos", "3"], "GPU tasks: 3 is not a task of the registry"),
         ("release_date", "2023-02-30", "Enter a valid date."),
         ("prediction_type", "EFGH", "Select a valid choice"),
         ("name", "", "This field is required."),

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from compute.failure_evidence import LAST_STEPS
 from models_app.models import MLIP
-from tasks_app.jobs import execute_job
+from tasks_app.execution.job import execute_job
 from tasks_app.models import Job, JobStatus, Task
 from tasks_app.services import run_create
 from tasks_app.structure_sets import store_structure_set

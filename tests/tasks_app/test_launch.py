@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from arena_site.errors import ArenaError
-from tasks_app.launch import WorkerJob, batch_script, redacted
+from tasks_app.execution.launch import WorkerJob, batch_script, redacted
 
 ENV = {"DATABASE_URL": "postgres://arena:pa ss@db:5432/arena", "REDIS_URL": "redis://r:6379/0"}
 

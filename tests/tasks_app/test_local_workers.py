@@ -18,7 +18,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from compute.tasks import run_task
-from tasks_app.local_workers import local_worker_count, rotated
+from tasks_app.execution.local_workers import local_worker_count, rotated
 from tasks_app.models import BenchmarkRun, Job
 from tasks_app.selectors import next_claimable_job
 from tasks_app.services import run_create

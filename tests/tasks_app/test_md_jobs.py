@@ -41,7 +41,7 @@ def test_rq_gives_each_job_its_task_time_limit(seeded, redis_url):
 
     from compute.tasks import TASKS
     from models_app.models import MLIP
-    from tasks_app.dispatch import enqueue, rq_job_id
+    from tasks_app.execution.rq import enqueue, rq_job_id
     from tasks_app.models import StructureSet, Task
     from tasks_app.services import run_create
 
@@ -62,7 +62,7 @@ def test_rq_gives_each_job_its_task_time_limit(seeded, redis_url):
     timeouts = {
         job.task.slug: RQJob.fetch(rq_job_id(job), connection=connection).timeout for job in jobs
     }
-    # RQ's timeout is a backstop behind the job's own timer (tasks_app.jobs.time_limit).
+    # RQ's timeout is a backstop behind the job's own timer (tasks_app.execution.job.time_limit).
     assert timeouts == {
         "nve": TASKS["nve"].time_limit_s + 60,
         "speed": TASKS["speed"].time_limit_s + 60,

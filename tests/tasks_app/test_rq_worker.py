@@ -15,9 +15,9 @@ from rq import Queue, Worker
 from rq.registry import FailedJobRegistry
 
 from models_app.models import MLIP
+from tasks_app.execution.rq_worker import JOIN_S
 from tasks_app.models import Job, JobStatus, Result, Structure
 from tasks_app.structure_sets import seed_structure_sets, store_structure_set
-from tasks_app.worker import JOIN_S
 from tests.conftest import ROOT, database_url_for_subprocess
 from tests.faults.harness import stop_process
 
@@ -135,7 +135,7 @@ def test_a_job_rq_gave_up_on_is_recorded_as_failed(registry, redis_url, settings
     from rq.job import Job as RQJob
     from rq.job import JobStatus as RQStatus
 
-    from tasks_app.dispatch import reconcile, rq_connection
+    from tasks_app.execution.rq import reconcile, rq_connection
     from tasks_app.models import StructureSet, Task
     from tasks_app.services import run_create
 
@@ -197,7 +197,7 @@ def test_processes_reconciling_at_once_send_each_job_once(registry, redis_url):
 
     from django.db import connection as db_connection
 
-    from tasks_app.dispatch import reconcile, rq_connection
+    from tasks_app.execution.rq import reconcile, rq_connection
 
     jobs = planned_rq_jobs(["EMT", "EMT twin"])
     start = threading.Barrier(4)
@@ -221,17 +221,17 @@ def test_processes_reconciling_at_once_send_each_job_once(registry, redis_url):
 def test_reconcile_waits_its_turn_and_gives_up_while_another_holds_it(
     registry, redis_url, monkeypatch
 ):
-    from tasks_app import dispatch
+    from tasks_app.execution import rq as rq_side
 
     jobs = planned_rq_jobs(["EMT"])
-    connection = dispatch.rq_connection()
-    other = connection.lock(dispatch.RECONCILE_LOCK, timeout=30)
+    connection = rq_side.rq_connection()
+    other = connection.lock(rq_side.RECONCILE_LOCK, timeout=30)
     assert other.acquire(blocking=False)
-    monkeypatch.setattr(dispatch, "RECONCILE_LOCK_S", 0.3)
-    assert dispatch.reconcile(jobs, connection=connection) == []
+    monkeypatch.setattr(rq_side, "RECONCILE_LOCK_S", 0.3)
+    assert rq_side.reconcile(jobs, connection=connection) == []
     assert deliveries(redis_url) == []
     other.release()
-    assert dispatch.reconcile(jobs, connection=connection) == ["sent 3 jobs to RQ"]
+    assert rq_side.reconcile(jobs, connection=connection) == ["sent 3 jobs to RQ"]
     assert len(deliveries(redis_url)) == 3
 
 

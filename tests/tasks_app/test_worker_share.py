@@ -20,11 +20,11 @@ from rq.suspension import resume, suspend
 
 from compute.threads import usable_cores
 from models_app.models import MLIP
-from tasks_app.dispatch import reconcile, rq_connection
+from tasks_app.execution.rq import reconcile, rq_connection
+from tasks_app.execution.rq_worker import JOIN_S
 from tasks_app.models import Job, JobStatus, StructureSet, Task
 from tasks_app.services import run_create
 from tasks_app.structure_sets import seed_structure_sets, store_structure_set
-from tasks_app.worker import JOIN_S
 from tests.conftest import database_url_for_subprocess
 from tests.faults.harness import Process, wait_for, worker
 

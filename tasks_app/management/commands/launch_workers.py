@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from compute.environments import current_environment, environment_python, queue_name
 from compute.errors import ComputeError
-from tasks_app.launch import WorkerJob, batch_script, cancel, redacted, running, submit
+from tasks_app.execution.launch import WorkerJob, batch_script, cancel, redacted, running, submit
 
 
 class Command(BaseCommand):

@@ -9,10 +9,10 @@ from tqdm import tqdm
 from arena_site.errors import ArenaError
 from compute.errors import ComputeError
 from compute.tasks import task_spec
-from compute.tasks.spec import PROTOCOL
-from models_app.selectors import models_for_task
-from tasks_app.dispatch import run_jobs, uses_rq
-from tasks_app.local_workers import local_worker_count, worker_threads
+from tasks_app.execution.local_workers import local_worker_count, worker_threads
+from tasks_app.execution.plan import plan_run
+from tasks_app.execution.rq import uses_rq
+from tasks_app.execution.runner import run_jobs
 from tasks_app.models import BenchmarkRun, JobStatus
 from tasks_app.selectors import (
     failed_jobs,
@@ -20,11 +20,7 @@ from tasks_app.selectors import (
     run_jobs_count,
     run_status_counts,
     run_summary,
-    structure_set_by_name,
-    structures_for_run,
-    task_by_slug,
 )
-from tasks_app.services import run_create
 
 SELECTION = ("models", "set_name", "structures", "limit", "force", "variant", "param")
 
@@ -91,40 +87,20 @@ class Command(BaseCommand):
     def planned(self, task: str | None, options: dict) -> BenchmarkRun:
         if not task:
             raise ArenaError("name a task (e.g. eos), or --resume RUN")
-        if options["limit"] is not None and options["limit"] < 1:
-            raise ArenaError(f"--limit must be at least 1, not {options['limit']}")
-        task_row = task_by_slug(task)
-        chosen = models_for_task(task_slug=task_row.slug, names=split_names(options, "models"))
-        if not chosen:
-            raise ArenaError(f"no enabled model lists task {task_row.slug!r}")
-        set_name = options["set_name"]
-        structure_set = structure_set_by_name(
-            task_row.default_structure_set if set_name is None else set_name
-        )
-        spec = task_spec(task_row.function)
-        variant = options["variant"]
-        params = {
-            **spec.variant_params(PROTOCOL if variant is None else variant),
-            **parse_params(options["param"]),
-        }
-        run, jobs = run_create(
-            task=task_row,
-            models=chosen,
-            structure_set=structure_set,
-            structures=structures_for_run(
-                structure_set=structure_set,
-                labels=split_names(options, "structures"),
-                limit=options["limit"],
-            ),
+        planned = plan_run(
+            task=task,
+            models=split_names(options, "models"),
+            set_name=options["set_name"],
+            structures=split_names(options, "structures"),
+            limit=options["limit"],
             force=options["force"],
-            params=params,
-            queued_on="rq" if uses_rq() else None,
+            variant=options["variant"],
+            params=parse_params(options["param"]),
         )
-        reused = run.reused_jobs.count()
-        variant = spec.variant_of(run.params) if spec.variants else ""
+        run, variant, reused = planned.run, planned.variant, planned.reused
         self.stdout.write(
-            f"run {run.pk}: {task_row.slug}{f' ({variant})' if variant else ''} on "
-            f"{structure_set.name}, {len(jobs)} jobs ({mode()}), "
+            f"run {run.pk}: {run.task.slug}{f' ({variant})' if variant else ''} on "
+            f"{planned.structure_set}, {len(planned.jobs)} jobs ({mode()}), "
             f"{run.skipped_done} already done or not applicable"
             + (f", {reused} unfinished in earlier runs (followed, not rerun)" if reused else "")
         )
@@ -174,7 +150,7 @@ class Command(BaseCommand):
         header = f"{'model':<24}{'done':>6}{'failed':>8}{'n/a':>6}{'missing':>9}"
         header += "".join(f"{label:>{w}}" for label, w in zip(labels, widths, strict=True))
         self.stdout.write(f"{header}{'seconds':>10}")
-        for row in run_summary(run=run):
+        for row in run_summary(run=run, spec=spec):
             line = f"{row.model:<24}{row.done:>6}{row.failed:>8}{row.not_applicable:>6}"
             line += f"{row.missing:>9}"
             for metric, width in zip(metrics, widths, strict=True):

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.db import connection
 
-from compute.tasks import spec_or_placeholder
+from compute.tasks.spec import TaskSpec
 
 
 class TimeLimitExceeded(BaseException):
@@ -34,10 +34,10 @@ class RunTimeUp(BaseException):
 RQ_GRACE_S = 60  # RQ's job timeout is the task's limit plus this
 
 
-def job_time_limit_s(function: str) -> float:
-    """Seconds a job of ``function`` may run: the task's limit, capped by
+def job_time_limit_s(spec: TaskSpec) -> float:
+    """Seconds a job of ``spec``'s task may run: the task's limit, capped by
     ARENA_TIME_LIMIT_S when that is set."""
-    limit = spec_or_placeholder(function).time_limit_s
+    limit = spec.time_limit_s
     cap = settings.ARENA_TIME_LIMIT_S
     return min(limit, cap) if cap else limit
 

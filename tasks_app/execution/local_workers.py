@@ -3,7 +3,7 @@
 This process is one of the N workers; the others are child processes started afresh
 (``spawn``: no forked torch or database state), each with its share of the cores. All
 of them take the run's jobs through the same claim and lease as any runner
-(``dispatch.run_in_process``), so a job is computed once, and a worker that dies leaves
+(``in_process.run_in_process``), so a job is computed once, and a worker that dies leaves
 its job to be taken over by another once its lease runs out. Each worker starts with a
 different model of the run and stays with it while it has jobs, so that it loads few.
 """
@@ -18,9 +18,10 @@ from django.conf import settings
 from django.db import connection
 
 from compute.threads import apply_threads, threads_per_worker, usable_cores
-from tasks_app import spawned
-from tasks_app.dispatch import POLL_S, Progress, Say, Share, finished_count, run_in_process
-from tasks_app.heartbeat import every
+from tasks_app.execution import spawned
+from tasks_app.execution.heartbeat import every
+from tasks_app.execution.in_process import Share, run_in_process
+from tasks_app.execution.progress import POLL_S, Progress, Say, finished_count
 from tasks_app.selectors import lease_seconds, run_model_ids, unfinished_jobs
 
 STOP_S = 30.0  # how long an interrupted worker may take to mark its job interrupted

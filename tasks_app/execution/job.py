@@ -1,6 +1,6 @@
 """The job function: the one seam between Django and compute/.
 
-RQ workers run ``execute_job``; without Redis the dispatcher calls it in-process.
+RQ workers run ``execute_job``; without Redis ``in_process.run_in_process`` calls it.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from compute.environments import current_environment
 from compute.errors import ComputeError, NotApplicable, first_line
 from compute.provenance import provenance
 from compute.structures import atoms_from_dict
-from compute.tasks import evaluate, run_task
+from compute.tasks import run_job, task_spec
 from models_app.loading import calculator_for
-from tasks_app.heartbeat import job_lease
+from tasks_app.execution.heartbeat import job_lease
+from tasks_app.execution.time_limits import TimeLimitExceeded, job_time_limit_s, time_limit
 from tasks_app.run_files import checkpoint_file, job_context
 from tasks_app.selectors import job_payload
 from tasks_app.services import (
@@ -29,7 +30,6 @@ from tasks_app.services import (
     job_ran_with,
     job_start,
 )
-from tasks_app.time_limits import TimeLimitExceeded, job_time_limit_s, time_limit
 
 
 def execute_job(job_id: int) -> bool:
@@ -61,9 +61,11 @@ def execute_job(job_id: int) -> bool:
             )
             job_ran_with(job_id=job_id, ran_with={**made_with, "pid": os.getpid()})
             context = job_context(job_id=job_id, key=payload.key, family=payload.spec.family)
-            with time_limit(job_time_limit_s(payload.function)):
-                output = run_task(payload.function, atoms, calculator, payload.params, context)
-                metrics = evaluate(payload.function, output, payload.reference)
+            task = task_spec(payload.function)  # the job's one look-up: passed down from here
+            with time_limit(job_time_limit_s(task)):
+                outcome = run_job(
+                    task, atoms, calculator, payload.params, payload.reference, context
+                )
     except NotApplicable as exc:
         job_not_applicable(
             job_id=job_id, reason=str(exc), compute_seconds=time.perf_counter() - started
@@ -91,8 +93,9 @@ def execute_job(job_id: int) -> bool:
         raise
     job_finish(
         job_id=job_id,
-        output=output,
-        metrics=metrics,
+        headline=outcome.headline,
+        output=outcome.output,
+        metrics=outcome.metrics,
         compute_seconds=time.perf_counter() - started,
     )
     checkpoint_file(payload.key).remove()  # done: a re-run (--force) starts afresh

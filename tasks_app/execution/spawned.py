@@ -32,6 +32,8 @@ def work(
     signal.signal(signal.SIGTERM, _interrupted)
     _stop_with_parent()
     try:
+        # Imported here, not at the top: a spawned process starts bare, and Django (with
+        # the command's database) must be set up before any model is imported.
         import django
         from django.conf import settings
 
@@ -40,7 +42,7 @@ def work(
         from django.db import connection
 
         from compute.threads import apply_threads
-        from tasks_app.dispatch import Share, run_in_process
+        from tasks_app.execution.in_process import Share, run_in_process
         from tasks_app.selectors import run_by_id
 
         apply_threads(threads)

@@ -16,8 +16,8 @@ from rq.worker import SimpleWorker, WorkerStatus
 
 from compute.calculators import pick_device
 from compute.threads import apply_threads, physical_device, threads_per_worker, usable_cores
-from tasks_app.dispatch import reconcile
-from tasks_app.heartbeat import every
+from tasks_app.execution.heartbeat import every
+from tasks_app.execution.rq import reconcile
 from tasks_app.selectors import lease_seconds, unfinished_rq_jobs
 
 REDIS_RETRY_S = 2.0
