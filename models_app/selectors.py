@@ -19,6 +19,10 @@ def model_spec(model: MLIP) -> ModelSpec:
     )
 
 
+def all_models() -> list[MLIP]:
+    return list(MLIP.objects.all())
+
+
 def model_by_name(name: str) -> MLIP:
     """The registry row named ``name`` (any case); raises ArenaError listing valid names."""
     found = MLIP.objects.filter(name__iexact=name).first()

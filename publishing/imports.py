@@ -49,9 +49,11 @@ from publishing.format import (
     stored_provenance,
 )
 from publishing.imported_structures import ensure_structures
+from tasks_app.done_runs import DoneJob, run_record_done
 from tasks_app.keys import job_key, stable_hash
-from tasks_app.models import BenchmarkRun, Job, JobStatus, Result, Structure, Task
-from tasks_app.services import TASK_FIELDS, job_finish, split_output
+from tasks_app.models import Result, Structure, Task
+from tasks_app.selectors import results_by_key
+from tasks_app.services import TASK_FIELDS, split_output
 
 # Fields that enter a job key: a model or task here must match the export on these.
 MODEL_KEY_FIELDS = ("family", "checkpoint", "calculator_kwargs")
@@ -242,7 +244,7 @@ def _store_results(
 ) -> None:
     """Record each new or changed result as a done job of an import run."""
     keys = [row.get("key") for _, row in rows]
-    existing = {r.key: r for r in Result.objects.filter(key__in=keys).select_related("job__run")}
+    existing = results_by_key(keys=keys)
     runs: dict[tuple[int, int, str], list[ImportedResult]] = defaultdict(list)
     for where, row in rows:
         item = ImportedResult(
@@ -284,7 +286,7 @@ def _store_results(
 def _record_run(items: list[ImportedResult], *, source: str) -> None:
     """One benchmark run per task, structure set and params, whose jobs are done."""
     first = items[0]
-    run = BenchmarkRun.objects.create(
+    run_record_done(
         task=first.task,
         structure_set=first.structure.structure_set,
         params=first.row["params"],
@@ -293,28 +295,19 @@ def _record_run(items: list[ImportedResult], *, source: str) -> None:
             "structures": list(dict.fromkeys(i.structure.label for i in items)),
             "imported_from": source,
         },
+        jobs=[
+            DoneJob(
+                model=i.model,
+                structure=i.structure,
+                key=i.row["key"],
+                output=i.row["output"],
+                metrics=i.row.get("metrics") or {},
+                compute_seconds=i.row.get("compute_seconds"),
+                ran_with=stored_provenance(i.row.get("provenance") or {}),
+            )
+            for i in items
+        ],
     )
-    jobs = Job.objects.bulk_create(
-        Job(
-            run=run,
-            model=i.model,
-            task=i.task,
-            structure=i.structure,
-            key=i.row["key"],
-            params=i.row["params"],
-            params_hash=stable_hash(i.row["params"]),
-            status=JobStatus.DONE,  # never an unfinished job beside a run's own for the key
-            ran_with=stored_provenance(i.row.get("provenance") or {}),
-        )
-        for i in items
-    )
-    for job, item in zip(jobs, items, strict=True):
-        job_finish(
-            job_id=job.id,
-            output=item.row["output"],
-            metrics=item.row.get("metrics") or {},
-            compute_seconds=item.row.get("compute_seconds"),
-        )
 
 
 def _check_numbers(item: ImportedResult, where: str) -> None:

@@ -1,12 +1,12 @@
 """export_hf writes exactly the bytes of a reference export built here, and an export
 imported into an empty database exports to the same bytes.
 
-The reference reads the database through the ORM and ranks through
-leaderboard_app.standings, shows numbers with the site's table helpers, and writes JSON
-Lines itself: none of it is the code under test (publishing/), so a change of the export
-that moves one byte of one file fails here. The database holds three tasks: EOS and relax
-with EMT's own results, and diatomics with metrics picked by hand to reach each branch of
-the number formats (fixed decimals, ``g`` for tiny and huge values, percent, none).
+The reference reads the database through the ORM, ranks through leaderboard_app.standings,
+and formats numbers and writes JSON Lines itself: none of it is the code under test
+(publishing/, the spec's number format), so a change of the export that moves one byte of
+one file fails here. The database holds three tasks: EOS and relax with EMT's own results,
+and diatomics with metrics picked by hand to reach each branch of the number formats
+(fixed decimals, ``g`` for tiny and huge values, percent, none).
 """
 
 from __future__ import annotations
@@ -20,9 +20,7 @@ import pytest
 import yaml
 
 from compute.tasks import spec_or_placeholder
-from leaderboard_app.result_tables import metric_column
 from leaderboard_app.standings import arena_rows, ranked_tasks, task_scores
-from leaderboard_app.tables import MEAN_STD, display
 from models_app.models import MLIP
 from models_app.services import PORTABLE_FIELDS
 from publishing.export import CARD_INTRO, LICENSE, TAGS, export_dataset
@@ -44,13 +42,16 @@ DIATOMICS = {
     (SECOND_MODEL, "Al"): {"tortuosity": 123456.0, "force_flips": 0,
                            "conservation_deviation_ev_per_a": 0.5, "omega_e_rel_error": None},
 }  # fmt: skip
+# A provenance as a worker records it; the process id is not exported.
+RAN_WITH = {"device": "cpu", "threads": 2, "packages": {"ase": "3.23.0"}, "pid": 4242}
 
 
 @pytest.fixture
 def three_tasks(arena_results) -> int:
     """arena_results (EOS and relax of EMT and its twin) plus diatomics results with the
-    hand-picked metrics above, stored through run_create, job_start and job_finish."""
-    from tasks_app.services import job_finish, job_start, run_create
+    hand-picked metrics and provenance above, stored through run_create, job_start,
+    job_ran_with and job_finish."""
+    from tasks_app.services import job_finish, job_ran_with, job_start, run_create
 
     metals = StructureSet.objects.get(name="hf-metals")
     task = Task.objects.get(slug="diatomics")
@@ -60,6 +61,7 @@ def three_tasks(arena_results) -> int:
         _, jobs = run_create(task=task, models=[model], structure_set=metals, structures=chosen)
         for job in jobs:
             job_start(job_id=job.id)
+            job_ran_with(job_id=job.id, ran_with=RAN_WITH)
             metrics = DIATOMICS[(name, job.structure.label)]
             output = {"r_e_a": 2.5 + job.structure.position / 8, "d_e_ev": None, "curve": [1, 2]}
             job_finish(job_id=job.id, output=output, metrics=metrics, compute_seconds=0.25)
@@ -164,6 +166,21 @@ def reference_export() -> dict[str, bytes]:
     return dict(sorted(files.items()))
 
 
+def mean_std(mean: float | None, std: float | None, digits: int, percent: bool) -> str:
+    """The site's table format of a mean ± its deviation, written out here: percent with
+    two digits fewer; ``g`` for a mean outside [1e-3, 1e5) (a deviation never); "–" for none."""
+    if mean is None:
+        return "–"
+    if percent:
+        text = f"{mean * 100:.{max(digits - 2, 1)}f}%"
+        spread = None if std is None else f"{std * 100:.{max(digits - 2, 1)}f}%"
+    else:
+        tiny_or_huge = mean != 0 and not 1e-3 <= abs(mean) < 1e5
+        text = f"{mean:.{digits}g}" if tiny_or_huge else f"{mean:.{digits}f}"
+        spread = None if std is None else f"{std:.{digits}f}"
+    return text if spread is None else f"{text} ± {spread}"
+
+
 def escaped(text: str) -> str:
     return text.replace("|", "\\|")
 
@@ -194,7 +211,9 @@ def reference_card(tasks, results, boards, arena, models, structures) -> str:
         out += [f"| {' | '.join(head)} |", f"| {' | '.join('---' for _ in head)} |"]
         for row in boards[t.slug]:
             cells = [str(row["rank"] or "not benchmarked"), row["model"], str(row["results"])]
-            cells += [display(metric_column(m, MEAN_STD), row[m.key], row) for m in metrics]
+            cells += [
+                mean_std(row[m.key], row[f"{m.key}_std"], m.digits, m.percent) for m in metrics
+            ]
             out.append(
                 f"| {' | '.join(c if i in (0, 2) else escaped(c) for i, c in enumerate(cells))} |"
             )
