@@ -15,9 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ase import Atoms
-
 from compute.errors import TaskFailed
+from compute.structures import LabelledStructure, StructureSetSpec  # noqa: F401 (re-exported)
 from compute.tasks.figures import Figure, check_figures
 from compute.tasks.param_kinds import default_kind, fits, kind_name, non_finite
 from compute.tasks.reproduction import DETERMINISTIC, Tolerance
@@ -28,7 +27,6 @@ DIRECTIONS = (LOWER, HIGHER, TARGET)
 
 TaskFunction = Callable[..., dict[str, Any]]
 MetricsFunction = Callable[[Mapping[str, Any], Mapping[str, Any] | None], dict[str, Any]]
-LabelledStructure = tuple[str, Atoms, dict[str, Any]]  # label, atoms, reference values
 
 
 NO_VALUE = "–"
@@ -198,15 +196,6 @@ class Parameter:
         ):
             return f"{self.name} must be {self.range_text}, not {value!r}"
         return None
-
-
-@dataclass(frozen=True)
-class StructureSetSpec:
-    """A structure set a task needs; ``build`` returns its structures in order."""
-
-    name: str
-    description: str
-    build: Callable[[], list[LabelledStructure]]
 
 
 def no_metrics(output: Mapping[str, Any], reference: Mapping[str, Any] | None) -> dict[str, Any]:
