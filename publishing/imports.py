@@ -27,6 +27,7 @@ from compute.errors import ComputeError
 from compute.hub import hub_cache_dir, hub_error_message
 from compute.tasks import spec_or_placeholder
 from models_app.models import MLIP
+from models_app.selectors import model_named
 from models_app.services import IMPORTED_MODEL_DEFAULTS, PORTABLE_FIELDS, unique_slug, upsert_row
 from publishing.format import (
     CARD,
@@ -51,7 +52,7 @@ from publishing.imported_structures import ensure_structures
 from tasks_app.done_runs import DoneJob, run_record_done
 from tasks_app.keys import job_key, stable_hash
 from tasks_app.models import Result, Structure, StructureSet, Task
-from tasks_app.selectors import results_by_key
+from tasks_app.selectors import results_by_key, task_with_slug
 from tasks_app.services import TASK_FIELDS, split_output
 
 # Fields that enter a job key: a model or task here must match the export on these.
@@ -100,6 +101,7 @@ def import_dataset(*, source: str, revision: str | None = None) -> ImportReport:
     with transaction.atomic():
         models = _ensure_registry_rows(
             MLIP,
+            model_named,
             export.models,
             kind="model",
             lookup="name",
@@ -111,6 +113,7 @@ def import_dataset(*, source: str, revision: str | None = None) -> ImportReport:
         )
         tasks = _ensure_registry_rows(
             Task,
+            task_with_slug,
             export.tasks,
             kind="task",
             lookup="slug",
@@ -198,6 +201,7 @@ def _with_full_output(row: dict[str, Any], version: int) -> dict[str, Any]:
 
 def _ensure_registry_rows(
     model_class: type[Model],
+    existing: Callable[[str], Model | None],
     rows: list[dict[str, Any]],
     *,
     kind: str,
@@ -208,15 +212,15 @@ def _ensure_registry_rows(
     created: list[str],
     new_values: Callable[[str], dict[str, Any]] = lambda name: {},
 ) -> dict[str, Any]:
-    """Registry rows by ``lookup``: created when missing (with ``new_values(name)``),
-    checked where job keys depend."""
+    """Registry rows by ``lookup`` (``existing(name)`` reads one): created when missing
+    (with ``new_values(name)``), checked where job keys depend."""
     found = {}
     for row in rows:
         name = field_of(row, lookup, where)
         if not isinstance(name, str):
             raise ArenaError(f"{where}: {lookup} must be text, not {type(name).__name__}")
         what = f"{kind} {name!r}"
-        instance = model_class.objects.filter(**{lookup: name}).first()
+        instance = existing(name)
         if instance is None:
             values = {k: row[k] for k in fields if k in row}
             instance = _create(model_class, {lookup: name}, values, fields, what, new_values(name))

@@ -46,8 +46,12 @@ def task_choices() -> list[tuple[str, str]]:
     return list(Task.objects.order_by("slug").values_list("slug", "name"))
 
 
+def task_with_slug(slug: str) -> Task | None:
+    return Task.objects.filter(slug=slug).first()
+
+
 def task_by_slug(slug: str) -> Task:
-    task = Task.objects.filter(slug=slug).first()
+    task = task_with_slug(slug)
     if task is None:
         valid = ", ".join(Task.objects.values_list("slug", flat=True)) or "none (run seed_registry)"
         raise ArenaError(f"unknown task {slug!r}; valid tasks: {valid}")
