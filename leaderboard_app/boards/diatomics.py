@@ -31,15 +31,6 @@ from leaderboard_app.charts import (
 CURVES = "curves"
 POINTS_PER_CELL = 60
 EXPERIMENT = "experiment"
-STRUCTURE_FIGURES = (
-    StructureFigure(
-        "curves",
-        "E(r) and F(r), models overlaid",
-        lambda rows, styles, reference: dimer_figure(
-            rows, styles=styles, reference_r_e=reference.get("r_e_a")
-        ),
-    ),
-)
 
 
 def task_figures(view: TaskView) -> Context:
@@ -81,11 +72,12 @@ def task_figures(view: TaskView) -> Context:
 
 def dimer_figure(
     rows: Sequence[tuple[str, Mapping[str, Any]]],
-    *,
     styles: Mapping[str, Style],
-    reference_r_e: float | None = None,
+    reference: Mapping[str, Any] | None = None,
 ) -> Figure:
-    """E(r) − E(r_max) above and F·r̂ below, one legend entry per model for both panels."""
+    """E(r) − E(r_max) above and F·r̂ below, one legend entry per model for both panels;
+    the structure's ``reference`` r_e marked."""
+    reference_r_e = (reference or {}).get("r_e_a")
     traces, e_low, f_low = [], -1.0, -1.0
     for model, result in rows:
         distances, energies, forces = _curve(result["output"])
@@ -180,3 +172,6 @@ def _parity_panels(view: TaskView) -> list[ParityPanel]:
         ParityPanel("r_e", "Å", bond_lengths, reference_name=EXPERIMENT),
         ParityPanel("ω_e", "cm⁻¹", wavenumbers, reference_name=EXPERIMENT),
     ]
+
+
+STRUCTURE_FIGURES = (StructureFigure("curves", "E(r) and F(r), models overlaid", dimer_figure),)
