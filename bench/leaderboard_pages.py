@@ -105,8 +105,8 @@ def fill() -> dict:
     import numpy as np
 
     from compute.errors import TaskFailed
+    from compute.structure_sets.delta import DELTA_SET
     from compute.tasks import evaluate
-    from compute.tasks.eos.delta_set import DELTA_SET
     from models_app.models import MLIP
     from models_app.services import seed_models
     from tasks_app.models import StructureSet, Task

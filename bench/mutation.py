@@ -49,6 +49,7 @@ PACKAGES = {
             "compute.md.*",
             "compute.run_context.*",
             "compute.structures.*",
+            "compute.structure_sets.*",
             "compute.errors.*",
             "compute.model_spec.*",
         ),

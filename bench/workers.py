@@ -137,7 +137,7 @@ def bare_loop(structures: str) -> None:
     """Print the seconds of the bare ASE EOS loop over ``structures``, after model load."""
     from compute.calculators import load_calculator
     from compute.model_spec import ModelSpec
-    from compute.tasks.eos.delta_set import delta_structures
+    from compute.structure_sets.delta import delta_structures
     from compute.tasks.eos.protocol import run
 
     calculator = load_calculator(ModelSpec("CHGNet", "chgnet", "0.3.0"), device="cpu")

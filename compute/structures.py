@@ -1,9 +1,12 @@
-"""Atoms as plain data, content hashes, and reading structure files with clear errors."""
+"""Atoms as plain data, content hashes, structure sets as tasks declare them, and reading
+structure files with clear errors."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,18 @@ MIN_DISTANCE_A = 0.5
 
 class StructureFileError(ComputeError):
     """A structure file could not be read; the message names the frame or line."""
+
+
+LabelledStructure = tuple[str, Atoms, dict[str, Any]]  # label, atoms, reference values
+
+
+@dataclass(frozen=True)
+class StructureSetSpec:
+    """A structure set a task needs; ``build`` returns its structures in order."""
+
+    name: str
+    description: str
+    build: Callable[[], list[LabelledStructure]]
 
 
 def atoms_to_dict(atoms: Atoms) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from compute.tasks.spec import format_number
+from compute.tasks.spec import format_mean_std, format_number
 
 TEXT, INT, FLOAT, MEAN_STD, BOOL, LIST, DATE, DATETIME, LINK = (
     "text", "int", "float", "mean_std", "bool", "list", "date", "datetime", "link",
@@ -197,8 +197,7 @@ def display(column: Column, value: Any, row: dict[str, Any]) -> str:
         return column.blank
     if column.kind == MEAN_STD:
         std = row.get(f"{column.key}_std")
-        text = _number(value, column)
-        return f"{text} ± {_number(std, column, fixed=True)}" if std is not None else text
+        return format_mean_std(value, std, column.digits, percent=column.percent)
     if column.kind in (INT, FLOAT):
         return _number(value, column)
     if column.kind == BOOL:
@@ -270,12 +269,9 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _number(value: float, column: Column, *, fixed: bool = False) -> str:
-    """At the column's precision; a deviation (``fixed``) never switches to ``g`` format."""
+def _number(value: float, column: Column) -> str:
     if column.kind == INT:
         return f"{int(value):d}"
-    if fixed and not column.percent:
-        return f"{value:.{column.digits}f}"
     return format_number(value, column.digits, percent=column.percent)
 
 

@@ -19,6 +19,15 @@ def model_spec(model: MLIP) -> ModelSpec:
     )
 
 
+def all_models() -> list[MLIP]:
+    return list(MLIP.objects.all())
+
+
+def model_named(name: str) -> MLIP | None:
+    """The registry row named exactly ``name``, or None."""
+    return MLIP.objects.filter(name=name).first()
+
+
 def model_by_name(name: str) -> MLIP:
     """The registry row named ``name`` (any case); raises ArenaError listing valid names."""
     found = MLIP.objects.filter(name__iexact=name).first()

@@ -19,11 +19,10 @@ from arena_site.errors import ArenaError
 from compute.tasks import spec_or_placeholder
 from compute.tasks.spec import Metric
 from leaderboard_app.ranking import TaskScore
-from leaderboard_app.result_tables import metric_column
 from leaderboard_app.standings import arena_rows as arena_ranking_rows
 from leaderboard_app.standings import ranked_tasks, task_scores
-from leaderboard_app.tables import MEAN_STD, display
 from models_app.models import MLIP
+from models_app.selectors import all_models
 from models_app.services import PORTABLE_FIELDS
 from publishing.format import (
     ARENA_FILE,
@@ -41,6 +40,7 @@ from publishing.format import (
 )
 from tasks_app.evidence import TaskEvidence, task_evidence
 from tasks_app.models import Result, Structure, Task
+from tasks_app.selectors import all_tasks, result_count, results_by_id, structures_by_id
 from tasks_app.services import TASK_FIELDS
 
 LICENSE = "cc-by-4.0"
@@ -141,23 +141,20 @@ def export_rows() -> tuple[ExportRows, dict[str, TaskEvidence], list[MLIP]]:
     parameters, are left out and counted as stale.
     """
     rows = ExportRows()
-    tasks = list(Task.objects.all())
-    models = list(MLIP.objects.all())
+    tasks = all_tasks()
+    models = all_models()
     by_id = task_evidence(tasks=tasks, models=models)
     current = {result_id for e in by_id.values() for result_id in e.result_ids()}
-    rows.stale = Result.objects.count() - len(current)
-    results = Result.objects.filter(id__in=current).select_related(
-        "model", "task", "structure__structure_set", "job"
-    )
+    rows.stale = result_count() - len(current)
     by_task: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for result in results.iterator(chunk_size=500):
+    for result in results_by_id(result_ids=current):
         by_task[result.task.slug].append(result_row(result))
     exported = [t for t in tasks if by_task.get(t.slug)]
     evidence = {t.slug: by_id[t.pk] for t in exported}
     # Every structure that counts, with or without results, so that an import
     # reproduces the missing counts of this leaderboard.
     structure_ids = {info.id for e in evidence.values() for info in e.structures}
-    structures = Structure.objects.filter(id__in=structure_ids).select_related("structure_set")
+    structures = structures_by_id(structure_ids=structure_ids)
     order = {s.pk: (s.structure_set.name, s.position, s.label) for s in structures}
     for slug in sorted(by_task):
         rows.results[slug] = sorted(
@@ -336,7 +333,7 @@ def _board_markdown(task: dict[str, Any], board: list[dict[str, Any]]) -> list[s
     lines += [f"| {' | '.join(header)} |", f"| {' | '.join('---' for _ in header)} |"]
     for row in board:
         cells = [str(row["rank"] or "not benchmarked"), _cell(row["model"]), str(row["results"])]
-        cells += [_cell(display(metric_column(m, MEAN_STD), row[m.key], row)) for m in metrics]
+        cells += [_cell(m.mean_std_text(row[m.key], row[f"{m.key}_std"])) for m in metrics]
         lines.append(f"| {' | '.join(cells)} |")
     lines.append("")
     lines += [f"- {m.heading}: {m.help}" for m in metrics]

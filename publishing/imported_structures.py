@@ -10,8 +10,9 @@ from arena_site.errors import ArenaError
 from compute.structures import atoms_to_dict, structure_hash
 from compute.tasks import structure_sets
 from publishing.format import STRUCTURES_FILE, field_of
-from tasks_app.models import Structure, StructureSet
+from tasks_app.models import Structure
 from tasks_app.services import json_safe
+from tasks_app.structure_sets import structure_get_or_create
 
 STRUCTURE_FIELDS = ("position", "formula", "natoms", "atoms", "content_hash")
 
@@ -32,19 +33,14 @@ def ensure_structures(
             raise ArenaError(f"{where}: its atoms do not match its content_hash in the export")
         if set_name in spec_sets:
             row = {**row, "reference": _spec_reference(spec_sets[set_name], row, where)}
-        structure_set, _ = StructureSet.objects.get_or_create(
-            name=set_name, defaults={"description": row.get("structure_set_description", "")}
+        structure, new = structure_get_or_create(
+            set_name=set_name,
+            set_description=row.get("structure_set_description", ""),
+            label=label,
+            values={**values, "reference": row.get("reference") or {}},
         )
-        structure = structure_set.structures.filter(label=label).first()
-        if structure is None:
-            structure = Structure.objects.create(
-                structure_set=structure_set,
-                label=label,
-                **values,
-                reference=row.get("reference") or {},
-            )
-            created += 1
-        elif structure.content_hash != values["content_hash"]:
+        created += new
+        if not new and structure.content_hash != values["content_hash"]:
             raise ArenaError(
                 f"{where} has other atoms here than in the export; "
                 "import into another set name or remove the local one"

@@ -10,7 +10,6 @@ computed here is never replaced, and what an import stores says so (its run's
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from compute.errors import ComputeError
 from compute.hub import hub_cache_dir, hub_error_message
 from compute.tasks import spec_or_placeholder
 from models_app.models import MLIP
+from models_app.selectors import model_named
 from models_app.services import IMPORTED_MODEL_DEFAULTS, PORTABLE_FIELDS, unique_slug, upsert_row
 from publishing.format import (
     CARD,
@@ -49,9 +49,11 @@ from publishing.format import (
     stored_provenance,
 )
 from publishing.imported_structures import ensure_structures
+from tasks_app.done_runs import DoneJob, run_record_done
 from tasks_app.keys import job_key, stable_hash
-from tasks_app.models import BenchmarkRun, Job, JobStatus, Result, Structure, Task
-from tasks_app.services import TASK_FIELDS, job_finish, split_output
+from tasks_app.models import Result, Structure, StructureSet, Task
+from tasks_app.selectors import results_by_key, task_with_slug
+from tasks_app.services import TASK_FIELDS, split_output
 
 # Fields that enter a job key: a model or task here must match the export on these.
 MODEL_KEY_FIELDS = ("family", "checkpoint", "calculator_kwargs")
@@ -99,6 +101,7 @@ def import_dataset(*, source: str, revision: str | None = None) -> ImportReport:
     with transaction.atomic():
         models = _ensure_registry_rows(
             MLIP,
+            model_named,
             export.models,
             kind="model",
             lookup="name",
@@ -110,6 +113,7 @@ def import_dataset(*, source: str, revision: str | None = None) -> ImportReport:
         )
         tasks = _ensure_registry_rows(
             Task,
+            task_with_slug,
             export.tasks,
             kind="task",
             lookup="slug",
@@ -197,6 +201,7 @@ def _with_full_output(row: dict[str, Any], version: int) -> dict[str, Any]:
 
 def _ensure_registry_rows(
     model_class: type[Model],
+    existing: Callable[[str], Model | None],
     rows: list[dict[str, Any]],
     *,
     kind: str,
@@ -207,15 +212,15 @@ def _ensure_registry_rows(
     created: list[str],
     new_values: Callable[[str], dict[str, Any]] = lambda name: {},
 ) -> dict[str, Any]:
-    """Registry rows by ``lookup``: created when missing (with ``new_values(name)``),
-    checked where job keys depend."""
+    """Registry rows by ``lookup`` (``existing(name)`` reads one): created when missing
+    (with ``new_values(name)``), checked where job keys depend."""
     found = {}
     for row in rows:
         name = field_of(row, lookup, where)
         if not isinstance(name, str):
             raise ArenaError(f"{where}: {lookup} must be text, not {type(name).__name__}")
         what = f"{kind} {name!r}"
-        instance = model_class.objects.filter(**{lookup: name}).first()
+        instance = existing(name)
         if instance is None:
             values = {k: row[k] for k in fields if k in row}
             instance = _create(model_class, {lookup: name}, values, fields, what, new_values(name))
@@ -225,12 +230,14 @@ def _ensure_registry_rows(
     return found
 
 
-@dataclass(frozen=True)
-class ImportedResult:
-    model: MLIP
+@dataclass
+class PlannedRun:
+    """The new or changed results of one task, structure set and params."""
+
     task: Task
-    structure: Structure
-    row: dict[str, Any]
+    structure_set: StructureSet
+    params: dict[str, Any]
+    jobs: list[DoneJob] = field(default_factory=list)
 
 
 def _store_results(
@@ -241,33 +248,13 @@ def _store_results(
     report: ImportReport,
 ) -> None:
     """Record each new or changed result as a done job of an import run."""
-    keys = [row.get("key") for _, row in rows]
-    existing = {r.key: r for r in Result.objects.filter(key__in=keys).select_related("job__run")}
-    runs: dict[tuple[int, int, str], list[ImportedResult]] = defaultdict(list)
+    existing = results_by_key(keys=[row.get("key") for _, row in rows])
+    runs: dict[tuple[int, int, str], PlannedRun] = {}
     for where, row in rows:
-        item = ImportedResult(
-            model=_lookup(models, field_of(row, "model", where), where, "model"),
-            task=_lookup(tasks, field_of(row, "task", where), where, "task"),
-            structure=_lookup(
-                structures,
-                (field_of(row, "structure_set", where), field_of(row, "structure", where)),
-                where,
-                "structure",
-            ),
-            row=row,
-        )
-        params = field_of(row, "params", where)
-        _check_numbers(item, where)
-        key = job_key(
-            model=item.model,
-            task=item.task,
-            structure_hash=item.structure.content_hash,
-            params=params,
-        )
-        if key != field_of(row, "key", where):
-            raise ArenaError(f"{where}: its key does not match its model, task, structure, params")
-        current = existing.get(key)
-        if current is not None and _same_result(current, item):
+        task = _lookup(tasks, field_of(row, "task", where), where, "task")
+        done = _done_job(row, models, task, structures, where)
+        current = existing.get(done.key)
+        if current is not None and _same_result(current, task, done):
             report.unchanged += 1
             continue
         if current is not None and not current.job.run.options.get("imported_from"):
@@ -275,74 +262,80 @@ def _store_results(
             continue
         report.updated += current is not None
         report.created += current is None
-        group = (item.task.id, item.structure.structure_set_id, stable_hash(params))
-        runs[group].append(item)
-    for items in runs.values():
-        _record_run(items, source=report.source)
-
-
-def _record_run(items: list[ImportedResult], *, source: str) -> None:
-    """One benchmark run per task, structure set and params, whose jobs are done."""
-    first = items[0]
-    run = BenchmarkRun.objects.create(
-        task=first.task,
-        structure_set=first.structure.structure_set,
-        params=first.row["params"],
-        options={
-            "models": sorted({i.model.name for i in items}),
-            "structures": list(dict.fromkeys(i.structure.label for i in items)),
-            "imported_from": source,
-        },
-    )
-    jobs = Job.objects.bulk_create(
-        Job(
-            run=run,
-            model=i.model,
-            task=i.task,
-            structure=i.structure,
-            key=i.row["key"],
-            params=i.row["params"],
-            params_hash=stable_hash(i.row["params"]),
-            status=JobStatus.DONE,  # never an unfinished job beside a run's own for the key
-            ran_with=stored_provenance(i.row.get("provenance") or {}),
-        )
-        for i in items
-    )
-    for job, item in zip(jobs, items, strict=True):
-        job_finish(
-            job_id=job.id,
-            output=item.row["output"],
-            metrics=item.row.get("metrics") or {},
-            compute_seconds=item.row.get("compute_seconds"),
+        params = row["params"]
+        group = (task.id, done.structure.structure_set_id, stable_hash(params))
+        planned = runs.setdefault(group, PlannedRun(task, done.structure.structure_set, params))
+        planned.jobs.append(done)
+    for planned in runs.values():
+        run_record_done(
+            task=planned.task,
+            structure_set=planned.structure_set,
+            params=planned.params,
+            options={
+                "models": sorted({done.model.name for done in planned.jobs}),
+                "structures": list(dict.fromkeys(done.structure.label for done in planned.jobs)),
+                "imported_from": report.source,
+            },
+            jobs=planned.jobs,
         )
 
 
-def _check_numbers(item: ImportedResult, where: str) -> None:
+def _done_job(
+    row: dict[str, Any],
+    models: dict[str, MLIP],
+    task: Task,
+    structures: dict[tuple[str, str], Structure],
+    where: str,
+) -> DoneJob:
+    """The row as a done job; raises ArenaError where it does not fit its registry rows."""
+    model = _lookup(models, field_of(row, "model", where), where, "model")
+    structure = _lookup(
+        structures,
+        (field_of(row, "structure_set", where), field_of(row, "structure", where)),
+        where,
+        "structure",
+    )
+    params = field_of(row, "params", where)
+    _check_numbers(task, row, where)
+    key = job_key(model=model, task=task, structure_hash=structure.content_hash, params=params)
+    if key != field_of(row, "key", where):
+        raise ArenaError(f"{where}: its key does not match its model, task, structure, params")
+    return DoneJob(
+        model=model,
+        structure=structure,
+        key=key,
+        output=row["output"],
+        metrics=row.get("metrics") or {},
+        compute_seconds=row.get("compute_seconds"),
+        ran_with=stored_provenance(row.get("provenance") or {}),
+    )
+
+
+def _check_numbers(task: Task, row: dict[str, Any], where: str) -> None:
     """The row's parameters fit its task's protocol, and its headline numbers and ranked
     metrics are numbers (or null), as the pages and rankings read them."""
-    spec = spec_or_placeholder(item.task.function)
+    spec = spec_or_placeholder(task.function)
     try:
-        spec.check_params(item.row["params"])
+        spec.check_params(row["params"])
     except ComputeError as exc:
         raise ArenaError(f"{where}: {exc}") from exc
     numbers = [
-        *((f"headline.{q.key}", item.row["output"].get(q.key)) for q in spec.quantities),
-        *((f"metrics.{m.key}", item.row["metrics"].get(m.key)) for m in spec.metrics),
+        *((f"headline.{q.key}", row["output"].get(q.key)) for q in spec.quantities),
+        *((f"metrics.{m.key}", row["metrics"].get(m.key)) for m in spec.metrics),
     ]
     for name, value in numbers:
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
             raise ArenaError(f"{where}: {name} must be a number or null, not {value!r}")
 
 
-def _same_result(result: Result, item: ImportedResult) -> bool:
-    row = item.row
-    headline, output = split_output(function=item.task.function, output=row["output"])
+def _same_result(result: Result, task: Task, done: DoneJob) -> bool:
+    headline, output = split_output(function=task.function, output=done.output)
     return (
         (result.model_id, result.task_id, result.structure_id)
-        == (item.model.id, item.task.id, item.structure.id)
+        == (done.model.id, task.id, done.structure.id)
         and result.headline == headline
         and result.output == output
-        and result.metrics == (row.get("metrics") or {})
+        and result.metrics == done.metrics
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,7 @@ from tasks_app.models import (
     BenchmarkRun,
     Job,
     JobStatus,
+    Result,
     Structure,
     StructureSet,
     Task,
@@ -40,8 +41,12 @@ class JobPayload:
     key: str = ""
 
 
+def task_with_slug(slug: str) -> Task | None:
+    return Task.objects.filter(slug=slug).first()
+
+
 def task_by_slug(slug: str) -> Task:
-    task = Task.objects.filter(slug=slug).first()
+    task = task_with_slug(slug)
     if task is None:
         valid = ", ".join(Task.objects.values_list("slug", flat=True)) or "none (run seed_registry)"
         raise ArenaError(f"unknown task {slug!r}; valid tasks: {valid}")
@@ -75,6 +80,32 @@ def structures_for_run(
             )
         structures = [by_label[label] for label in dict.fromkeys(labels)]
     return structures[:limit]
+
+
+def all_tasks() -> list[Task]:
+    return list(Task.objects.all())
+
+
+def result_count() -> int:
+    return Result.objects.count()
+
+
+def results_by_id(*, result_ids: Collection[int]) -> Iterator[Result]:
+    """The results with their model, task, structure (and set) and job, read in chunks."""
+    return (
+        Result.objects.filter(id__in=result_ids)
+        .select_related("model", "task", "structure__structure_set", "job")
+        .iterator(chunk_size=500)
+    )
+
+
+def results_by_key(*, keys: Collection[str]) -> dict[str, Result]:
+    """The results of ``keys`` that exist, with their job's run."""
+    return {r.key: r for r in Result.objects.filter(key__in=keys).select_related("job__run")}
+
+
+def structures_by_id(*, structure_ids: Collection[int]) -> list[Structure]:
+    return list(Structure.objects.filter(id__in=structure_ids).select_related("structure_set"))
 
 
 def job_payload(*, job_id: int) -> JobPayload:

@@ -126,14 +126,11 @@ def run_create(
         # key another run holds unfinished is skipped by the partial unique constraint.
         Job.objects.bulk_create(
             (
-                Job(
+                new_job(
                     run=run,
                     model=model,
-                    task=task,
                     structure=structure,
                     key=key,
-                    params=params,
-                    params_hash=stable_hash(params),
                     queue=model.queue_for(task.slug) if queued_on == "rq" else "inline",
                 )
                 for key, (model, structure) in sorted(planned.items())
@@ -148,6 +145,23 @@ def run_create(
             Job.objects.filter(key__in=set(planned) - done - mine, status__in=UNFINISHED)
         )
     return run, jobs
+
+
+def new_job(
+    *, run: BenchmarkRun, model: MLIP, structure: Structure, key: str, **fields: Any
+) -> Job:
+    """An unsaved job of ``run`` (its task and params) for one model and structure: the one
+    place a Job row is built, for planned runs and imported ones."""
+    return Job(
+        run=run,
+        model=model,
+        task=run.task,
+        structure=structure,
+        key=key,
+        params=run.params,
+        params_hash=stable_hash(run.params),
+        **fields,
+    )
 
 
 def settled_keys(keys: list[str]) -> set[str]:

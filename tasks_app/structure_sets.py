@@ -62,6 +62,21 @@ def store_structure_set(
     return structure_set, touched + len(new)
 
 
+def structure_get_or_create(
+    *, set_name: str, set_description: str, label: str, values: dict[str, Any]
+) -> tuple[Structure, bool]:
+    """The structure ``label`` of set ``set_name`` (created with ``set_description`` when
+    missing), created from stored ``values`` (position, formula, natoms, atoms, content_hash,
+    reference) when missing; True when created. An existing one is returned as it is."""
+    structure_set, _ = StructureSet.objects.get_or_create(
+        name=set_name, defaults={"description": set_description}
+    )
+    structure = structure_set.structures.filter(label=label).first()
+    if structure is not None:
+        return structure, False
+    return Structure.objects.create(structure_set=structure_set, label=label, **values), True
+
+
 def check_names(*, name: str, labels: list[str]) -> None:
     limit = StructureSet._meta.get_field("name").max_length
     if not name.strip() or len(name) > limit:

@@ -1,24 +1,6 @@
-"""Structure sets that several tasks share, each with its rule or provenance beside it.
+"""Structure sets that several tasks share, one module per set with its provenance.
 
-``StructureSetSpec`` lives here, below ``compute.tasks``, so that a set module can be
-imported on its own: ``compute.tasks`` imports every task, and the tasks import their sets.
+A task imports its set's ``StructureSetSpec`` from the set's module and names it in its
+spec's ``structure_sets``; nothing here lists the sets (compute.tasks.structure_sets()
+collects them from the task specs), so adding a set is adding a module.
 """
-
-from __future__ import annotations
-
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
-
-from ase import Atoms
-
-LabelledStructure = tuple[str, Atoms, dict[str, Any]]  # label, atoms, reference values
-
-
-@dataclass(frozen=True)
-class StructureSetSpec:
-    """A structure set a task needs; ``build`` returns its structures in order."""
-
-    name: str
-    description: str
-    build: Callable[[], list[LabelledStructure]]

@@ -30,7 +30,7 @@ from collections.abc import Callable
 import numpy as np
 from ase import Atoms
 
-from compute.structure_sets import LabelledStructure, StructureSetSpec
+from compute.structures import LabelledStructure, StructureSetSpec
 
 SEED = 2025
 COUNT = 12

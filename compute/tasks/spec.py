@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compute.errors import TaskFailed
-from compute.structure_sets import LabelledStructure as LabelledStructure
-from compute.structure_sets import StructureSetSpec as StructureSetSpec
+from compute.structures import LabelledStructure, StructureSetSpec  # noqa: F401 (re-exported)
 from compute.tasks.figures import Figure, check_figures
 from compute.tasks.param_kinds import default_kind, fits, kind_name, non_finite
 from compute.tasks.reproduction import DETERMINISTIC, Tolerance
@@ -30,6 +29,9 @@ TaskFunction = Callable[..., dict[str, Any]]
 MetricsFunction = Callable[[Mapping[str, Any], Mapping[str, Any] | None], dict[str, Any]]
 
 
+NO_VALUE = "–"
+
+
 def format_number(value: float, digits: int, *, percent: bool = False) -> str:
     """``value`` at a display precision: fixed decimals, or ``g`` for tiny and huge values."""
     if percent:
@@ -37,6 +39,20 @@ def format_number(value: float, digits: int, *, percent: bool = False) -> str:
     if value and not 1e-3 <= abs(value) < 1e5:
         return f"{value:.{digits}g}"
     return f"{value:.{digits}f}"
+
+
+def format_mean_std(
+    mean: float | None, std: float | None, digits: int, *, percent: bool = False
+) -> str:
+    """A mean with its deviation, ``1.875 ± 0.884``: the deviation in fixed decimals (never
+    ``g``), none when ``std`` is None, and "–" for no finite mean."""
+    if mean is None or (isinstance(mean, float) and not math.isfinite(mean)):
+        return NO_VALUE
+    text = format_number(mean, digits, percent=percent)
+    if std is None:
+        return text
+    spread = format_number(std, digits, percent=True) if percent else f"{std:.{digits}f}"
+    return f"{text} ± {spread}"
 
 
 def displayed(value: float, digits: int, *, percent: bool = False) -> float:
@@ -103,6 +119,10 @@ class Metric:
         if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
             return None
         return abs(raw) if self.absolute else float(raw)
+
+    def mean_std_text(self, mean: float | None, std: float | None) -> str:
+        """The metric's mean over structures at its precision, as data (no markup)."""
+        return format_mean_std(mean, std, self.digits, percent=self.percent)
 
     def shown(self, value: float) -> float:
         return displayed(value, self.digits, percent=self.percent)

@@ -35,15 +35,6 @@ CURVES = "curves"
 POINTS_PER_CELL = 60
 EXPERIMENT = "experiment"
 DFT_OVERLAYS = ((PBE, "solid"), (R2SCAN, "dot"))  # functional, line dash
-STRUCTURE_FIGURES = (
-    StructureFigure(
-        "curves",
-        "E(r) and F(r), models overlaid",
-        lambda rows, styles, reference: dimer_figure(
-            rows, styles=styles, reference_r_e=reference.get("r_e_a")
-        ),
-    ),
-)
 
 
 def task_figures(view: TaskView) -> Context:
@@ -85,12 +76,13 @@ def task_figures(view: TaskView) -> Context:
 
 def dimer_figure(
     rows: Sequence[tuple[str, Mapping[str, Any]]],
-    *,
     styles: Mapping[str, Style],
-    reference_r_e: float | None = None,
+    reference: Mapping[str, Any] | None = None,
 ) -> Figure:
     """E(r) − E(r_max) above and F·r̂ below, one legend entry per model for both panels,
-    and the element's DFT curves over the models' distances."""
+    the element's DFT curves over the models' distances, and the structure's
+    ``reference`` r_e marked."""
+    reference_r_e = (reference or {}).get("r_e_a")
     traces, dft_traces, e_low, f_low = [], [], -1.0, -1.0
     scanned = [(r["output"].get("element"), _curve(r["output"])[0]) for _, r in rows]
     for element, distances in scanned[:1]:
@@ -228,3 +220,6 @@ def _parity_panels(view: TaskView) -> list[ParityPanel]:
         ParityPanel("ω_e", "cm⁻¹", wavenumbers, reference_name=EXPERIMENT),
         ParityPanel("r_e", "Å", pbe_bond_lengths, reference_name=PBE),
     ]
+
+
+STRUCTURE_FIGURES = (StructureFigure("curves", "E(r) and F(r), models overlaid", dimer_figure),)

@@ -20,29 +20,20 @@ from leaderboard_app.charts import (
 NORMALISED_AXES = ("V / V₀", "(E − E_min) / (B₀ V₀)")
 RAW_AXES = ("V (Å³/atom)", "E (eV/atom)")
 REFERENCE = "WIEN2k"
-STRUCTURE_FIGURES = (
-    StructureFigure(
-        "curves",
-        "E(V), models overlaid",
-        lambda rows, styles, reference: eos_figure(
-            rows, styles=styles, reference_b0_prime=reference.get("b0_prime")
-        ),
-    ),
-)
 
 
 def eos_figure(
     rows: Sequence[tuple[str, Mapping[str, Any]]],
-    *,
     styles: Mapping[str, Style],
-    reference_b0_prime: float | None = None,
+    reference: Mapping[str, Any] | None = None,
 ) -> Figure:
     """E(V) of each (model, result), in MLIP Arena's normalisation, raw energies on a toggle.
 
     Normalised: V₀ and E_min are the middle point of the scan (the relaxed cell) and
     B₀ the model's fitted bulk modulus, so y = (E − E_min) / (B₀·V₀) is dimensionless.
-    With ``reference_b0_prime`` the reference Birch–Murnaghan shape is drawn too.
+    With the structure's ``reference`` B₀' the reference Birch–Murnaghan shape is drawn too.
     """
+    reference_b0_prime = (reference or {}).get("b0_prime")
     traces, normalised, raw = [], [], []
     for model, result in rows:
         volumes, energies = sorted_curve(result["output"])
@@ -142,3 +133,6 @@ def _axis_button(
             {"xaxis.title.text": axes[0], "yaxis.title.text": axes[1], "shapes": shapes},
         ],
     }
+
+
+STRUCTURE_FIGURES = (StructureFigure("curves", "E(V), models overlaid", eos_figure),)

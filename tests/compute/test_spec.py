@@ -24,6 +24,7 @@ from compute.tasks.spec import (
     Quantity,
     TaskSpec,
     displayed,
+    format_mean_std,
     format_number,
 )
 
@@ -46,6 +47,23 @@ from compute.tasks.spec import (
 )
 def test_numbers_are_shown_at_their_precision(value, digits, percent, text):
     assert format_number(value, digits, percent=percent) == text
+
+
+@pytest.mark.parametrize(
+    ("mean", "std", "digits", "percent", "text"),
+    [
+        (1.875, 0.88388, 3, False, "1.875 ± 0.884"),
+        (2.1e-05, 1.4e-05, 3, False, "2.1e-05 ± 0.000"),  # a deviation is never ``g``
+        (0.0842, 0.0607, 3, True, "8.4% ± 6.1%"),
+        (123456.0, None, 3, False, "1.23e+05"),  # one structure: no deviation
+        (None, None, 3, False, "–"),
+        (math.nan, 0.1, 3, False, "–"),
+    ],
+)
+def test_a_mean_is_shown_with_its_deviation(mean, std, digits, percent, text):
+    assert format_mean_std(mean, std, digits, percent=percent) == text
+    metric = Metric("m", "M", "", direction=LOWER, digits=digits, percent=percent)
+    assert metric.mean_std_text(mean, std) == text
 
 
 def test_numbers_are_not_percentages_unless_asked():

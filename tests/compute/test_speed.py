@@ -17,7 +17,8 @@ from ase.calculators.emt import EMT
 
 from compute.errors import TaskFailed
 from compute.run_context import RunContext
-from compute.tasks.md_cells import CELLS, md_cells, speed_seeds
+from compute.structure_sets.md_cells import CELLS, md_cells
+from compute.structure_sets.speed_seeds import speed_seeds
 from compute.tasks.speed import evaluate
 from compute.tasks.speed.protocol import run, scaling_exponent, time_calls
 

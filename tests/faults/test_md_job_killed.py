@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from ase.calculators.emt import EMT
 
+from compute.structure_sets.md_cells import md_cells
 from compute.tasks import run_task
-from compute.tasks.md_cells import md_cells
 from tasks_app.models import Job, JobStatus, Result
 from tasks_app.structure_sets import store_structure_set
 from tests.faults.harness import arena_env, run_benchmark, wait_for

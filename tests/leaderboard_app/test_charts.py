@@ -44,7 +44,7 @@ def test_eos_curves_use_mlip_arenas_normalisation():
 
 
 def test_eos_toggle_switches_to_raw_energies_per_atom():
-    figure = eos_figure([CURVE], styles={}, reference_b0_prime=4.0)
+    figure = eos_figure([CURVE], styles={}, reference={"b0_prime": 4.0})
     normalised, raw = figure["layout"]["updatemenus"][0]["buttons"]
     assert raw["args"][0]["x"][0] == pytest.approx([9.0, 10.0, 11.0])
     assert raw["args"][0]["y"][0] == pytest.approx([0.5, 0.0, 0.5])

@@ -1,7 +1,7 @@
 """Bulk equation of state: MLIP Arena's protocol, scored by curve shape and against WIEN2k."""
 
+from compute.structure_sets.delta import DELTA_SET
 from compute.tasks.eos import metrics
-from compute.tasks.eos.delta_set import DELTA_SET
 from compute.tasks.eos.protocol import run
 from compute.tasks.figures import ElementTable, Parity
 from compute.tasks.spec import Parameter, Quantity, TaskSpec

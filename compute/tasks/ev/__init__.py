@@ -3,8 +3,8 @@
 from collections.abc import Mapping
 from typing import Any
 
+from compute.structure_sets.delta import DELTA_SET
 from compute.tasks.curve_shape import CURVE_METRICS, SOUNDNESS, curve_metrics
-from compute.tasks.eos.delta_set import DELTA_SET
 from compute.tasks.ev.protocol import run
 from compute.tasks.failures import FAILURE_RATE
 from compute.tasks.figures import MIDDLE, Axis, Curves

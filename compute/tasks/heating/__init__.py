@@ -3,11 +3,11 @@
 from collections.abc import Mapping
 from typing import Any
 
+from compute.structure_sets.md_cells import MD_CELLS
 from compute.structure_sets.random_mixtures import RANDOM_MIXTURES
 from compute.tasks.failures import FAILURE_RATE
 from compute.tasks.figures import Axis, Survival, time_series
 from compute.tasks.heating.protocol import run
-from compute.tasks.md_cells import MD_CELLS
 from compute.tasks.reproduction import TIMING, TRAJECTORY
 from compute.tasks.spec import HIGHER, Metric, Parameter, Quantity, TaskSpec
 

@@ -3,9 +3,9 @@
 from collections.abc import Mapping
 from typing import Any
 
+from compute.structure_sets.md_cells import MD_CELLS
 from compute.tasks.failures import FAILURE_RATE
 from compute.tasks.figures import FIRST, Axis, time_series
-from compute.tasks.md_cells import MD_CELLS
 from compute.tasks.nve.protocol import run
 from compute.tasks.reproduction import TIMING, TRAJECTORY
 from compute.tasks.spec import HIGHER, LOWER, Metric, Parameter, Quantity, TaskSpec

@@ -1,6 +1,6 @@
 """Structure relaxation: a utility task with no ranking metrics."""
 
-from compute.tasks.eos.delta_set import DELTA_SET
+from compute.structure_sets.delta import DELTA_SET
 from compute.tasks.relax.protocol import run
 from compute.tasks.spec import Parameter, Quantity, TaskSpec
 

@@ -3,8 +3,8 @@
 from collections.abc import Mapping
 from typing import Any
 
+from compute.structure_sets.speed_seeds import SPEED_SEEDS
 from compute.tasks.figures import Axis, Curves
-from compute.tasks.md_cells import SPEED_SEEDS
 from compute.tasks.reproduction import TIMING
 from compute.tasks.spec import LOWER, TARGET, Metric, Parameter, Quantity, TaskSpec
 from compute.tasks.speed.protocol import run

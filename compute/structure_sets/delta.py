@@ -1,10 +1,15 @@
-"""The Delta test's 71 elemental crystals with their WIEN2k PBE equations of state."""
+"""The Delta test's 71 elemental crystals with their WIEN2k PBE equations of state.
+
+Provenance: ASE's ``ase.collections.dcdft`` (ASE, LGPL-2.1), which holds the crystals and
+the WIEN2k reference V₀, B₀ and B₀' of the Delta test (Lejaeghere et al., Science 351,
+aad3000 (2016), DOI 10.1126/science.aad3000). Used by eos, ev and relax.
+"""
 
 from __future__ import annotations
 
 from ase.collections import dcdft
 
-from compute.tasks.spec import LabelledStructure, StructureSetSpec
+from compute.structures import LabelledStructure, StructureSetSpec
 
 
 def delta_structures() -> list[LabelledStructure]:

@@ -1,10 +1,17 @@
-"""Cells of about a hundred atoms or more for the dynamics tasks, and the speed task's seeds."""
+"""Cells of about a hundred atoms or more for the dynamics tasks (nve, heating).
+
+Provenance: experimental room-temperature lattice constants. Those of the elements are
+ASE's reference states (``ase.data.reference_states``: Cu 3.61, Al 4.05, Ni 3.52,
+Au 4.08, Pt 3.92, Si 5.43 Å); MgO 4.21 and NaCl 5.64 Å are the commonly tabulated
+experimental values. The speed task's seeds (compute.structure_sets.speed_seeds) are
+cubic cells of three of these crystals.
+"""
 
 from __future__ import annotations
 
 from ase.build import bulk
 
-from compute.tasks.spec import LabelledStructure, StructureSetSpec
+from compute.structures import LabelledStructure, StructureSetSpec
 
 # label, formula unit, crystal structure, a (Å), repeats of the cubic cell
 CELLS = (
@@ -26,22 +33,8 @@ def md_cells() -> list[LabelledStructure]:
     ]
 
 
-def speed_seeds() -> list[LabelledStructure]:
-    """One cubic cell per crystal, which the speed task repeats to each size."""
-    return [
-        ("Cu-fcc", bulk("Cu", "fcc", a=3.61, cubic=True), {}),
-        ("Si-diamond", bulk("Si", "diamond", a=5.43, cubic=True), {}),
-        ("MgO-rocksalt", bulk("MgO", "rocksalt", a=4.21, cubic=True), {}),
-    ]
-
-
 MD_CELLS = StructureSetSpec(
     name="md-cells",
     description="Crystals of 108 to 216 atoms at experimental lattice constants, for MD",
     build=md_cells,
-)
-SPEED_SEEDS = StructureSetSpec(
-    name="speed-seeds",
-    description="Cubic cells that the speed task repeats to growing sizes",
-    build=speed_seeds,
 )
