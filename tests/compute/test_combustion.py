@@ -77,7 +77,7 @@ def test_a_water_touching_a_third_hydrogen_is_not_water():
 
 
 def test_the_start_holds_hydrogen_and_oxygen_molecules_only():
-    (_, start, _), = combustion_start()
+    ((_, start, _),) = combustion_start()
     assert molecules(start) == Counter({"H2": 128, "O2": 64})
     assert most_water(start) == 128
 
@@ -86,7 +86,7 @@ def test_the_enthalpy_and_the_drift_by_hand_on_a_constructed_trajectory():
     # Three frames of H256O128: the start, a middle, and the end where every H has moved
     # by d; the last frame's count is set to 100 waters. ΔE is chosen so that the
     # enthalpy is 10 kcal/mol below experiment's -68.3078: ΔE = (-78.3078 / 23.0) × 128 eV.
-    (_, start, _), = combustion_start()
+    ((_, start, _),) = combustion_start()
     end = start.copy()
     hydrogen = np.array(end.get_chemical_symbols()) == "H"
     d = np.array([0.3, -0.4, 1.2])  # |d| = 1.3 Å
@@ -136,7 +136,7 @@ def test_the_schedule_heats_holds_and_cools_in_thirds():
 def small_box() -> Atoms:
     """The molecules of the start whose first atom lies in a 12 Å corner of its box, in a
     periodic 12 Å box: 6 H₂ and 3 O₂ or so, a gas as dilute as the start."""
-    (_, start, _), = combustion_start()
+    ((_, start, _),) = combustion_start()
     close = np.nonzero(start.get_all_distances(mic=True) < 1.3)
     pairs = [(i, j) for i, j in zip(*close, strict=True) if i < j]
     keep = sorted({k for i, j in pairs if (start.positions[i] < 12.0).all() for k in (i, j)})

@@ -143,9 +143,7 @@ TASK = TaskSpec(
     time_limit_s=72 * 3600,  # 2 million steps: a GPU worker's job, resumed from checkpoints
     # 200 steps of 0.5 fs on the whole box, a frame every 20: the schedule squeezed into
     # 100 fs, faster than a 25 fs thermostat follows, so the temperature rule is loosened
-    variants={
-        "short": {"total_time_fs": 100.0, "sample_every": 20, "max_temperature_ratio": 10.0}
-    },
+    variants={"short": {"total_time_fs": 100.0, "sample_every": 20, "max_temperature_ratio": 10.0}},
     headline_metric="water_yield",
     figures=(
         time_series("water", "Water yield against time", Axis("water_yield", "H₂O / 128")),

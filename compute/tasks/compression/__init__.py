@@ -18,8 +18,7 @@ TASK = TaskSpec(
         "MLIP Arena's compression test: NPT (ASE's Melchionna integrator: a Nose–Hoover "
         "thermostat of 25 fs, a Parrinello–Rahman barostat of pfactor (75 fs)² × 100 GPa, "
         "the whole cell free) for 10 ps while the target rises linearly from 300 K to "
-        "3000 K and from 0 to 500 GPa, at 2 fs (0.5 fs with hydrogen). "
-        + stability.FAILURE_RULES
+        "3000 K and from 0 to 500 GPa, at 2 fs (0.5 fs with hydrogen). " + stability.FAILURE_RULES
     ),
     run=run,
     evaluate=stability.evaluate,
@@ -51,8 +50,6 @@ TASK = TaskSpec(
     headline_metric="valid_fraction",
     figures=(
         *stability.FIGURES,
-        time_series(
-            "pressure", "Pressure against time", Axis("pressure_gpa", "P (GPa)")
-        ),
+        time_series("pressure", "Pressure against time", Axis("pressure_gpa", "P (GPa)")),
     ),
 )
