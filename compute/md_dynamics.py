@@ -88,8 +88,11 @@ def prepare(dynamics: MolecularDynamics) -> None:
 
 
 def integrator_state(dynamics: MolecularDynamics) -> dict[str, Any]:
-    """The integrator's own state, JSON-safe (floats exactly)."""
+    """The integrator's own state, JSON-safe (floats exactly); none for an NPT not yet
+    prepared (a run saved at its start), which is prepared afresh when resumed."""
     if isinstance(dynamics, MelchionnaNPT):
+        if not dynamics.initialized:
+            return {}
         return {name: np.asarray(getattr(dynamics, name)).tolist() for name in NPT_STATE}
     thermostat = getattr(dynamics, "_thermostat", None)
     if thermostat is None:
