@@ -46,7 +46,9 @@ TASK = TaskSpec(
         Parameter("trajectory_every", "steps, 0: none", minimum=0),
     ),
     time_limit_s=6 * 3600,
-    variants={"short": {"total_time_fs": 200.0, "sample_every": 5}},  # 100 steps on CPU
+    # 100 steps on CPU: 500 GPa squeezed into 200 fs heats the cell by compression faster
+    # than a 25 fs thermostat takes it out, so the temperature rule is loosened
+    variants={"short": {"total_time_fs": 200.0, "sample_every": 5, "max_temperature_ratio": 10.0}},
     headline_metric="valid_fraction",
     figures=(
         *stability.FIGURES,
