@@ -18,7 +18,7 @@ projected as one checkpoint's time every 60 s, plus the throttle checks measured
 
     .venv/bin/python bench/md.py [--steps-emt 200] [--steps-chgnet 20] [--models EMT,CHGNet]
         [--only sizes|reactive] [--reactive-steps-emt 40] [--reactive-steps-chgnet 6]
-        [--device cpu]
+        [--device cpu] [--tasks combustion,compression]
 """
 
 from __future__ import annotations
@@ -123,12 +123,13 @@ def sizes_table(models, folder: Path) -> None:
             )
 
 
-def reactive_table(models, folder: Path) -> None:
+def reactive_table(models, folder: Path, tasks: list[str]) -> None:
     print(
         f"\n{'task':<12}{'model':<8}{'device':>7}{'atoms':>6}{'steps':>6}{'steps/s':>9}"
         f"{'full protocol':>15}{'ms a checkpoint':>17}{'overhead at defaults':>22}"
     )
-    for task, (run_task, build, full_steps, step_fs) in REACTIVE.items():
+    for task in tasks:
+        run_task, build, full_steps, step_fs = REACTIVE[task]
         atoms = build()
         for name, (calculator, _, steps) in models.items():
             # sample_every as the protocol's: combustion counts water every 1000 steps
@@ -156,6 +157,7 @@ def main() -> None:
     parser.add_argument("--models", default="EMT,CHGNet")
     parser.add_argument("--only", choices=("sizes", "reactive"), default=None)
     parser.add_argument("--device", default="cpu", help="CHGNet's device: cpu or cuda")
+    parser.add_argument("--tasks", default=",".join(REACTIVE), help="of the reactive table")
     options = parser.parse_args()
     models = {}  # name: (calculator, steps for the size table, steps on 384 atoms)
     for name in options.models.split(","):
@@ -170,7 +172,7 @@ def main() -> None:
         if options.only in (None, "sizes"):
             sizes_table(models, Path(tmp))
         if options.only in (None, "reactive"):
-            reactive_table(models, Path(tmp))
+            reactive_table(models, Path(tmp), options.tasks.split(","))
 
 
 if __name__ == "__main__":
