@@ -122,7 +122,7 @@ def main() -> None:
 
 
 def first_delta_labels(count: int) -> str:
-    from compute.tasks.eos.delta_set import delta_structures
+    from compute.structure_sets.delta import delta_structures
 
     return ",".join(label for label, _, _ in delta_structures()[:count])
 

@@ -1,7 +1,8 @@
 """Molecular dynamics for the dynamics tasks: integration, failure rules, checkpoints.
 
-``run_md`` integrates NVE (velocity Verlet) or NVT (a Nose–Hoover chain with a linear
-temperature ramp) step by step, samples a summary series every ``sample_every`` steps,
+``run_md`` integrates NVE (velocity Verlet), NVT (a Nose–Hoover chain) or NPT (ASE's
+Melchionna NPT) step by step, the targets following a piecewise-linear schedule in
+time (MLIP Arena's), samples a summary series every ``sample_every`` steps,
 stops at the first failure rule that fires, and saves checkpoints (positions, momenta,
 cell, step, RNG and thermostat state, the series so far) through a ``RunContext``, so
 that a run resumed after its process died ends in the same state as one never stopped.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -20,16 +22,24 @@ from ase import Atoms, units
 from ase.calculators.calculator import Calculator
 from ase.io import Trajectory
 from ase.md.md import MolecularDynamics
-from ase.md.nose_hoover_chain import NoseHooverChainNVT
 from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary, ZeroRotation
-from ase.md.verlet import VelocityVerlet
 from ase.neighborlist import neighbor_list
 
 from compute.errors import TaskFailed, one_line
 from compute.failure_evidence import note
+from compute.md_dynamics import (
+    NPT,
+    NVE,
+    NVT,
+    dynamics_for,
+    integrator_state,
+    prepare,
+    restore_integrator,
+    set_targets,
+    upper_triangular_cell,
+)
 from compute.run_context import RunContext, State
 
-NVE, NVT = "nve", "nvt"
 RULES = (
     "non_finite_energy",
     "calculator_error",
@@ -131,22 +141,34 @@ def check_failure(
 
 @dataclass(frozen=True)
 class MDProtocol:
-    """One MD run: ensemble, length, step, temperatures (a linear ramp for NVT), seed."""
+    """One MD run: ensemble, length, step, the schedule of targets, seed.
+
+    The target temperature runs linearly through ``temperature_k``, ``via_k`` and
+    ``final_temperature_k``, evenly spaced in time (MLIP Arena's schedule: 300, 3000,
+    3000, 300 heats, holds and cools in thirds); the NPT target pressure linearly from
+    ``pressure_gpa`` to ``final_pressure_gpa``. The barostat's mass parameter is
+    ``ptime_fs``² × ``barostat_modulus_gpa`` (ASE's pfactor; MLIP Arena: 75 fs, 100 GPa).
+    """
 
     ensemble: str
     steps: int
     timestep_fs: float
     temperature_k: float
-    final_temperature_k: float | None = None  # NVT ramp end; None: constant
+    final_temperature_k: float | None = None  # the ramp's end; None: constant
+    via_k: tuple[float, ...] = ()  # targets on the way, evenly spaced in time
     tdamp_fs: float = 25.0  # Nose–Hoover damping time (MLIP Arena's ttime)
+    pressure_gpa: float = 0.0
+    final_pressure_gpa: float | None = None
+    ptime_fs: float = 75.0
+    barostat_modulus_gpa: float = 100.0
     seed: int = 0
     sample_every: int = 10
     trajectory_every: int = 0  # 0: no full trajectory
     limits: FailureLimits = FailureLimits()
 
     def __post_init__(self) -> None:
-        if self.ensemble not in (NVE, NVT):
-            raise TaskFailed(f"ensemble must be {NVE} or {NVT}, not {self.ensemble!r}")
+        if self.ensemble not in (NVE, NVT, NPT):
+            raise TaskFailed(f"ensemble must be {NVE}, {NVT} or {NPT}, not {self.ensemble!r}")
         if self.steps < 1 or self.sample_every < 1 or self.timestep_fs <= 0:
             raise TaskFailed("steps and sample_every must be at least 1, timestep_fs above 0")
         if self.temperature_k <= 0:
@@ -156,7 +178,35 @@ class MDProtocol:
         end = self.final_temperature_k
         if end is None:
             return self.temperature_k
-        return self.temperature_k + (end - self.temperature_k) * step / self.steps
+        return _on_schedule((self.temperature_k, *self.via_k, end), step / self.steps)
+
+    def target_pressure_gpa(self, step: int) -> float | None:
+        if self.ensemble != NPT:
+            return None
+        end = self.final_pressure_gpa
+        if end is None:
+            return self.pressure_gpa
+        return _on_schedule((self.pressure_gpa, end), step / self.steps)
+
+    def dynamics(self, atoms: Atoms) -> MolecularDynamics:
+        pfactor = (self.ptime_fs * units.fs) ** 2 * self.barostat_modulus_gpa * units.GPa
+        return dynamics_for(
+            atoms,
+            ensemble=self.ensemble,
+            timestep_fs=self.timestep_fs,
+            temperature_k=self.temperature_k,
+            tdamp_fs=self.tdamp_fs,
+            pressure_gpa=self.pressure_gpa,
+            pfactor=pfactor,
+        )
+
+
+def _on_schedule(points: tuple[float, ...], fraction: float) -> float:
+    """The value at ``fraction`` of the run of a line through ``points`` evenly spaced."""
+    if len(points) == 2:  # the plain ramp, in the arithmetic earlier runs used
+        return points[0] + (points[1] - points[0]) * fraction
+    spots = np.linspace(0.0, 1.0, len(points))
+    return float(np.interp(fraction, spots, points))
 
 
 def initial_momenta(atoms: Atoms, *, temperature_k: float, rng: np.random.Generator) -> None:
@@ -166,37 +216,6 @@ def initial_momenta(atoms: Atoms, *, temperature_k: float, rng: np.random.Genera
     with warnings.catch_warnings():  # LAMBench removes rotation from periodic cells too
         warnings.filterwarnings("ignore", "Periodic boundary conditions are ignored")
         ZeroRotation(atoms)
-
-
-def _dynamics(atoms: Atoms, protocol: MDProtocol) -> MolecularDynamics:
-    dt = protocol.timestep_fs * units.fs
-    if protocol.ensemble == NVE:
-        return VelocityVerlet(atoms, timestep=dt)
-    return NoseHooverChainNVT(
-        atoms, timestep=dt, temperature_K=protocol.temperature_k, tdamp=protocol.tdamp_fs * units.fs
-    )
-
-
-def set_target_temperature(dynamics: MolecularDynamics, temperature_k: float) -> None:
-    """Move a Nose–Hoover chain's target, keeping its damping time (masses scale with kT)."""
-    thermostat = dynamics._thermostat  # ASE gives no setter; the chain keeps kT and masses here
-    scale = units.kB * temperature_k / thermostat._kT
-    thermostat._kT *= scale
-    thermostat._Q *= scale
-
-
-def _thermostat_state(dynamics: MolecularDynamics) -> dict[str, Any]:
-    thermostat = getattr(dynamics, "_thermostat", None)
-    if thermostat is None:
-        return {}
-    return {"eta": thermostat._eta.tolist(), "p_eta": thermostat._p_eta.tolist()}
-
-
-def _restore_thermostat(dynamics: MolecularDynamics, state: dict[str, Any]) -> None:
-    thermostat = getattr(dynamics, "_thermostat", None)
-    if thermostat is not None and state:
-        thermostat._eta = np.array(state["eta"], dtype=float)
-        thermostat._p_eta = np.array(state["p_eta"], dtype=float)
 
 
 def md_state(atoms: Atoms, *, step: int, rng: np.random.Generator, **extra: Any) -> State:
@@ -237,6 +256,7 @@ def sample(atoms: Atoms, *, step: int, protocol: MDProtocol) -> dict[str, float 
         "etot_ev": epot + ekin,
         "temperature_k": float(atoms.get_temperature()),
         "target_k": protocol.target_k(step),
+        "target_pressure_gpa": protocol.target_pressure_gpa(step),
         "volume_a3": float(atoms.get_volume()) if atoms.cell.rank == 3 else None,
         "pressure_gpa": None,
     }
@@ -246,17 +266,28 @@ def sample(atoms: Atoms, *, step: int, protocol: MDProtocol) -> dict[str, float 
     return {k: _finite_or_none(v) for k, v in point.items()}
 
 
+Observer = Callable[[Atoms], dict[str, Any]]
+
+
 def run_md(
-    atoms: Atoms, calculator: Calculator, protocol: MDProtocol, context: RunContext | None = None
+    atoms: Atoms,
+    calculator: Calculator,
+    protocol: MDProtocol,
+    context: RunContext | None = None,
+    *,
+    observe: Observer | None = None,
 ) -> dict[str, Any]:
     """Integrate ``protocol`` from ``atoms`` (or from the context's checkpoint).
 
-    Returns the series, the final frame (positions, momenta, cell), ``completed`` and
-    ``steps_done``; a failure rule that fires ends the run early and is returned as
-    ``failure`` (rule, step, temperature), not raised.
+    ``observe(atoms)`` adds fields of its own to each point of the series (a task's
+    product count, say). Returns the series, the final frame (positions, momenta,
+    cell), ``completed`` and ``steps_done``; a failure rule that fires ends the run
+    early and is returned as ``failure`` (rule, step, temperature), not raised.
     """
     context = context or RunContext()
     atoms = atoms.copy()
+    if protocol.ensemble == NPT:
+        upper_triangular_cell(atoms)
     atoms.calc = calculator
     rng = np.random.default_rng(protocol.seed)
     state = context.restored()
@@ -267,14 +298,15 @@ def run_md(
         restore_state(atoms, state, rng)
         step, series, resumed_from = int(state["step"]), list(state["series"]), int(state["step"])
     note(natoms=len(atoms), series=series, last_structure=atoms)
-    dynamics = _dynamics(atoms, protocol)
+    dynamics = protocol.dynamics(atoms)
     if state is not None:
-        _restore_thermostat(dynamics, state.get("thermostat", {}))
+        restore_integrator(dynamics, state.get("thermostat", {}))
+        atoms.set_momenta(np.array(state["momenta"], dtype=float))  # NPT zeroed their sum
     trajectory = _trajectory(context, protocol, append=state is not None)
 
     def current_state() -> State:
         return md_state(
-            atoms, step=step, rng=rng, series=series, thermostat=_thermostat_state(dynamics)
+            atoms, step=step, rng=rng, series=series, thermostat=integrator_state(dynamics)
         )
 
     failure = None
@@ -299,15 +331,18 @@ def run_md(
             if failure is not None:
                 break
             if sampling and (not series or series[-1]["step"] != step):
-                series.append(sample(atoms, step=step, protocol=protocol))
+                point = sample(atoms, step=step, protocol=protocol)
+                series.append({**point, **observe(atoms)} if observe else point)
             if trajectory is not None and step % protocol.trajectory_every == 0:
                 trajectory.write(atoms)
             context.progress(step, protocol.steps)
             if step >= protocol.steps:
                 break
             context.checkpoint(current_state)
-            if protocol.ensemble == NVT:
-                set_target_temperature(dynamics, protocol.target_k(step))
+            set_targets(
+                dynamics, protocol.target_k(step), protocol.target_pressure_gpa(step) or 0.0
+            )
+            prepare(dynamics)
             step += 1
             try:
                 dynamics.step()  # the forces at the new positions are computed here

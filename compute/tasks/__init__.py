@@ -16,6 +16,8 @@ from compute.errors import TaskFailed
 from compute.failure_evidence import collecting, evidence
 from compute.run_context import RunContext
 from compute.tasks import (
+    combustion,
+    compression,
     diatomics,
     elasticity,
     eos,
@@ -42,6 +44,8 @@ TASKS: dict[str, TaskSpec] = {
     "phonons": phonons.TASK,
     "elasticity": elasticity.TASK,
     "vacancy": vacancy.TASK,
+    "compression": compression.TASK,
+    "combustion": combustion.TASK,
 }
 
 

@@ -32,14 +32,14 @@ from compute.md import (
     restore_state,
     run_md,
     sample,
-    set_target_temperature,
 )
+from compute.md_dynamics import set_target_temperature
 from compute.run_context import CheckpointFile, RunContext
-from compute.tasks.heating import evaluate as heating_evaluate
 from compute.tasks.heating.protocol import run as heating
 from compute.tasks.nve import evaluate as nve_evaluate
 from compute.tasks.nve.drift import energy_drift, lambench_instability
 from compute.tasks.nve.protocol import run as nve
+from compute.tasks.stability import evaluate as heating_evaluate
 from tests.compute.md_calculators import BreaksAt, NoForces, NoisyEMT
 
 CU_MASS = 63.546  # amu, ASE's atomic_masses for Cu
@@ -144,7 +144,7 @@ def test_a_failure_as_a_dict_holds_none_for_non_finite_numbers():
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"ensemble": "npt"}, "ensemble must be nve or nvt, not 'npt'"),
+        ({"ensemble": "nph"}, "ensemble must be nve, nvt or npt, not 'nph'"),
         ({"steps": 0}, "steps and sample_every must be at least 1, timestep_fs above 0"),
         ({"sample_every": 0}, "steps and sample_every must be at least 1, timestep_fs above 0"),
         ({"timestep_fs": 0.0}, "steps and sample_every must be at least 1, timestep_fs above 0"),
@@ -296,12 +296,13 @@ def test_one_summary_point_by_hand():
         "etot_ev": epot + ekin,
         "temperature_k": 2 * ekin / (3 * 32 * units.kB),
         "target_k": 370.0,
+        "target_pressure_gpa": None,  # NVT: no barostat
         "volume_a3": volume,
         "pressure_gpa": pressure,
     }
     assert point.keys() == expected.keys()
     for key, value in expected.items():
-        assert point[key] == pytest.approx(value, rel=1e-10), key  # rounding only
+        assert point[key] == (value if value is None else pytest.approx(value, rel=1e-10)), key
 
 
 def test_no_volume_without_a_cell_and_no_pressure_without_stress():

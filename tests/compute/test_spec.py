@@ -157,7 +157,7 @@ def test_the_registry_finds_tasks_and_refuses_unknown_names():
     with pytest.raises(
         TaskFailed,
         match="^unknown task function 'kappa'; known: eos, ev, relax, diatomics, nve, "
-        "heating, speed, formation, phonons, elasticity, vacancy$",
+        "heating, speed, formation, phonons, elasticity, vacancy, compression, combustion$",
     ):
         task_spec("kappa")
     placeholder = spec_or_placeholder("kappa")
@@ -169,7 +169,7 @@ def test_the_registry_finds_tasks_and_refuses_unknown_names():
 
 
 def test_the_registry_lists_each_structure_set_once_and_every_reference_key():
-    # eos, ev and relax share the Delta set; nve and heating share md-cells.
+    # eos, ev and relax share the Delta set; nve, heating and compression share md-cells.
     assert [s.name for s in structure_sets()] == [
         "delta-dcdft",
         "homonuclear-dimers",
@@ -184,6 +184,7 @@ def test_the_registry_lists_each_structure_set_once_and_every_reference_key():
         "mp-elasticity-subset",
         "vacancy-fcc",
         "vacancy-hcp",
+        "combustion-h256o128",
     ]
     assert reference_keys() >= {"v0_a3_per_atom", "b0_gpa", "b0_prime", "r_e_a", "d_e_ev"}
     labels = quantity_labels()

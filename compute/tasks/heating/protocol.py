@@ -15,10 +15,7 @@ from ase.calculators.calculator import Calculator
 
 from compute.md import NVT, FailureLimits, MDProtocol, run_md
 from compute.run_context import RunContext
-
-
-def default_timestep_fs(atoms: Atoms) -> float:
-    return 0.5 if "H" in atoms.get_chemical_symbols() else 2.0
+from compute.tasks.stability import LIMITS, default_timestep_fs, scored
 
 
 def run(
@@ -32,9 +29,9 @@ def run(
     tdamp_fs: float = 25.0,
     seed: int = 0,
     sample_every: int = 10,
-    max_force_ev_per_a: float = 50.0,
-    min_distance_a: float = 0.5,
-    max_temperature_ratio: float = 2.0,
+    max_force_ev_per_a: float = LIMITS.max_force_ev_per_a,
+    min_distance_a: float = LIMITS.min_distance_a,
+    max_temperature_ratio: float = LIMITS.max_temperature_ratio,
     trajectory_every: int = 0,
     context: RunContext | None = None,
 ) -> dict[str, Any]:
@@ -52,15 +49,4 @@ def run(
         trajectory_every=trajectory_every,
         limits=FailureLimits(max_force_ev_per_a, min_distance_a, max_temperature_ratio),
     )
-    output = run_md(atoms, calculator, protocol, context)
-    failure = output["failure"] or {}
-    return {
-        **output,
-        "natoms": len(atoms),
-        "timestep_fs": timestep,
-        "valid_fraction": output["steps_done"] / protocol.steps,
-        "failure_rule": failure.get("rule"),
-        "failure_step": failure.get("step"),
-        "failure_temperature_k": failure.get("temperature_k"),
-        "final_temperature_k": output["series"][-1]["temperature_k"] if output["series"] else None,
-    }
+    return scored(run_md(atoms, calculator, protocol, context), protocol, natoms=len(atoms))
