@@ -1,12 +1,14 @@
-"""The speed task against synthetic costs: a calculator that sleeps a known time per
-atom, the exponent of a known power law, and each reason a size series stops."""
+"""The speed task against synthetic costs: a calculator that takes a known time per atom
+on a scripted clock (the protocol's clock advances by the call's cost, so every figure is
+a hand computation and no test depends on the machine's load), the exponent of a known
+power law, and each reason a size series stops."""
 
 from __future__ import annotations
 
 import importlib.metadata
 import platform
 import sys
-import time
+from types import SimpleNamespace
 
 import ase
 import numpy as np
@@ -19,19 +21,35 @@ from compute.errors import TaskFailed
 from compute.run_context import RunContext
 from compute.structure_sets.md_cells import CELLS, md_cells
 from compute.structure_sets.speed_seeds import speed_seeds
-from compute.tasks.speed import evaluate
+from compute.tasks.speed import evaluate, protocol
 from compute.tasks.speed.protocol import run, scaling_exponent, time_calls
 
 COPPER = bulk("Cu", "fcc", a=3.61, cubic=True)  # 4 atoms: n × n × n holds 4 n³
 
 
+class Clock:
+    now = 0.0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+
+CLOCK = Clock()
+
+
+@pytest.fixture(autouse=True)
+def scripted_clock(monkeypatch):
+    """The protocol reads CLOCK, which a Costs call advances by its cost."""
+    monkeypatch.setattr(protocol, "time", SimpleNamespace(perf_counter=CLOCK.perf_counter))
+
+
 class Costs(Calculator):
-    """Zero energy, forces and stress after sleeping ``us_per_atom`` µs per atom; fails
+    """Zero energy, forces and stress after ``us_per_atom`` µs per atom on CLOCK; fails
     with ``fails`` (an exception) on cells above ``fails_above`` atoms."""
 
     implemented_properties = ["energy", "forces", "stress"]
 
-    def __init__(self, us_per_atom=0.0, fails_above=None, fails=None, device=None):
+    def __init__(self, us_per_atom=1.0, fails_above=None, fails=None, device=None):
         super().__init__()
         self.us_per_atom, self.fails_above, self.fails = us_per_atom, fails_above, fails
         self.calls, self.told = [], []
@@ -44,7 +62,7 @@ class Costs(Calculator):
         self.told.append(system_changes)  # None: not told what changed
         if self.fails_above is not None and len(atoms) > self.fails_above:
             raise self.fails
-        time.sleep(self.us_per_atom * 1e-6 * len(atoms))
+        CLOCK.now += self.us_per_atom * 1e-6 * len(atoms)
         self.results = {"energy": 0.0, "forces": np.zeros((len(atoms), 3)), "stress": np.zeros(6)}
 
 
@@ -75,7 +93,7 @@ def test_every_call_is_made_and_timed_with_what_the_model_implements():
     costs.implemented_properties = ["energy", "forces"]
     seconds = time_calls(COPPER, costs, warmup=0, repeats=2)
     assert costs.calls == [(4, ("energy", "forces"))] * 2
-    assert all(0.008 <= s < 0.1 for s in seconds)  # sleep never returns early
+    assert seconds == pytest.approx([0.008, 0.008], rel=1e-9)
 
 
 def test_time_per_atom_and_exponent_of_a_linear_cost():
@@ -92,10 +110,9 @@ def test_time_per_atom_and_exponent_of_a_linear_cost():
     sizes = output["sizes"]
     assert [s["natoms"] for s in sizes] == [4, 32, 108]
     assert output["largest_natoms"] == 108 and output["stopped"] == "every size ran"
-    # Sleep never returns early and its overhead is tens of µs a call: 100 µs/atom and
-    # an exponent of 1 (time ∝ N) within what the overhead adds at 4 atoms.
-    assert 100.0 <= output["us_per_atom_step"] < 150.0
-    assert output["scaling_exponent"] == pytest.approx(1.0, abs=0.15)
+    # 100 µs/atom on every size, so time ∝ N: an exponent of exactly 1.
+    assert output["us_per_atom_step"] == pytest.approx(100.0, rel=1e-9)
+    assert output["scaling_exponent"] == pytest.approx(1.0, abs=1e-9)
     for size in sizes:
         assert size["seconds_min"] <= size["seconds_per_call"]
         assert size["steps_per_second"] == pytest.approx(1 / size["seconds_per_call"], rel=1e-12)
