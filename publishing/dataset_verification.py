@@ -68,9 +68,7 @@ def published_results(
             raise ArenaError(f"--sample must be at least 1, not {sample}")
         picked = set(random.Random(seed).sample(range(len(chosen)), min(sample, len(chosen))))
         chosen = [item for i, item in enumerate(chosen) if i in picked]
-    return [
-        _published(where, row, model_rows, task_rows, structure_rows) for where, row in chosen
-    ]
+    return [_published(where, row, model_rows, task_rows, structure_rows) for where, row in chosen]
 
 
 def _published(
