@@ -215,7 +215,8 @@ def test_the_task_table_puts_metrics_first_and_details_on_request(client, toy_ta
     html = client.get(url).content.decode()
     head = html.split('data-table="task-toy"')[1].split("</thead>")[0]
     keys = [part.split('"')[0] for part in head.split('data-key="')[1:]]
-    assert keys[:4] == ["model", "rank", "k_error_gpa", "k_error_gpa_std"]
+    assert keys[:5] == ["model", "rank", "k_error_gpa", "k_error_gpa_ci", "k_error_gpa_std"]
+    assert 'data-key="k_error_gpa_ci" class="num"' in head  # the headline's interval shows
     assert keys.index("stable_fraction") < keys.index("group_ranked") < keys.index("done")
     assert 'data-key="k_error_gpa_std" class="num detail"' in head  # hidden until asked
     assert 'class="show-more">' in html and 'class="show-more" checked>' not in html
@@ -231,6 +232,10 @@ def test_the_task_table_puts_metrics_first_and_details_on_request(client, toy_ta
     emt = next(r for r in records(rows) if r["model"] == "EMT")
     assert (emt["coverage_n"], emt["coverage_total"]) == ("3", "3")
     assert float(emt["k_error_gpa_signed (GPa)"]) == pytest.approx((-10 + 20 + 3) / 3)
+    # The mean |error| 11 of 10, 20 and 3: its interval lies within the least and the
+    # largest value a resample's mean can take.
+    low, high = float(emt["k_error_gpa_ci_low (GPa)"]), float(emt["k_error_gpa_ci_high (GPa)"])
+    assert 3 <= low < 11 < high <= 20
 
 
 def spreadsheet_numbers_stay_numbers(rows: list[list[str]]) -> None:

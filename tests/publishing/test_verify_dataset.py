@@ -9,8 +9,8 @@ import ase
 import pytest
 from ase.calculators.emt import EMT
 from django.core.management import call_command
-from django.db import connection
 from django.core.management.base import CommandError
+from django.db import connection
 
 from compute.provenance import provenance
 from publishing.export import export_dataset
