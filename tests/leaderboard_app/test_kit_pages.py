@@ -267,8 +267,14 @@ def test_the_compare_csv_names_models_and_units_and_holds_plain_numbers(client, 
     metrics = csv_of(client, url, models="emt,sevennet-0", table="compare-eos")
     spreadsheet_numbers_stay_numbers(metrics)
     assert metrics[0] == ["metric", "key", "unit", "EMT", "EMT rank", "SevenNet-0",
-                          "SevenNet-0 rank"]  # fmt: skip
+                          "SevenNet-0 rank", "difference_ci_low", "difference_ci_high",
+                          "verdict"]  # fmt: skip
     by_key = {r["key"]: r for r in records(metrics)}
+    for row in by_key.values():  # a verdict per metric, from the paired interval
+        low, high = float(row["difference_ci_low"]), float(row["difference_ci_high"])
+        assert row["verdict"] == (
+            "≈ not distinguishable" if low <= 0 <= high else "distinguishable"
+        )
     v0 = by_key["v0_rel_error"]
     assert v0["unit"] == "fraction" and 0 < float(v0["EMT"]) < 1  # not "3.2%"
     assert by_key["delta_mev_per_atom"]["unit"] == "meV/atom"
@@ -279,6 +285,9 @@ def test_the_compare_csv_names_models_and_units_and_holds_plain_numbers(client, 
     negative = [r["b0_gpa SevenNet-0 - EMT (GPa)"] for r in records(differences)]
     assert all(float(v) < 0 for v in negative) and not any(v.startswith("'") for v in negative)
     html = client.get(url, {"models": "emt,sevennet-0"}).content.decode()
+    for i, name in enumerate(["EMT", "SevenNet-0"]):  # each model's error per element
+        assert figure_of(html, f"compare-eos-elements-{i}")["data"]
+        assert f"per element: {name}</" in html
     assert html.count('class="num signed-neg"') >= 2  # ΔB0 cells on the diverging scale
     difference = figure_of(html, "compare-table-eos")["data"][1]  # V0 differences, all ≤ 0
     assert difference["colorscale"] == DIVERGING and difference["zmid"] == 0
