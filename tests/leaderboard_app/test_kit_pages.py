@@ -185,8 +185,10 @@ def test_the_home_page_shows_each_models_headline_value_beside_its_rank(client, 
     html = client.get("/").content.decode()
     head = html.split('data-table="leaderboard"')[1].split("</thead>")[0]
     keys = [part.split('"')[0] for part in head.split('data-key="')[1:]]
-    assert keys[:2] == ["model", "rank"]
+    assert keys[:4] == ["model", "rank", "rank_accuracy", "rank_soundness"]
     assert keys.index("toy_k_error_gpa") + 1 == keys.index("rank_toy")  # value, then rank
+    # The toy task's one group is neither aspect: no aspect rank, but the columns stand.
+    assert (rows["CHGNet"]["rank_accuracy"], rows["CHGNet"]["rank_soundness"]) == ("", "")
     assert '<th scope="col" data-key="model" class="sticky"' in head
     assert "toy |K error| (GPa) ↓" in head
 
