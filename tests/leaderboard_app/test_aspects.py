@@ -16,10 +16,10 @@ def ranked(model: str, rank: int, **group_ranks: int) -> TaskScore:
 
 
 def test_each_aspect_ranks_over_its_own_groups_alone():
-    """EOS: A sounder, B more accurate; formation (two groups against DFT): B 1 + 1,
-    A 2 + 1, so B first. C ran EOS only: on formation it ranks after both (3).
+    """EOS: A sounder, B more accurate; formation (two groups against DFT): A 1 + 1,
+    B 2 + 2, so A first. C ran EOS only: on formation it ranks after both (3).
 
-    accuracy:  A 2 + 2 = 4, B 1 + 1 = 2, C 3 + 3 = 6   -> B1 A2 C3
+    accuracy:  A 2 + 1 = 3, B 1 + 2 = 3, C 3 + 3 = 6   -> A1 B1 C3 (EOS alone: B1 A2)
     soundness: EOS alone: A1 B2 C3
     """
     assert {g.counts_in for g in SPECS["formation"].metric_groups} == {"accuracy"}
@@ -29,13 +29,13 @@ def test_each_aspect_ranks_over_its_own_groups_alone():
             ranked("B", 1, soundness=2, accuracy=1),
             ranked("C", 3, soundness=3, accuracy=3),
         ],
-        "formation": [ranked("A", 2, energy=2, geometry=1), ranked("B", 1, energy=1, geometry=1)],
+        "formation": [ranked("A", 1, energy=1, geometry=1), ranked("B", 2, energy=2, geometry=2)],
     }
     ranks = {
         aspect: {r.model: r.rank for r in aspect_rows(["A", "B", "C"], scores, SPECS, aspect)}
         for aspect in ASPECTS
     }
-    assert ranks == {"accuracy": {"B": 1, "A": 2, "C": 3}, "soundness": {"A": 1, "B": 2, "C": 3}}
+    assert ranks == {"accuracy": {"A": 1, "B": 1, "C": 3}, "soundness": {"A": 1, "B": 2, "C": 3}}
 
 
 def test_a_partial_model_takes_no_aspect_rank():
