@@ -142,7 +142,8 @@ def metric_stats(metric: Metric, raw: Iterable[float | None]) -> Stats:
     summary = replace(stats(values), interval=mean_interval(values))
     if not metric.absolute:
         return summary
-    signed = stats(replace(metric, absolute=False).value(value) for value in raw)
+    signed_metric = replace(metric, absolute=False)  # once: replace() costs more than value()
+    signed = stats(signed_metric.value(value) for value in raw)
     return replace(summary, signed_mean=signed.mean)
 
 
@@ -185,14 +186,19 @@ def _mark_level_pairs(
     """Mark each ranked model that no ranked metric tells apart from the one just above
     it: a paired bootstrap over the structures both have results on."""
     marked = list(ordered)
+    values: dict[tuple[str, str], dict[Hashable, float | None]] = {}
+
+    def of(model: str, metric: Metric) -> dict[Hashable, float | None]:
+        if (model, metric.key) not in values:  # each at most once, and only where asked
+            values[model, metric.key] = metric_values(metric, evidence[model])
+        return values[model, metric.key]
+
     for i in range(1, len(marked)):
         above, below = marked[i - 1], marked[i]
         if not (above.rank and below.rank > above.rank and above.partial == below.partial):
             continue
-        first, second = evidence[above.model], evidence[below.model]
         level = all(
-            holds_zero(paired_interval(metric_values(m, first), metric_values(m, second)))
-            for m in metrics
+            holds_zero(paired_interval(of(above.model, m), of(below.model, m))) for m in metrics
         )
         marked[i] = replace(below, level_with_above=level)
     return marked
