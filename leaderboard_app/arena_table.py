@@ -9,7 +9,7 @@ from typing import Any
 
 from django.urls import reverse
 
-from compute.tasks.spec import Metric
+from compute.tasks.spec import ASPECTS, Metric
 from leaderboard_app.metric_columns import metric_column, metric_label
 from leaderboard_app.public_text import without_server_paths
 from leaderboard_app.ranking import ArenaRow
@@ -52,6 +52,7 @@ def leaderboard_table(
     ranked: bool,
     headlines: Mapping[str, tuple[Metric, Mapping[str, float | None]]] | None = None,
     ranked_on: Collection[str] = (),
+    aspects: Mapping[str, Mapping[str, int]] | None = None,
 ) -> Table:
     """The model (kept in view), its arena rank, then per task its headline metric beside
     its task rank, the sum of ranks, and the registry's metadata. Baselines follow the
@@ -59,9 +60,11 @@ def leaderboard_table(
 
     ``headlines``: per task slug, the spec's headline metric and each model's mean of it;
     ``ranked_on``: the slugs of the tasks where some model is ranked (the others, not run
-    under their protocol, get no rank column and count for nobody).
+    under their protocol, get no rank column and count for nobody); ``aspects``: per
+    aspect (ASPECTS), each model's arena rank over that aspect's groups alone.
     """
     headlines = headlines or {}
+    aspects = aspects or {}
     model_column = Column("model", "Model", link_key="model_url", sticky=True)
     rank_columns = [
         Column(
@@ -71,7 +74,16 @@ def leaderboard_table(
             help="Rank of the sum of task ranks; ties share the lowest",
             blank=NOT_BENCHMARKED,
             display_key="rank_text",
-        )
+        ),
+        *(
+            Column(
+                f"rank_{aspect}",
+                f"{ASPECTS[aspect]} rank",
+                INT,
+                help=f"Rank over the {ASPECTS[aspect]} groups of the tasks alone",
+            )
+            for aspect in aspects
+        ),
     ]
     for t in tasks:
         if t.slug in headlines:
@@ -108,6 +120,7 @@ def leaderboard_table(
             "rank_sum": row.rank_sum or None,
             **_metadata(model),
         }
+        values |= {f"rank_{a}": ranks.get(row.model) or None for a, ranks in aspects.items()}
         if model.baseline:
             values |= {"rank_text": BASELINE, ROW_CSS: BASELINE}
         for task in tasks:

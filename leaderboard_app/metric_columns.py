@@ -64,6 +64,39 @@ def spread_column(metric: Metric) -> Column:
     )
 
 
+def interval_columns(metric: Metric, *, detail: bool) -> list[Column]:
+    """The mean's 95 % bootstrap interval: a range on the page, and ``KEY_ci_low`` and
+    ``KEY_ci_high`` in the downloads."""
+    bound = {"digits": metric.digits, "percent": metric.percent, "unit": export_unit(metric)}
+    return [
+        Column(
+            f"{metric.key}_ci",
+            f"{metric.label} 95 % interval",
+            FLOAT,
+            help=f"{INTERVAL_HELP} of the mean {metric.label}",
+            detail=detail,
+            in_download=False,
+            display_key=f"{metric.key}_ci_text",
+            **bound,
+        ),
+        *(
+            Column(
+                f"{metric.key}_ci_{end}",
+                f"{metric.label} interval {end}",
+                FLOAT,
+                on_page=False,
+                **bound,
+            )
+            for end in ("low", "high")
+        ),
+    ]
+
+
+INTERVAL_HELP = (
+    "95 % percentile-bootstrap interval over the structures (4000 resamples, fixed seed)"
+)
+
+
 def signed_column(metric: Metric) -> Column:
     """The signed mean of an error averaged as |value|: a negative B0 error is softening."""
     unit = metric.unit or ("%" if metric.percent else "")

@@ -20,7 +20,7 @@ from django.http import QueryDict
 from django.utils.text import slugify
 
 from compute.tasks import quantity_labels, spec_or_placeholder
-from compute.tasks.spec import PROTOCOL, Metric, TaskSpec
+from compute.tasks.spec import ASPECTS, PROTOCOL, Metric, TaskSpec
 from leaderboard_app import boards, selectors
 from leaderboard_app.arena_table import leaderboard_table
 from leaderboard_app.charts import model_styles
@@ -33,7 +33,7 @@ from leaderboard_app.result_tables import (
     task_table,
 )
 from leaderboard_app.run_pages import jobs_table
-from leaderboard_app.standings import arena_rows, ranked_tasks, task_scores
+from leaderboard_app.standings import arena_rows, aspect_rows, ranked_tasks, task_scores
 from leaderboard_app.tables import Table
 from leaderboard_app.within import split_by_conditions
 from models_app.models import MLIP
@@ -92,6 +92,7 @@ def leaderboard_page(*, query: QueryDict) -> Context:
     has_results = any(s.benchmarked for by_task in scores.values() for s in by_task)
     arena = arena_rows([m.name for m in chosen], scores) if has_results else _unranked(chosen)
     ranked_on = [t.slug for t in ranked if any(s.ranked for s in scores[t.slug])]
+    names = [m.name for m in chosen]
     table = leaderboard_table(
         arena,
         models={m.name: m for m in chosen},
@@ -99,6 +100,10 @@ def leaderboard_page(*, query: QueryDict) -> Context:
         ranked=has_results,
         headlines=headline_means(specs, scores),
         ranked_on=ranked_on,
+        aspects={
+            aspect: {r.model: r.rank for r in aspect_rows(names, scores, specs, aspect)}
+            for aspect in ASPECTS
+        },
     )
     return {
         "nav_tasks": tasks,

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 
 from compute.tasks.failures import FAILURE_RATE, SUCCESS_VALUE
 from compute.tasks.spec import Metric, MetricGroup, one_group
+from leaderboard_app.uncertainty import Interval, holds_zero, mean_interval, paired_interval
 
 NOT_BENCHMARKED = 0  # the rank of a model with no results
 DEFAULT_MIN_COVERAGE = 0.5
@@ -33,12 +34,14 @@ DEFAULT_MIN_COVERAGE = 0.5
 @dataclass(frozen=True)
 class Stats:
     """Mean of the values a metric averages (|error| for absolute ones), their sample
-    deviation, their count, and for absolute metrics the mean of the signed values."""
+    deviation, their count, for absolute metrics the mean of the signed values, and the
+    mean's 95 % bootstrap interval (leaderboard_app.uncertainty)."""
 
     mean: float | None
     std: float | None
     count: int
     signed_mean: float | None = None
+    interval: Interval | None = None
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,9 @@ class ModelEvidence:
 class TaskScore:
     """One model on one task. ``stats`` are over its own results (``compared`` of them)
     and its failures where a metric counts them; ``ranks`` per metric and
-    ``group_ranks`` per metric group; ``rank_sum`` sums the group ranks."""
+    ``group_ranks`` per metric group; ``rank_sum`` sums the group ranks.
+    ``level_with_above``: ranked below the model listed just above it in its tier, but
+    no ranked metric tells the two apart (each paired interval holds 0)."""
 
     model: str
     stats: dict[str, Stats]
@@ -82,6 +87,7 @@ class TaskScore:
     compared: int = 0
     set_aside: str = ""
     baseline: bool = False
+    level_with_above: bool = False
 
     @property
     def benchmarked(self) -> bool:
@@ -129,12 +135,15 @@ def stats(values: Iterable[float | None]) -> Stats:
 
 
 def metric_stats(metric: Metric, raw: Iterable[float | None]) -> Stats:
-    """``stats`` of a metric's per-structure values; absolute ones add the signed mean."""
+    """``stats`` of a metric's per-structure values with the mean's interval; absolute
+    ones add the signed mean."""
     raw = list(raw)
-    summary = stats(metric.value(value) for value in raw)
+    values = [metric.value(value) for value in raw]
+    summary = replace(stats(values), interval=mean_interval(values))
     if not metric.absolute:
         return summary
-    signed = stats(replace(metric, absolute=False).value(value) for value in raw)
+    signed_metric = replace(metric, absolute=False)  # once: replace() costs more than value()
+    signed = stats(signed_metric.value(value) for value in raw)
     return replace(summary, signed_mean=signed.mean)
 
 
@@ -166,7 +175,38 @@ def score_task(
         **_rank_tier(full, metrics, groups, partial=False),
         **_rank_tier(partial, metrics, groups, partial=True),
     }
-    return _ordered_scores([scored.get(s.model, s) for s in summaries])
+    ordered = _ordered_scores([scored.get(s.model, s) for s in summaries])
+    ranked = [m for m in metrics if any(m.key in g.metrics for g in groups)]
+    return _mark_level_pairs(ordered, {item.model: item for item in evidence}, ranked)
+
+
+def _mark_level_pairs(
+    ordered: list[TaskScore], evidence: Mapping[str, ModelEvidence], metrics: Sequence[Metric]
+) -> list[TaskScore]:
+    """Mark each ranked model that no ranked metric tells apart from the one just above
+    it: a paired bootstrap over the structures both have results on."""
+    marked = list(ordered)
+    values: dict[tuple[str, str], dict[Hashable, float | None]] = {}
+
+    def of(model: str, metric: Metric) -> dict[Hashable, float | None]:
+        if (model, metric.key) not in values:  # each at most once, and only where asked
+            values[model, metric.key] = metric_values(metric, evidence[model])
+        return values[model, metric.key]
+
+    for i in range(1, len(marked)):
+        above, below = marked[i - 1], marked[i]
+        if not (above.rank and below.rank > above.rank and above.partial == below.partial):
+            continue
+        level = all(
+            holds_zero(paired_interval(of(above.model, m), of(below.model, m))) for m in metrics
+        )
+        marked[i] = replace(below, level_with_above=level)
+    return marked
+
+
+def metric_values(metric: Metric, item: ModelEvidence) -> dict[Hashable, float | None]:
+    """The values ``metric`` averages, by structure, of a model's results."""
+    return {sid: metric.value(row.get(metric.key)) for sid, row in item.by_structure().items()}
 
 
 def _ran(score: TaskScore) -> int:

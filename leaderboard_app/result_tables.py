@@ -14,6 +14,7 @@ from compute.tasks.failures import per_structure
 from compute.tasks.spec import Metric, MetricGroup, TaskSpec, with_unit
 from leaderboard_app.metric_columns import (
     failure_note,
+    interval_columns,
     metric_column,
     metric_label,
     metrics_first,
@@ -99,6 +100,7 @@ def task_table(
         ranked = bool(groups) and metric.ranked
         metric_columns += [
             replace(metric_column(metric, FLOAT, ranked=ranked), show_rank=False),
+            *interval_columns(metric, detail=metric is not spec.leading_metric),
             spread_column(metric),
         ]
         if ranked:
@@ -149,12 +151,29 @@ def _task_row(
         ),
     }
     row |= {f"group_{key}": rank for key, rank in score.group_ranks.items()}
+    if score.level_with_above:
+        row["rank_text"] = f"≈ {score.rank}"
     for metric in metrics:
         row[metric.key] = score.stats[metric.key].mean
+        row |= _interval_cells(metric, score.stats[metric.key].interval)
         row[f"{metric.key}_std"] = score.stats[metric.key].std
         row[f"{metric.key}_rank"] = score.ranks.get(metric.key)
         row[f"{metric.key}_signed"] = score.stats[metric.key].signed_mean
     return row
+
+
+def _interval_cells(metric: Metric, interval: tuple[float, float] | None) -> dict[str, Any]:
+    """A mean's interval: its bounds for the downloads, its range and width (to sort on)
+    for the page."""
+    if interval is None:
+        return {f"{metric.key}_ci_low": None, f"{metric.key}_ci_high": None}
+    low, high = interval
+    return {
+        f"{metric.key}_ci_low": low,
+        f"{metric.key}_ci_high": high,
+        f"{metric.key}_ci": high - low,
+        f"{metric.key}_ci_text": f"{metric.format(low)} – {metric.format(high)}",
+    }
 
 
 def standing(score: TaskScore) -> str:
@@ -183,6 +202,12 @@ def task_notes(metrics: Sequence[Metric], groups: Sequence[MetricGroup]) -> list
     if groups:
         notes += [
             ("Rank", f"{TASK_RANK_HELP}: {_group_list(groups)}."),
+            (
+                "≈ before a rank",
+                "The model ranks below the one above it, but no ranked metric tells the two "
+                "apart: on the structures both ran, the 95 % paired-bootstrap interval of "
+                "each metric's mean difference holds 0.",
+            ),
             ("Coverage n/N", f"{COVERAGE_HELP}. {MEANS_HELP}."),
             (
                 "Baseline",

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from django.conf import settings
 
 from compute.tasks import TASKS, spec_or_placeholder
 from compute.tasks.spec import TaskSpec
 from leaderboard_app.public_text import without_server_paths
-from leaderboard_app.ranking import ArenaRow, ModelEvidence, TaskScore, arena_ranking, score_task
+from leaderboard_app.ranking import (
+    ArenaRow,
+    ModelEvidence,
+    TaskScore,
+    arena_ranking,
+    rank_min,
+    score_task,
+)
 from models_app.models import MLIP
 from tasks_app.evidence import TaskEvidence
 from tasks_app.models import Task
@@ -76,6 +83,24 @@ def ranked_tasks(tasks: Sequence[Task]) -> list[Task]:
     specs = {t.pk: spec_or_placeholder(t.function) for t in tasks}
     ranked = [t for t in tasks if specs[t.pk].ranked_metrics and not specs[t.pk].compared_within]
     return sorted(ranked, key=lambda t: order[t.function])
+
+
+def aspect_rows(
+    models: Sequence[str],
+    scores: Mapping[str, Sequence[TaskScore]],
+    specs: Mapping[str, TaskSpec],
+    aspect: str,
+) -> list[ArenaRow]:
+    """The arena rank over ``aspect`` alone: on each task with groups that count in it,
+    the rank of each ranked model's sum of those group ranks; then the arena's sum."""
+    ranks = {}
+    for slug, task_scores in scores.items():
+        keys = [g.key for g in specs[slug].metric_groups if g.counts_in == aspect]
+        ranked = [s for s in task_scores if s.ranked]
+        if keys:
+            sums = rank_min([sum(s.group_ranks[key] for key in keys) for s in ranked])
+            ranks[slug] = {s.model: rank for s, rank in zip(ranked, sums, strict=True)}
+    return arena_ranking(models, ranks)
 
 
 def arena_rows(models: Sequence[str], scores: dict[str, Sequence[TaskScore]]) -> list[ArenaRow]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 
@@ -20,7 +21,7 @@ from compute.tasks import run_job, task_spec
 from compute.tasks.reproduction import differences
 from models_app.loading import calculator_for
 from tasks_app.models import Result, Task
-from tasks_app.selectors import job_payload
+from tasks_app.selectors import JobPayload, job_payload
 from tasks_app.services import json_safe
 
 
@@ -69,8 +70,26 @@ def results_to_verify(
 def verify_result(result: Result) -> Verdict:
     """Re-run ``result``'s job as a worker would and compare every headline number and
     metric within the task's declared tolerances, and the provenance."""
-    verdict = Verdict(model=result.model.name, structure=result.structure.label)
-    payload = job_payload(job_id=result.job_id)
+    return verify_payload(
+        job_payload(job_id=result.job_id),
+        model=result.model.name,
+        structure=result.structure.label,
+        stored={"headline": result.headline, "metrics": result.metrics},
+        ran_with=result.job.ran_with or {},
+    )
+
+
+def verify_payload(
+    payload: JobPayload,
+    *,
+    model: str,
+    structure: str,
+    stored: dict[str, dict[str, Any]],
+    ran_with: dict[str, Any],
+) -> Verdict:
+    """Re-run ``payload`` here and compare with ``stored`` (its ``headline`` and
+    ``metrics``) and with the provenance ``ran_with`` it was stored with."""
+    verdict = Verdict(model=model, structure=structure)
     try:
         calculator = calculator_for(payload.spec)
         atoms = atoms_from_dict(payload.atoms)
@@ -90,8 +109,8 @@ def verify_result(result: Result) -> Verdict:
         return verdict
     verdict.differences = differences(
         task,
-        {"headline": result.headline, "metrics": result.metrics},
+        stored,
         {"headline": json_safe(outcome.headline), "metrics": json_safe(outcome.metrics)},
     )
-    verdict.provenance = provenance_differences(result.job.ran_with or {}, now_with)
+    verdict.provenance = provenance_differences(ran_with, now_with)
     return verdict

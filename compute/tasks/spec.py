@@ -146,12 +146,25 @@ class Metric:
 class MetricGroup:
     """Ranked metrics that answer one question, e.g. "accuracy against DFT"; a task ranks
     models per group (the sum of the group's metric ranks), and overall by the sum of its
-    group ranks."""
+    group ranks. ``aspect``: which of the arena's ASPECTS the group answers (default:
+    its key, where that is one)."""
 
     key: str
     title: str
     help: str
     metrics: tuple[str, ...]
+    aspect: str = ""
+
+    @property
+    def counts_in(self) -> str:
+        """The aspect the group's ranks count in, or ''."""
+        aspect = self.aspect or self.key
+        return aspect if aspect in ASPECTS else ""
+
+
+# The arena's views beside its overall rank: each ranks the models over the task
+# groups that answer one question alone.
+ASPECTS = {"accuracy": "Accuracy against DFT", "soundness": "Physical soundness"}
 
 
 def one_group(metrics: Sequence[Metric]) -> tuple[MetricGroup, ...]:

@@ -8,11 +8,11 @@ controls they need. Keys, labels and units all come from the spec.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from compute.tasks.failures import per_structure
-from compute.tasks.figures import Curves, ElementTable, Histogram, Parity, Survival
+from compute.tasks.figures import Curves, ElementTable, Figure, Histogram, Parity, Survival
 from compute.tasks.spec import Metric, Quantity, TaskSpec, with_unit
 from leaderboard_app.boards import kit
 from leaderboard_app.boards.view import Context, TaskView, choose
@@ -59,7 +59,7 @@ def task_figures(view: TaskView) -> Context:
     """Controls and figures of the task-wide figures the spec declares, in its order."""
     section: Context = {"controls": [], "figures": []}
     slug = view.task.slug
-    for figure in view.spec.figures:
+    for figure in declared_figures(view.spec):
         if isinstance(figure, Parity):
             titles = " and ".join(_quantity(view.spec, key).label for key in figure.quantities)
             section["figures"].append(
@@ -100,6 +100,14 @@ def task_figures(view: TaskView) -> Context:
                 }
             )
     return section
+
+
+def declared_figures(spec: TaskSpec) -> tuple[Figure, ...]:
+    """The spec's task-wide figures; a task with per-structure references that declares
+    no periodic table gets one of its metrics per element."""
+    if spec.reference_keys and not any(isinstance(f, ElementTable) for f in spec.figures):
+        return (*spec.figures, ElementTable())
+    return spec.figures
 
 
 def parity_panels(view: TaskView, figure: Parity) -> list[kit.ParityPanel]:
@@ -156,17 +164,28 @@ def element_table(view: TaskView, figure: ElementTable) -> tuple[list[Context], 
 
 
 def metric_per_element(view: TaskView, model: str, metric: Metric) -> tuple[dict[str, float], str]:
-    """``model``'s metric per element (the mean over the structures holding it) as far
-    from the metric's ideal as it lies (the value itself for an ideal of 0 or none; %
-    for percent metrics), and the colour bar's label."""
-    ideal = metric.ideal or 0.0
+    """``model``'s metric per element, as ``element_breakdown`` gives it."""
     found = []
     for structure_id, row in view.rows_by_model().get(model, {}).items():
         info = view.evidence.structure(structure_id)
-        value = metric.value(row.metrics.get(metric.key))
-        if info and value is not None:
+        if info:
+            found.append((info.formula, row.metrics.get(metric.key)))
+    return element_breakdown(metric, found)
+
+
+def element_breakdown(
+    metric: Metric, values: Iterable[tuple[str, Any]]
+) -> tuple[dict[str, float], str]:
+    """The metric per element of (formula, raw metric value) pairs: the mean over the
+    structures holding it, as far from the metric's ideal as it lies (the value itself
+    for an ideal of 0 or none; % for percent metrics), and the colour bar's label."""
+    ideal = metric.ideal or 0.0
+    found = []
+    for formula, raw in values:
+        value = metric.value(raw)
+        if value is not None:
             value = abs(value - ideal) if ideal else value
-            found.append((info.formula, value * (100 if metric.percent else 1)))
+            found.append((formula, value * (100 if metric.percent else 1)))
     label = with_unit(metric.label, metric.unit or ("%" if metric.percent else ""))
     if ideal:
         label = f"|{metric.label} {'+' if ideal < 0 else '−'} {abs(ideal):g}|"

@@ -185,8 +185,10 @@ def test_the_home_page_shows_each_models_headline_value_beside_its_rank(client, 
     html = client.get("/").content.decode()
     head = html.split('data-table="leaderboard"')[1].split("</thead>")[0]
     keys = [part.split('"')[0] for part in head.split('data-key="')[1:]]
-    assert keys[:2] == ["model", "rank"]
+    assert keys[:4] == ["model", "rank", "rank_accuracy", "rank_soundness"]
     assert keys.index("toy_k_error_gpa") + 1 == keys.index("rank_toy")  # value, then rank
+    # The toy task's one group is neither aspect: no aspect rank, but the columns stand.
+    assert (rows["CHGNet"]["rank_accuracy"], rows["CHGNet"]["rank_soundness"]) == ("", "")
     assert '<th scope="col" data-key="model" class="sticky"' in head
     assert "toy |K error| (GPa) ↓" in head
 
@@ -215,7 +217,9 @@ def test_the_task_table_puts_metrics_first_and_details_on_request(client, toy_ta
     html = client.get(url).content.decode()
     head = html.split('data-table="task-toy"')[1].split("</thead>")[0]
     keys = [part.split('"')[0] for part in head.split('data-key="')[1:]]
-    assert keys[:4] == ["model", "rank", "k_error_gpa", "k_error_gpa_std"]
+    assert keys[:5] == ["model", "rank", "k_error_gpa", "k_error_gpa_ci", "k_error_gpa_std"]
+    interval = head.split('data-key="k_error_gpa_ci"')[1].split(">")[0]
+    assert "detail" not in interval  # the headline metric's interval is always shown
     assert keys.index("stable_fraction") < keys.index("group_ranked") < keys.index("done")
     assert 'data-key="k_error_gpa_std" class="num detail"' in head  # hidden until asked
     assert 'class="show-more">' in html and 'class="show-more" checked>' not in html
@@ -231,6 +235,10 @@ def test_the_task_table_puts_metrics_first_and_details_on_request(client, toy_ta
     emt = next(r for r in records(rows) if r["model"] == "EMT")
     assert (emt["coverage_n"], emt["coverage_total"]) == ("3", "3")
     assert float(emt["k_error_gpa_signed (GPa)"]) == pytest.approx((-10 + 20 + 3) / 3)
+    # The mean |error| 11 of 10, 20 and 3: its interval lies within the least and the
+    # largest value a resample's mean can take.
+    low, high = float(emt["k_error_gpa_ci_low (GPa)"]), float(emt["k_error_gpa_ci_high (GPa)"])
+    assert 3 <= low < 11 < high <= 20
 
 
 def spreadsheet_numbers_stay_numbers(rows: list[list[str]]) -> None:
@@ -261,8 +269,14 @@ def test_the_compare_csv_names_models_and_units_and_holds_plain_numbers(client, 
     metrics = csv_of(client, url, models="emt,sevennet-0", table="compare-eos")
     spreadsheet_numbers_stay_numbers(metrics)
     assert metrics[0] == ["metric", "key", "unit", "EMT", "EMT rank", "SevenNet-0",
-                          "SevenNet-0 rank"]  # fmt: skip
+                          "SevenNet-0 rank", "difference_ci_low", "difference_ci_high",
+                          "verdict"]  # fmt: skip
     by_key = {r["key"]: r for r in records(metrics)}
+    for row in by_key.values():  # a verdict per metric, from the paired interval
+        low, high = float(row["difference_ci_low"]), float(row["difference_ci_high"])
+        assert row["verdict"] == (
+            "≈ not distinguishable" if low <= 0 <= high else "distinguishable"
+        )
     v0 = by_key["v0_rel_error"]
     assert v0["unit"] == "fraction" and 0 < float(v0["EMT"]) < 1  # not "3.2%"
     assert by_key["delta_mev_per_atom"]["unit"] == "meV/atom"
@@ -273,6 +287,9 @@ def test_the_compare_csv_names_models_and_units_and_holds_plain_numbers(client, 
     negative = [r["b0_gpa SevenNet-0 - EMT (GPa)"] for r in records(differences)]
     assert all(float(v) < 0 for v in negative) and not any(v.startswith("'") for v in negative)
     html = client.get(url, {"models": "emt,sevennet-0"}).content.decode()
+    for i, name in enumerate(["EMT", "SevenNet-0"]):  # each model's error per element
+        assert figure_of(html, f"compare-eos-elements-{i}")["data"]
+        assert f"per element: {name}</" in html
     assert html.count('class="num signed-neg"') >= 2  # ΔB0 cells on the diverging scale
     difference = figure_of(html, "compare-table-eos")["data"][1]  # V0 differences, all ≤ 0
     assert difference["colorscale"] == DIVERGING and difference["zmid"] == 0

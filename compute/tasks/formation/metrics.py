@@ -83,12 +83,14 @@ GROUPS = (
         "Formation energy against DFT",
         "How close the model's formation energies come to WBM's PBE ones.",
         tuple(m.key for m in ENERGY_METRICS),
+        aspect="accuracy",
     ),
     MetricGroup(
         "geometry",
         "Relaxation fidelity",
         "How close the model's relaxed structures stay to the DFT ones (Matbench Discovery).",
         (*(m.key for m in GEOMETRY_METRICS), FAILURE_RATE.key),  # no relaxed structure at all
+        aspect="accuracy",  # against the DFT-relaxed structures
     ),
 )
 
