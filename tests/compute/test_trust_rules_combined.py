@@ -1,0 +1,77 @@
+"""The trust rules together: SHA pin × trusted source × weights-only family.
+
+Each case loads a crafted pickle that writes a marker when unpickled, so "allowed" is
+seen as the marker, not as a return value. The expected outcome is the rule stated in
+compute/trust.py: a pickling family loads a file when it is pinned and the pin matches
+(whatever its source), or when it is unpinned and from a trusted source; a pin that does
+not match refuses even a trusted source (the pin wins). A weights-only family never
+unpickles code, pinned or trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from compute.calculators import clear_cache, load_calculator
+from compute.errors import CalculatorLoadError
+from compute.model_spec import ModelSpec
+from compute.trust import UntrustedCheckpoint
+from tests.compute.crafted import build_crafted_checkpoint
+
+PINS = ("none", "matching", "matching in capitals", "of another file")
+SOURCES = ("trusted folder", "untrusted folder")
+
+
+def pin_value(pin: str, path: Path) -> str:
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return {
+        "none": "",
+        "matching": digest,
+        "matching in capitals": digest.upper(),
+        "of another file": "0" * 64,
+    }[pin]
+
+
+def load(family: str, pin: str, source: str, tmp_path: Path) -> tuple[CalculatorLoadError, bool]:
+    """Load a crafted file of ``family``; the error raised and whether its code ran."""
+    trusted, untrusted = tmp_path / "trusted", tmp_path / "untrusted"
+    trusted.mkdir()
+    untrusted.mkdir()
+    marker = tmp_path / "marker"
+    folder = trusted if source == "trusted folder" else untrusted
+    inside = None if family == "mace" else "model"
+    path = build_crafted_checkpoint(folder / "crafted.model", marker, inside=inside)
+    spec = ModelSpec("Crafted", family, str(path), checkpoint_sha256=pin_value(pin, path))
+    clear_cache()
+    # Every case raises: a refusal, or, once the payload ran, because it builds no model.
+    with pytest.raises(CalculatorLoadError) as info:
+        load_calculator(spec, device="cpu", cache_dir=tmp_path, trusted_sources=[f"{trusted}/"])
+    assert "\n" not in str(info.value)
+    return info.value, marker.exists()
+
+
+@pytest.mark.parametrize("source", SOURCES)
+@pytest.mark.parametrize("pin", PINS)
+def test_a_pickling_family_loads_what_the_pin_or_else_the_source_allows(pin, source, tmp_path):
+    error, ran = load("mace", pin, source, tmp_path)
+    if pin == "none":
+        allowed = source == "trusted folder"
+    else:
+        allowed = pin != "of another file"  # the pin decides, the source no longer counts
+    assert ran == allowed
+    assert isinstance(error, UntrustedCheckpoint) == (not allowed)
+    if pin == "of another file":
+        assert "not the approved " + "0" * 64 in str(error)
+    elif not allowed:
+        assert "is not from a trusted source" in str(error)
+
+
+@pytest.mark.parametrize("source", SOURCES)
+@pytest.mark.parametrize("pin", PINS)
+def test_a_weights_only_family_never_runs_code_whatever_the_pin_or_source(pin, source, tmp_path):
+    error, ran = load("chgnet", pin, source, tmp_path)
+    assert not ran
+    assert "holds more than weights and plain data" in str(error)
