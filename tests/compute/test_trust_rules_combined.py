@@ -57,10 +57,8 @@ def load(family: str, pin: str, source: str, tmp_path: Path) -> tuple[Calculator
 @pytest.mark.parametrize("pin", PINS)
 def test_a_pickling_family_loads_what_the_pin_or_else_the_source_allows(pin, source, tmp_path):
     error, ran = load("mace", pin, source, tmp_path)
-    if pin == "none":
-        allowed = source == "trusted folder"
-    else:
-        allowed = pin != "of another file"  # the pin decides, the source no longer counts
+    # Unpinned, the source decides; pinned, the pin alone does.
+    allowed = source == "trusted folder" if pin == "none" else pin != "of another file"
     assert ran == allowed
     assert isinstance(error, UntrustedCheckpoint) == (not allowed)
     if pin == "of another file":
