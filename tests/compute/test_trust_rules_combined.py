@@ -18,7 +18,7 @@ import pytest
 from compute.calculators import clear_cache, load_calculator
 from compute.errors import CalculatorLoadError
 from compute.model_spec import ModelSpec
-from compute.trust import UntrustedCheckpoint
+from compute.trust import UntrustedCheckpoint, file_sha256, from_trusted_source, normalised
 from tests.compute.crafted import build_crafted_checkpoint
 
 PINS = ("none", "matching", "matching in capitals", "of another file")
@@ -73,3 +73,53 @@ def test_a_weights_only_family_never_runs_code_whatever_the_pin_or_source(pin, s
     error, ran = load("chgnet", pin, source, tmp_path)
     assert not ran
     assert "holds more than weights and plain data" in str(error)
+
+
+def test_a_files_digest_is_sha256_of_its_bytes_read_in_chunks(tmp_path):
+    """Above one read chunk (1 MiB) the digest is still hashlib's over the whole file."""
+    path = tmp_path / "big.model"
+    data = bytes(range(256)) * (5 * 4096 + 3)  # 5 MiB and 768 bytes
+    path.write_bytes(data)
+    assert file_sha256(path) == hashlib.sha256(data).hexdigest()
+
+
+def test_a_folders_digest_covers_each_files_relative_path_size_and_bytes(tmp_path):
+    """By hand: files sorted by path, each as 'PATH\\0SIZE\\0' then its bytes."""
+    folder = tmp_path / "model"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "sub" / "state.pt").write_bytes(b"weights")
+    (folder / "model.json").write_bytes(b"{}")
+    expected = hashlib.sha256(b"model.json\x002\x00{}sub/state.pt\x007\x00weights").hexdigest()
+    assert file_sha256(folder) == expected
+    (folder / "sub" / "state.pt").rename(folder / "state.pt")  # same bytes, another path
+    assert file_sha256(folder) != expected
+
+
+@pytest.mark.parametrize(
+    ("checkpoint", "source", "trusted"),
+    [
+        ("HTTPS://Example.ORG/models/x.pt", "https://example.org/models/", True),
+        (
+            "https://example.org/Models/x.pt",
+            "https://example.org/models/",
+            False,
+        ),  # paths keep case
+        ("https://example.org%2Fevil/models/x.pt", "https://example.org%2Fevil/", False),
+        ("https://example.org/models/a\\b.pt", "https://example.org/models/", False),
+        ("https://example.org/models/%25252e%25252e/x.pt", "https://example.org/models/", False),
+        ("https://example.org/models/%78.pt", "https://example.org/models/", True),  # %78 is x
+        ("https://example.org/models/x.pt", "https://example.org/models", False),  # no slash
+    ],
+)
+def test_urls_are_compared_decoded_with_scheme_and_host_in_lower_case(checkpoint, source, trusted):
+    assert from_trusted_source(checkpoint, [source]) is trusted
+
+
+def test_local_paths_are_compared_resolved_and_the_root_trusts_every_file(tmp_path, monkeypatch):
+    (tmp_path / "models").mkdir()
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert from_trusted_source(f"{tmp_path}/models/x.pt", ["~/models/"])
+    assert from_trusted_source("~/models/x.pt", [f"{tmp_path}/models/"])
+    assert not from_trusted_source(f"{tmp_path}/models-other/x.pt", [f"{tmp_path}/models/"])
+    assert from_trusted_source(f"{tmp_path}/anything.pt", ["/"])
+    assert normalised("/") == "/" and normalised(f"{tmp_path}/models/") == f"{tmp_path}/models/"
