@@ -72,6 +72,7 @@ PACKAGES = {
         ("compute.trust.*", "compute.checkpoints.*"),
         (
             "tests/compute/test_trust_rules_combined.py",
+            "tests/compute/test_checkpoint_files.py",
             "tests/compute/test_checkpoint_trust.py",
             "tests/models_app/test_checkpoint_trust.py",
         ),
