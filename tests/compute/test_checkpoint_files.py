@@ -31,6 +31,7 @@ def folder_of(url: str) -> str:
     ("url", "name"),
     [
         ("https://example.org/models/mace.model?download=true", "mace.model"),
+        ("https://example.org/models/mace.model?a=1?b=2", "mace.model"),  # the first ? ends it
         ("https://example.org/models/", "checkpoint"),
         ("https://example.org/models/?v=2", "checkpoint"),
     ],
