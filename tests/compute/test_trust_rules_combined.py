@@ -123,3 +123,11 @@ def test_local_paths_are_compared_resolved_and_the_root_trusts_every_file(tmp_pa
     assert not from_trusted_source(f"{tmp_path}/models-other/x.pt", [f"{tmp_path}/models/"])
     assert from_trusted_source(f"{tmp_path}/anything.pt", ["/"])
     assert normalised("/") == "/" and normalised(f"{tmp_path}/models/") == f"{tmp_path}/models/"
+    assert normalised(f"{tmp_path}/models/x.pt") == f"{tmp_path}/models/x.pt"
+    # A relative path with a colon is a path, not a URL: only "scheme://" makes one.
+    monkeypatch.chdir(tmp_path)
+    assert from_trusted_source("models:v2/x.pt", [f"{tmp_path}/models:v2/"])
+
+
+def test_a_url_is_normalised_to_lower_case_scheme_and_host_and_decoded_path():
+    assert normalised("HTTPS://Example.ORG/Models/%78.pt") == "https://example.org/Models/x.pt"
