@@ -14,6 +14,7 @@ import pytest
 
 from compute.checkpoints import Checkpoint, cached_path, is_url, resolve_checkpoint
 from compute.errors import CalculatorLoadError
+from compute.hub import hub_cache_dir
 
 
 def closed_port_url(path: str) -> str:
@@ -74,3 +75,20 @@ def test_a_local_file_is_used_where_it_is_and_a_missing_one_is_named(tmp_path, m
         CalculatorLoadError, match=r"^checkpoint file '~/gone.model' does not exist$"
     ):
         resolve_checkpoint("~/gone.model", tmp_path / "cache")
+
+
+def test_a_hub_file_in_the_cache_is_found_offline_and_a_missing_one_named(tmp_path):
+    """The Hub cache's own layout (refs/main names the snapshot) under our cache folder."""
+    repo = hub_cache_dir(tmp_path) / "models--some-org--some-repo"
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(commit)
+    (repo / "snapshots" / commit).mkdir(parents=True)
+    (repo / "snapshots" / commit / "model.pt").write_bytes(b"weights")
+    found = resolve_checkpoint("hf://some-org/some-repo/model.pt", tmp_path)
+    assert found == repo / "snapshots" / commit / "model.pt"
+    with pytest.raises(CalculatorLoadError) as error:
+        resolve_checkpoint("hf://some-org/some-repo/other.pt", tmp_path)
+    assert str(error.value).startswith(
+        "checkpoint hf://some-org/some-repo/other.pt is not in the Hub cache"
+    )
