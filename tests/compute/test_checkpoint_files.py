@@ -7,8 +7,11 @@ port nobody listens on stands for a server that is down.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import http.server
 import socket
+import threading
 
 import pytest
 
@@ -92,3 +95,23 @@ def test_a_hub_file_in_the_cache_is_found_offline_and_a_missing_one_named(tmp_pa
     assert str(error.value).startswith(
         "checkpoint hf://some-org/some-repo/other.pt is not in the Hub cache"
     )
+
+
+def test_a_url_is_downloaded_once_into_its_cache_path(tmp_path):
+    root = tmp_path / "www"
+    root.mkdir()
+    (root / "m.model").write_bytes(b"weights" * 1000)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/m.model"
+    try:
+        path = resolve_checkpoint(url, tmp_path / "cache")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert path == cached_path(url, tmp_path / "cache")
+    assert path.read_bytes() == b"weights" * 1000
+    assert list(path.parent.iterdir()) == [path]  # no temporary file left beside it
+    assert resolve_checkpoint(url, tmp_path / "cache") == path  # the server is gone
