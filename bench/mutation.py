@@ -9,6 +9,8 @@
 Each package is a set of mutant names (mutmut's ``module.x_function__mutmut_N``) and
 the test paths allowed to kill them; mutmut runs only the tests that its first pass
 saw call the mutated function (coverage-guided), cheapest first (tests/conftest.py).
+That first pass too runs only the package's tests, so a package's run costs its own
+tests once plus the mutants; tests new to mutmut's record are mapped when first seen.
 Tests run on SQLite in memory; tests that need child processes are left out in
 setup.cfg. The score is killed (a timeout counts as killed) over all mutants less the
 equivalent ones listed, each with its reason, in bench/mutation_allow.toml.
@@ -63,7 +65,28 @@ PACKAGES = {
         ("leaderboard_app.ranking.*", "leaderboard_app.standings.*"),
         ("tests/leaderboard_app", "tests/publishing", "tests/tasks_app/test_evidence.py"),
     ),
-    "publishing": Package(("publishing.export.*", "publishing.imports.*"), ("tests/publishing",)),
+    "publishing": Package(
+        ("publishing.export.*", "publishing.imports.*", "publishing.format.*"),
+        ("tests/publishing",),
+    ),
+    "trust": Package(
+        ("compute.trust.*", "compute.checkpoints.*"),
+        (
+            "tests/compute/test_trust_rules_combined.py",
+            "tests/compute/test_checkpoint_files.py",
+            "tests/compute/test_checkpoint_trust.py",
+            "tests/models_app/test_checkpoint_trust.py",
+        ),
+    ),
+    "registry": Package(
+        ("models_app.validators.*", "models_app.services.*", "tasks_app.validators.*"),
+        ("tests/models_app", "tests/tasks_app/test_import_structures.py"),
+    ),
+    "jobs": Package(("tasks_app.selectors.*",), ("tests/tasks_app", "tests/leaderboard_app")),
+    "tables": Package(
+        ("leaderboard_app.tables.*", "leaderboard_app.compare.*"), ("tests/leaderboard_app",)
+    ),
+    "input": Package(("compute.bounded_input.*",), ("tests/compute", "tests/faults")),
 }
 
 

@@ -20,13 +20,20 @@ def validate_family(value: str) -> None:
 
 def validate_model_name(value: str) -> None:
     """Any text a page can show (slashes, spaces, accents), but no commas, which separate
-    names in ``run_benchmark --models``, and no control characters."""
+    names in ``run_benchmark --models``, no control characters (Unicode's C categories)
+    and no line or paragraph separators (Zl, Zp), which break a name across lines."""
     if value != value.strip() or not value:
         raise ValidationError("must not be blank or start or end with spaces")
     if "," in value:
         raise ValidationError(f"{value!r} has a comma, which separates names in --models")
-    if any(unicodedata.category(c).startswith("C") for c in value):
-        raise ValidationError(f"{value!r} has a control character")
+    if any(_breaks_a_line(unicodedata.category(c)) for c in value):
+        raise ValidationError(f"{value!r} has a control character or a line break")
+
+
+def _breaks_a_line(category: str) -> bool:
+    """Control, format, private-use, unassigned and surrogate code points, and line and
+    paragraph separators."""
+    return category.startswith("C") or category in ("Zl", "Zp")
 
 
 def validate_json_object(value: Any) -> None:

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # bench/mutation.py names the test paths that may kill a package's mutants.
 MUTATION_TESTS = [p for p in os.environ.get("ARENA_MUTATION_TESTS", "").split(",") if p]
-# mutmut's phases that map tests to functions: they see every test.
+# mutmut's phases that map tests to functions: they see the package's tests, unsorted.
 MUTMUT_MAPPING_PHASES = {"stats", "list_all_tests", "mutant_generation"}
 
 
@@ -47,12 +47,15 @@ def pytest_collection_modifyitems(config, items):
     A mutant stops at its first failing test (-x), so cheap tests first make kills cheap.
     mutmut times only a test's call, not the module fixture it shares (a long MD run).
     """
-    if not MUTATION_TESTS or os.environ.get("MUTANT_UNDER_TEST") in MUTMUT_MAPPING_PHASES:
+    if not MUTATION_TESTS:
         return
     kept = [item for item in items if item.nodeid.startswith(tuple(MUTATION_TESTS))]
     dropped = [item for item in items if item not in kept]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
+    if os.environ.get("MUTANT_UNDER_TEST") in MUTMUT_MAPPING_PHASES:
+        items[:] = kept
+        return
     seconds = _mutmut_test_seconds()
     kept.sort(
         key=lambda item: (
