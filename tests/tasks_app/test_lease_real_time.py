@@ -14,7 +14,7 @@ import pytest
 from ase.build import bulk
 
 from models_app.models import MLIP
-from tasks_app.heartbeat import job_lease
+from tasks_app.execution.heartbeat import job_lease
 from tasks_app.models import Job, JobStatus, Task
 from tasks_app.selectors import job_state, lease_seconds
 from tasks_app.services import job_start, run_create, seed_tasks

@@ -12,7 +12,7 @@ import pytest
 from ase.build import bulk
 
 from models_app.models import MLIP
-from tasks_app.dispatch import interrupt
+from tasks_app.execution.in_process import interrupt
 from tasks_app.models import BenchmarkRun, Job, JobStatus, Result, Task
 from tasks_app.selectors import next_claimable_job, run_status_counts
 from tasks_app.services import job_finish, job_start, run_create, seed_tasks
