@@ -12,10 +12,11 @@ import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator
 from ase.constraints import FixSymmetry
-from ase.filters import ExpCellFilter, FrechetCellFilter, StrainFilter, UnitCellFilter
+from ase.filters import ExpCellFilter, StrainFilter, UnitCellFilter
 from ase.optimize import BFGS, FIRE, LBFGS, BFGSLineSearch, GPMin, LBFGSLineSearch, MDMin
 from ase.optimize.optimize import Optimizer
 
+from compute.cell_filter import LogDeformationCellFilter
 from compute.errors import TaskFailed
 from compute.failure_evidence import note_step
 
@@ -29,7 +30,7 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
     "GPMin": GPMin,
 }
 CELL_FILTERS = {
-    "FrechetCell": FrechetCellFilter,
+    "FrechetCell": LogDeformationCellFilter,  # ASE's FrechetCellFilter, log(F) kept
     "UnitCell": UnitCellFilter,
     "ExpCell": ExpCellFilter,
     "Strain": StrainFilter,
