@@ -53,12 +53,7 @@ def relax_atoms(
 
     Raises TaskFailed on NaN energies or forces, or a cell that diverges.
     """
-    if optimizer not in OPTIMIZERS:
-        raise TaskFailed(f"unknown optimizer {optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
-    if cell_filter is not None and cell_filter not in CELL_FILTERS:
-        raise TaskFailed(
-            f"unknown cell filter {cell_filter!r}; choose from {', '.join(CELL_FILTERS)} or null"
-        )
+    check_names(optimizer, cell_filter)
     atoms = atoms.copy()
     atoms.calc = calculator
     if symmetry:
@@ -73,18 +68,33 @@ def relax_atoms(
         note_step(atoms, opt.nsteps, float(energy), float(np.sqrt((forces**2).sum(axis=1).max())))
         if not (np.isfinite(energy) and np.all(np.isfinite(forces))):
             raise TaskFailed(f"non-finite energy or forces at step {opt.nsteps}")
-        if start_volume and not (
-            1 / MAX_VOLUME_CHANGE < atoms.get_volume() / start_volume < MAX_VOLUME_CHANGE
-        ):
-            raise TaskFailed(
-                f"relaxation diverged: volume {atoms.get_volume():.1f} Å³ "
-                f"from {start_volume:.1f} Å³ at step {opt.nsteps}"
-            )
+        check_volume(atoms, start_volume, opt.nsteps)
 
     opt.attach(check, interval=1)
     converged = bool(opt.run(fmax=fmax, steps=steps))
     atoms.set_constraint()
     return atoms, converged, int(opt.nsteps)
+
+
+def check_names(optimizer: str, cell_filter: str | None) -> None:
+    """TaskFailed naming the choices where the optimizer or cell filter is unknown."""
+    if optimizer not in OPTIMIZERS:
+        raise TaskFailed(f"unknown optimizer {optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
+    if cell_filter is not None and cell_filter not in CELL_FILTERS:
+        raise TaskFailed(
+            f"unknown cell filter {cell_filter!r}; choose from {', '.join(CELL_FILTERS)} or null"
+        )
+
+
+def check_volume(atoms: Atoms, start_volume: float | None, step: int) -> None:
+    """TaskFailed where the cell grew or shrank past MAX_VOLUME_CHANGE: a diverged relaxation."""
+    if start_volume and not (
+        1 / MAX_VOLUME_CHANGE < atoms.get_volume() / start_volume < MAX_VOLUME_CHANGE
+    ):
+        raise TaskFailed(
+            f"relaxation diverged: volume {atoms.get_volume():.1f} Å³ "
+            f"from {start_volume:.1f} Å³ at step {step}"
+        )
 
 
 @dataclass(frozen=True)
