@@ -74,7 +74,10 @@ class LogDeformationCellFilter(FrechetCellFilter):
         if (utility.mask3x3 != 1.0).any():
             virial *= utility.mask3x3
         cell_grad = virial @ np.linalg.inv(deform_grad.T)
-        log_force = expm_frechet(self.log_deform_grad().T, cell_grad, compute_expm=False)
+        if np.all(np.isfinite(cell_grad)):
+            log_force = expm_frechet(self.log_deform_grad().T, cell_grad, compute_expm=False)
+        else:  # a model's NaN stress: NaN forces, which the relaxation reports, as ASE's do
+            log_force = np.full((3, 3), np.nan)
         crit_stress = -(virial / volume)
         if utility.constant_volume:
             np.fill_diagonal(log_force, np.diag(log_force) - log_force.trace() / 3.0)
