@@ -3,12 +3,16 @@
 Usage: .venv/bin/python bench/batched.py [--structures H,He,...] [--models CHGNet,SevenNet-0]
        [--device cpu|cuda] [--run-benchmark]
 
-Default structures: the first ten Delta crystals plus fcc Cu. Three figures per model:
+Default structures: the first ten Delta crystals plus fcc Cu. Four figures per model:
 - single points: every crystal strained over the E–V scan's 21 volumes, energy, forces
   and stress of each, through the family's own ASE calculator one by one and through
   ``evaluate_batch`` (batch size as chosen by memory, printed);
-- EOS: the EOS protocol (FrechetCell FIRE, then 21 fixed-cell FIRE relaxations) with the
-  family's ASE calculator (the bare loop) and with the batched calculator;
+- cell relaxations: every crystal rattled and sheared, FIRE on the FrechetCell filter to
+  0.1 eV/Å: ASE's ``FrechetCellFilter`` one at a time, against ``relax_batch`` (our
+  filter, all crystals in one batch);
+- EOS: the EOS protocol (FrechetCell FIRE, then 21 fixed-cell FIRE relaxations) as a
+  bare ASE loop (ASE's FIRE and FrechetCellFilter, the family's ASE calculator), as
+  ``eos.run`` with the family's ASE calculator, and with the batched calculator;
 - with --run-benchmark: ``manage.py run_benchmark eos`` as a whole process (imports,
   model load, database) in a scratch SQLite database, against the bare loop's seconds.
 The machine is often shared: the load average is printed beside the figures.
@@ -29,13 +33,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+import numpy as np  # noqa: E402
 from ase.collections import dcdft  # noqa: E402
+from ase.filters import FrechetCellFilter  # noqa: E402
+from ase.optimize import FIRE  # noqa: E402
 from chgnet.model.dynamics import CHGNetCalculator  # noqa: E402
 
 from compute.batch import default_batch_size, evaluate_batch  # noqa: E402
+from compute.batched_relaxation import relax_batch  # noqa: E402
 from compute.calculators import load_calculator  # noqa: E402
 from compute.errors import TaskFailed  # noqa: E402
 from compute.model_spec import ModelSpec  # noqa: E402
+from compute.relaxation import Relaxation  # noqa: E402
 from compute.tasks.eos import protocol as eos  # noqa: E402
 from compute.torch_compat import e3nn_import_allowed  # noqa: E402
 
@@ -67,6 +76,7 @@ def main() -> None:
         batched = load_calculator(SPECS[name], device=options.device)
         alone = ase_calculator(batched, options.device)
         single_points(name, labels, batched, alone)
+        cell_relaxations(name, labels, batched, alone)
         bare = eos_seconds(name, labels, batched, alone)
         if options.run_benchmark:
             run_benchmark_seconds(name, options.structures, bare)
@@ -106,22 +116,65 @@ def single_points(name: str, labels: list[str], batched, alone) -> None:
     )
 
 
+def cell_relaxations(name: str, labels: list[str], batched, alone) -> None:
+    rng = np.random.default_rng(0)
+    crystals = []
+    for label in labels:
+        atoms = dcdft[label]
+        atoms.rattle(0.03, rng=rng)
+        atoms.set_cell(atoms.cell @ (np.eye(3) + 0.02 * rng.standard_normal((3, 3))), True)
+        crystals.append(atoms)
+    started = time.perf_counter()
+    steps = 0
+    for atoms in crystals:
+        atoms = atoms.copy()
+        atoms.calc = alone
+        optimizer = FIRE(FrechetCellFilter(atoms), logfile=None)
+        optimizer.run(fmax=0.1, steps=500)
+        steps += optimizer.nsteps
+    one = time.perf_counter() - started
+    started = time.perf_counter()
+    relaxed = relax_batch(Relaxation(), crystals, batched)
+    many = time.perf_counter() - started
+    print(
+        f"{name} cell relaxations ({len(crystals)} crystals, {steps} / "
+        f"{sum(r.steps for r in relaxed)} steps): ASE one at a time {one:.1f} s, batched "
+        f"{many:.1f} s, {many / one:.2f}x  [load {load_average()}]"
+    )
+
+
+def bare_ase_eos(atoms, calculator) -> None:
+    """MLIP Arena's EOS protocol in plain ASE: FrechetCellFilter FIRE, then 21 points."""
+    atoms = atoms.copy()
+    atoms.calc = calculator
+    FIRE(FrechetCellFilter(atoms), logfile=None).run(fmax=0.1, steps=500)
+    cell = atoms.get_cell()
+    for factor in np.linspace(0.8, 1.2, 21):
+        point = atoms.copy()
+        point.set_cell(cell * factor ** (1 / 3), scale_atoms=True)
+        point.calc = calculator
+        FIRE(point, logfile=None).run(fmax=0.1, steps=500)
+
+
 def eos_seconds(name: str, labels: list[str], batched, alone) -> float:
-    """Seconds of the EOS protocol over all crystals, bare loop and batched; returns the first."""
+    """Seconds of the EOS protocol over all crystals, bare ASE loop, ``eos.run`` one at a
+    time and batched; returns the bare loop's."""
     times = {}
-    for mode, calculator in (("bare loop", alone), ("batched", batched)):
+    runs = (("bare loop", bare_ase_eos, alone), ("one at a time", eos.run, alone))
+    for mode, run, calculator in (*runs, ("batched", eos.run, batched)):
         started = time.perf_counter()
         for label in labels:
             with contextlib.suppress(TaskFailed):  # failures (no minimum in range) count too
-                eos.run(dcdft[label], calculator)
+                run(dcdft[label], calculator)
         times[mode] = time.perf_counter() - started
-    n = len(labels)
+    bare, n = times["bare loop"], len(labels)
     print(
-        f"{name} EOS: bare loop {times['bare loop']:.1f} s ({times['bare loop'] / n:.2f} s per "
-        f"crystal), batched {times['batched']:.1f} s ({times['batched'] / n:.2f} s per crystal), "
-        f"{times['batched'] / times['bare loop']:.2f}x the bare loop  [load {load_average()}]"
+        f"{name} EOS: bare ASE loop {bare:.1f} s ({bare / n:.2f} s per crystal), eos.run "
+        f"one at a time {times['one at a time']:.1f} s ({times['one at a time'] / bare:.2f}x), "
+        f"batched {times['batched']:.1f} s ({times['batched'] / bare:.2f}x the bare loop)  "
+        f"[load {load_average()}]"
     )
-    return times["bare loop"]
+    return bare
 
 
 def run_benchmark_seconds(name: str, structures: str, bare: float) -> None:

@@ -12,10 +12,11 @@ import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator
 from ase.constraints import FixSymmetry
-from ase.filters import ExpCellFilter, FrechetCellFilter, StrainFilter, UnitCellFilter
+from ase.filters import ExpCellFilter, StrainFilter, UnitCellFilter
 from ase.optimize import BFGS, FIRE, LBFGS, BFGSLineSearch, GPMin, LBFGSLineSearch, MDMin
 from ase.optimize.optimize import Optimizer
 
+from compute.cell_filter import LogDeformationCellFilter
 from compute.errors import TaskFailed
 from compute.failure_evidence import note_step
 
@@ -29,7 +30,7 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
     "GPMin": GPMin,
 }
 CELL_FILTERS = {
-    "FrechetCell": FrechetCellFilter,
+    "FrechetCell": LogDeformationCellFilter,  # ASE's FrechetCellFilter, log(F) kept
     "UnitCell": UnitCellFilter,
     "ExpCell": ExpCellFilter,
     "Strain": StrainFilter,
@@ -52,12 +53,7 @@ def relax_atoms(
 
     Raises TaskFailed on NaN energies or forces, or a cell that diverges.
     """
-    if optimizer not in OPTIMIZERS:
-        raise TaskFailed(f"unknown optimizer {optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
-    if cell_filter is not None and cell_filter not in CELL_FILTERS:
-        raise TaskFailed(
-            f"unknown cell filter {cell_filter!r}; choose from {', '.join(CELL_FILTERS)} or null"
-        )
+    check_names(optimizer, cell_filter)
     atoms = atoms.copy()
     atoms.calc = calculator
     if symmetry:
@@ -72,18 +68,33 @@ def relax_atoms(
         note_step(atoms, opt.nsteps, float(energy), float(np.sqrt((forces**2).sum(axis=1).max())))
         if not (np.isfinite(energy) and np.all(np.isfinite(forces))):
             raise TaskFailed(f"non-finite energy or forces at step {opt.nsteps}")
-        if start_volume and not (
-            1 / MAX_VOLUME_CHANGE < atoms.get_volume() / start_volume < MAX_VOLUME_CHANGE
-        ):
-            raise TaskFailed(
-                f"relaxation diverged: volume {atoms.get_volume():.1f} Å³ "
-                f"from {start_volume:.1f} Å³ at step {opt.nsteps}"
-            )
+        check_volume(atoms, start_volume, opt.nsteps)
 
     opt.attach(check, interval=1)
     converged = bool(opt.run(fmax=fmax, steps=steps))
     atoms.set_constraint()
     return atoms, converged, int(opt.nsteps)
+
+
+def check_names(optimizer: str, cell_filter: str | None) -> None:
+    """TaskFailed naming the choices where the optimizer or cell filter is unknown."""
+    if optimizer not in OPTIMIZERS:
+        raise TaskFailed(f"unknown optimizer {optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
+    if cell_filter is not None and cell_filter not in CELL_FILTERS:
+        raise TaskFailed(
+            f"unknown cell filter {cell_filter!r}; choose from {', '.join(CELL_FILTERS)} or null"
+        )
+
+
+def check_volume(atoms: Atoms, start_volume: float | None, step: int) -> None:
+    """TaskFailed where the cell grew or shrank past MAX_VOLUME_CHANGE: a diverged relaxation."""
+    if start_volume and not (
+        1 / MAX_VOLUME_CHANGE < atoms.get_volume() / start_volume < MAX_VOLUME_CHANGE
+    ):
+        raise TaskFailed(
+            f"relaxation diverged: volume {atoms.get_volume():.1f} Å³ "
+            f"from {start_volume:.1f} Å³ at step {step}"
+        )
 
 
 @dataclass(frozen=True)

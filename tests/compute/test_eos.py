@@ -40,8 +40,9 @@ def test_eos_on_emt_copper_matches_ase_equation_of_state():
     # Both fits minimise the same squared energy residuals over the same four-parameter
     # family (third-order BM is a cubic in V^(-2/3)); they differ only by how far
     # scipy's leastsq, inside ASE, converges (tolerance 1.5e-8), least so for B′.
-    assert output["v0_a3_per_atom"] == pytest.approx(v0 / natoms, rel=1e-8)
-    assert output["b0_gpa"] == pytest.approx(b0 / GPa, rel=1e-8)
+    # leastsq's default xtol is 1.49e-8: the last bits of the curve move where it stops
+    assert output["v0_a3_per_atom"] == pytest.approx(v0 / natoms, rel=1.5e-8)
+    assert output["b0_gpa"] == pytest.approx(b0 / GPa, rel=1.5e-8)
     assert output["b0_prime"] == pytest.approx(bp, rel=1e-6)
     assert output["e0_ev_per_atom"] == pytest.approx(e0 / natoms, abs=1e-9)
     assert output["relax_converged"] and all(output["points_converged"])
@@ -57,8 +58,9 @@ def test_eos_on_aluminium_agrees_with_ase_fit_on_a_curve_with_residuals():
     ase_eos = EquationOfState(output["volumes_a3"], output["energies_ev"], eos="birchmurnaghan")
     v0, e0, b0 = ase_eos.fit()
     natoms = output["natoms"]
-    assert output["v0_a3_per_atom"] == pytest.approx(v0 / natoms, rel=1e-8)
-    assert output["b0_gpa"] == pytest.approx(b0 / GPa, rel=1e-8)
+    # leastsq's default xtol is 1.49e-8: the last bits of the curve move where it stops
+    assert output["v0_a3_per_atom"] == pytest.approx(v0 / natoms, rel=1.5e-8)
+    assert output["b0_gpa"] == pytest.approx(b0 / GPa, rel=1.5e-8)
     assert output["b0_prime"] == pytest.approx(ase_eos.eos_parameters[2], abs=1e-6)
     assert output["e0_ev_per_atom"] == pytest.approx(e0 / natoms, abs=1e-9)
     # 1 − R² of the cubic in x = V^(-2/3), from numpy's least squares on its own.

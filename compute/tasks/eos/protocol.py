@@ -13,7 +13,7 @@ import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator
 
-from compute.batched_fire import relax_batch
+from compute.batched_relaxation import relax_batch
 from compute.errors import TaskFailed
 from compute.failure_evidence import note
 from compute.relaxation import Relaxation

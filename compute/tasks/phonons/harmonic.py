@@ -24,6 +24,8 @@ from phonopy.phonon.thermal_properties import GammaAcousticWarning
 from phonopy.structure.atoms import PhonopyAtoms
 from phonopy.structure.cells import PrimitiveMatrixAutoDefaultWarning
 
+from compute.batch import default_batch_size, evaluate_batch, has_batch_call, raise_first_failure
+
 ROOM_TEMPERATURE_K = 300.0
 T_MAX_K, T_STEP_K = 1000.0, 10.0  # the C_V(T), S(T), F(T) curve kept in the output
 ACOUSTIC_BRANCHES = 3
@@ -58,18 +60,22 @@ def produce_force_constants(
     displacement_a: float,
     on_force: Callable[[int, int], None] = lambda done, total: None,
 ) -> int:
-    """Displace by ``displacement_a`` Å, evaluate every displaced supercell, build the
-    force constants; returns how many supercells were evaluated. Residual forces of
-    the relaxed cell cancel in phonopy's ± pairs (real, or images under a symmetry
-    that maps +u to −u), so they are not subtracted."""
+    """Displace by ``displacement_a`` Å, evaluate every displaced supercell (many per
+    model call where the calculator has a batch call), build the force constants;
+    returns how many supercells were evaluated. Residual forces of the relaxed cell
+    cancel in phonopy's ± pairs (real, or images under a symmetry that maps +u to −u),
+    so they are not subtracted."""
     phonon.generate_displacements(distance=displacement_a)
-    supercells = phonon.supercells_with_displacements
+    supercells = [ase_atoms(cell) for cell in phonon.supercells_with_displacements]
+    size = default_batch_size(calculator, supercells) if has_batch_call(calculator) else 1
     forces = []
-    for done, cell in enumerate(supercells, start=1):
-        atoms = ase_atoms(cell)
-        atoms.calc = calculator
-        forces.append(atoms.get_forces())
-        on_force(done, len(supercells))
+    for start in range(0, len(supercells), size):
+        chunk = supercells[start : start + size]
+        evaluations = evaluate_batch(chunk, calculator, batch_size=size)
+        labels = [f"displacement {start + i + 1} of {len(supercells)}" for i in range(len(chunk))]
+        raise_first_failure(evaluations, labels)
+        forces += [evaluation.forces for evaluation in evaluations]
+        on_force(len(forces), len(supercells))
     phonon.forces = np.array(forces)
     # compact: primitive × supercell atoms, all phonopy needs (and N_prim/N_super the size)
     phonon.produce_force_constants(calculate_full_force_constants=False, show_drift=False)

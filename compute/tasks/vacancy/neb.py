@@ -5,7 +5,8 @@ step count and, for BFGS, its Hessian and last positions and forces (float64 byt
 base64, exact), so a run resumed after its worker died takes the same steps as one
 never stopped. The end points carry their relaxed energy and forces and are not
 evaluated again at each step; each moving image keeps its own cache of the shared model's
-results, since ASE's optimizers ask the NEB for forces up to three times a step.
+results, since ASE's optimizers ask the NEB for forces up to three times a step. With a
+model that has a batch call, all moving images are evaluated in one call per step.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ase.optimize import BFGS, FIRE
 from ase.optimize.bfgs import BFGSMethod
 from ase.optimize.optimize import Optimizer
 
+from compute.batch import evaluate_batch, has_batch_call
 from compute.errors import TaskFailed, one_line
 from compute.run_context import RunContext, State
 
@@ -108,6 +110,31 @@ class ImageCalculator(Calculator):
         self.results = {"energy": image.get_potential_energy(), "forces": image.get_forces()}
 
 
+class BatchedNEB(NEB):
+    """ASE's NEB whose moving images are evaluated in one batch call before ASE reads
+    them: each image's cache is filled with its own structure's results, so ASE's own
+    force projection runs unchanged."""
+
+    def __init__(self, images: list[Atoms], model: Calculator, **kwargs) -> None:
+        super().__init__(images, **kwargs)
+        self.model = model
+
+    def get_forces(self) -> np.ndarray:
+        # only images on the model (IDPP's interpolation puts its own calculators on them)
+        stale = [
+            image
+            for image in self.images[1:-1]
+            if isinstance(image.calc, ImageCalculator) and image.calc.check_state(image)
+        ]
+        evaluations = evaluate_batch(stale, self.model) if stale else []
+        for image, evaluation in zip(stale, evaluations, strict=True):
+            if evaluation.failed:
+                raise ValueError(f"{evaluation.error} at image {self.images.index(image)}")
+            image.calc.atoms = image.copy()
+            image.calc.results = {"energy": evaluation.energy, "forces": evaluation.forces}
+        return super().get_forces()
+
+
 def frozen(atoms: Atoms) -> Atoms:
     """A copy of a relaxed end point that keeps its energy and forces without a model."""
     copy = atoms.copy()
@@ -143,7 +170,10 @@ def climbing_image_neb(
     images = [frozen(start)] + [start.copy() for _ in range(n_images - 2)] + [frozen(end)]
     for image in images[1:-1]:
         image.calc = ImageCalculator(calculator)
-    neb = NEB(images, climb=True, method="improvedtangent")
+    if has_batch_call(calculator):
+        neb = BatchedNEB(images, calculator, climb=True, method="improvedtangent")
+    else:
+        neb = NEB(images, climb=True, method="improvedtangent")
     opt = NEB_OPTIMIZERS[optimizer](neb, logfile=None)
     if saved is None:
         neb.interpolate(method=interpolation, mic=True)
