@@ -216,7 +216,9 @@ def test_scans_without_relaxation_give_the_same_curves(batched, task):
     params = {"npoints": 11} if task == "ev" else {"step_a": 0.1}
     batch = run_task(task, atoms, batched, params)
     alone = run_task(task, atoms, one_at_a_time(batched), params)
-    assert batch["energies_ev"] == pytest.approx(alone["energies_ev"], abs=1e-5)
+    # To float precision: SevenNet computes in float32 (1.2e-7 relative a rounding) and a
+    # batch sums its atoms in another order, so a few roundings apart: 1e-6 relative.
+    assert batch["energies_ev"] == pytest.approx(alone["energies_ev"], rel=1e-6, abs=1e-5)
     if task == "diatomics":
         forces = pytest.approx(alone["forces_ev_per_a"], rel=1e-5, abs=1e-5)
         assert batch["forces_ev_per_a"] == forces

@@ -112,7 +112,7 @@ def test_changed_kwargs_checkpoint_or_parameters_make_new_keys(metals):
             ["eos"],
             {"set_name": "wbm"},
             "unknown structure set 'wbm'; valid sets: alexandria-phonons, "
-            "alexandria-phonons-small, delta-dcdft",
+            "alexandria-phonons-small, combustion-h256o128, delta-dcdft",
         ),
         (
             ["eos"],
