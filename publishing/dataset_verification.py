@@ -7,20 +7,18 @@ name, whose approved checkpoint pin then applies.
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from typing import Any
 
 from arena_site.errors import ArenaError
 from compute.model_spec import ModelSpec
 from compute.tasks import TASKS
-from models_app.models import MLIP
-from models_app.selectors import model_spec
+from models_app.selectors import model_named, model_spec
 from publishing.format import MODELS_FILE, STRUCTURES_FILE, TASKS_FILE, field_of, stored_provenance
 from publishing.imports import MODEL_KEY_FIELDS, read_export, source_folder
 from tasks_app.selectors import JobPayload
 from tasks_app.services import split_output
-from tasks_app.verification import Verdict, verify_payload
+from tasks_app.verification import Verdict, seeded_sample, verify_payload
 
 
 @dataclass(frozen=True)
@@ -63,11 +61,7 @@ def published_results(
     ]
     if not chosen:
         raise ArenaError(f"no results in the dataset {source!r} match the selection")
-    if sample is not None:
-        if sample < 1:
-            raise ArenaError(f"--sample must be at least 1, not {sample}")
-        picked = set(random.Random(seed).sample(range(len(chosen)), min(sample, len(chosen))))
-        chosen = [item for i, item in enumerate(chosen) if i in picked]
+    chosen = seeded_sample(chosen, sample=sample, seed=seed)
     return [_published(where, row, model_rows, task_rows, structure_rows) for where, row in chosen]
 
 
@@ -110,7 +104,7 @@ def _published(
 def _model_spec(row: dict[str, Any]) -> ModelSpec:
     """The local model of that name where it is the same calculator (its approved
     checkpoint pin applies); otherwise the dataset's description, with no pin."""
-    local = MLIP.objects.filter(name=row["name"]).first()
+    local = model_named(row["name"])
     if local is not None and all(getattr(local, k) == row.get(k) for k in MODEL_KEY_FIELDS):
         return model_spec(local)
     return ModelSpec(

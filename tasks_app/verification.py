@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 
@@ -23,6 +23,8 @@ from models_app.loading import calculator_for
 from tasks_app.models import Result, Task
 from tasks_app.selectors import JobPayload, job_payload
 from tasks_app.services import json_safe
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -59,12 +61,17 @@ def results_to_verify(
     chosen = list(results.order_by("model__name", "structure__position", "pk"))
     if not chosen:
         raise ArenaError(f"no stored results of task {task.slug!r} match the selection")
-    if sample is not None:
-        if sample < 1:
-            raise ArenaError(f"--sample must be at least 1, not {sample}")
-        picked = set(random.Random(seed).sample(range(len(chosen)), min(sample, len(chosen))))
-        chosen = [r for i, r in enumerate(chosen) if i in picked]
-    return chosen
+    return seeded_sample(chosen, sample=sample, seed=seed)
+
+
+def seeded_sample(items: list[T], *, sample: int | None, seed: int) -> list[T]:
+    """All of ``items``, or ``sample`` of them drawn with ``seed``, in their order."""
+    if sample is None:
+        return items
+    if sample < 1:
+        raise ArenaError(f"--sample must be at least 1, not {sample}")
+    picked = set(random.Random(seed).sample(range(len(items)), min(sample, len(items))))
+    return [item for i, item in enumerate(items) if i in picked]
 
 
 def verify_result(result: Result) -> Verdict:
