@@ -9,15 +9,31 @@ from pathlib import Path
 
 import pytest
 import redis
+from ase.build import bulk
 from django.core.management import call_command
 from rq import Worker
 from rq.job import Job as RQJob
 
 from tasks_app.models import Job, JobStatus
+from tasks_app.structure_sets import store_structure_set
 from tests.cluster.conftest import wait_for
 from tests.conftest import database_url_for_subprocess, manage
 
 pytestmark = [pytest.mark.slurm, pytest.mark.django_db(transaction=True)]
+
+# EMT EOS jobs on rattled 256-atom Cu cells take about 2 s each on an idle core: long
+# enough that the second worker takes one while the first runs (6 jobs on small Delta
+# crystals took 0.7 s in all, and one worker could run every one).
+CELLS = 4
+
+
+def store_busy_cells() -> None:
+    cells = []
+    for seed in range(CELLS):
+        atoms = bulk("Cu", "fcc", a=3.6, cubic=True).repeat(4)
+        atoms.rattle(0.05, seed=seed)
+        cells.append((f"Cu256-{seed}", atoms, {}))
+    store_structure_set(name="busy", description="EMT jobs of about 2 s", structures=cells)
 
 
 def test_two_slurm_workers_run_a_benchmark_and_stop_when_cancelled(
@@ -43,9 +59,10 @@ def test_two_slurm_workers_run_a_benchmark_and_stop_when_cancelled(
     listed = manage("launch_workers", "list", env=env)
     assert re.search(rf"^{job_id}\s+RUNNING", listed.stdout, re.M), listed.stdout
 
-    call_command("run_benchmark", "eos", models="EMT", structures="Cu,Al,Ni,Pd,Ag,Au", timeout=300)
+    store_busy_cells()
+    call_command("run_benchmark", "eos", models="EMT", set_name="busy", timeout=300)
     jobs = list(Job.objects.all())
-    assert [j.status for j in jobs] == [JobStatus.DONE] * 6
+    assert [j.status for j in jobs] == [JobStatus.DONE] * CELLS
     assert {j.queue for j in jobs} == {"cpu.main"}  # the main environment's CPU queue
     names = {RQJob.fetch(j.rq_job_id, connection=connection).worker_name for j in jobs}
     assert len(names) == 2 and names <= {w.name for w in Worker.all(connection=connection)}
