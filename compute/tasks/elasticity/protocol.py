@@ -15,13 +15,10 @@ from ase.calculators.calculator import Calculator
 from ase.units import GPa
 
 from compute.errors import TaskFailed
+from compute.lazy import lazy_module
 from compute.relaxation import Relaxation
-from compute.tasks.elasticity.stiffness import (
-    deformation_gradient,
-    fit_stiffness,
-    moduli,
-    strain_states,
-)
+
+stiffness = lazy_module("compute.tasks.elasticity.stiffness")  # pymatgen, at the first fit
 
 AMPLITUDES = (-0.01, -0.005, 0.005, 0.01)  # MP's and matcalc's: ±0.5 % and ±1 %
 MAX_AMPLITUDE = 0.05  # beyond a few per cent the response is not linear
@@ -51,11 +48,13 @@ def run(
         raise TaskFailed(f"relaxation did not reach fmax {fmax:g} eV/Å in {steps} steps")
     at_fixed_cell = relaxation.fixed_cell()
     eq_stress = relaxed.get_stress(voigt=False) / GPa
-    strains = strain_states(amplitudes)
+    strains = stiffness.strain_states(amplitudes)
     stresses, strained_steps = [], []
     for strain in strains:
         strained = relaxed.copy()
-        strained.set_cell(relaxed.cell[:] @ deformation_gradient(strain).T, scale_atoms=True)
+        strained.set_cell(
+            relaxed.cell[:] @ stiffness.deformation_gradient(strain).T, scale_atoms=True
+        )
         if relax_strained:
             strained, ok, n = at_fixed_cell.relax(strained, calculator)
             if not ok:
@@ -67,13 +66,13 @@ def run(
         else:
             strained.calc = calculator
         stresses.append(strained.get_stress(voigt=False) / GPa)
-    fit = fit_stiffness(strains, stresses, eq_stress)
+    fit = stiffness.fit_stiffness(strains, stresses, eq_stress)
     return {
         "natoms": len(relaxed),
         "c_ij_gpa": fit.c_voigt_gpa.round(6).tolist(),
         "c_ij_error_gpa": fit.error_gpa.round(6).tolist(),
         "fit_residual_gpa": fit.residual_gpa,
-        **moduli(fit.c_voigt_gpa),
+        **stiffness.moduli(fit.c_voigt_gpa),
         "strains_voigt": [s.voigt.tolist() for s in strains],
         "stresses_voigt_gpa": [[float(v) for v in _voigt(s)] for s in stresses],
         "relaxed_cell": np.asarray(relaxed.cell).tolist(),

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import spglib
 from ase import Atoms
-from pymatgen.analysis.structure_matcher import StructureMatcher
-from pymatgen.io.ase import AseAtomsAdaptor
 
 UNMATCHED_RMSD = 1.0
 SYMPRECS = {"loose": 1e-2, "strict": 1e-5}
@@ -20,6 +18,11 @@ SYMPRECS = {"loose": 1e-2, "strict": 1e-5}
 def normalised_rmsd(relaxed: Atoms, reference: Atoms) -> float:
     """StructureMatcher's RMS distance of ``relaxed`` from ``reference``, in units of
     (V/N)^(1/3); ``UNMATCHED_RMSD`` when no mapping within its tolerances exists."""
+    # pymatgen here, not at the top: the metrics (loaded with the registry by every
+    # process) read SYMPRECS from this module, and pymatgen costs a second to import.
+    from pymatgen.analysis.structure_matcher import StructureMatcher
+    from pymatgen.io.ase import AseAtomsAdaptor
+
     matcher = StructureMatcher(stol=1.0, scale=False)
     adaptor = AseAtomsAdaptor()
     found = matcher.get_rms_dist(adaptor.get_structure(relaxed), adaptor.get_structure(reference))

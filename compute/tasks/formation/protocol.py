@@ -14,16 +14,18 @@ from ase import Atoms
 from ase.calculators.calculator import Calculator
 
 from compute.calculators import FAMILIES
+from compute.lazy import lazy_module
 from compute.relaxation import Relaxation
 from compute.run_context import RunContext
-from compute.tasks.formation.energies import energy_correction_ev, formation_energy_per_atom
-from compute.tasks.formation.geometry import normalised_rmsd, space_groups
+from compute.tasks.formation import geometry
 from compute.tasks.formation.references import (
     ELEMENTS_SET,
     elemental_reference,
     is_reference_of,
     reference_label,
 )
+
+energies = lazy_module("compute.tasks.formation.energies")  # pymatgen's MP2020, at the first job
 
 
 def run(
@@ -47,7 +49,7 @@ def run(
     relaxed = relaxed.copy()
     family = FAMILIES.get(context.family)
     correction_kind = family.energy_correction if family else ""
-    correction = energy_correction_ev(correction_kind, relaxed, energy)
+    correction = energies.energy_correction_ev(correction_kind, relaxed, energy)
     symbols = relaxed.get_chemical_symbols()
     references: dict[str, dict[str, Any]] = {}
     for symbol in sorted(set(symbols)):
@@ -76,16 +78,20 @@ def run(
     volume = float(relaxed.get_volume())
     return {
         "natoms": natoms,
-        "formation_energy_per_atom": formation_energy_per_atom(energy + correction, symbols, mu),
-        "formation_energy_per_atom_uncorrected": formation_energy_per_atom(energy, symbols, mu),
+        "formation_energy_per_atom": energies.formation_energy_per_atom(
+            energy + correction, symbols, mu
+        ),
+        "formation_energy_per_atom_uncorrected": energies.formation_energy_per_atom(
+            energy, symbols, mu
+        ),
         "energy_correction": correction_kind,
         "correction_ev": correction,
         "energy_per_atom_ev": energy / natoms,
         "volume_change": volume / float(atoms.get_volume()) - 1.0,
         "volume_a3_per_atom": volume / natoms,
-        "rmsd": normalised_rmsd(relaxed, atoms),
-        "space_groups_input": space_groups(atoms),
-        "space_groups_relaxed": space_groups(relaxed),
+        "rmsd": geometry.normalised_rmsd(relaxed, atoms),
+        "space_groups_input": geometry.space_groups(atoms),
+        "space_groups_relaxed": geometry.space_groups(relaxed),
         "converged": converged,
         "steps": nsteps,
         "elemental_references": references,

@@ -13,15 +13,11 @@ from typing import Any
 from ase import Atoms
 from ase.calculators.calculator import Calculator
 
+from compute.lazy import lazy_module
 from compute.relaxation import Relaxation
 from compute.run_context import RunContext
-from compute.tasks.phonons.harmonic import (
-    phonon_properties,
-    phonopy_for,
-    produce_force_constants,
-    save_force_constants,
-    supercell_matrix,
-)
+
+harmonic = lazy_module("compute.tasks.phonons.harmonic")  # phonopy, at the first job
 
 FORCE_CONSTANTS_FILE = "phonopy_params.yaml"
 
@@ -49,9 +45,9 @@ def run(
     context = context or RunContext()
     relaxation = Relaxation(optimizer, cell_filter, fmax, steps, symmetry)
     relaxed, converged, nsteps = relaxation.relax(atoms, calculator)
-    multiples = supercell_matrix(relaxed, min_supercell_length_a)
-    phonon = phonopy_for(relaxed, multiples)
-    displacements = produce_force_constants(
+    multiples = harmonic.supercell_matrix(relaxed, min_supercell_length_a)
+    phonon = harmonic.phonopy_for(relaxed, multiples)
+    displacements = harmonic.produce_force_constants(
         phonon, calculator, displacement_a, on_force=context.progress
     )
     path = context.file_path(FORCE_CONSTANTS_FILE)
@@ -64,6 +60,6 @@ def run(
         "relax_converged": converged,
         "relax_steps": nsteps,
         "relaxed_volume_a3": float(relaxed.get_volume()),
-        **phonon_properties(phonon, mesh=mesh_length_a, band_points=band_points),
-        "force_constants_file": save_force_constants(phonon, path) if path else None,
+        **harmonic.phonon_properties(phonon, mesh=mesh_length_a, band_points=band_points),
+        "force_constants_file": harmonic.save_force_constants(phonon, path) if path else None,
     }
