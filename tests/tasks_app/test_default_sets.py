@@ -98,3 +98,21 @@ def test_run_benchmark_heating_covers_both_sets_and_the_arena_counts_them(
     assert (row.task_ranks, row.rank) == ({"heating": 1}, 1)
     page = client.get("/tasks/heating/?protocol=short").content.decode()
     assert "structure sets <b>md-cells, random-mixtures</b> (20 structures)" in page
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"), [(None, []), ('["md-cells"]', ["md-cells"]), ('{"a": 1}', None)]
+)
+def test_the_admin_takes_a_list_of_set_names_and_refuses_anything_else(
+    seeded, admin_client, value, stored
+):
+    form = {"slug": "toy", "name": "Toy", "function": "eos", "version": "1"}
+    form |= {"default_params": "{}", "default_structure_set": "delta-dcdft"}
+    if value is not None:
+        form["extra_structure_sets"] = value
+    response = admin_client.post("/admin/tasks_app/task/add/", form)
+    task = Task.objects.filter(slug="toy").first()
+    if stored is None:
+        assert task is None and "must be a JSON list of set names" in response.content.decode()
+    else:
+        assert task.default_structure_sets == ["delta-dcdft", *stored]
