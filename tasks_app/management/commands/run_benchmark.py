@@ -2,6 +2,7 @@ import json
 import math
 import signal
 import sys
+import time
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
@@ -11,6 +12,7 @@ from compute.errors import ComputeError
 from compute.tasks import task_spec
 from tasks_app.execution.local_workers import local_worker_count, worker_threads
 from tasks_app.execution.plan import plan_runs
+from tasks_app.execution.progress import deadline
 from tasks_app.execution.rq import uses_rq
 from tasks_app.execution.runner import run_jobs
 from tasks_app.models import BenchmarkRun, JobStatus
@@ -40,7 +42,9 @@ class Command(BaseCommand):
         parser.add_argument("--structures", help="Comma-separated structure labels, e.g. Cu,Al")
         parser.add_argument("--limit", type=int, help="Only the first N structures of each set")
         parser.add_argument("--force", action="store_true", help="Re-run jobs already done")
-        parser.add_argument("--timeout", type=float, help="Stop waiting after S seconds")
+        parser.add_argument(
+            "--timeout", type=float, help="Stop waiting after S seconds, all runs together"
+        )
         parser.add_argument("--resume", type=int, metavar="RUN", help="Go on with run RUN")
         parser.add_argument(
             "--workers",
@@ -71,9 +75,11 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             raise CommandError("interrupted before any job was planned", returncode=130) from None
         problems = []
+        until = deadline(timeout)  # one --timeout for all the runs
         for index, run in enumerate(runs):
+            left = None if timeout is None else max(until - time.monotonic(), 0.001)
             try:
-                problems.append(self.follow(run, workers, timeout))
+                problems.append(self.follow(run, workers, left))
             except KeyboardInterrupt:
                 later = "".join(
                     f"; run {r.pk} not started (--resume {r.pk})" for r in runs[index + 1 :]
