@@ -100,16 +100,17 @@ def structures_of_sets(
     if unknown:
         names = ", ".join(repr(s.name) for s in structure_sets)
         raise ArenaError(f"structure(s) {', '.join(unknown)} in none of the sets {names}")
-    return [
-        (
-            s,
-            structures_for_run(
-                structure_set=s, labels=[x for x in labels if x in own], limit=limit
-            ),
-        )
-        for s in structure_sets
-        if (own := held[s.pk])
-    ]
+    chosen = []
+    for structure_set in structure_sets:
+        own = [label for label in labels if label in held[structure_set.pk]]
+        if own:
+            chosen.append(
+                (
+                    structure_set,
+                    structures_for_run(structure_set=structure_set, labels=own, limit=limit),
+                )
+            )
+    return chosen
 
 
 def all_tasks() -> list[Task]:
