@@ -7,7 +7,7 @@ protocol parameters give today. A model's structure is done when it has a curren
 result; without one, it is not applicable when the latest finished current job found
 that the model does not cover its elements, failed when that job failed, and missing
 otherwise (failed ones included, not applicable ones not). The structures every model
-should have are the task's default set plus any structure with a current result.
+should have are the task's default sets plus any structure with a current result.
 """
 
 from __future__ import annotations
@@ -139,12 +139,11 @@ def task_evidence(
         by_model.setdefault(model_id, set()).add(structure_id)
     for task in tasks:
         with_results = {s for rows in evidence[task.pk].results.values() for s in rows}
+        default_sets = set(task.default_structure_sets)
         evidence[task.pk].structures = [
             info
             for info in infos.values()
-            if structures is not None
-            or info.set_name == task.default_structure_set
-            or info.id in with_results
+            if structures is not None or info.set_name in default_sets or info.id in with_results
         ]
     return evidence
 
@@ -207,7 +206,7 @@ def _info(structure: Structure) -> StructureInfo:
 
 def _structure_infos(tasks: Sequence[Task], scope: Q) -> dict[int, StructureInfo]:
     """The tasks' default sets and the structures with results in ``scope``, in set order."""
-    default_sets = {t.default_structure_set for t in tasks if t.default_structure_set}
+    default_sets = {name for t in tasks for name in t.default_structure_sets}
     chosen = Structure.objects.filter(
         Q(structure_set__name__in=default_sets)
         | Q(id__in=Result.objects.filter(scope).values("structure_id"))

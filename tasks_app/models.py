@@ -7,7 +7,7 @@ from compute.errors import TaskFailed
 from compute.tasks import TASKS
 from models_app.models import MLIP
 from models_app.validators import validate_json_object
-from tasks_app.validators import validate_task_function
+from tasks_app.validators import validate_set_names, validate_task_function
 
 
 def _empty_dict() -> dict:
@@ -33,12 +33,24 @@ class Task(models.Model):
         default=_empty_dict, blank=True, validators=[validate_json_object]
     )
     default_structure_set = models.CharField(max_length=100, blank=True)
+    extra_structure_sets = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_set_names],
+        help_text="Further sets a run covers when none is named, after default_structure_set",
+    )
 
     class Meta:
         ordering = ["slug"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def default_structure_sets(self) -> list[str]:
+        """The sets a run covers when none is named, the main one first."""
+        main = [self.default_structure_set] if self.default_structure_set else []
+        return main + [name for name in self.extra_structure_sets or [] if name not in main]
 
     def clean(self) -> None:
         spec = TASKS.get(self.function)

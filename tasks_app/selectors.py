@@ -82,6 +82,37 @@ def structures_for_run(
     return structures[:limit]
 
 
+def structures_of_sets(
+    *, structure_sets: list[StructureSet], labels: list[str] | None = None, limit: int | None = None
+) -> list[tuple[StructureSet, list[Structure]]]:
+    """``structures_for_run`` of each set; with ``labels``, each set's own labels, a set
+    holding none of them left out, and every label in one of the sets."""
+    if len(structure_sets) == 1 or not labels:
+        return [
+            (s, structures_for_run(structure_set=s, labels=labels, limit=limit))
+            for s in structure_sets
+        ]
+    held = {
+        s.pk: set(s.structures.filter(label__in=labels).values_list("label", flat=True))
+        for s in structure_sets
+    }
+    unknown = [label for label in labels if not any(label in h for h in held.values())]
+    if unknown:
+        names = ", ".join(repr(s.name) for s in structure_sets)
+        raise ArenaError(f"structure(s) {', '.join(unknown)} in none of the sets {names}")
+    chosen = []
+    for structure_set in structure_sets:
+        own = [label for label in labels if label in held[structure_set.pk]]
+        if own:
+            chosen.append(
+                (
+                    structure_set,
+                    structures_for_run(structure_set=structure_set, labels=own, limit=limit),
+                )
+            )
+    return chosen
+
+
 def all_tasks() -> list[Task]:
     return list(Task.objects.all())
 

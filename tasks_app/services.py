@@ -39,6 +39,7 @@ TASK_FIELDS = [
     "version",
     "default_params",
     "default_structure_set",
+    "extra_structure_sets",
 ]
 
 
@@ -52,6 +53,7 @@ def task_values(spec: TaskSpec) -> dict[str, Any]:
         "version": spec.version,
         "default_params": spec.default_params(),
         "default_structure_set": spec.default_structure_set,
+        "extra_structure_sets": list(spec.default_structure_sets[1:]),
     }
 
 

@@ -231,7 +231,8 @@ class TaskSpec:
     is the number a summary shows; ``figures`` are those its page draws (figures.py).
     ``compared_within`` names output fields (``environment.device``) whose values must
     match for results to be compared: such a task ranks within each group of results
-    and never in the arena.
+    and never in the arena. ``default_sets`` names the sets a run covers when none is
+    named (several for a task such as heating); none: the first of ``structure_sets``.
     """
 
     name: str
@@ -245,6 +246,7 @@ class TaskSpec:
     metrics: tuple[Metric, ...] = ()
     summary: tuple[str, ...] = ()
     structure_sets: tuple[StructureSetSpec, ...] = ()
+    default_sets: tuple[str, ...] = ()
     reference_keys: tuple[str, ...] = ()
     time_limit_s: int = 3600
     variants: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -272,6 +274,12 @@ class TaskSpec:
             default = self._parameters()[parameter.name].default
             if (why := parameter.violation(default)) is not None:
                 raise ValueError(f"task {self.name}: default {why}")
+        declared_sets = [s.name for s in self.structure_sets]
+        if unknown := [name for name in self.default_sets if name not in declared_sets]:
+            raise ValueError(
+                f"task {self.name}: default sets {unknown} are not among its structure sets "
+                f"{declared_sets}"
+            )
         grouped = [key for group in self.groups for key in group.metrics]
         ranked = [m.key for m in self.ranked_metrics]
         if self.groups and sorted(grouped) != sorted(ranked):
@@ -321,8 +329,15 @@ class TaskSpec:
         return next(iter(wanted or self.ranked_metrics), None)
 
     @property
+    def default_structure_sets(self) -> tuple[str, ...]:
+        """The sets a run covers when none is named, first the main one."""
+        if self.default_sets:
+            return self.default_sets
+        return (self.structure_sets[0].name,) if self.structure_sets else ()
+
+    @property
     def default_structure_set(self) -> str:
-        return self.structure_sets[0].name if self.structure_sets else ""
+        return next(iter(self.default_structure_sets), "")
 
     def parameter_unit(self, name: str) -> str:
         return next((p.unit for p in self.parameters if p.name == name), "")

@@ -13,6 +13,8 @@ from typing import Any
 from ase import Atoms
 
 from compute.md import FailureLimits, MDProtocol
+from compute.structure_sets.md_cells import MD_CELLS
+from compute.structure_sets.random_mixtures import RANDOM_MIXTURES
 from compute.tasks.failures import FAILURE_RATE
 from compute.tasks.figures import Axis, Survival, time_series
 from compute.tasks.reproduction import TIMING, TRAJECTORY
@@ -25,6 +27,10 @@ FAILURE_RULES = (
     "the run; its mean over structures is the area under MLIP Arena's curve of runs "
     "still valid against normalised time."
 )
+# Both runs cover both sets by default: ordered crystals, and random mixtures as MLIP
+# Arena probes unphysical configurations.
+STRUCTURE_SETS = (MD_CELLS, RANDOM_MIXTURES)
+DEFAULT_SETS = tuple(s.name for s in STRUCTURE_SETS)
 LIMITS = FailureLimits(max_force_ev_per_a=50.0, min_distance_a=0.5, max_temperature_ratio=2.0)
 
 

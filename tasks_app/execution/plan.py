@@ -1,7 +1,7 @@
 """Planning a run: which models, structures and parameters, then one job per pair.
 
-``plan_run`` is the one service that turns a run's request (the command's options,
-an admin action's, a test's) into a run and its jobs.
+``plan_runs`` is the one service that turns a run's request (the command's options,
+an admin action's, a test's) into runs and their jobs: one run per structure set.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from tasks_app.models import BenchmarkRun, Job
 from tasks_app.selectors import (
     reused_jobs_count,
     structure_set_by_name,
-    structures_for_run,
+    structures_of_sets,
     task_by_slug,
 )
 from tasks_app.services import run_create
@@ -47,37 +47,69 @@ def plan_run(
     params: dict[str, Any] | None = None,
 ) -> PlannedRun:
     """Plan a run of task ``task`` (its slug) for every enabled model that lists it (or
-    ``models``, by name) on its default structure set (or ``set_name``), limited to the
-    structures ``structures`` (labels) and to the first ``limit``; ``variant`` (default:
-    the protocol) and ``params`` set the parameters. Raises ArenaError on bad input,
-    before anything is stored."""
+    ``models``, by name) on its main default structure set (or ``set_name``), limited to
+    the structures ``structures`` (labels) and to the first ``limit``; ``variant``
+    (default: the protocol) and ``params`` set the parameters. Raises ArenaError on bad
+    input, before anything is stored."""
+    task_row = task_by_slug(task)
+    name = task_row.default_structure_set if set_name is None else set_name
+    (planned,) = plan_runs(
+        task=task, models=models, set_names=[name], structures=structures, limit=limit,
+        force=force, variant=variant, params=params,
+    )  # fmt: skip
+    return planned
+
+
+def plan_runs(
+    *,
+    task: str,
+    models: list[str] | None = None,
+    set_names: list[str] | None = None,
+    structures: list[str] | None = None,
+    limit: int | None = None,
+    force: bool = False,
+    variant: str | None = None,
+    params: dict[str, Any] | None = None,
+) -> list[PlannedRun]:
+    """``plan_run`` on each of ``set_names`` (default: the task's default sets, several
+    for heating), one run per set. ``structures`` may name labels of any of the sets (a
+    set holding none of them is left out), ``limit`` is the first N of each set. Every
+    set and label is checked before anything is stored."""
     if limit is not None and limit < 1:
         raise ArenaError(f"--limit must be at least 1, not {limit}")
     task_row = task_by_slug(task)
     chosen = models_for_task(task_slug=task_row.slug, names=models)
     if not chosen:
         raise ArenaError(f"no enabled model lists task {task_row.slug!r}")
-    structure_set = structure_set_by_name(
-        task_row.default_structure_set if set_name is None else set_name
+    names = task_row.default_structure_sets if set_names is None else set_names
+    selected = structures_of_sets(
+        structure_sets=[structure_set_by_name(name) for name in names],
+        labels=structures,
+        limit=limit,
     )
     spec = task_spec(task_row.function)
     run_params = {
         **spec.variant_params(PROTOCOL if variant is None else variant),
         **(params or {}),
     }
-    run, jobs = run_create(
-        task=task_row,
-        models=chosen,
-        structure_set=structure_set,
-        structures=structures_for_run(structure_set=structure_set, labels=structures, limit=limit),
-        force=force,
-        params=run_params,
-        queued_on="rq" if uses_rq() else None,
-    )
-    return PlannedRun(
-        run=run,
-        jobs=jobs,
-        structure_set=structure_set.name,
-        variant=spec.variant_of(run.params) if spec.variants else "",
-        reused=reused_jobs_count(run=run),
-    )
+    planned = []
+    for structure_set, members in selected:
+        run, jobs = run_create(
+            task=task_row,
+            models=chosen,
+            structure_set=structure_set,
+            structures=members,
+            force=force,
+            params=run_params,
+            queued_on="rq" if uses_rq() else None,
+        )
+        planned.append(
+            PlannedRun(
+                run=run,
+                jobs=jobs,
+                structure_set=structure_set.name,
+                variant=spec.variant_of(run.params) if spec.variants else "",
+                reused=reused_jobs_count(run=run),
+            )
+        )
+    return planned

@@ -1,15 +1,10 @@
 """Compression stability: MLIP Arena's NPT ramp to 3000 K and 500 GPa, scored by valid time."""
 
-from compute.structure_sets.md_cells import MD_CELLS
-from compute.structure_sets.random_mixtures import RANDOM_MIXTURES
 from compute.tasks import stability
 from compute.tasks.compression.protocol import run
 from compute.tasks.figures import Axis, time_series
 from compute.tasks.reproduction import TRAJECTORY
 from compute.tasks.spec import Parameter, Quantity, TaskSpec
-
-# The structures it runs on by default; one line to change (random mixtures, say).
-STRUCTURE_SETS = (MD_CELLS, RANDOM_MIXTURES)  # heating's sets
 
 TASK = TaskSpec(
     name="compression",
@@ -30,7 +25,8 @@ TASK = TaskSpec(
     ),
     metrics=stability.metrics("3000 K and 500 GPa"),
     summary=("valid_fraction", "completed"),
-    structure_sets=STRUCTURE_SETS,
+    structure_sets=stability.STRUCTURE_SETS,
+    default_sets=stability.DEFAULT_SETS,
     parameters=(
         Parameter("total_time_fs", "fs", above=0),
         Parameter("timestep_fs", "fs (null: by the lightest element)", above=0),

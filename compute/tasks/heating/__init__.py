@@ -1,7 +1,5 @@
 """Heating stability: MLIP Arena's NVT ramp from 300 K to 3000 K, scored by valid time."""
 
-from compute.structure_sets.md_cells import MD_CELLS
-from compute.structure_sets.random_mixtures import RANDOM_MIXTURES
 from compute.tasks import stability
 from compute.tasks.heating.protocol import run
 from compute.tasks.spec import Parameter, TaskSpec
@@ -21,7 +19,8 @@ TASK = TaskSpec(
     quantities=stability.QUANTITIES,
     metrics=stability.metrics("3000 K"),
     summary=("valid_fraction", "completed"),
-    structure_sets=(MD_CELLS, RANDOM_MIXTURES),
+    structure_sets=stability.STRUCTURE_SETS,
+    default_sets=stability.DEFAULT_SETS,
     parameters=(
         Parameter("total_time_fs", "fs", above=0),
         Parameter("timestep_fs", "fs (null: by the lightest element)", above=0),

@@ -2,6 +2,7 @@ import json
 import math
 import signal
 import sys
+import time
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
@@ -10,7 +11,8 @@ from arena_site.errors import ArenaError
 from compute.errors import ComputeError
 from compute.tasks import task_spec
 from tasks_app.execution.local_workers import local_worker_count, worker_threads
-from tasks_app.execution.plan import plan_run
+from tasks_app.execution.plan import plan_runs
+from tasks_app.execution.progress import deadline
 from tasks_app.execution.rq import uses_rq
 from tasks_app.execution.runner import run_jobs
 from tasks_app.models import BenchmarkRun, JobStatus
@@ -34,11 +36,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("task", nargs="?", help="Task slug, e.g. eos")
         parser.add_argument("--models", help="Comma-separated model names")
-        parser.add_argument("--set", dest="set_name", help="Structure set (default: the task's)")
+        parser.add_argument(
+            "--set", dest="set_name", help="Structure set (default: each of the task's, a run each)"
+        )
         parser.add_argument("--structures", help="Comma-separated structure labels, e.g. Cu,Al")
-        parser.add_argument("--limit", type=int, help="Only the first N structures")
+        parser.add_argument("--limit", type=int, help="Only the first N structures of each set")
         parser.add_argument("--force", action="store_true", help="Re-run jobs already done")
-        parser.add_argument("--timeout", type=float, help="Stop waiting after S seconds")
+        parser.add_argument(
+            "--timeout", type=float, help="Stop waiting after S seconds, all runs together"
+        )
         parser.add_argument("--resume", type=int, metavar="RUN", help="Go on with run RUN")
         parser.add_argument(
             "--workers",
@@ -63,48 +69,61 @@ class Command(BaseCommand):
         try:
             check_workers(workers)
             check_given(options, timeout)
-            run = self.resumed(resume, task, options) if resume else self.planned(task, options)
+            runs = [self.resumed(resume, task, options)] if resume else self.planned(task, options)
         except ComputeError as exc:
             raise CommandError(str(exc)) from exc
         except KeyboardInterrupt:
             raise CommandError("interrupted before any job was planned", returncode=130) from None
+        problems = []
+        until = deadline(timeout)  # one --timeout for all the runs
+        for index, run in enumerate(runs):
+            left = None if timeout is None else max(until - time.monotonic(), 0.001)
+            try:
+                problems.append(self.follow(run, workers, left))
+            except KeyboardInterrupt:
+                later = "".join(
+                    f"; run {r.pk} not started (--resume {r.pk})" for r in runs[index + 1 :]
+                )
+                raise CommandError(self.interrupted(run) + later, returncode=130) from None
+        if any(problems):
+            raise CommandError("; ".join(p for p in problems if p))
+
+    def follow(self, run: BenchmarkRun, workers: int | None, timeout: float | None) -> str:
+        """Run (or wait for) ``run``'s jobs and print its summary; what went wrong, or ''."""
         workers = 1 if uses_rq() else self.local_workers(run, workers)
         total = run_jobs_count(run=run)
         with tqdm(total=total, unit="job", file=sys.stderr, disable=not total) as bar:
-            try:
-                run_jobs(
-                    run,
-                    progress=lambda n: bar.update(n - bar.n),
-                    say=lambda line: bar.write(line, file=sys.stderr),
-                    timeout_s=timeout,
-                    workers=workers,
-                )
-            except KeyboardInterrupt:
-                bar.close()
-                raise CommandError(self.interrupted(run), returncode=130) from None
-        self.print_summary(run)
+            run_jobs(
+                run,
+                progress=lambda n: bar.update(n - bar.n),
+                say=lambda line: bar.write(line, file=sys.stderr),
+                timeout_s=timeout,
+                workers=workers,
+            )
+        return self.print_summary(run)
 
-    def planned(self, task: str | None, options: dict) -> BenchmarkRun:
+    def planned(self, task: str | None, options: dict) -> list[BenchmarkRun]:
         if not task:
             raise ArenaError("name a task (e.g. eos), or --resume RUN")
-        planned = plan_run(
+        planned = plan_runs(
             task=task,
             models=split_names(options, "models"),
-            set_name=options["set_name"],
+            set_names=None if options["set_name"] is None else [options["set_name"]],
             structures=split_names(options, "structures"),
             limit=options["limit"],
             force=options["force"],
             variant=options["variant"],
             params=parse_params(options["param"]),
         )
-        run, variant, reused = planned.run, planned.variant, planned.reused
-        self.stdout.write(
-            f"run {run.pk}: {run.task.slug}{f' ({variant})' if variant else ''} on "
-            f"{planned.structure_set}, {len(planned.jobs)} jobs ({mode()}), "
-            f"{run.skipped_done} already done or not applicable"
-            + (f", {reused} unfinished in earlier runs (followed, not rerun)" if reused else "")
-        )
-        return run
+        for plan in planned:
+            run, variant, reused = plan.run, plan.variant, plan.reused
+            self.stdout.write(
+                f"run {run.pk}: {run.task.slug}{f' ({variant})' if variant else ''} on "
+                f"{plan.structure_set}, {len(plan.jobs)} jobs ({mode()}), "
+                f"{run.skipped_done} already done or not applicable"
+                + (f", {reused} unfinished in earlier runs (followed, not rerun)" if reused else "")
+            )
+        return [plan.run for plan in planned]
 
     def resumed(self, run_id: int, task: str | None, options: dict) -> BenchmarkRun:
         given = [name for name in SELECTION if options[name]] + (["task"] if task else [])
@@ -142,7 +161,7 @@ class Command(BaseCommand):
             f"(run_benchmark --resume {run.pk} goes on)"
         )
 
-    def print_summary(self, run):
+    def print_summary(self, run: BenchmarkRun) -> str:
         spec = task_spec(run.task.function)
         metrics = [spec.metric(key) for key in spec.summary]
         labels = [m.heading for m in metrics]
@@ -168,7 +187,8 @@ class Command(BaseCommand):
                 f"{unfinished} jobs unfinished: run_benchmark --resume {run.pk} waits for them"
             )
         if failures or unfinished:
-            raise CommandError(f"{len(failures)} failed, {unfinished} unfinished (run {run.pk})")
+            return f"{len(failures)} failed, {unfinished} unfinished (run {run.pk})"
+        return ""
 
 
 def mode() -> str:
