@@ -26,6 +26,8 @@ PROTOCOL, CUSTOM = "protocol", "custom"  # the defaults of ``run``; parameters o
 DIRECTIONS = (LOWER, HIGHER, TARGET)
 
 TaskFunction = Callable[..., dict[str, Any]]
+# (atoms_list, calculator, contexts=..., **params) -> per structure its output or its error
+BatchFunction = Callable[..., Sequence[dict[str, Any] | Exception]]
 MetricsFunction = Callable[[Mapping[str, Any], Mapping[str, Any] | None], dict[str, Any]]
 
 
@@ -231,7 +233,10 @@ class TaskSpec:
     is the number a summary shows; ``figures`` are those its page draws (figures.py).
     ``compared_within`` names output fields (``environment.device``) whose values must
     match for results to be compared: such a task ranks within each group of results
-    and never in the arena.
+    and never in the arena. ``run_batch(atoms_list, calculator, contexts=..., **params)``,
+    where the protocol allows, runs several structures with the same parameters (given
+    in full) together, e.g. one batched relaxation, and returns per structure what
+    ``run`` would, or the exception that failed it alone.
     """
 
     name: str
@@ -253,6 +258,7 @@ class TaskSpec:
     headline_metric: str = ""
     figures: tuple[Figure, ...] = ()
     compared_within: tuple[str, ...] = ()
+    run_batch: BatchFunction | None = None
 
     def __post_init__(self) -> None:
         keys = {m.key for m in self.metrics}
