@@ -60,7 +60,7 @@ def run_in_process(
 
     Jobs another process is running (a concurrent run of the same keys, or a sibling
     worker of this run) are waited for, and taken over once that process stops
-    renewing their lease. Interrupted (Ctrl-C, SIGTERM) or out of time, the job in hand
+    renewing their lease. Interrupted (Ctrl-C, SIGTERM) or out of time, the jobs in hand
     and the run's own queued jobs are marked interrupted, so that nothing reads as
     running or waiting for this process, and a re-run takes them up.
     """
