@@ -160,6 +160,10 @@ ARENA_WORKER_THREADS = int(
     or 0
 )
 ARENA_WORKERS_PER_HOST = int(os.environ.get("ARENA_WORKERS_PER_HOST", "0"))
+# Jobs of one model, task and parameters that a process runs together, where the task
+# can (TaskSpec.run_batch: the formation task's relaxations in one batched relaxation);
+# 1 runs every job alone. A model's registry batch_size caps it.
+ARENA_JOBS_PER_BATCH = int(os.environ.get("ARENA_JOBS_PER_BATCH", "1"))
 # Local worker processes of an in-process run (run_benchmark --workers); 0: one per core.
 ARENA_LOCAL_WORKERS = int(os.environ.get("ARENA_LOCAL_WORKERS", "0"))
 # Batch-scheduler defaults for launch_workers (each can be given on its command line).
@@ -185,6 +189,7 @@ WORKER_VARIABLES = (
     "ARENA_CACHE_DIR", "ARENA_JOB_RETRIES", "ARENA_HEARTBEAT_S", "ARENA_TRUSTED_CHECKPOINT_SOURCES",
     "HF_HOME", "HF_ENDPOINT", "HF_HUB_OFFLINE", "HF_TOKEN", "LOG_LEVEL", "ARENA_FILE_STORE",
     "ARENA_PROGRESS_SECONDS", "ARENA_CHECKPOINT_SECONDS", "ARENA_TIME_LIMIT_S",
+    "ARENA_JOBS_PER_BATCH",
 )  # fmt: skip
 ARENA_WORKER_ENVIRONMENT = {n: os.environ[n] for n in WORKER_VARIABLES if n in os.environ}
 

@@ -83,7 +83,7 @@ def main() -> None:
     from tasks_app.execution import in_process
 
     count_lookups()
-    in_process.execute_job = in_phase("job", in_process.execute_job)
+    in_process.execute_claimed = in_phase("job", in_process.execute_claimed)
     phase[0] = "command"
     out = io.StringIO()
     call_command("run_benchmark", task, models="EMT", structures=structure, stdout=out)

@@ -23,8 +23,9 @@ from compute.threads import ran_with
 # Packages whose version can change a number of any task, besides the model family's own.
 COMMON_PACKAGES = ("torch", "ase", "numpy", "scipy", "pymatgen", "phonopy")
 ARENA_ROOT = Path(__file__).resolve().parent.parent
-# Fields that differ between two honest runs of the same work: not a provenance difference.
-PER_RUN_FIELDS = frozenset(("pid",))
+# Fields that differ between two honest runs of the same work: not a provenance difference
+# (``batch``: how many jobs ran in the job's batched call).
+PER_RUN_FIELDS = frozenset(("pid", "batch"))
 
 
 def requirement_name(requirement: str) -> str:

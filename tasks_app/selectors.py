@@ -13,6 +13,7 @@ from django.db.models.functions import Now
 
 from arena_site.errors import ArenaError
 from compute.model_spec import ModelSpec
+from compute.tasks import spec_or_placeholder
 from compute.tasks.spec import TaskSpec
 from models_app.models import MLIP
 from models_app.selectors import model_spec
@@ -231,6 +232,26 @@ def next_claimable_job(*, run: BenchmarkRun, models_first: Sequence[int] = ()) -
         )
         order.insert(0, rank)
     return jobs.order_by(*order).values_list("id", flat=True).first()
+
+
+def batch_mates(*, job_id: int, run: BenchmarkRun | None = None) -> list[int]:
+    """Claimable jobs that may run in one batched call with job ``job_id`` (its task has
+    ``run_batch``): the same model, task and parameters, of ``run`` where given, else on
+    the same queue; by structure, up to ARENA_JOBS_PER_BATCH jobs with ``job_id``, or
+    fewer where the model's registry ``batch_size`` says so."""
+    job = Job.objects.select_related("model", "task").get(pk=job_id)
+    size = settings.ARENA_JOBS_PER_BATCH
+    registry_size = job.model.calculator_kwargs.get("batch_size")
+    if registry_size:
+        size = min(size, int(registry_size))
+    if size < 2 or spec_or_placeholder(job.task.function).run_batch is None:
+        return []
+    jobs = run_jobs(run=run) if run is not None else Job.objects.filter(queue=job.queue)
+    mates = jobs.filter(
+        claimable(), model_id=job.model_id, task_id=job.task_id, params_hash=job.params_hash
+    ).exclude(pk=job_id)
+    ids = mates.order_by("structure__position", "id").values_list("id", flat=True)
+    return list(ids[: size - 1])
 
 
 def run_model_ids(*, run: BenchmarkRun) -> list[int]:

@@ -218,8 +218,10 @@ def job_enqueued(*, job_id: int, queue: str, rq_job_id: str) -> None:
     )
 
 
-def job_renew_lease(*, job_id: int) -> None:
-    Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(lease_expires_at=_lease_end())
+def jobs_renew_lease(*, job_ids: list[int]) -> None:
+    Job.objects.filter(pk__in=job_ids, status=JobStatus.RUNNING).update(
+        lease_expires_at=_lease_end()
+    )
 
 
 def job_progress(*, job_id: int, steps_done: int, steps_total: int) -> None:

@@ -5,7 +5,7 @@ Adding a benchmark means adding a folder with a ``TASK`` spec and one line here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,7 +104,41 @@ def run_job(
 ) -> TaskOutcome:
     """Run ``spec``'s task as ``run_task`` does and evaluate it against ``reference``;
     the output comes split into its headline and the rest."""
-    output = _run(spec, atoms, calculator, params, context)
+    return _outcome(spec, _run(spec, atoms, calculator, params, context), reference)
+
+
+def run_jobs(
+    spec: TaskSpec,
+    atoms_list: Sequence[Atoms],
+    calculator: Calculator,
+    params: Mapping[str, Any],
+    references: Sequence[Mapping[str, Any] | None],
+    contexts: Sequence[RunContext],
+) -> list[TaskOutcome | Exception]:
+    """``run_job`` on several structures with the same ``params`` in one call of ``spec``'s
+    ``run_batch``: per structure its outcome, or the exception that failed it alone."""
+    if spec.run_batch is None:
+        raise TaskFailed(f"task {spec.name!r} runs one structure at a time")
+    spec.check_params(params)
+    full = {**spec.default_params(), **params}
+    outputs = spec.run_batch(atoms_list, calculator, contexts=contexts, **full)
+    outcomes: list[TaskOutcome | Exception] = []
+    for output, reference in zip(outputs, references, strict=True):
+        if isinstance(output, Exception):
+            outcomes.append(output)
+            continue
+        try:
+            if spec.variants:
+                output = {**output, "variant": spec.variant_of(params)}
+            outcomes.append(_outcome(spec, output, reference))
+        except Exception as exc:  # this structure's failure, evaluation's included
+            outcomes.append(exc)
+    return outcomes
+
+
+def _outcome(
+    spec: TaskSpec, output: Mapping[str, Any], reference: Mapping[str, Any] | None
+) -> TaskOutcome:
     metrics = spec.evaluate(output, reference)
     headline, rest = split_headline(spec, output)
     return TaskOutcome(headline=headline, output=rest, metrics=metrics)

@@ -26,6 +26,8 @@ PROTOCOL, CUSTOM = "protocol", "custom"  # the defaults of ``run``; parameters o
 DIRECTIONS = (LOWER, HIGHER, TARGET)
 
 TaskFunction = Callable[..., dict[str, Any]]
+# (atoms_list, calculator, contexts=..., **params) -> per structure its output or its error
+BatchFunction = Callable[..., Sequence[dict[str, Any] | Exception]]
 MetricsFunction = Callable[[Mapping[str, Any], Mapping[str, Any] | None], dict[str, Any]]
 
 
@@ -233,6 +235,10 @@ class TaskSpec:
     match for results to be compared: such a task ranks within each group of results
     and never in the arena. ``default_sets`` names the sets a run covers when none is
     named (several for a task such as heating); none: the first of ``structure_sets``.
+    ``run_batch(atoms_list, calculator, contexts=..., **params)``, where the protocol
+    allows, runs several structures with the same parameters (given in full) together,
+    e.g. one batched relaxation, and returns per structure what ``run`` would, or the
+    exception that failed it alone.
     """
 
     name: str
@@ -255,6 +261,7 @@ class TaskSpec:
     headline_metric: str = ""
     figures: tuple[Figure, ...] = ()
     compared_within: tuple[str, ...] = ()
+    run_batch: BatchFunction | None = None
 
     def __post_init__(self) -> None:
         keys = {m.key for m in self.metrics}

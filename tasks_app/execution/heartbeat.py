@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from django.conf import settings
 from django.db import connection
 
-from tasks_app.services import job_renew_lease
+from tasks_app.services import jobs_renew_lease
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +47,10 @@ def every(period_s: float, beat: Callable[[], object], *, name: str) -> Iterator
         thread.join()
 
 
-def job_lease(job_id: int) -> contextlib.AbstractContextManager[None]:
-    """Renew job ``job_id``'s lease while the block runs: it reads as running only meanwhile."""
+def job_lease(*job_ids: int) -> contextlib.AbstractContextManager[None]:
+    """Renew the jobs' leases while the block runs: they read as running only meanwhile."""
     return every(
-        settings.ARENA_HEARTBEAT_S, lambda: job_renew_lease(job_id=job_id), name=f"job {job_id}"
+        settings.ARENA_HEARTBEAT_S,
+        lambda: jobs_renew_lease(job_ids=list(job_ids)),
+        name=f"job {', '.join(map(str, job_ids))}",
     )

@@ -1,4 +1,5 @@
-"""One runner taking a run's jobs one at a time in this process.
+"""One runner taking a run's jobs one at a time in this process (or a few together,
+where their task runs several structures in one batched call: ``execution.job``).
 
 Runners in other processes may share the run, as the local workers of
 ``tasks_app.execution.local_workers`` do: each claims a job (``services.job_start``)
@@ -11,7 +12,7 @@ import time
 from collections.abc import MutableSequence
 from dataclasses import dataclass, field
 
-from tasks_app.execution.job import execute_job
+from tasks_app.execution.job import claim_jobs, execute_claimed
 from tasks_app.execution.progress import (
     POLL_S,
     Progress,
@@ -23,7 +24,7 @@ from tasks_app.execution.progress import (
 )
 from tasks_app.execution.time_limits import RunTimeUp, time_limit
 from tasks_app.models import UNFINISHED, BenchmarkRun
-from tasks_app.selectors import job_status, next_claimable_job, unfinished_jobs
+from tasks_app.selectors import batch_mates, job_status, next_claimable_job, unfinished_jobs
 from tasks_app.services import jobs_interrupt
 
 
@@ -59,30 +60,33 @@ def run_in_process(
 
     Jobs another process is running (a concurrent run of the same keys, or a sibling
     worker of this run) are waited for, and taken over once that process stops
-    renewing their lease. Interrupted (Ctrl-C, SIGTERM) or out of time, the job in hand
+    renewing their lease. Interrupted (Ctrl-C, SIGTERM) or out of time, the jobs in hand
     and the run's own queued jobs are marked interrupted, so that nothing reads as
     running or waiting for this process, and a re-run takes them up.
     """
     share = share or Share()
     until = deadline(timeout_s)
     waiting = Waiting(say)
-    current = None
+    current: list[int] = []  # the jobs this process holds
     try:
         while True:
             if time.monotonic() > until:
-                interrupt(run, None)
+                interrupt(run, [])
                 return
-            current = next_claimable_job(run=run, models_first=share.models_first)
-            if current is not None:
-                share.hold(current)  # before the claim, so siblings never see it unheld
+            first = next_claimable_job(run=run, models_first=share.models_first)
+            if first is not None:
+                share.hold(first)  # before the claim, so siblings never see it unheld
+                current = [first, *batch_mates(job_id=first, run=run)]  # held while claimed
+                current = claim_jobs(current)
                 try:
                     with time_limit(left(until), error=RunTimeUp):
-                        execute_job(current)
+                        if current:
+                            execute_claimed(current)
                 except Exception:
-                    if job_status(job_id=current) in UNFINISHED:
-                        raise  # not the job's failure (it would be recorded): a database error
+                    if any(job_status(job_id=job) in UNFINISHED for job in current):
+                        raise  # not the jobs' failure (it would be recorded): a database error
                 share.hold(0)
-                current = None
+                current = []
                 progress(finished_count(run))
                 continue
             pending = unfinished_jobs(run=run)
@@ -98,16 +102,17 @@ def run_in_process(
             time.sleep(POLL_S)
     except RunTimeUp:
         interrupt(run, current)
-        say(f"--timeout passed: job {current} stopped and left interrupted")
+        held = ", ".join(map(str, current))
+        say(f"--timeout passed: job {held} stopped and left interrupted")
     except BaseException:
         interrupt(run, current)
         raise
 
 
-def interrupt(run: BenchmarkRun, current: int | None) -> int:
-    """Mark the job this process was running, and the run's own queued jobs, interrupted."""
+def interrupt(run: BenchmarkRun, current: list[int]) -> int:
+    """Mark the jobs this process was running, and the run's own queued jobs, interrupted."""
     queued = [j.pk for j in unfinished_jobs(run=run) if j.run_id == run.pk and j.queue == "inline"]
     return jobs_interrupt(
-        job_ids=[*queued, *([current] if current else [])],
+        job_ids=[*queued, *current],
         reason=f"run {run.pk} was interrupted; run_benchmark --resume {run.pk} goes on",
     )

@@ -53,7 +53,7 @@ def finish(job: Job) -> None:
 
 def test_interrupting_the_reusing_run_leaves_the_other_runs_jobs_queued(two_runs):
     first, second, jobs = two_runs
-    assert interrupt(second, None) == 1  # its own Ni only
+    assert interrupt(second, []) == 1  # its own Ni only
     assert counts(first) == {JobStatus.QUEUED: 2}
     assert counts(second) == {JobStatus.QUEUED: 2, JobStatus.INTERRUPTED: 1}
     # Run 1 goes on untouched and its results count for run 2 as well.
@@ -67,7 +67,7 @@ def test_interrupting_the_reusing_run_leaves_the_other_runs_jobs_queued(two_runs
 def test_the_reusing_run_finishes_jobs_whose_own_run_was_interrupted(two_runs):
     first, second, jobs = two_runs
     assert job_start(job_id=jobs["Cu"].pk)  # run 1's process takes Cu, then is stopped
-    assert interrupt(first, jobs["Cu"].pk) == 2
+    assert interrupt(first, [jobs["Cu"].pk]) == 2
     assert counts(first) == {JobStatus.INTERRUPTED: 2}
     assert counts(second) == {JobStatus.INTERRUPTED: 2, JobStatus.QUEUED: 1}
     # Run 2's process takes every job it shows, its own and the reused ones, once each.

@@ -2,7 +2,7 @@
 
 from compute.tasks.figures import ElementTable, Histogram, Parity
 from compute.tasks.formation import metrics
-from compute.tasks.formation.protocol import run
+from compute.tasks.formation.protocol import run, run_batch
 from compute.tasks.formation.references import ELEMENTS_SET, WBM_SET
 from compute.tasks.spec import Parameter, Quantity, TaskSpec
 
@@ -18,6 +18,7 @@ TASK = TaskSpec(
         "energies, and the relaxed structure with the DFT one (RMSD, space group kept)."
     ),
     run=run,
+    run_batch=run_batch,
     evaluate=metrics.evaluate,
     quantities=(
         Quantity("formation_energy_per_atom", "E_form", "eV/atom", digits=3),

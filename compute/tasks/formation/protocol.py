@@ -4,16 +4,21 @@ model's own elemental references; say how far the relaxation moved it.
 Matbench Discovery's relaxation: FIRE with the FrechetCell filter to fmax 0.02 eV/Å,
 the steps bounded. Each element's reference structure is relaxed with the same
 parameters once per model, a result of its own (``RunContext.companion``).
+``run_batch`` relaxes several crystals in one batched relaxation (each takes the steps it
+would take alone), then finishes each as ``run`` does.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ase import Atoms
 from ase.calculators.calculator import Calculator
 
+from compute.batched_relaxation import relax_batch
 from compute.calculators import FAMILIES
+from compute.errors import TaskFailed
 from compute.lazy import lazy_module
 from compute.relaxation import Relaxation
 from compute.run_context import RunContext
@@ -42,6 +47,54 @@ def run(
     space groups against the input; energies in eV, volumes in Å³."""
     relaxation = Relaxation(optimizer, cell_filter, fmax, steps)
     relaxed, converged, nsteps = relaxation.relax(atoms, calculator)
+    return formation_output(atoms, relaxed, converged, nsteps, relaxation, calculator, context)
+
+
+def run_batch(
+    atoms_list: Sequence[Atoms],
+    calculator: Calculator,
+    *,
+    optimizer: str,
+    cell_filter: str | None,
+    fmax: float,
+    steps: int,
+    contexts: Sequence[RunContext],
+) -> list[dict[str, Any] | Exception]:
+    """``run`` on each crystal (the protocol's parameters given in full), the relaxations
+    batched; per crystal its output, or the error that failed it alone."""
+    relaxation = Relaxation(optimizer, cell_filter, fmax, steps)
+    relaxed_list = relax_batch(relaxation, atoms_list, calculator)
+    outputs: list[dict[str, Any] | Exception] = []
+    for atoms, relaxed, context in zip(atoms_list, relaxed_list, contexts, strict=True):
+        try:
+            if relaxed.atoms is None:
+                raise TaskFailed(relaxed.error)
+            outputs.append(
+                formation_output(
+                    atoms,
+                    relaxed.atoms,
+                    relaxed.converged,
+                    relaxed.steps,
+                    relaxation,
+                    calculator,
+                    context,
+                )
+            )
+        except Exception as exc:  # this crystal's own failure; the others go on
+            outputs.append(exc)
+    return outputs
+
+
+def formation_output(
+    atoms: Atoms,
+    relaxed: Atoms,
+    converged: bool,
+    nsteps: int,
+    relaxation: Relaxation,
+    calculator: Calculator,
+    context: RunContext,
+) -> dict[str, Any]:
+    """The output of ``run`` for ``atoms`` relaxed to ``relaxed`` (its energy attached)."""
     natoms = len(relaxed)
     energy = float(relaxed.get_potential_energy())
     # A bare copy: the calculator goes on to the elemental references, and pymatgen's
@@ -63,10 +116,10 @@ def run(
             lambda reference=reference: run(
                 reference,
                 calculator,
-                optimizer=optimizer,
-                cell_filter=cell_filter,
-                fmax=fmax,
-                steps=steps,
+                optimizer=relaxation.optimizer,
+                cell_filter=relaxation.cell_filter,
+                fmax=relaxation.fmax,
+                steps=relaxation.steps,
                 context=context,
             ),
         )
