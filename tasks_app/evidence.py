@@ -12,7 +12,7 @@ should have are the task's default set plus any structure with a current result.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 from django.db.models import Max, Q, QuerySet
 
 from models_app.models import MLIP
-from tasks_app.keys import job_key
+from tasks_app.keys import job_keys
 from tasks_app.models import Job, JobStatus, Result, Structure, Task
 
 
@@ -175,23 +175,24 @@ class _CurrentKeys:
         self.infos = infos
         self.params = params
         self.keys: dict[tuple[int, int, int], str | None] = {}
+        self.key_of: dict[tuple[int, int], Callable[[str], str]] = {}
 
     def matches(self, task_id: int, model_id: int, structure_id: int, key: str) -> bool:
         ids = (task_id, model_id, structure_id)
         if ids not in self.keys:
             info = self.infos.get(structure_id)
-            task = self.tasks[task_id]
-            self.keys[ids] = (
-                job_key(
-                    model=self.models[model_id],
-                    task=task,
-                    structure_hash=info.content_hash,
-                    params=task.default_params if self.params is None else self.params,
-                )
-                if info
-                else None
-            )
+            self.keys[ids] = self._key_of(task_id, model_id)(info.content_hash) if info else None
         return self.keys[ids] == key
+
+    def _key_of(self, task_id: int, model_id: int) -> Callable[[str], str]:
+        if (task_id, model_id) not in self.key_of:
+            task = self.tasks[task_id]
+            self.key_of[task_id, model_id] = job_keys(
+                model=self.models[model_id],
+                task=task,
+                params=task.default_params if self.params is None else self.params,
+            )
+        return self.key_of[task_id, model_id]
 
 
 def _info(structure: Structure) -> StructureInfo:
