@@ -12,12 +12,14 @@ should have are the task's default set plus any structure with a current result.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
 
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Max, Q, QuerySet, TextField
+from django.db.models.functions import Cast
 
 from models_app.models import MLIP
 from tasks_app.keys import job_keys
@@ -30,8 +32,14 @@ class StructureInfo:
     label: str
     formula: str
     set_name: str
-    reference: dict[str, Any]
+    reference_json: str = field(repr=False)
     content_hash: str
+
+    @cached_property
+    def reference(self) -> dict[str, Any]:
+        """Decoded when first read: the home and model pages count thousands of
+        structures (every task's default set) and read none of their references."""
+        return json.loads(self.reference_json) or {}
 
 
 class ResultRow(NamedTuple):
@@ -201,7 +209,7 @@ def _info(structure: Structure) -> StructureInfo:
         label=structure.label,
         formula=structure.formula,
         set_name=structure.structure_set.name,
-        reference=structure.reference or {},
+        reference_json=json.dumps(structure.reference or {}),
         content_hash=structure.content_hash,
     )
 
@@ -214,8 +222,14 @@ def _structure_infos(tasks: Sequence[Task], scope: Q) -> dict[int, StructureInfo
         | Q(id__in=Result.objects.filter(scope).values("structure_id"))
     )
     rows = chosen.order_by("structure_set__name", "position", "id").values_list(
-        "id", "label", "formula", "structure_set__name", "reference", "content_hash"
+        "id",
+        "label",
+        "formula",
+        "structure_set__name",
+        Cast("reference", TextField()),  # as stored: StructureInfo decodes it if read
+        "content_hash",
     )
     return {
-        row[0]: StructureInfo(*row[:4], reference=row[4] or {}, content_hash=row[5]) for row in rows
+        row[0]: StructureInfo(*row[:4], reference_json=row[4] or "{}", content_hash=row[5])
+        for row in rows
     }
