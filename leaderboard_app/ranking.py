@@ -137,14 +137,12 @@ def stats(values: Iterable[float | None]) -> Stats:
 def metric_stats(metric: Metric, raw: Iterable[float | None]) -> Stats:
     """``stats`` of a metric's per-structure values with the mean's interval; absolute
     ones add the signed mean."""
-    raw = list(raw)
-    values = [metric.value(value) for value in raw]
-    summary = replace(stats(values), interval=mean_interval(values))
+    signed = [float(value) for value in raw if metric.value(value) is not None]
     if not metric.absolute:
-        return summary
-    signed_metric = replace(metric, absolute=False)  # once: replace() costs more than value()
-    signed = stats(signed_metric.value(value) for value in raw)
-    return replace(summary, signed_mean=signed.mean)
+        return replace(stats(signed), interval=mean_interval(signed))
+    values = [abs(value) for value in signed]
+    summary = stats(values)
+    return replace(summary, interval=mean_interval(values), signed_mean=stats(signed).mean)
 
 
 def score_task(
@@ -186,11 +184,14 @@ def _mark_level_pairs(
     """Mark each ranked model that no ranked metric tells apart from the one just above
     it: a paired bootstrap over the structures both have results on."""
     marked = list(ordered)
+    rows: dict[str, dict[Hashable, Mapping[str, float | None]]] = {}
     values: dict[tuple[str, str], dict[Hashable, float | None]] = {}
 
     def of(model: str, metric: Metric) -> dict[Hashable, float | None]:
         if (model, metric.key) not in values:  # each at most once, and only where asked
-            values[model, metric.key] = metric_values(metric, evidence[model])
+            if model not in rows:
+                rows[model] = evidence[model].by_structure()
+            values[model, metric.key] = metric_values(metric, rows[model])
         return values[model, metric.key]
 
     for i in range(1, len(marked)):
@@ -204,9 +205,12 @@ def _mark_level_pairs(
     return marked
 
 
-def metric_values(metric: Metric, item: ModelEvidence) -> dict[Hashable, float | None]:
-    """The values ``metric`` averages, by structure, of a model's results."""
-    return {sid: metric.value(row.get(metric.key)) for sid, row in item.by_structure().items()}
+def metric_values(
+    metric: Metric, rows: Mapping[Hashable, Mapping[str, float | None]]
+) -> dict[Hashable, float | None]:
+    """The values ``metric`` averages, by structure, of a model's results (``rows``:
+    ``ModelEvidence.by_structure()``)."""
+    return {sid: metric.value(row.get(metric.key)) for sid, row in rows.items()}
 
 
 def _ran(score: TaskScore) -> int:

@@ -18,7 +18,6 @@ the structures cannot tell the two apart on that metric.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Hashable, Iterable, Mapping
 from functools import lru_cache
 
@@ -44,14 +43,19 @@ def _resample_weights(count: int) -> np.ndarray:
 def mean_interval(values: Iterable[float | None]) -> Interval | None:
     """The 95 % percentile-bootstrap interval of the mean of the finite ``values``;
     None for fewer than two (one value says nothing about its spread)."""
-    finite = tuple(float(v) for v in values if v is not None and math.isfinite(v))
-    return _interval(finite) if len(finite) > 1 else None
+    return _finite_interval(np.array(list(values), dtype=float))  # None: nan
+
+
+def _finite_interval(values: np.ndarray) -> Interval | None:
+    finite = values[np.isfinite(values)]
+    return _interval(finite.tobytes()) if len(finite) > 1 else None
 
 
 @lru_cache(maxsize=4096)
-def _interval(values: tuple[float, ...]) -> Interval:
-    """Cached by the values: a page asks for the same ones on every request."""
-    means = _resample_weights(len(values)) @ np.array(values)
+def _interval(values: bytes) -> Interval:
+    """Cached by the values (as bytes): a page asks for the same ones on every request."""
+    finite = np.frombuffer(values)
+    means = _resample_weights(len(finite)) @ finite
     return _quantile(means, (1 - LEVEL) / 2), _quantile(means, (1 + LEVEL) / 2)
 
 
@@ -68,19 +72,14 @@ def paired_interval(
 ) -> Interval | None:
     """The interval of the mean of ``first - second`` over the structures (keys) where
     both have a finite value."""
-    shared = [
-        first[key] - second[key]
-        for key in first.keys() & second.keys()
-        if _finite(first[key]) and _finite(second[key])
-    ]
-    return mean_interval(sorted(shared))  # sorted: the same draw whatever the key order
+    shared = list(first.keys() & second.keys())
+    differences = np.array([first[key] for key in shared], dtype=float) - np.array(
+        [second[key] for key in shared], dtype=float
+    )  # None: nan, dropped with every other non-finite difference
+    return _finite_interval(np.sort(differences))  # sorted: the same draw whatever the key order
 
 
 def holds_zero(interval: Interval | None) -> bool:
     """Whether ``interval`` cannot tell the difference from nothing; no interval (under
     two shared structures) cannot either."""
     return interval is None or interval[0] <= 0.0 <= interval[1]
-
-
-def _finite(value: float | None) -> bool:
-    return value is not None and math.isfinite(value)

@@ -12,15 +12,17 @@ should have are the task's default sets plus any structure with a current result
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
 
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Max, Q, QuerySet, TextField
+from django.db.models.functions import Cast
 
 from models_app.models import MLIP
-from tasks_app.keys import job_key
+from tasks_app.keys import job_keys
 from tasks_app.models import Job, JobStatus, Result, Structure, Task
 
 
@@ -30,8 +32,14 @@ class StructureInfo:
     label: str
     formula: str
     set_name: str
-    reference: dict[str, Any]
+    reference_json: str = field(repr=False)
     content_hash: str
+
+    @cached_property
+    def reference(self) -> dict[str, Any]:
+        """Decoded when first read: the home and model pages count thousands of
+        structures (every task's default set) and read none of their references."""
+        return json.loads(self.reference_json) or {}
 
 
 class ResultRow(NamedTuple):
@@ -174,23 +182,24 @@ class _CurrentKeys:
         self.infos = infos
         self.params = params
         self.keys: dict[tuple[int, int, int], str | None] = {}
+        self.key_of: dict[tuple[int, int], Callable[[str], str]] = {}
 
     def matches(self, task_id: int, model_id: int, structure_id: int, key: str) -> bool:
         ids = (task_id, model_id, structure_id)
         if ids not in self.keys:
             info = self.infos.get(structure_id)
-            task = self.tasks[task_id]
-            self.keys[ids] = (
-                job_key(
-                    model=self.models[model_id],
-                    task=task,
-                    structure_hash=info.content_hash,
-                    params=task.default_params if self.params is None else self.params,
-                )
-                if info
-                else None
-            )
+            self.keys[ids] = self._key_of(task_id, model_id)(info.content_hash) if info else None
         return self.keys[ids] == key
+
+    def _key_of(self, task_id: int, model_id: int) -> Callable[[str], str]:
+        if (task_id, model_id) not in self.key_of:
+            task = self.tasks[task_id]
+            self.key_of[task_id, model_id] = job_keys(
+                model=self.models[model_id],
+                task=task,
+                params=task.default_params if self.params is None else self.params,
+            )
+        return self.key_of[task_id, model_id]
 
 
 def _info(structure: Structure) -> StructureInfo:
@@ -199,7 +208,7 @@ def _info(structure: Structure) -> StructureInfo:
         label=structure.label,
         formula=structure.formula,
         set_name=structure.structure_set.name,
-        reference=structure.reference or {},
+        reference_json=json.dumps(structure.reference or {}),
         content_hash=structure.content_hash,
     )
 
@@ -212,8 +221,14 @@ def _structure_infos(tasks: Sequence[Task], scope: Q) -> dict[int, StructureInfo
         | Q(id__in=Result.objects.filter(scope).values("structure_id"))
     )
     rows = chosen.order_by("structure_set__name", "position", "id").values_list(
-        "id", "label", "formula", "structure_set__name", "reference", "content_hash"
+        "id",
+        "label",
+        "formula",
+        "structure_set__name",
+        Cast("reference", TextField()),  # as stored: StructureInfo decodes it if read
+        "content_hash",
     )
     return {
-        row[0]: StructureInfo(*row[:4], reference=row[4] or {}, content_hash=row[5]) for row in rows
+        row[0]: StructureInfo(*row[:4], reference_json=row[4] or "{}", content_hash=row[5])
+        for row in rows
     }

@@ -5,11 +5,12 @@ here by hand: SHA-256 of the sorted JSON of model, task, structure and parameter
 """
 
 import hashlib
+import json
 
 import pytest
 
 from models_app.models import MLIP
-from tasks_app.keys import job_key, stable_hash
+from tasks_app.keys import job_key, job_keys, stable_hash
 from tasks_app.models import Task
 
 PARAMS = {"fmax": 0.1, "npoints": 21}
@@ -73,3 +74,17 @@ def test_values_json_cannot_hold_are_hashed_as_their_text():
 
     expected = hashlib.sha256(b'{"day": "2024-01-02"}').hexdigest()
     assert stable_hash({"day": dt.date(2024, 1, 2)}) == expected
+
+
+def test_keys_of_many_structures_follow_the_same_recipe():
+    """The page's shortcut (the JSON around the hash encoded once) gives each structure
+    the key of the recipe above, spelled out by hand."""
+    model = MLIP(name="CHGNet", family="chgnet", checkpoint="0.3.0", calculator_kwargs={})
+    keys = job_keys(model=model, task=Task(slug="eos", function="eos", version=1), params=PARAMS)
+    for structure in ["abc", "0" * 64, 'with "quotes" and \\']:
+        text = (
+            '{"model": ["CHGNet", "chgnet", "0.3.0", {}], '
+            f'"params": {{"fmax": 0.1, "npoints": 21}}, "structure": {json.dumps(structure)}, '
+            '"task": ["eos", 1]}'
+        )
+        assert keys(structure) == hashlib.sha256(text.encode()).hexdigest()
