@@ -1,12 +1,13 @@
 """A climbing-image NEB (ASE's, improved tangent) that checkpoints and resumes exactly.
 
 The state saved through the run context is the images' positions, the optimizer's
-step count and, for BFGS, its Hessian and last positions and forces (float64 bytes in
-base64, exact), so a run resumed after its worker died takes the same steps as one
-never stopped. The end points carry their relaxed energy and forces and are not
-evaluated again at each step; each moving image keeps its own cache of the shared model's
-results, since ASE's optimizers ask the NEB for forces up to three times a step. With a
-model that has a batch call, all moving images are evaluated in one call per step.
+step count and, for BFGS, its Hessian (as its rank-two updates: ``compute/low_rank_bfgs.py``)
+and last positions and forces (float64 bytes in base64, exact), so a run resumed after its
+worker died takes the same steps as one never stopped. The end points carry their relaxed
+energy and forces and are not evaluated again at each step; each moving image keeps its
+own cache of the shared model's results, since ASE's optimizers ask the NEB for forces up
+to three times a step. With a model that has a batch call, all moving images are
+evaluated in one call per step.
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ from ase.optimize.optimize import Optimizer
 
 from compute.batch import evaluate_batch, has_batch_call
 from compute.errors import TaskFailed, one_line
+from compute.low_rank_bfgs import LowRankBFGS, LowRankBFGSMethod
 from compute.run_context import RunContext, State
 
-NEB_OPTIMIZERS: dict[str, type[Optimizer]] = {"BFGS": BFGS, "FIRE": FIRE}
+# ASE's BFGS steps (MLIP Arena's choice), without its O(n³) eigendecomposition a step.
+NEB_OPTIMIZERS: dict[str, type[Optimizer]] = {"BFGS": LowRankBFGS, "FIRE": FIRE}
 
 
 def encode(array: np.ndarray | None) -> str | None:
@@ -48,14 +51,14 @@ def decode(text: str | None, shape: tuple[int, ...]) -> np.ndarray | None:
 def optimizer_state(opt: Optimizer) -> dict[str, Any]:
     """What the optimizer needs to take its next step as it would have."""
     if isinstance(opt, BFGS):
-        ndofs = opt.optimizable.ndofs()
-        hessian = opt.state.hessian if opt.state is not None else None
-        return {
-            "hessian": encode(hessian),
-            "pos0": encode(opt.pos0),
-            "forces0": encode(opt.forces0),
-            "ndofs": ndofs,
-        }
+        hessian = {"ndofs": opt.optimizable.ndofs(), "pos0": encode(opt.pos0)}
+        hessian["forces0"] = encode(opt.forces0)
+        if isinstance(opt.state, LowRankBFGSMethod):
+            hessian["vectors"] = encode(opt.state.vectors)
+            hessian["weights"] = encode(opt.state.weights)
+        elif opt.state is not None:
+            hessian["hessian"] = encode(opt.state.hessian)
+        return hessian
     velocity = None if opt.vel is None else opt.vel.tolist()
     return {"velocity": velocity, "dt": opt.dt, "a": opt.a, "n_since_down": opt.Nsteps}
 
@@ -63,8 +66,14 @@ def optimizer_state(opt: Optimizer) -> dict[str, Any]:
 def restore_optimizer(opt: Optimizer, state: dict[str, Any]) -> None:
     if isinstance(opt, BFGS):
         n = int(state["ndofs"])
-        hessian = decode(state["hessian"], (n, n))
-        opt.state = BFGSMethod(hessian) if hessian is not None else None
+        if "vectors" in state:
+            weights = decode(state["weights"], (-1,))
+            vectors = decode(state["vectors"], (n, len(weights)))
+            opt.state = LowRankBFGSMethod(n, opt.alpha, vectors, weights)
+        elif "hessian" in state:
+            opt.state = BFGSMethod(decode(state["hessian"], (n, n)))
+        else:
+            opt.state = None
         opt.pos0, opt.forces0 = decode(state["pos0"], (n,)), decode(state["forces0"], (n,))
         return
     velocity = state["velocity"]
