@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 from ase import Atoms
-from ase.calculators.calculator import Calculator, all_changes
+from ase.calculators.calculator import Calculator
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.geometry import find_mic
 from ase.mep import NEB
@@ -27,6 +27,7 @@ from ase.optimize.bfgs import BFGSMethod
 from ase.optimize.optimize import Optimizer
 
 from compute.batch import evaluate_batch, has_batch_call
+from compute.cached_model import CachedModel
 from compute.errors import TaskFailed, one_line
 from compute.low_rank_bfgs import LowRankBFGS, LowRankBFGSMethod
 from compute.run_context import RunContext, State
@@ -102,23 +103,6 @@ class NEBResult:
         return lengths
 
 
-class ImageCalculator(Calculator):
-    """One image's view of a shared model: its own cache, so repeated queries at unchanged
-    positions cost no model call (a shared calculator recomputes at every image switch)."""
-
-    implemented_properties = ["energy", "forces"]
-
-    def __init__(self, model: Calculator) -> None:
-        super().__init__()
-        self.model = model
-
-    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes) -> None:
-        super().calculate(atoms, properties, system_changes)
-        image = self.atoms.copy()
-        image.calc = self.model
-        self.results = {"energy": image.get_potential_energy(), "forces": image.get_forces()}
-
-
 class BatchedNEB(NEB):
     """ASE's NEB whose moving images are evaluated in one batch call before ASE reads
     them: each image's cache is filled with its own structure's results, so ASE's own
@@ -133,7 +117,7 @@ class BatchedNEB(NEB):
         stale = [
             image
             for image in self.images[1:-1]
-            if isinstance(image.calc, ImageCalculator) and image.calc.check_state(image)
+            if isinstance(image.calc, CachedModel) and image.calc.check_state(image)
         ]
         evaluations = evaluate_batch(stale, self.model) if stale else []
         for image, evaluation in zip(stale, evaluations, strict=True):
@@ -178,7 +162,7 @@ def climbing_image_neb(
     context = context or RunContext()
     images = [frozen(start)] + [start.copy() for _ in range(n_images - 2)] + [frozen(end)]
     for image in images[1:-1]:
-        image.calc = ImageCalculator(calculator)
+        image.calc = CachedModel(calculator)
     if has_batch_call(calculator):
         neb = BatchedNEB(images, calculator, climb=True, method="improvedtangent")
     else:
