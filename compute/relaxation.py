@@ -16,6 +16,7 @@ from ase.filters import ExpCellFilter, StrainFilter, UnitCellFilter
 from ase.optimize import BFGS, FIRE, LBFGS, BFGSLineSearch, GPMin, LBFGSLineSearch, MDMin
 from ase.optimize.optimize import Optimizer
 
+from compute.cached_model import CachedModel
 from compute.cell_filter import LogDeformationCellFilter
 from compute.errors import TaskFailed
 from compute.failure_evidence import note_step
@@ -55,7 +56,7 @@ def relax_atoms(
     """
     check_names(optimizer, cell_filter)
     atoms = atoms.copy()
-    atoms.calc = calculator
+    atoms.calc = CachedModel(calculator)  # the optimizer's repeated asks cost no compare_atoms
     if symmetry:
         atoms.set_constraint(FixSymmetry(atoms))
     target = CELL_FILTERS[cell_filter](atoms) if cell_filter else atoms
@@ -73,6 +74,7 @@ def relax_atoms(
     opt.attach(check, interval=1)
     converged = bool(opt.run(fmax=fmax, steps=steps))
     atoms.set_constraint()
+    atoms.calc = calculator  # whose last structure is this one: its results stay cached
     return atoms, converged, int(opt.nsteps)
 
 

@@ -1,12 +1,13 @@
 """A climbing-image NEB (ASE's, improved tangent) that checkpoints and resumes exactly.
 
 The state saved through the run context is the images' positions, the optimizer's
-step count and, for BFGS, its Hessian and last positions and forces (float64 bytes in
-base64, exact), so a run resumed after its worker died takes the same steps as one
-never stopped. The end points carry their relaxed energy and forces and are not
-evaluated again at each step; each moving image keeps its own cache of the shared model's
-results, since ASE's optimizers ask the NEB for forces up to three times a step. With a
-model that has a batch call, all moving images are evaluated in one call per step.
+step count and, for BFGS, its Hessian (as its rank-two updates: ``compute/low_rank_bfgs.py``)
+and last positions and forces (float64 bytes in base64, exact), so a run resumed after its
+worker died takes the same steps as one never stopped. The end points carry their relaxed
+energy and forces and are not evaluated again at each step; each moving image keeps its
+own cache of the shared model's results, since ASE's optimizers ask the NEB for forces up
+to three times a step. With a model that has a batch call, all moving images are
+evaluated in one call per step.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 import numpy as np
 from ase import Atoms
-from ase.calculators.calculator import Calculator, all_changes
+from ase.calculators.calculator import Calculator
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.geometry import find_mic
 from ase.mep import NEB
@@ -26,10 +27,13 @@ from ase.optimize.bfgs import BFGSMethod
 from ase.optimize.optimize import Optimizer
 
 from compute.batch import evaluate_batch, has_batch_call
+from compute.cached_model import CachedModel
 from compute.errors import TaskFailed, one_line
+from compute.low_rank_bfgs import LowRankBFGS, LowRankBFGSMethod
 from compute.run_context import RunContext, State
 
-NEB_OPTIMIZERS: dict[str, type[Optimizer]] = {"BFGS": BFGS, "FIRE": FIRE}
+# ASE's BFGS steps (MLIP Arena's choice), without its O(n³) eigendecomposition a step.
+NEB_OPTIMIZERS: dict[str, type[Optimizer]] = {"BFGS": LowRankBFGS, "FIRE": FIRE}
 
 
 def encode(array: np.ndarray | None) -> str | None:
@@ -48,14 +52,14 @@ def decode(text: str | None, shape: tuple[int, ...]) -> np.ndarray | None:
 def optimizer_state(opt: Optimizer) -> dict[str, Any]:
     """What the optimizer needs to take its next step as it would have."""
     if isinstance(opt, BFGS):
-        ndofs = opt.optimizable.ndofs()
-        hessian = opt.state.hessian if opt.state is not None else None
-        return {
-            "hessian": encode(hessian),
-            "pos0": encode(opt.pos0),
-            "forces0": encode(opt.forces0),
-            "ndofs": ndofs,
-        }
+        hessian = {"ndofs": opt.optimizable.ndofs(), "pos0": encode(opt.pos0)}
+        hessian["forces0"] = encode(opt.forces0)
+        if isinstance(opt.state, LowRankBFGSMethod):
+            hessian["vectors"] = encode(opt.state.vectors)
+            hessian["weights"] = encode(opt.state.weights)
+        elif opt.state is not None:
+            hessian["hessian"] = encode(opt.state.hessian)
+        return hessian
     velocity = None if opt.vel is None else opt.vel.tolist()
     return {"velocity": velocity, "dt": opt.dt, "a": opt.a, "n_since_down": opt.Nsteps}
 
@@ -63,8 +67,14 @@ def optimizer_state(opt: Optimizer) -> dict[str, Any]:
 def restore_optimizer(opt: Optimizer, state: dict[str, Any]) -> None:
     if isinstance(opt, BFGS):
         n = int(state["ndofs"])
-        hessian = decode(state["hessian"], (n, n))
-        opt.state = BFGSMethod(hessian) if hessian is not None else None
+        if "vectors" in state:
+            weights = decode(state["weights"], (-1,))
+            vectors = decode(state["vectors"], (n, len(weights)))
+            opt.state = LowRankBFGSMethod(n, opt.alpha, vectors, weights)
+        elif "hessian" in state:
+            opt.state = BFGSMethod(decode(state["hessian"], (n, n)))
+        else:
+            opt.state = None
         opt.pos0, opt.forces0 = decode(state["pos0"], (n,)), decode(state["forces0"], (n,))
         return
     velocity = state["velocity"]
@@ -93,23 +103,6 @@ class NEBResult:
         return lengths
 
 
-class ImageCalculator(Calculator):
-    """One image's view of a shared model: its own cache, so repeated queries at unchanged
-    positions cost no model call (a shared calculator recomputes at every image switch)."""
-
-    implemented_properties = ["energy", "forces"]
-
-    def __init__(self, model: Calculator) -> None:
-        super().__init__()
-        self.model = model
-
-    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes) -> None:
-        super().calculate(atoms, properties, system_changes)
-        image = self.atoms.copy()
-        image.calc = self.model
-        self.results = {"energy": image.get_potential_energy(), "forces": image.get_forces()}
-
-
 class BatchedNEB(NEB):
     """ASE's NEB whose moving images are evaluated in one batch call before ASE reads
     them: each image's cache is filled with its own structure's results, so ASE's own
@@ -124,7 +117,7 @@ class BatchedNEB(NEB):
         stale = [
             image
             for image in self.images[1:-1]
-            if isinstance(image.calc, ImageCalculator) and image.calc.check_state(image)
+            if isinstance(image.calc, CachedModel) and image.calc.check_state(image)
         ]
         evaluations = evaluate_batch(stale, self.model) if stale else []
         for image, evaluation in zip(stale, evaluations, strict=True):
@@ -169,7 +162,7 @@ def climbing_image_neb(
     context = context or RunContext()
     images = [frozen(start)] + [start.copy() for _ in range(n_images - 2)] + [frozen(end)]
     for image in images[1:-1]:
-        image.calc = ImageCalculator(calculator)
+        image.calc = CachedModel(calculator)
     if has_batch_call(calculator):
         neb = BatchedNEB(images, calculator, climb=True, method="improvedtangent")
     else:
