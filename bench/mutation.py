@@ -82,7 +82,10 @@ PACKAGES = {
         ("models_app.validators.*", "models_app.services.*", "tasks_app.validators.*"),
         ("tests/models_app", "tests/tasks_app/test_import_structures.py"),
     ),
-    "jobs": Package(("tasks_app.selectors.*",), ("tests/tasks_app", "tests/leaderboard_app")),
+    "jobs": Package(
+        ("tasks_app.selectors.*", "tasks_app.execution.*"),
+        ("tests/tasks_app", "tests/leaderboard_app"),
+    ),
     "tables": Package(
         ("leaderboard_app.tables.*", "leaderboard_app.compare.*"), ("tests/leaderboard_app",)
     ),
