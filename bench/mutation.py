@@ -89,7 +89,15 @@ PACKAGES = {
     "tables": Package(
         ("leaderboard_app.tables.*", "leaderboard_app.compare.*"), ("tests/leaderboard_app",)
     ),
-    "input": Package(("compute.bounded_input.*",), ("tests/compute", "tests/faults")),
+    "input": Package(
+        ("compute.bounded_input.*",),
+        (
+            "tests/compute/test_bounded_input.py",
+            "tests/compute/test_structures.py",
+            "tests/models_app/test_seed.py",
+            "tests/tasks_app/test_import_structures.py",
+        ),
+    ),
 }
 
 

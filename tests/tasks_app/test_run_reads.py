@@ -14,12 +14,14 @@ from arena_site.errors import ArenaError
 from models_app.models import MLIP
 from tasks_app.execution.in_process import Share
 from tasks_app.execution.progress import Waiting
-from tasks_app.models import BenchmarkRun, Job, JobStatus, Task
+from tasks_app.models import BenchmarkRun, Job, JobStatus, Result, Task
 from tasks_app.selectors import (
     job_status,
+    results_by_id,
     results_by_key,
     run_by_id,
     run_model_ids,
+    structures_by_id,
     task_overview,
     unfinished_rq_jobs,
     unheld_unfinished_jobs,
@@ -144,3 +146,23 @@ def test_the_run_rows_these_reads_use_are_the_runs_own(two_models):
     run, jobs = two_models
     assert BenchmarkRun.objects.count() == 1 and len(jobs) == 4
     assert [j.structure.label for j in jobs] == ["Cu", "Al", "Cu", "Al"]
+
+
+def test_results_and_structures_by_id_come_with_what_an_export_reads_in_one_query(
+    two_models, django_assert_num_queries
+):
+    _, jobs = two_models
+    for job in jobs:
+        job_start(job_id=job.pk)
+        job_finish(job_id=job.pk, output={}, metrics={}, compute_seconds=1.0)
+    result_ids = list(Result.objects.values_list("pk", flat=True))
+    with django_assert_num_queries(1):
+        read = [
+            (r.model.name, r.task.slug, r.structure.structure_set.name, r.job.status)
+            for r in results_by_id(result_ids=result_ids)
+        ]
+    assert sorted(read) == sorted((j.model.name, "eos", "pair", JobStatus.DONE) for j in jobs)
+    structure_ids = [j.structure_id for j in jobs]
+    with django_assert_num_queries(1):
+        sets = {s.structure_set.name for s in structures_by_id(structure_ids=structure_ids)}
+    assert sets == {"pair"}
