@@ -146,3 +146,17 @@ def test_yaml_of_exactly_the_node_limit_loads_and_one_value_more_is_refused(monk
     monkeypatch.setattr(bounded_input, "MAX_YAML_NODES", 12)
     with pytest.raises(InputTooLarge, match="more than 12 values"):
         safe_yaml(nested, where="big.yaml")
+
+
+def test_a_file_of_exactly_the_size_limit_is_read(tmp_path):
+    path = tmp_path / "edge.cif"
+    path.write_bytes(b"x" * 1000)
+    check_file_size(path, 1000)
+
+
+def test_the_yaml_byte_limit_counts_encoded_bytes_and_takes_exactly_the_limit(monkeypatch):
+    monkeypatch.setattr(bounded_input, "MAX_YAML_BYTES", 10)
+    assert safe_yaml("é" * 5, where="ok.yaml") == "é" * 5  # 5 characters, 10 bytes
+    with pytest.raises(InputTooLarge) as refused:
+        safe_yaml("é" * 5 + "a", where="big.yaml")  # 6 characters, 11 bytes
+    assert str(refused.value) == "big.yaml: more than 10 bytes of YAML"
