@@ -19,7 +19,7 @@ import yaml
 from django.core.exceptions import ValidationError
 
 from models_app.models import MLIP
-from models_app.services import seed_models
+from models_app.services import _one_line, seed_models
 from models_app.validators import validate_json_object, validate_model_name, validate_sha256
 from tasks_app.models import Task
 
@@ -168,3 +168,10 @@ def test_a_sha256_pin_is_empty_or_exactly_64_lowercase_hex_digits():
         with pytest.raises(ValidationError) as refused:
             validate_sha256(bad)
         assert refused.value.messages == ["must be a SHA-256 digest: 64 lowercase hex digits"]
+
+
+def test_a_seed_refusal_is_its_fields_and_messages_on_one_line():
+    assert _one_line(ValidationError(["first.", "second."])) == "first. second."
+    assert _one_line(ValidationError({"a": ["one.", "two."], "b": ["three."]})) == (
+        "a: one. two.; b: three."
+    )
