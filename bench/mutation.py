@@ -82,11 +82,22 @@ PACKAGES = {
         ("models_app.validators.*", "models_app.services.*", "tasks_app.validators.*"),
         ("tests/models_app", "tests/tasks_app/test_import_structures.py"),
     ),
-    "jobs": Package(("tasks_app.selectors.*",), ("tests/tasks_app", "tests/leaderboard_app")),
+    "jobs": Package(
+        ("tasks_app.selectors.*", "tasks_app.execution.*"),
+        ("tests/tasks_app", "tests/leaderboard_app"),
+    ),
     "tables": Package(
         ("leaderboard_app.tables.*", "leaderboard_app.compare.*"), ("tests/leaderboard_app",)
     ),
-    "input": Package(("compute.bounded_input.*",), ("tests/compute", "tests/faults")),
+    "input": Package(
+        ("compute.bounded_input.*",),
+        (
+            "tests/compute/test_bounded_input.py",
+            "tests/compute/test_structures.py",
+            "tests/models_app/test_seed.py",
+            "tests/tasks_app/test_import_structures.py",
+        ),
+    ),
 }
 
 

@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,29 @@ def pytest_collection_modifyitems(config, items):
         )
     )
     items[:] = kept
+
+
+# A mutant that makes a run wait for ever (a lease never seen to expire, a lock never
+# freed) burns no CPU, so mutmut's CPU limit never ends it, and its wall limit is 15
+# times all its tests: a test past this many seconds more than 20 times its recorded
+# call ends the mutant as a timeout (exit 36), which mutmut and bench/mutation.py count
+# as caught, as a hanging test in CI would be.
+MUTANT_HANG_S = 300.0
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    if not MUTATION_TESTS or "__mutmut_" not in os.environ.get("MUTANT_UNDER_TEST", ""):
+        yield
+        return
+    limit = MUTANT_HANG_S + 20 * _mutmut_test_seconds().get(item.nodeid, 0.0)
+    timer = threading.Timer(limit, os._exit, args=(36,))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 def _mutmut_test_seconds() -> dict[str, float]:

@@ -374,17 +374,18 @@ class TaskSpec:
             hints = typing.get_type_hints(self.run)
         except Exception:  # annotations naming what cannot be imported here: use defaults
             hints = {}
+        named = sorted(params.items())  # by name: a database's JSON may reorder keys
         wrong = [
             f"{name} must be {kind_name(kind)}, not {value!r}"
-            for name, value in params.items()
+            for name, value in named
             if not fits(value, kind := hints.get(name, default_kind(accepted[name])))
         ]
-        wrong += [f"{name} must be finite, not {value!r}" for name, value in params.items()
+        wrong += [f"{name} must be finite, not {value!r}" for name, value in named
                   if non_finite(value)]  # fmt: skip
         declared = {p.name: p for p in self.parameters}
         wrong += [
             why
-            for name, value in params.items()
+            for name, value in named
             if name in declared and (why := declared[name].violation(value)) is not None
         ]
         if wrong:

@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from compute import bounded_input
 from compute.bounded_input import (
     MAX_ATOMS,
     MAX_YAML_NODES,
     InputTooLarge,
     check_file_size,
+    check_xyz_atom_counts,
     safe_yaml,
 )
 from compute.structures import StructureFileError, read_structures
@@ -108,3 +110,53 @@ def test_a_yaml_alias_bomb_is_refused_before_it_expands():
 def test_a_few_aliases_are_still_yaml():
     text = "base: &b {fmax: 0.1}\nmodels: [*b, *b]\n"
     assert safe_yaml(text, where="ok.yaml") == yaml.safe_load(text)
+
+
+def test_a_frame_of_exactly_the_limit_is_read_and_one_more_is_refused(tmp_path):
+    path = write_frame(tmp_path / "a.extxyz", ["Cu 0 0 0", "Cu 2 2 0"])
+    check_xyz_atom_counts(path, limit=2)
+    with pytest.raises(InputTooLarge, match="frame 1 claims 2 atoms; the limit is 1"):
+        check_xyz_atom_counts(path, limit=1)
+
+
+def test_each_frame_header_is_found_after_exactly_its_atoms(tmp_path):
+    """Frame 2 follows frame 1's comment and one atom line, with no blank line between:
+    skipping one line too many would take frame 2's comment for its header."""
+    path = tmp_path / "two.xyz"
+    path.write_text(f"1\n{CELL}\nCu 0 0 0\n5\n{CELL}\nCu 0 0 0\n")
+    with pytest.raises(InputTooLarge, match="frame 2 claims 5 atoms; the limit is 3"):
+        check_xyz_atom_counts(path, limit=3)
+
+
+def test_the_count_check_reads_bytes_so_any_encoding_is_left_to_the_reader(tmp_path):
+    path = tmp_path / "latin1.xyz"
+    path.write_bytes(b"1\ncaf\xe9\nCu 0 0 0\n")  # not UTF-8
+    check_xyz_atom_counts(path, limit=1)
+
+
+def test_yaml_of_exactly_the_node_limit_loads_and_one_value_more_is_refused(monkeypatch):
+    """A list of n scalars is n + 1 nodes (the list itself)."""
+    monkeypatch.setattr(bounded_input, "MAX_YAML_NODES", 10)
+    assert safe_yaml(str([1] * 9), where="ok.yaml") == [1] * 9
+    with pytest.raises(InputTooLarge, match="more than 10 values"):
+        safe_yaml(str([1] * 10), where="big.yaml")
+    nested = "a: &a [1, 1]\nb: [*a, *a]\n"  # 1 + (1 + 3) + (1 + 1 + 3 + 3) = 13 nodes
+    monkeypatch.setattr(bounded_input, "MAX_YAML_NODES", 13)
+    assert safe_yaml(nested, where="ok.yaml") == {"a": [1, 1], "b": [[1, 1], [1, 1]]}
+    monkeypatch.setattr(bounded_input, "MAX_YAML_NODES", 12)
+    with pytest.raises(InputTooLarge, match="more than 12 values"):
+        safe_yaml(nested, where="big.yaml")
+
+
+def test_a_file_of_exactly_the_size_limit_is_read(tmp_path):
+    path = tmp_path / "edge.cif"
+    path.write_bytes(b"x" * 1000)
+    check_file_size(path, 1000)
+
+
+def test_the_yaml_byte_limit_counts_encoded_bytes_and_takes_exactly_the_limit(monkeypatch):
+    monkeypatch.setattr(bounded_input, "MAX_YAML_BYTES", 10)
+    assert safe_yaml("é" * 5, where="ok.yaml") == "é" * 5  # 5 characters, 10 bytes
+    with pytest.raises(InputTooLarge) as refused:
+        safe_yaml("é" * 5 + "a", where="big.yaml")  # 6 characters, 11 bytes
+    assert str(refused.value) == "big.yaml: more than 10 bytes of YAML"

@@ -10,6 +10,7 @@ paragraph separator (Zl, Zp), which would break a name across lines of a CSV or 
 
 from __future__ import annotations
 
+import hashlib
 import math
 import unicodedata
 
@@ -18,8 +19,8 @@ import yaml
 from django.core.exceptions import ValidationError
 
 from models_app.models import MLIP
-from models_app.services import seed_models
-from models_app.validators import validate_json_object, validate_model_name
+from models_app.services import _one_line, seed_models
+from models_app.validators import validate_json_object, validate_model_name, validate_sha256
 from tasks_app.models import Task
 
 pytestmark = pytest.mark.django_db
@@ -157,3 +158,20 @@ def test_validate_json_object_accepts_exactly_json():
     for value in ({"a": {1, 2}}, {"a": b"x"}, {"a": object()}, [1], "x", None):
         with pytest.raises(ValidationError):
             validate_json_object(value)
+
+
+def test_a_sha256_pin_is_empty_or_exactly_64_lowercase_hex_digits():
+    digest = hashlib.sha256(b"checkpoint").hexdigest()
+    validate_sha256("")  # no pin
+    validate_sha256(digest)
+    for bad in (digest.upper(), digest[:-1], digest + "0", "g" * 64, f" {digest[1:]}"):
+        with pytest.raises(ValidationError) as refused:
+            validate_sha256(bad)
+        assert refused.value.messages == ["must be a SHA-256 digest: 64 lowercase hex digits"]
+
+
+def test_a_seed_refusal_is_its_fields_and_messages_on_one_line():
+    assert _one_line(ValidationError(["first.", "second."])) == "first. second."
+    assert _one_line(ValidationError({"a": ["one.", "two."], "b": ["three."]})) == (
+        "a: one. two.; b: three."
+    )

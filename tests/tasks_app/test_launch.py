@@ -131,3 +131,58 @@ def test_printed_scripts_hide_secrets():
         "HF_TOKEN": "***",
         "HF_HOME": "/data/hf",
     }
+
+
+def test_a_pbs_script_for_one_cpu_node_is_no_array_and_names_no_device():
+    script = batch_script(job(scheduler="pbs", account="m99"))
+    assert directives(script, "#PBS ") == [
+        "-N arena-workers",
+        "-l select=1:ncpus=8",
+        "-l walltime=04:00:00",
+        "-j oe",
+        "-o /opt/arena/var/cluster/",
+        "-A m99",
+    ]
+    assert script.splitlines()[-2] == (
+        "for i in $(seq 0 3); do /opt/arena/.venv/bin/python manage.py rqworker gpu cpu & done"
+    )
+
+
+def test_two_slurm_nodes_are_an_array_of_two():
+    script = batch_script(job(nodes=2))
+    assert "--array=0-1" in directives(script, "#SBATCH ")
+    assert "--output=/opt/arena/var/cluster/arena-workers-%A_%a.out" in directives(
+        script, "#SBATCH "
+    )
+
+
+def test_the_script_is_bash_stopping_at_the_first_error_then_the_prologue():
+    lines = batch_script(job(prologue="module load cuda/12")).splitlines()
+    first_body = lines.index("set -eu")
+    assert lines[0] == "#!/bin/bash"
+    assert lines[first_body + 1 : first_body + 3] == ["module load cuda/12", "cd /opt/arena"]
+    lines = batch_script(job()).splitlines()
+    assert lines[lines.index("set -eu") + 1] == "cd /opt/arena"
+
+
+def test_the_refusals_say_what_to_do_in_full():
+    cases = [
+        ({"scheduler": "lsf"}, "unknown scheduler 'lsf'; choose slurm or pbs"),
+        ({"gpus_per_worker": -1}, "--gpus-per-worker cannot be negative"),
+        (
+            {"environment": {"REDIS_URL": "redis://r"}},
+            "cluster workers need a database and a Redis that every node reaches: "
+            "set DATABASE_URL and REDIS_URL before launching",
+        ),
+    ]
+    for changes, message in cases:
+        with pytest.raises(ArenaError) as error:
+            batch_script(job(**changes))
+        assert str(error.value) == message
+
+
+def test_a_password_variable_is_hidden_too():
+    assert redacted({"DB_PASSWORD": "hunter2", "PATH": "/bin"}) == {
+        "DB_PASSWORD": "***",
+        "PATH": "/bin",
+    }

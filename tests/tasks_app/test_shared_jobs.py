@@ -81,3 +81,13 @@ def test_the_reusing_run_finishes_jobs_whose_own_run_was_interrupted(two_runs):
     assert counts(first) == {JobStatus.DONE: 2}  # the same rows, seen from run 1
     assert Job.objects.count() == 3 and Result.objects.count() == 3
     assert Job.objects.get(pk=jobs["Cu"].pk).attempts == 2  # once by each process
+
+
+def test_interrupting_the_reusing_run_stops_the_reused_job_in_its_hand(two_runs):
+    """The job in hand is another run's (a reused key): interrupted too, the rest of that
+    run left queued."""
+    first, second, jobs = two_runs
+    assert job_start(job_id=jobs["Cu"].pk)  # run 2's process holds run 1's Cu
+    assert interrupt(second, jobs["Cu"].pk) == 2  # Cu and run 2's own Ni
+    assert counts(first) == {JobStatus.INTERRUPTED: 1, JobStatus.QUEUED: 1}
+    assert Job.objects.get(pk=jobs["Al"].pk).status == JobStatus.QUEUED
