@@ -88,6 +88,6 @@ def test_interrupting_the_reusing_run_stops_the_reused_job_in_its_hand(two_runs)
     run left queued."""
     first, second, jobs = two_runs
     assert job_start(job_id=jobs["Cu"].pk)  # run 2's process holds run 1's Cu
-    assert interrupt(second, jobs["Cu"].pk) == 2  # Cu and run 2's own Ni
+    assert interrupt(second, [jobs["Cu"].pk]) == 2  # Cu and run 2's own Ni
     assert counts(first) == {JobStatus.INTERRUPTED: 1, JobStatus.QUEUED: 1}
     assert Job.objects.get(pk=jobs["Al"].pk).status == JobStatus.QUEUED
