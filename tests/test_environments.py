@@ -76,7 +76,7 @@ def environments(built_environments):
         assert f"rqworker cpu.{environment}" in built_environments
     again = manage("build_env", "main", "mattersim")
     for environment in ("main", "mattersim"):
-        assert f"var/envs/{environment}: up to date" in again.stdout
+        assert f"{settings.ARENA_ENVS_DIR / environment}: up to date" in again.stdout
     return {
         env: run_in(env, "import e3nn; print(e3nn.__version__)") for env in ("main", "mattersim")
     }
