@@ -233,12 +233,10 @@ class TaskSpec:
     is the number a summary shows; ``figures`` are those its page draws (figures.py).
     ``compared_within`` names output fields (``environment.device``) whose values must
     match for results to be compared: such a task ranks within each group of results
-    and never in the arena. ``default_sets`` names the sets a run covers when none is
-    named (several for a task such as heating); none: the first of ``structure_sets``.
-    ``run_batch(atoms_list, calculator, contexts=..., **params)``, where the protocol
-    allows, runs several structures with the same parameters (given in full) together,
-    e.g. one batched relaxation, and returns per structure what ``run`` would, or the
-    exception that failed it alone.
+    and never in the arena. ``default_sets``: the sets a run covers when none is named
+    (default: the first of ``structure_sets``). ``run_batch(atoms_list, calculator,
+    contexts=..., **params)`` runs several structures with the same (full) parameters
+    together and returns per structure what ``run`` would, or the exception it raised.
     """
 
     name: str
