@@ -8,7 +8,8 @@ earlier one), fills it through the services with synthetic EOS results (Birch–
 curves around the WIEN2k references, with per-model errors and a few failed jobs), then:
 
 1. requests each page 50 times with Django's test Client and prints the median and p95
-   server time and the query count (goal: every p95 under 150 ms);
+   server time and the query count (goal: every p95 under 150 ms), after the start-up
+   heap is frozen as a web worker's is (``arena_site.heap.settle``);
 2. runs the Procfile's release and web processes (gunicorn, 4 workers, ARENA_PRODUCTION=1)
    and has 4 concurrent clients request each page 25 times each: median and p95 latency
    as a client sees it (clients and server share this machine's cores), requests/s;
@@ -284,11 +285,14 @@ def main() -> None:
     from django.core.management import call_command
     from django.test import Client
 
+    from arena_site.heap import settle
+
     print(f"scratch database: {os.environ['DATABASE_URL'].rsplit('/', 1)[1]}")
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
     ids = fill()
     print(f"filled {MODELS} models × 71 structures in {time.perf_counter() - started:.0f} s")
+    settle()  # as arena_site/wsgi.py does in every web worker
     client = Client()
     pages = {
         "leaderboard": "/",
