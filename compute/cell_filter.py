@@ -9,7 +9,7 @@ This filter keeps the ``log(F)`` it last set, which ``logm`` would return to rou
 within ±π: any deformation a relaxation takes), and takes the cell gradient from one
 Fréchet derivative by its adjoint, Σ_μν E_μν ⟨L(A, E_μν), G⟩ = L(Aᵀ, G). Where the cell
 was changed otherwise (a mask, a constraint adjusting the cell, a caller), it falls back
-to ``logm``.
+to ``logm``. Its 3×3 algebra runs on one BLAS thread (``compute.threads.one_blas_thread``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import numpy as np
 from ase.filters import FrechetCellFilter
 from ase.stress import full_3x3_to_voigt_6_stress, voigt_6_to_full_3x3_stress
 from scipy.linalg import expm, expm_frechet, logm
+
+from compute.threads import one_blas_thread
 
 # The atoms' cell is the one the filter set if they agree to rounding.
 SAME_CELL_RTOL = 1e-12
@@ -41,6 +43,10 @@ class LogDeformationCellFilter(FrechetCellFilter):
         return self._log_deform
 
     def get_positions(self) -> np.ndarray:
+        with one_blas_thread():
+            return self._positions()
+
+    def _positions(self) -> np.ndarray:
         natoms = len(self.atoms)
         positions = np.empty((natoms + 3, 3))
         positions[:natoms] = np.linalg.solve(self.deform_grad(), self.atoms.positions.T).T
@@ -49,6 +55,10 @@ class LogDeformationCellFilter(FrechetCellFilter):
         return positions
 
     def set_positions(self, new: np.ndarray, **kwargs) -> None:
+        with one_blas_thread():
+            self._set_positions(new, **kwargs)
+
+    def _set_positions(self, new: np.ndarray, **kwargs) -> None:
         natoms = len(self.atoms)
         scaled = new.copy()
         scaled[natoms:] = expm(new[natoms:] / self.exp_cell_factor)
@@ -63,9 +73,13 @@ class LogDeformationCellFilter(FrechetCellFilter):
             self._log_deform_cell = self.atoms.cell.array.copy()
 
     def get_forces(self, **kwargs) -> np.ndarray:
-        utility = self._utility
         stress = voigt_6_to_full_3x3_stress(self.atoms.get_stress(**kwargs))
-        atoms_forces = self.atoms.get_forces(**kwargs)
+        atoms_forces = self.atoms.get_forces(**kwargs)  # the model's call, its own threads
+        with one_blas_thread():
+            return self._forces(stress, atoms_forces)
+
+    def _forces(self, stress: np.ndarray, atoms_forces: np.ndarray) -> np.ndarray:
+        utility = self._utility
         volume = self.atoms.cell.volume
         virial = -volume * (stress + np.diag([utility.scalar_pressure] * 3))
         deform_grad = self.deform_grad()

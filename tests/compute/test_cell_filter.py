@@ -52,3 +52,38 @@ def test_a_cell_set_from_outside_is_read_with_logm():
     reference.orig_cell = cell_filter.orig_cell
     reference.atoms.calc = EMT()
     assert cell_filter.get_positions() == pytest.approx(reference.get_positions(), abs=1e-12)
+
+
+def test_cell_algebra_runs_on_one_blas_thread_and_the_pools_get_theirs_back(monkeypatch):
+    """Two BLAS threads on a 3×3 Fréchet derivative only wait on each other (15× slower
+    beside a busy model): the filter's algebra runs on one, the model keeps its own."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    import compute.cell_filter as cell_filter
+
+    def blas_threads() -> set[int]:
+        return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+    seen = []
+
+    def recorded(name):
+        real = getattr(cell_filter, name)
+
+        def call(*args, **kwargs):
+            seen.append((name, blas_threads()))
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(cell_filter, name, call)
+
+    for name in ("expm", "expm_frechet", "logm"):
+        recorded(name)
+    atoms = sheared_copper()
+    with threadpool_limits(limits=2, user_api="blas"):
+        fcf = LogDeformationCellFilter(atoms)
+        fcf.set_positions(fcf.get_positions() * 1.001)
+        fcf.get_forces()
+        atoms.set_cell(atoms.cell * 1.01, scale_atoms=True)  # read back with logm
+        fcf.get_forces()
+        assert blas_threads() == {2}
+    assert {name for name, _ in seen} == {"expm", "expm_frechet", "logm"}
+    assert all(threads == {1} for _, threads in seen), seen
