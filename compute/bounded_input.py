@@ -59,10 +59,15 @@ def safe_yaml(text: str, *, where: str) -> Any:
     yaml.YAMLError."""
     if len(text.encode()) > MAX_YAML_BYTES:
         raise InputTooLarge(f"{where}: more than {MAX_YAML_BYTES} bytes of YAML")
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
-    if node is not None:
+    loader = yaml.SafeLoader(text)  # parsed once: the nodes counted are those constructed
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
         _count_nodes(node, where)
-    return yaml.safe_load(text)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def _count_nodes(root: yaml.Node, where: str) -> None:

@@ -7,13 +7,16 @@ and the tests that need Redis are skipped.
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +136,36 @@ def _seed(limit: int | None) -> None:
             store_structure_set(name=spec.name, description=spec.description, structures=structures)
 
 
+# A commit that waits for the disk takes about 5 ms here, one that does not 0.05 ms.
+NO_WAIT_FOR_DISK = "-c synchronous_commit=off"
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
+    """This process's PostgreSQL sessions commit without waiting for the disk
+    (synchronous_commit off): a commit is seen by every other session at once, as
+    before; only a crash of the server could lose the last ones, and a test database
+    is dropped at the end anyway. It speeds the migrations and every test's commits."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("postgresql"):
+        database.setdefault("OPTIONS", {})["options"] = NO_WAIT_FOR_DISK
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker) -> None:
+    """pytest-django's test database, which child processes (workers, commands,
+    gunicorn) also reach with synchronous_commit off: its default for new sessions."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    name = connection.ops.quote_name(connection.settings_dict["NAME"])
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(f"ALTER DATABASE {name} SET synchronous_commit = off")
+
+
 @pytest.fixture
 def seeded(db):
     """Models, tasks and the task specs' structure sets up to SEEDED_SET_LIMIT structures,
@@ -203,6 +236,68 @@ def manage(
     )
 
 
+def shared_once(tmp_path_factory, name: str, build: Callable[[Path], dict]) -> dict:
+    """``build(folder)``'s result, made once per test run: under pytest-xdist the first
+    worker to ask builds it under a lock in the run's shared temporary folder, the others
+    read what it wrote. The result must be JSON."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the workers' folders share this parent
+    folder, done = root / name, root / f"{name}.json"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # freed when the file closes
+        if not done.exists():
+            folder.mkdir(exist_ok=True)
+            done.write_text(json.dumps(build(folder)))
+    return json.loads(done.read_text())
+
+
+@dataclass(frozen=True)
+class Install:
+    """A SQLite database made by ``manage.py`` commands as a user makes one, with each
+    command's outcome (returncode, stdout, stderr) by name; tests work on copies."""
+
+    path: Path
+    outcomes: dict[str, dict[str, Any]]
+
+    def copy(self, path: Path) -> Path:
+        """The database copied to ``path`` (through SQLite: its log may hold pages)."""
+        with sqlite3.connect(self.path) as source, sqlite3.connect(path) as copy:
+            source.backup(copy)
+        return path
+
+
+def _install(tmp_path_factory, name: str, commands: list[tuple[str, ...]]) -> Install:
+    """``commands`` run in order on a fresh SQLite file, once per test run."""
+
+    def build(folder: Path) -> dict:
+        path = folder / "arena.sqlite3"
+        env = {"DATABASE_URL": "", "REDIS_URL": "", "SQLITE_PATH": str(path)}
+        outcomes = {}
+        for command in commands:
+            done = manage(*command, env=env)
+            outcomes[command[0]] = {
+                "returncode": done.returncode, "stdout": done.stdout, "stderr": done.stderr,
+            }  # fmt: skip
+        return {"path": str(path), "outcomes": outcomes}
+
+    built = shared_once(tmp_path_factory, name, build)
+    return Install(Path(built["path"]), built["outcomes"])
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Install:
+    """A fresh SQLite database after ``manage.py migrate``: no registry."""
+    return _install(tmp_path_factory, "sqlite-migrated", [("migrate", "-v0")])
+
+
+@pytest.fixture(scope="session")
+def seeded_sqlite(tmp_path_factory) -> Install:
+    """A fresh SQLite database after ``manage.py migrate`` and ``seed_registry``, as the
+    README's install makes it (the seeding takes seconds: done once per test run)."""
+    return _install(tmp_path_factory, "sqlite-seeded", [("migrate", "-v0"), ("seed_registry",)])
+
+
 @pytest.fixture(scope="session")
 def built_environments() -> str:
     """Every environment under var/envs, built three at a time (-m envs); build_env's output."""
@@ -215,21 +310,35 @@ def built_environments() -> str:
 
 @pytest.fixture(scope="session")
 def released(django_db_setup, tmp_path_factory) -> dict[str, str]:
-    """A production environment on the test database, after the Procfile's release step."""
+    """A production environment on the test database, after the Procfile's release step.
+
+    The release runs once per test run: its static files serve every pytest-xdist
+    worker, whose own test database pytest-django has migrated as the release would."""
     from tests.serving import production_env, run_process
 
     url = database_url_for_subprocess()
     if url is None:
         pytest.skip("a server in another process needs PostgreSQL (scripts/test sets it)")
-    env = production_env(url, tmp_path_factory.mktemp("static"))
-    run_process("release", env)
-    return env
+
+    def release(folder: Path) -> dict[str, str]:
+        run_process("release", production_env(url, folder / "static"))
+        return {"static_root": str(folder / "static")}
+
+    static_root = shared_once(tmp_path_factory, "released", release)["static_root"]
+    return production_env(url, Path(static_root))
 
 
-@pytest.fixture
-def gunicorn(released, transactional_db) -> Iterator[str]:
-    """The Procfile's web process (gunicorn) with production settings; yields its URL."""
+@pytest.fixture(scope="session")
+def web_site(released) -> Iterator[str]:
+    """The Procfile's web process (gunicorn) with production settings, started once per
+    session; yields its URL."""
     from tests.serving import web_server
 
     with web_server(released) as url:
         yield url
+
+
+@pytest.fixture
+def gunicorn(web_site, transactional_db) -> str:
+    """The deployed site's URL; what the test commits (transactional_db) is what it serves."""
+    return web_site

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from tests.conftest import manage
 from tests.publishing.conftest import run_python, sqlite_env
 
 NOTEBOOK = """
@@ -24,12 +23,11 @@ except Exception as exc:
 """
 
 
-def test_a_registered_model_by_name_gives_its_calculator(tmp_path, monkeypatch):
-    for key, value in sqlite_env(tmp_path / "arena.sqlite3").items():
+def test_a_registered_model_by_name_gives_its_calculator(seeded_sqlite, tmp_path, monkeypatch):
+    for key, value in sqlite_env(seeded_sqlite.copy(tmp_path / "arena.sqlite3")).items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
-    assert manage("migrate", "-v0").returncode == 0
-    assert manage("seed_registry").returncode == 0
+    assert all(outcome["returncode"] == 0 for outcome in seeded_sqlite.outcomes.values())
     done = run_python(NOTEBOOK)
     assert done.returncode == 0, done.stderr
     lines = [line for line in done.stdout.splitlines() if line.split(" ")[0].isupper()]

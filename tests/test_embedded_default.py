@@ -10,12 +10,14 @@ from tests.conftest import manage
 from tests.serving import fetch, server
 
 
-def test_fresh_sqlite_install_runs_a_benchmark_end_to_end(tmp_path):
+def test_fresh_sqlite_install_runs_a_benchmark_end_to_end(seeded_sqlite, tmp_path):
+    """The install (migrate, seed_registry on a new file) is made once per test run."""
+    migrated, seeded = (seeded_sqlite.outcomes[name] for name in ("migrate", "seed_registry"))
+    assert migrated["returncode"] == 0, migrated["stderr"]
+    assert seeded["returncode"] == 0, seeded["stderr"]
+    assert "stored 71 structures in set delta-dcdft" in seeded["stdout"]
     env = {"DATABASE_URL": "", "REDIS_URL": "", "SQLITE_PATH": str(tmp_path / "arena.sqlite3")}
-    assert manage("migrate", "-v0", env=env).returncode == 0
-    seeded = manage("seed_registry", env=env)
-    assert seeded.returncode == 0, seeded.stderr
-    assert "stored 71 structures in set delta-dcdft" in seeded.stdout
+    seeded_sqlite.copy(tmp_path / "arena.sqlite3")
 
     write(tmp_path / "metals.extxyz", [bulk("Cu", "fcc", a=3.6), bulk("Au", "fcc", a=4.1)])
     imported = manage("import_structures", str(tmp_path / "metals.extxyz"), "--set", "m", env=env)
@@ -43,11 +45,10 @@ def test_fresh_sqlite_install_runs_a_benchmark_end_to_end(tmp_path):
     assert all('"v_min_ratio"' in headline for slug, _, headline in rows if slug == "ev")
 
 
-def test_failed_jobs_make_the_command_exit_non_zero_and_list_them(tmp_path):
+def test_failed_jobs_make_the_command_exit_non_zero_and_list_them(seeded_sqlite, tmp_path):
     """H, He, Li: EMT's H EOS has no minimum (failed); EMT has no He or Li (not applicable)."""
     env = {"DATABASE_URL": "", "REDIS_URL": "", "SQLITE_PATH": str(tmp_path / "arena.sqlite3")}
-    manage("migrate", "-v0", env=env)
-    manage("seed_registry", env=env)
+    seeded_sqlite.copy(tmp_path / "arena.sqlite3")
     run = manage("run_benchmark", "eos", "--models", "EMT", "--limit", "3", env=env)
     assert run.returncode == 1
     assert "FAILED EMT / H: EOS curve has no energy minimum" in run.stdout
@@ -83,11 +84,12 @@ def test_debug_is_off_and_the_key_is_generated_once_into_an_owner_only_file(tmp_
     assert [p.name for p in key_file.parent.iterdir()] == ["secret_key"]
 
 
-def test_runserver_serves_pages_and_static_files_with_debug_off(tmp_path):
+def test_runserver_serves_pages_and_static_files_with_debug_off(migrated_sqlite, tmp_path):
     from django.contrib.staticfiles import finders
 
     env = embedded_env(tmp_path)
-    assert manage("migrate", "-v0", env=env).returncode == 0
+    assert migrated_sqlite.outcomes["migrate"]["returncode"] == 0
+    migrated_sqlite.copy(tmp_path / "arena.sqlite3")
     with server("python manage.py runserver --noreload $HOST:$PORT", env) as url:
         page = fetch(f"{url}/")
         assert page.status == 200 and b"No tasks registered yet" in page.body

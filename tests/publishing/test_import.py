@@ -28,10 +28,12 @@ def forget_everything() -> None:
         model.objects.all().delete()
 
 
-def test_round_trip_between_this_database_and_a_fresh_sqlite_one(arena_results, tmp_path):
+def test_round_trip_between_this_database_and_a_fresh_sqlite_one(
+    arena_results, migrated_sqlite, tmp_path
+):
     original = export_dataset(repo_id=REPO, folder=tmp_path / "original").folder
-    env = sqlite_env(tmp_path / "other.sqlite3")
-    assert manage("migrate", "-v0", env=env).returncode == 0
+    env = sqlite_env(migrated_sqlite.copy(tmp_path / "other.sqlite3"))
+    assert migrated_sqlite.outcomes["migrate"]["returncode"] == 0
 
     first = manage("import_hf", str(original), env=env)
     assert first.returncode == 0, first.stderr
@@ -173,12 +175,11 @@ def test_bad_sources_fail_with_one_line(db, tmp_path):
 
 
 def test_import_from_a_hub_dataset_repo_then_offline_from_the_cache(
-    arena_results, hub_env, monkeypatch, tmp_path
+    arena_results, migrated_sqlite, hub_env, monkeypatch, tmp_path
 ):
     folder = export_dataset(repo_id=REPO, folder=tmp_path / "export").folder
     hub_env.seed("dataset", REPO, folder_files(folder), "an earlier push")
-    online = sqlite_env(tmp_path / "online.sqlite3")
-    manage("migrate", "-v0", env=online)
+    online = sqlite_env(migrated_sqlite.copy(tmp_path / "online.sqlite3"))
     imported = manage("import_hf", REPO, env=online)
     assert imported.returncode == 0, imported.stderr
     assert f"{arena_results} results created" in imported.stdout

@@ -4,6 +4,9 @@ Each real ``rqworker`` process takes, before each job, the usable cores divided 
 live workers registered on its host, itself included; the expected share is that hand
 division. What a job ran with is its own record (``Job.ran_with``: the torch threads
 read in the worker's process as the job computed), checked against each worker's log.
+
+They start and stop real worker processes for minutes, so they run in the fault step
+(``-m faults``) beside the killed-worker tests.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from tasks_app.structure_sets import seed_structure_sets, store_structure_set
 from tests.conftest import database_url_for_subprocess
 from tests.faults.harness import Process, wait_for, worker
 
-pytestmark = [pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.faults]
 
 SHARE = re.compile(r"compute threads: (\d+) \(\d+ cores, (\d+) workers on this host\)")
 SET = "share"
