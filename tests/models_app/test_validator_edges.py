@@ -20,7 +20,12 @@ from django.core.exceptions import ValidationError
 
 from models_app.models import MLIP
 from models_app.services import _one_line, seed_models
-from models_app.validators import validate_json_object, validate_model_name, validate_sha256
+from models_app.validators import (
+    validate_json_object,
+    validate_model_name,
+    validate_sha256,
+    validate_task_list,
+)
 from tasks_app.models import Task
 
 pytestmark = pytest.mark.django_db
@@ -175,3 +180,29 @@ def test_a_seed_refusal_is_its_fields_and_messages_on_one_line():
     assert _one_line(ValidationError({"a": ["one.", "two."], "b": ["three."]})) == (
         "a: one. two.; b: three."
     )
+
+
+TASK_NAMES = (
+    "eos, ev, relax, diatomics, nve, heating, speed, formation, phonons, elasticity, vacancy, "
+    "compression, combustion"
+)
+
+
+def test_unknown_task_names_are_listed_beside_the_known_ones():
+    from tasks_app.validators import validate_set_names, validate_task_function
+
+    validate_task_list(["eos", "relax"])
+    with pytest.raises(ValidationError) as refused:
+        validate_task_list(["eos", "kappa", "tau"])
+    assert refused.value.messages == [f"unknown task(s) kappa, tau; the tasks are {TASK_NAMES}"]
+    validate_task_function("eos")
+    with pytest.raises(ValidationError) as refused:
+        validate_task_function("kappa")
+    assert refused.value.messages == [f"unknown task function 'kappa'; choose one of: {TASK_NAMES}"]
+    validate_set_names(["md-cells", "delta-dcdft"])
+    for bad in ("md-cells", ["ok", ""], ["ok", 3], None):
+        with pytest.raises(ValidationError) as refused:
+            validate_set_names(bad)
+        assert refused.value.messages == [
+            f'must be a JSON list of set names such as ["md-cells"], not {bad!r}'
+        ]
