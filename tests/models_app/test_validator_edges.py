@@ -28,8 +28,6 @@ from models_app.validators import (
 )
 from tasks_app.models import Task
 
-pytestmark = pytest.mark.django_db
-
 GOOD_NAMES = {
     "Lu Ll": "MACE-MP ü",
     "Lo": "模型 7",
@@ -70,7 +68,7 @@ def test_the_categories_are_the_ones_named():
                 assert word in categories, (label, categories)
 
 
-def test_names_of_each_unicode_category_are_taken_or_refused_in_one_line(tmp_path):
+def test_names_of_each_unicode_category_are_taken_or_refused_in_one_line(db, tmp_path):
     names = [*GOOD_NAMES.values(), *BAD_NAMES.values(), "m" * 101]
     report = seed(tmp_path, [entry(n) for n in names])
     assert report.created == list(GOOD_NAMES.values())
@@ -101,7 +99,7 @@ def test_blank_padded_and_comma_names_are_refused(name):
 NON_FINITE = [math.inf, -math.inf, math.nan]
 
 
-def test_non_finite_numbers_anywhere_in_kwargs_are_refused_and_large_finite_ones_kept(tmp_path):
+def test_non_finite_numbers_anywhere_in_kwargs_are_refused_and_large_finite_ones_kept(db, tmp_path):
     bad = [
         {"x": math.inf},
         {"x": -math.inf},
@@ -145,7 +143,7 @@ def test_non_finite_task_parameters_are_refused(seeded, number):
     ],
 )
 def test_oversized_and_ill_typed_fields_are_refused_and_nothing_is_written(
-    tmp_path, field, value, says
+    db, tmp_path, field, value, says
 ):
     report = seed(tmp_path, [entry("M", **{field: value})])
     (error,) = report.errors
@@ -153,7 +151,7 @@ def test_oversized_and_ill_typed_fields_are_refused_and_nothing_is_written(
     assert not MLIP.objects.exists()
 
 
-def test_the_largest_values_that_fit_are_kept(tmp_path):
+def test_the_largest_values_that_fit_are_kept(db, tmp_path):
     report = seed(tmp_path, [entry("M", checkpoint="c" * 500, package_pin="p" * 100)])
     assert report.created == ["M"] and not report.errors
 
