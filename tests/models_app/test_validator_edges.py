@@ -90,10 +90,17 @@ def test_a_surrogate_and_a_next_line_are_refused(name):
         validate_model_name(name)
 
 
-@pytest.mark.parametrize("name", ["", " lead", "trail ", "\u00a0nbsp", "tab\t", "a,b"])
-def test_blank_padded_and_comma_names_are_refused(name):
-    with pytest.raises(ValidationError):
+@pytest.mark.parametrize("name", ["", " lead", "trail ", "\u00a0nbsp", "tab\t", "\n"])
+def test_blank_and_padded_names_are_refused(name):
+    with pytest.raises(ValidationError) as refused:
         validate_model_name(name)
+    assert refused.value.messages == ["must not be blank or start or end with spaces"]
+
+
+def test_a_name_with_a_comma_is_refused():
+    with pytest.raises(ValidationError) as refused:
+        validate_model_name("a,b")
+    assert refused.value.messages == ["'a,b' has a comma, which separates names in --models"]
 
 
 NON_FINITE = [math.inf, -math.inf, math.nan]
@@ -204,3 +211,29 @@ def test_unknown_task_names_are_listed_beside_the_known_ones():
         assert refused.value.messages == [
             f'must be a JSON list of set names such as ["md-cells"], not {bad!r}'
         ]
+
+
+def test_each_registry_validator_says_what_it_wants():
+    from models_app.validators import validate_family, validate_string_list
+
+    families = (
+        "ani, chgnet, deepmd, emt, fairchem, grace, mace, matgl, mattersim, nequip, orb, pet, "
+        "sevennet"
+    )
+    cases = [
+        (validate_family, "gap", f"unknown family 'gap'; choose one of: {families}"),
+        (validate_model_name, "bell\x07", "'bell\\x07' has a control character or a line break"),
+        (validate_json_object, [1], 'must be a JSON object such as {"key": 1}, not list'),
+        (validate_json_object, {"a": math.nan}, "must hold only JSON text, numbers, lists and "
+         "objects (Out of range float values are not JSON compliant)"),
+        (validate_json_object, {"a": {1}}, "must hold only JSON text, numbers, lists and "
+         "objects (Object of type set is not JSON serializable)"),
+        (validate_string_list, "eos", 'must be a JSON list of names such as ["eos"]'),
+        (validate_string_list, ["eos", 1], 'must be a JSON list of names such as ["eos"]'),
+    ]  # fmt: skip
+    for validate, value, message in cases:
+        with pytest.raises(ValidationError) as refused:
+            validate(value)
+        assert refused.value.messages == [message]
+    validate_family("emt")
+    validate_string_list([])
