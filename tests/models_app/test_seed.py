@@ -7,6 +7,7 @@ import yaml
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from arena_site.errors import ArenaError
 from compute.tasks import TASKS
 from models_app.models import MLIP
 from models_app.services import REGISTRY_PATH, seed_models
@@ -299,3 +300,16 @@ def test_a_yaml_alias_bomb_is_refused_and_writes_nothing(tmp_path):
         "(aliases repeated inside aliases)"
     )
     assert not MLIP.objects.exists()
+
+
+def test_a_registry_file_over_the_yaml_limit_is_refused_by_its_size(tmp_path):
+    """Refused by the file's size before it is read (a 256 MiB file would be read whole)."""
+    from compute.bounded_input import MAX_YAML_BYTES
+
+    path = tmp_path / "registry.yaml"
+    path.write_text("#" * MAX_YAML_BYTES + "\n")
+    with pytest.raises(ArenaError) as error:
+        seed_models(path=path)
+    assert str(error.value) == (
+        f"cannot read registry {path}: 1048577 bytes, more than the limit of 1048576"
+    )
