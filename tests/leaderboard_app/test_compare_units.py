@@ -73,3 +73,73 @@ def test_the_element_table_averages_the_first_quantity_per_one_element_structure
     assert difference_by_element(EOS, shared, rows, "B", "A") == {"Cu": -15.0, "Al": -5.0}
     no_quantities = SimpleNamespace(quantities=())
     assert difference_by_element(no_quantities, shared, rows, "A", "B") == {}
+
+
+def test_the_metrics_table_sets_each_model_s_mean_and_rank_side_by_side():
+    """A ranks first and B second on every metric; C, named but without results, has
+    blanks. Only Δ has a paired interval (0.25 to 1.5 meV/atom, which holds no 0)."""
+    from leaderboard_app.compare import metrics_table
+    from leaderboard_app.ranking import Stats, TaskScore
+    from leaderboard_app.tables import FLOAT, INT, table_csv
+
+    keys = [
+        "energy_derivative_flips", "tortuosity", "spearman_compression_energy",
+        "spearman_compression_derivative", "spearman_tension_energy", "delta_mev_per_atom",
+        "v0_rel_error", "b0_rel_error",
+    ]  # fmt: skip
+
+    def score(model: str, mean: float, rank: int) -> TaskScore:
+        stats = {k: Stats(mean=mean, std=None, count=2) for k in keys + ["failure_rate"]}
+        ranks = {k: rank for k in keys}
+        return TaskScore(model=model, stats=stats, done=2, missing=0, failed=0, ranks=ranks)
+
+    task = SimpleNamespace(slug="eos", name="EOS")
+    scores = [score("B", 0.5, 2), score("A", 0.25, 1)]
+    paired = {"delta_mev_per_atom": (0.25, 1.5)}
+    table = metrics_table(task, EOS, scores, ["A", "B", "C"], 2, paired)
+
+    assert (table.id, table.title) == (
+        "compare-eos",
+        "EOS: means over the 2 structures all of them have",
+    )
+    shown = [(c.key, c.label) for c in table.page_columns]
+    assert shown == [
+        ("metric", "Metric"), ("m0", "A"), ("m1", "B"), ("m2", "C"),
+        ("ci", "B − A: 95 % interval"), ("verdict", "B against A"),
+    ]  # fmt: skip
+    means = [c for c in table.columns if c.key in ("m0", "r0")]
+    assert [(c.kind, c.rank_key, c.display_key, c.export_name) for c in means] == [
+        (FLOAT, "r0", "t0", "A"), (INT, "", "", "A rank"),
+    ]  # fmt: skip
+    assert [c.key for c in table.columns if not c.in_download] == ["ci"]
+    assert table_csv(table).splitlines()[0] == (
+        "metric,key,unit,A,A rank,B,B rank,C,C rank,difference_ci_low,difference_ci_high,verdict"
+    )
+    rows = {row["key"]: row for row in table.rows}
+    assert list(rows) == keys  # the failure rate is a model's, not a structure's
+    assert rows["delta_mev_per_atom"] == {
+        "metric": "Δ (meV/atom) ↓", "key": "delta_mev_per_atom", "unit": "meV/atom",
+        "m0": 0.25, "t0": "0.25", "r0": 1, "m1": 0.5, "t1": "0.50", "r1": 2,
+        "m2": None, "t2": None, "r2": None,
+        "ci_low": 0.25, "ci_high": 1.5, "ci_text": "0.25 – 1.50", "verdict": "distinguishable",
+    }  # fmt: skip
+    assert rows["v0_rel_error"] | {"m0": 0} == {
+        "metric": "|V0 error| (%) ↓", "key": "v0_rel_error", "unit": "fraction",
+        "m0": 0, "t0": "25.0%", "r0": 1, "m1": 0.5, "t1": "50.0%", "r1": 2,
+        "m2": None, "t2": None, "r2": None, "verdict": "≈ (under two shared structures)",
+    }  # fmt: skip
+    assert table.notes == [
+        ("#n", "The model's rank on the metric among the models compared here."),
+        (
+            "95 % interval",
+            "Of the mean difference B − A over the shared structures, by a paired percentile "
+            "bootstrap (4000 resamples of the structures, fixed seed). Where it holds 0 the "
+            "structures cannot tell the two apart on the metric: ≈.",
+        ),
+        (
+            "Paired",
+            "These means are over the 2 structures all of them have, the same structures for "
+            "each model; the task page's are over each model's own results and count its "
+            "failures, so they agree where the models ran the same structures and none failed.",
+        ),
+    ]
