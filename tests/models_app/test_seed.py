@@ -213,11 +213,12 @@ def test_a_registry_without_a_list_of_models_is_refused_whole(tmp_path, text, me
 
 
 def test_entries_that_are_not_mappings_are_refused_by_position(tmp_path):
-    path = write_registry(tmp_path, ["EMT", {"name": "B", "family": "emt"}, {"name": ""}])
-    report = seed_models(path=path)
+    entries = ["EMT", {"name": "B", "family": "emt"}, {"name": ""}, {"name": 7, "family": "emt"}]
+    report = seed_models(path=write_registry(tmp_path, entries))
     assert report.errors == [
         "entry 1 in registry.yaml has no name",
         "entry 3 in registry.yaml has no name",
+        "entry 4 in registry.yaml: name must be text, not int",
     ]
     assert report.created == ["B"]
 
@@ -227,7 +228,9 @@ def test_the_command_prints_an_unreadable_registry_in_one_line_and_fails(tmp_pat
     path.write_text("models: [unclosed")
     with pytest.raises(CommandError) as error:
         call_command("seed_registry", models_yaml=path)
-    assert str(error.value).startswith(f"cannot read registry {path}: ")
+    assert str(error.value).startswith(
+        f"cannot read registry {path}: while parsing a flow sequence"
+    )
     assert "\n" not in str(error.value)
     assert not MLIP.objects.exists()
 
