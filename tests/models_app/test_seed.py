@@ -55,6 +55,9 @@ def test_changed_field_is_updated_and_reported(tmp_path):
     )
     assert report.updated == ["EMT (license)"]
     assert MLIP.objects.get(name="EMT").license == "MIT"
+    changed = {"name": "EMT", "family": "emt", "license": "BSD", "checkpoint": "x"}
+    report = seed_models(path=write_registry(tmp_path, [changed]))
+    assert report.updated == ["EMT (checkpoint, license)"]  # in the model's field order
 
 
 def test_bad_entries_are_refused_one_line_each_and_the_rest_go_on(tmp_path):
@@ -316,3 +319,22 @@ def test_a_registry_file_over_the_yaml_limit_is_refused_by_its_size(tmp_path):
     assert str(error.value) == (
         f"cannot read registry {path}: 1048577 bytes, more than the limit of 1048576"
     )
+
+
+def test_each_refused_entry_is_skipped_and_the_entries_after_it_are_seeded(tmp_path):
+    entries = [
+        {"name": 7, "family": "emt"},
+        {"name": "A", "family": "emt"},
+        {"name": "A", "family": "emt"},
+        {"name": "B", "family": "emt", "colour": "red", "bogus": 1},
+        {"name": "C", "family": "emt", "checkpoint_sha256": "0" * 64},
+        {"name": "D", "family": "emt"},
+    ]
+    report = seed_models(path=write_registry(tmp_path, entries))
+    assert report.errors == [
+        "entry 1 in registry.yaml: name must be text, not int",
+        "A: named again by entry 3; names must be unique",
+        "B: unknown field(s) bogus, colour",
+        "C: checkpoint_sha256 is pinned only by an admin's 'Approve checkpoint', never by the seed",
+    ]
+    assert report.created == ["A", "D"]
