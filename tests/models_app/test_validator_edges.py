@@ -237,3 +237,29 @@ def test_each_registry_validator_says_what_it_wants():
         assert refused.value.messages == [message]
     validate_family("emt")
     validate_string_list([])
+
+
+def test_values_of_the_wrong_kind_are_refused_before_full_clean_could_convert_them():
+    """A flag must be a bool and a count an int that is no bool; null only where the
+    field allows it; JSON fields are left to their validators."""
+    import datetime
+
+    from models_app.services import check_value_types
+
+    fitting = {
+        "name": "A", "calculator_kwargs": [1], "supports_nvt": False, "parameter_count": 5,
+        "release_date": datetime.date(2024, 1, 2), "last_check_at": "2024-01-02T03:04:05",
+        "last_check_ok": None, "code_url": "https://x.org", "bibtex": "",
+    }  # fmt: skip
+    check_value_types(MLIP, fitting)
+    wrong = {
+        "calculator_kwargs": "x", "license": ["MIT"], "supports_nvt": 1, "release_date": None,
+        "parameter_count": True, "code_url": 5, "bibtex": None, "enabled": "yes",
+    }  # fmt: skip
+    with pytest.raises(ValidationError) as refused:
+        check_value_types(MLIP, wrong)
+    assert refused.value.messages == [
+        "license must be str, not list; supports_nvt must be bool, not int; parameter_count "
+        "must be int, not bool; code_url must be str, not int; bibtex must be str, not "
+        "NoneType; enabled must be bool, not str"
+    ]
