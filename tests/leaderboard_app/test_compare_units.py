@@ -115,6 +115,10 @@ def test_the_metrics_table_sets_each_model_s_mean_and_rank_side_by_side():
     assert table_csv(table).splitlines()[0] == (
         "metric,key,unit,A,A rank,B,B rank,C,C rank,difference_ci_low,difference_ci_high,verdict"
     )
+    delta_cells = table.cells()[keys.index("delta_mev_per_atom")]
+    assert [c.text for c in delta_cells] == [
+        "Δ (meV/atom) ↓", "0.25", "0.50", "–", "0.25 – 1.50", "distinguishable",
+    ]  # fmt: skip
     rows = {row["key"]: row for row in table.rows}
     assert list(rows) == keys  # the failure rate is a model's, not a structure's
     assert rows["delta_mev_per_atom"] == {
@@ -143,3 +147,44 @@ def test_the_metrics_table_sets_each_model_s_mean_and_rank_side_by_side():
             "failures, so they agree where the models ran the same structures and none failed.",
         ),
     ]
+
+
+def test_the_difference_table_sets_both_models_headline_numbers_and_the_reference_side_by_side():
+    """Al has a WIEN2k V0; Cu none. B's V0 is A's + 0.5 on Al; B has no B0 on Cu."""
+    from leaderboard_app.compare import difference_table
+    from leaderboard_app.tables import table_csv
+
+    task = SimpleNamespace(slug="eos", name="EOS")
+    shared = [
+        SimpleNamespace(id=3, label="Al", reference={"v0_a3_per_atom": 16.5}),
+        SimpleNamespace(id=4, label="Cu", reference={}),
+    ]
+
+    def result(v0: float, b0: float | None) -> SimpleNamespace:
+        return SimpleNamespace(headline={"v0_a3_per_atom": v0, "b0_gpa": b0})
+
+    rows = {"A": {3: result(16.0, 80.0), 4: result(11.5, 140.0)},
+            "B": {3: result(16.5, 70.0), 4: result(12.0, None)}}  # fmt: skip
+    table = difference_table(task, EOS, shared, rows, "A", "B")
+    assert (table.id, table.title) == (
+        "difference-eos",
+        "EOS: B against A per structure (Δ = B − A)",
+    )
+    labels = [c.label for c in table.columns][:5]
+    assert labels == ["Structure", "V₀ A (Å³/atom)", "V₀ B (Å³/atom)", "ΔV₀ (Å³/atom)",
+                      "V₀ reference (Å³/atom)"]  # fmt: skip
+    assert [c.label for c in table.columns if c.key.startswith("b0_prime")] == [
+        "B₀′ A", "B₀′ B", "ΔB₀′",
+    ]  # fmt: skip
+    assert "b0_gpa_ref" not in [c.key for c in table.columns]  # no structure has a B0 reference
+    header = table_csv(table).splitlines()[0].split(",")
+    assert header[:5] == [
+        "structure", "v0_a3_per_atom A (Å³/atom)", "v0_a3_per_atom B (Å³/atom)",
+        "v0_a3_per_atom B - A (Å³/atom)", "v0_a3_per_atom reference (Å³/atom)",
+    ]  # fmt: skip
+    al, cu = table.rows
+    assert (al["structure"], al["structure_url"]) == ("Al", "/structures/3/")
+    assert (al["v0_a3_per_atom_diff"], al["v0_a3_per_atom_ref"]) == (0.5, 16.5)
+    assert (al["b0_gpa_a"], al["b0_gpa_b"], al["b0_gpa_diff"]) == (80.0, 70.0, -10.0)
+    assert (cu["b0_gpa_diff"], cu["v0_a3_per_atom_ref"]) == (None, None)
+    assert [c.signed for c in table.columns if c.key.endswith("_diff")] == [True] * 4
