@@ -182,6 +182,7 @@ def test_the_difference_table_sets_both_models_headline_numbers_and_the_referenc
         "structure", "v0_a3_per_atom A (Å³/atom)", "v0_a3_per_atom B (Å³/atom)",
         "v0_a3_per_atom B - A (Å³/atom)", "v0_a3_per_atom reference (Å³/atom)",
     ]  # fmt: skip
+    assert table.cells()[0][0].href == "/structures/3/"
     al, cu = table.rows
     assert (al["structure"], al["structure_url"]) == ("Al", "/structures/3/")
     assert (al["v0_a3_per_atom_diff"], al["v0_a3_per_atom_ref"]) == (0.5, 16.5)

@@ -223,3 +223,8 @@ def test_downloads_keep_their_columns_and_the_page_its_own():
         {"model": "ü"}
     ]))  # fmt: skip
     assert list(csv.reader(io.StringIO(table_csv(Table("t", "T", columns, [])))))[1:] == []
+
+
+def test_a_ranked_table_without_rows_has_no_cells():
+    column = Column("x", "X", INT, rank_key="r", signed=True)
+    assert Table("t", "T", [column], []).cells() == []
