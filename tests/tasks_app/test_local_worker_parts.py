@@ -93,6 +93,7 @@ def test_workers_share_a_database_on_disk_outside_a_transaction(run_of_three):
 
 
 def _exit_after(seconds: float, code: int) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not a handler an earlier test set here
     time.sleep(seconds)
     os._exit(code)
 
