@@ -86,8 +86,19 @@ PACKAGES = {
         ("tasks_app.selectors.*", "tasks_app.execution.*"),
         ("tests/tasks_app", "tests/leaderboard_app"),
     ),
-    "tables": Package(
-        ("leaderboard_app.tables.*", "leaderboard_app.compare.*"), ("tests/leaderboard_app",)
+    "tables": Package(  # the tables' and the compare page's own tests, not every page's
+        ("leaderboard_app.tables.*", "leaderboard_app.compare.*"),
+        tuple(
+            f"tests/leaderboard_app/test_{name}.py"
+            for name in (
+                "tables",
+                "table_cells",
+                "compare_units",
+                "pages",
+                "kit_pages",
+                "fair_board",
+            )
+        ),
     ),
     "input": Package(
         ("compute.bounded_input.*",),

@@ -46,7 +46,8 @@ V1_RESULT_FIELDS = frozenset(
     ("key", "model", "task", "task_version", "structure_set", "structure", "formula", "natoms",
      "structure_hash", "params", "metrics", "output", "compute_seconds")
 )  # fmt: skip
-REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
+# Hub repo ids are ASCII; fullmatch, as $ would also take a trailing newline.
+REPO_ID = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 
 
 def card_metadata(text: str) -> dict[str, Any]:
@@ -76,7 +77,7 @@ def format_version(metadata: dict[str, Any]) -> int:
 
 
 def check_repo_id(repo_id: str) -> str:
-    if not REPO_ID.match(repo_id or ""):
+    if not REPO_ID.fullmatch(repo_id or ""):
         raise ArenaError(f"bad dataset repo {repo_id!r}; write ORG/NAME, e.g. my-lab/mlip-arena")
     return repo_id
 

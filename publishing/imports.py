@@ -150,7 +150,7 @@ def source_folder(source: str, *, revision: str | None = None) -> Path:
 
 
 def _repo_id(source: str) -> tuple[str, str | None] | None:
-    if REPO_ID.match(source):
+    if REPO_ID.fullmatch(source):
         return source, None
     try:
         uri = parse_hf_uri(source)

@@ -695,6 +695,12 @@ def test_compare_puts_two_models_side_by_side_on_their_shared_structures(client,
     assert "compare-eos-curves" in html and "compare-table-eos" in html
     one = client.get(url, {"models": "EMT"}).content.decode()
     assert "Name two or three models" in one
+    from django.utils.html import escape
+
+    from models_app.models import MLIP
+
+    for model in MLIP.objects.all():  # every registered model is offered by name
+        assert f'<option value="{model.slug}">{escape(model.name)}</option>' in one
 
 
 def drawn_styles(html: str, figure_id: str) -> dict[str, tuple[str, str]]:

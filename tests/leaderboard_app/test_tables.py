@@ -84,6 +84,7 @@ def test_csv_and_json_export_raw_values_with_std_columns():
     assert records[0]["sets"] == ["MPtrj", "OMat24"]
     assert records[0]["released"] == "2024-07-11"
     assert records[0]["v0_std"] is None
+    assert records[0]["tortuosity_std"] == 0.0064
 
 
 def test_tiny_spreads_read_as_zero_and_huge_values_switch_to_g_format():

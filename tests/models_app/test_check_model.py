@@ -70,8 +70,22 @@ def test_a_check_records_the_parameter_count(seeded):
     """CHGNet 0.3.0 has 412,525 parameters (CHGNet prints so when it loads); EMT has none."""
     from models_app.services import model_check
 
+    MLIP.objects.update(parameter_count=None)  # the seed lists CHGNet's count
     chgnet, emt = MLIP.objects.get(name="CHGNet"), MLIP.objects.get(name="EMT")
     assert model_check(model=chgnet)[0] and model_check(model=emt)[0]
     chgnet.refresh_from_db()
     emt.refresh_from_db()
     assert (chgnet.parameter_count, emt.parameter_count) == (412_525, None)
+
+
+def test_a_check_that_fails_outside_the_loader_records_the_error_type(seeded):
+    """A row written past validation (kwargs a JSON list) fails in ``dict()``, before any
+    loader: the message names the model and the Python error, on one line."""
+    from models_app.services import model_check
+
+    model = MLIP.objects.create(name="Odd", family="emt", calculator_kwargs=[1])
+    expected = "Odd: TypeError: cannot convert dictionary update sequence element #0 to a sequence"
+    assert model_check(model=model) == (False, expected)
+    model.refresh_from_db()
+    assert (model.last_check_ok, model.last_check_message) == (False, expected)
+    assert model.parameter_count is None

@@ -65,3 +65,15 @@ def test_task_parameters_of_the_wrong_kind_are_refused(seeded):
     assert refused.value.message_dict["default_params"] == [
         "task 'eos': fmax must be a number, not 'abc'; steps must be a whole number, not 2.5"
     ]
+
+
+def test_a_slug_keeps_90_letters_and_a_name_without_any_gets_model(db, tmp_path):
+    seed(tmp_path, "m" * 100, "M" * 95, "☃", "★ ☆", "n" * 91)
+    slugs = dict(MLIP.objects.values_list("name", "slug"))
+    assert slugs == {
+        "m" * 100: "m" * 90,
+        "M" * 95: "m" * 90 + "-2",
+        "☃": "model",
+        "★ ☆": "model-2",
+        "n" * 91: "n" * 90,
+    }

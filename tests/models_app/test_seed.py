@@ -7,6 +7,7 @@ import yaml
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from arena_site.errors import ArenaError
 from compute.tasks import TASKS
 from models_app.models import MLIP
 from models_app.services import REGISTRY_PATH, seed_models
@@ -54,6 +55,9 @@ def test_changed_field_is_updated_and_reported(tmp_path):
     )
     assert report.updated == ["EMT (license)"]
     assert MLIP.objects.get(name="EMT").license == "MIT"
+    changed = {"name": "EMT", "family": "emt", "license": "BSD", "checkpoint": "x"}
+    report = seed_models(path=write_registry(tmp_path, [changed]))
+    assert report.updated == ["EMT (checkpoint, license)"]  # in the model's field order
 
 
 def test_bad_entries_are_refused_one_line_each_and_the_rest_go_on(tmp_path):
@@ -212,11 +216,12 @@ def test_a_registry_without_a_list_of_models_is_refused_whole(tmp_path, text, me
 
 
 def test_entries_that_are_not_mappings_are_refused_by_position(tmp_path):
-    path = write_registry(tmp_path, ["EMT", {"name": "B", "family": "emt"}, {"name": ""}])
-    report = seed_models(path=path)
+    entries = ["EMT", {"name": "B", "family": "emt"}, {"name": ""}, {"name": 7, "family": "emt"}]
+    report = seed_models(path=write_registry(tmp_path, entries))
     assert report.errors == [
         "entry 1 in registry.yaml has no name",
         "entry 3 in registry.yaml has no name",
+        "entry 4 in registry.yaml: name must be text, not int",
     ]
     assert report.created == ["B"]
 
@@ -226,7 +231,9 @@ def test_the_command_prints_an_unreadable_registry_in_one_line_and_fails(tmp_pat
     path.write_text("models: [unclosed")
     with pytest.raises(CommandError) as error:
         call_command("seed_registry", models_yaml=path)
-    assert str(error.value).startswith(f"cannot read registry {path}: ")
+    assert str(error.value).startswith(
+        f"cannot read registry {path}: while parsing a flow sequence"
+    )
     assert "\n" not in str(error.value)
     assert not MLIP.objects.exists()
 
@@ -299,3 +306,35 @@ def test_a_yaml_alias_bomb_is_refused_and_writes_nothing(tmp_path):
         "(aliases repeated inside aliases)"
     )
     assert not MLIP.objects.exists()
+
+
+def test_a_registry_file_over_the_yaml_limit_is_refused_by_its_size(tmp_path):
+    """Refused by the file's size before it is read (a 256 MiB file would be read whole)."""
+    from compute.bounded_input import MAX_YAML_BYTES
+
+    path = tmp_path / "registry.yaml"
+    path.write_text("#" * MAX_YAML_BYTES + "\n")
+    with pytest.raises(ArenaError) as error:
+        seed_models(path=path)
+    assert str(error.value) == (
+        f"cannot read registry {path}: 1048577 bytes, more than the limit of 1048576"
+    )
+
+
+def test_each_refused_entry_is_skipped_and_the_entries_after_it_are_seeded(tmp_path):
+    entries = [
+        {"name": 7, "family": "emt"},
+        {"name": "A", "family": "emt"},
+        {"name": "A", "family": "emt"},
+        {"name": "B", "family": "emt", "colour": "red", "bogus": 1},
+        {"name": "C", "family": "emt", "checkpoint_sha256": "0" * 64},
+        {"name": "D", "family": "emt"},
+    ]
+    report = seed_models(path=write_registry(tmp_path, entries))
+    assert report.errors == [
+        "entry 1 in registry.yaml: name must be text, not int",
+        "A: named again by entry 3; names must be unique",
+        "B: unknown field(s) bogus, colour",
+        "C: checkpoint_sha256 is pinned only by an admin's 'Approve checkpoint', never by the seed",
+    ]
+    assert report.created == ["A", "D"]

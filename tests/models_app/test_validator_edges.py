@@ -20,10 +20,13 @@ from django.core.exceptions import ValidationError
 
 from models_app.models import MLIP
 from models_app.services import _one_line, seed_models
-from models_app.validators import validate_json_object, validate_model_name, validate_sha256
+from models_app.validators import (
+    validate_json_object,
+    validate_model_name,
+    validate_sha256,
+    validate_task_list,
+)
 from tasks_app.models import Task
-
-pytestmark = pytest.mark.django_db
 
 GOOD_NAMES = {
     "Lu Ll": "MACE-MP ü",
@@ -65,7 +68,7 @@ def test_the_categories_are_the_ones_named():
                 assert word in categories, (label, categories)
 
 
-def test_names_of_each_unicode_category_are_taken_or_refused_in_one_line(tmp_path):
+def test_names_of_each_unicode_category_are_taken_or_refused_in_one_line(db, tmp_path):
     names = [*GOOD_NAMES.values(), *BAD_NAMES.values(), "m" * 101]
     report = seed(tmp_path, [entry(n) for n in names])
     assert report.created == list(GOOD_NAMES.values())
@@ -87,16 +90,23 @@ def test_a_surrogate_and_a_next_line_are_refused(name):
         validate_model_name(name)
 
 
-@pytest.mark.parametrize("name", ["", " lead", "trail ", "\u00a0nbsp", "tab\t", "a,b"])
-def test_blank_padded_and_comma_names_are_refused(name):
-    with pytest.raises(ValidationError):
+@pytest.mark.parametrize("name", ["", " lead", "trail ", "\u00a0nbsp", "tab\t", "\n"])
+def test_blank_and_padded_names_are_refused(name):
+    with pytest.raises(ValidationError) as refused:
         validate_model_name(name)
+    assert refused.value.messages == ["must not be blank or start or end with spaces"]
+
+
+def test_a_name_with_a_comma_is_refused():
+    with pytest.raises(ValidationError) as refused:
+        validate_model_name("a,b")
+    assert refused.value.messages == ["'a,b' has a comma, which separates names in --models"]
 
 
 NON_FINITE = [math.inf, -math.inf, math.nan]
 
 
-def test_non_finite_numbers_anywhere_in_kwargs_are_refused_and_large_finite_ones_kept(tmp_path):
+def test_non_finite_numbers_anywhere_in_kwargs_are_refused_and_large_finite_ones_kept(db, tmp_path):
     bad = [
         {"x": math.inf},
         {"x": -math.inf},
@@ -140,7 +150,7 @@ def test_non_finite_task_parameters_are_refused(seeded, number):
     ],
 )
 def test_oversized_and_ill_typed_fields_are_refused_and_nothing_is_written(
-    tmp_path, field, value, says
+    db, tmp_path, field, value, says
 ):
     report = seed(tmp_path, [entry("M", **{field: value})])
     (error,) = report.errors
@@ -148,7 +158,7 @@ def test_oversized_and_ill_typed_fields_are_refused_and_nothing_is_written(
     assert not MLIP.objects.exists()
 
 
-def test_the_largest_values_that_fit_are_kept(tmp_path):
+def test_the_largest_values_that_fit_are_kept(db, tmp_path):
     report = seed(tmp_path, [entry("M", checkpoint="c" * 500, package_pin="p" * 100)])
     assert report.created == ["M"] and not report.errors
 
@@ -175,3 +185,81 @@ def test_a_seed_refusal_is_its_fields_and_messages_on_one_line():
     assert _one_line(ValidationError({"a": ["one.", "two."], "b": ["three."]})) == (
         "a: one. two.; b: three."
     )
+
+
+TASK_NAMES = (
+    "eos, ev, relax, diatomics, nve, heating, speed, formation, phonons, elasticity, vacancy, "
+    "compression, combustion"
+)
+
+
+def test_unknown_task_names_are_listed_beside_the_known_ones():
+    from tasks_app.validators import validate_set_names, validate_task_function
+
+    validate_task_list(["eos", "relax"])
+    with pytest.raises(ValidationError) as refused:
+        validate_task_list(["eos", "kappa", "tau"])
+    assert refused.value.messages == [f"unknown task(s) kappa, tau; the tasks are {TASK_NAMES}"]
+    validate_task_function("eos")
+    with pytest.raises(ValidationError) as refused:
+        validate_task_function("kappa")
+    assert refused.value.messages == [f"unknown task function 'kappa'; choose one of: {TASK_NAMES}"]
+    validate_set_names(["md-cells", "delta-dcdft"])
+    for bad in ("md-cells", ["ok", ""], ["ok", 3], None):
+        with pytest.raises(ValidationError) as refused:
+            validate_set_names(bad)
+        assert refused.value.messages == [
+            f'must be a JSON list of set names such as ["md-cells"], not {bad!r}'
+        ]
+
+
+def test_each_registry_validator_says_what_it_wants():
+    from models_app.validators import validate_family, validate_string_list
+
+    families = (
+        "ani, chgnet, deepmd, emt, fairchem, grace, mace, matgl, mattersim, nequip, orb, pet, "
+        "sevennet"
+    )
+    cases = [
+        (validate_family, "gap", f"unknown family 'gap'; choose one of: {families}"),
+        (validate_model_name, "bell\x07", "'bell\\x07' has a control character or a line break"),
+        (validate_json_object, [1], 'must be a JSON object such as {"key": 1}, not list'),
+        (validate_json_object, {"a": math.nan}, "must hold only JSON text, numbers, lists and "
+         "objects (Out of range float values are not JSON compliant)"),
+        (validate_json_object, {"a": {1}}, "must hold only JSON text, numbers, lists and "
+         "objects (Object of type set is not JSON serializable)"),
+        (validate_string_list, "eos", 'must be a JSON list of names such as ["eos"]'),
+        (validate_string_list, ["eos", 1], 'must be a JSON list of names such as ["eos"]'),
+    ]  # fmt: skip
+    for validate, value, message in cases:
+        with pytest.raises(ValidationError) as refused:
+            validate(value)
+        assert refused.value.messages == [message]
+    validate_family("emt")
+    validate_string_list([])
+
+
+def test_values_of_the_wrong_kind_are_refused_before_full_clean_could_convert_them():
+    """A flag must be a bool and a count an int that is no bool; null only where the
+    field allows it; JSON fields are left to their validators."""
+    import datetime
+
+    from models_app.services import check_value_types
+
+    fitting = {
+        "name": "A", "calculator_kwargs": [1], "supports_nvt": False, "parameter_count": 5,
+        "release_date": datetime.date(2024, 1, 2), "last_check_at": "2024-01-02T03:04:05",
+        "last_check_ok": None, "code_url": "https://x.org", "bibtex": "",
+    }  # fmt: skip
+    check_value_types(MLIP, fitting)
+    wrong = {
+        "calculator_kwargs": "x", "license": ["MIT"], "supports_nvt": 1, "release_date": None,
+        "parameter_count": True, "code_url": 5, "bibtex": None, "enabled": "yes",
+    }  # fmt: skip
+    with pytest.raises(ValidationError) as refused:
+        check_value_types(MLIP, wrong)
+    assert refused.value.messages == [
+        "license must be str, not list; supports_nvt must be bool, not int; parameter_count "
+        "must be int, not bool; code_url must be str, not int; bibtex must be str, not "
+        "NoneType; enabled must be bool, not str"
+    ]

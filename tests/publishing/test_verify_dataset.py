@@ -10,12 +10,11 @@ import pytest
 from ase.calculators.emt import EMT
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
 
 from compute.provenance import provenance
 from publishing.export import export_dataset
 from tasks_app.models import Job, Result
-from tests.conftest import manage
+from tests.conftest import database_url_for_subprocess, manage
 from tests.publishing.conftest import SECOND_MODEL, folder_files
 from tests.publishing.test_import import REPO, forget_everything
 
@@ -97,11 +96,11 @@ def test_bad_selections_and_sources_are_one_line_errors(dataset, capsys, tmp_pat
 
 def test_a_dataset_on_the_hub_is_verified_from_its_repo(dataset, hub_env):
     hub_env.seed("dataset", REPO, folder_files(dataset), "a push")
-    test_db = connection.settings_dict
     # The migrated test database; the child sees none of this test's uncommitted rows.
-    env = {
-        "DATABASE_URL": f"postgres://{test_db['USER']}@{test_db['HOST']}:{test_db['PORT']}/{test_db['NAME']}"
-    }
+    database_url = database_url_for_subprocess()
+    if database_url is None:  # SQLite in memory (mutation runs): no child can open it
+        pytest.skip("the command runs in a child process that needs DATABASE_URL")
+    env = {"DATABASE_URL": database_url}
     checked = manage(
         "verify", "eos", "--from-hf", REPO, "--models", SECOND_MODEL, "--sample", "1", env=env
     )

@@ -1,0 +1,142 @@
+"""The local workers' parts in this process: how many workers, with how many threads,
+which model each starts with, and what the command says when a real child process dies
+(test_local_workers.py runs whole commands with workers; the mutation runs skip it)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+
+import pytest
+from ase.build import bulk
+from django.db import connection, transaction
+
+from models_app.models import MLIP
+from tasks_app.execution.local_workers import (
+    Watch,
+    default_workers,
+    local_worker_count,
+    rotated,
+    stop,
+    why_not_shared,
+    worker_threads,
+)
+from tasks_app.models import Job, JobStatus, Task
+from tasks_app.services import run_create
+from tasks_app.structure_sets import store_structure_set
+
+CORES = len(os.sched_getaffinity(0))
+
+
+@pytest.fixture
+def run_of_three(seeded, inline_jobs):
+    """An eos run of EMT on three crystals: three queued jobs."""
+    crystals = [
+        (el, bulk(el, "fcc", a=a), {}) for el, a in (("Cu", 3.6), ("Al", 4.05), ("Ni", 3.5))
+    ]
+    structure_set, _ = store_structure_set(name="three", description="", structures=crystals)
+    run, _ = run_create(
+        task=Task.objects.get(slug="eos"),
+        models=[MLIP.objects.get(name="EMT")],
+        structure_set=structure_set,
+        structures=list(structure_set.structures.all()),
+    )
+    return run
+
+
+def test_each_worker_starts_with_its_own_model_in_turn():
+    assert [rotated([7, 8, 9], i) for i in range(5)] == [
+        (7, 8, 9), (8, 9, 7), (9, 7, 8), (7, 8, 9), (8, 9, 7),
+    ]  # fmt: skip
+    assert rotated([], 3) == ()
+    assert rotated([4], 2) == (4,)
+
+
+def test_workers_and_threads_default_to_the_cores_or_the_settings(settings):
+    settings.ARENA_LOCAL_WORKERS, settings.ARENA_WORKER_THREADS = 0, 0
+    assert default_workers() == CORES
+    assert [worker_threads(n) for n in (1, CORES, 4 * CORES)] == [CORES, 1, 1]
+    settings.ARENA_LOCAL_WORKERS, settings.ARENA_WORKER_THREADS = 3, 5
+    assert (default_workers(), worker_threads(2)) == (3, 5)
+
+
+def test_no_more_workers_than_unfinished_jobs_and_one_where_others_cannot_see_the_rows(
+    run_of_three, settings
+):
+    settings.ARENA_LOCAL_WORKERS = 2
+    in_memory = connection.vendor == "sqlite" and connection.is_in_memory_db()
+    # pytest-django holds each test of a `db` test in a transaction: no child sees it.
+    reason = (
+        "the database is in memory"
+        if in_memory
+        else "the run's rows are inside an open transaction"
+    )
+    assert why_not_shared() == reason
+    assert local_worker_count(run=run_of_three, requested=8) == (1, f"one worker: {reason}")
+    assert local_worker_count(run=run_of_three, requested=None) == (1, f"one worker: {reason}")
+    assert local_worker_count(run=run_of_three, requested=1) == (1, "")
+    Job.objects.filter(run=run_of_three).update(status=JobStatus.DONE)
+    assert local_worker_count(run=run_of_three, requested=8) == (1, "")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_share_a_database_on_disk_outside_a_transaction(run_of_three):
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        pytest.skip("the test database is in memory (mutation runs)")
+    assert why_not_shared() == ""
+    assert local_worker_count(run=run_of_three, requested=8) == (3, "")
+    assert local_worker_count(run=run_of_three, requested=2) == (2, "")
+    with transaction.atomic():
+        assert why_not_shared() == "the run's rows are inside an open transaction"
+
+
+def _exit_after(seconds: float, code: int) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not a handler an earlier test set here
+    time.sleep(seconds)
+    os._exit(code)
+
+
+def test_the_command_says_which_worker_died_how_and_what_becomes_of_its_job(run_of_three, settings):
+    """Four real child processes: one ends well, one exits 3 holding job 17, one is
+    killed holding job 18 (its lease must run out: 3 heartbeats of 2 s), one exits 5
+    holding none. Each death is said once, and the dead workers hold no job after."""
+    settings.ARENA_HEARTBEAT_S = 2.0
+    context = multiprocessing.get_context("fork")
+    held = context.Array("q", 5, lock=False)
+    held[2], held[3] = 17, 18
+    outcomes = ((0.1, 0), (0.1, 3), (60, 0), (0.1, 5))
+    children = [context.Process(target=_exit_after, args=o) for o in outcomes]
+    for child in children:
+        child.start()
+    os.kill(children[2].pid, signal.SIGKILL)
+    for child in children:
+        child.join(10)
+    job = Job.objects.filter(run=run_of_three).first()
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.DONE)
+    said, progress = [], []
+    watch = Watch(run_of_three, children, held, progress.append, said.append)
+    watch()
+    watch()
+    pids = [child.pid for child in children]
+    assert said == [
+        f"worker 2 (pid {pids[1]}) stopped: exit 3; job 17 goes to another worker",
+        f"worker 3 (pid {pids[2]}) stopped: signal 9; job 18 goes to another worker once "
+        "its lease runs out (6 s)",
+        f"worker 4 (pid {pids[3]}) stopped: exit 5",
+    ]
+    assert list(held) == [0, 0, 0, 0, 0]
+    assert progress == [1, 1]
+
+
+def test_stopping_ends_live_workers_and_reaps_the_ended_ones():
+    context = multiprocessing.get_context("fork")
+    children = [context.Process(target=_exit_after, args=o) for o in ((60, 0), (0.1, 4))]
+    for child in children:
+        child.start()
+    children[1].join(10)
+    started = time.monotonic()
+    stop(children)
+    assert time.monotonic() - started < 5  # SIGTERM, not the 30 s grace
+    assert [child.exitcode for child in children] == [-signal.SIGTERM, 4]
