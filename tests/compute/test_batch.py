@@ -20,7 +20,7 @@ from ase.collections import dcdft
 from ase.optimize import FIRE
 from chgnet.model.dynamics import CHGNetCalculator
 
-from compute.batch import MAX_BATCH, default_batch_size, evaluate_batch
+from compute.batch import default_batch_size, evaluate_batch
 from compute.batched_relaxation import relax_together
 from compute.cached_model import CachedModel
 from compute.calculators import load_calculator
@@ -146,9 +146,10 @@ def test_batch_size_comes_from_the_registry_or_from_memory(cache_dir):
     ):
         assert_same_as_ase(evaluation, atoms, reference)
     unset = load_calculator(SPECS["chgnet"], device="cpu", cache_dir=cache_dir)
-    assert default_batch_size(unset, crystals) == MAX_BATCH  # a few atoms fit many times
-    # a cell of 10⁶ atoms takes ~8 TB by the estimate: one structure per call
-    assert default_batch_size(unset, [bulk("Cu", cubic=True).repeat((100, 100, 25))]) == 1
+    # on the CPU, batches of at most 100 atoms: cells of two atoms go 50 at a time
+    assert default_batch_size(unset, crystals) == 50
+    assert default_batch_size(unset, [bulk("Cu"), bulk("Cu", cubic=True).repeat(2)]) == 3
+    assert default_batch_size(unset, [bulk("Cu", cubic=True).repeat(4)]) == 1  # 256 atoms
 
 
 def vacancy_cells() -> list[Atoms]:
