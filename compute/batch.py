@@ -28,11 +28,13 @@ from compute.errors import TaskFailed, first_line
 BYTES_PER_ATOM = 8 * 2**20
 MEMORY_FRACTION = 0.5  # of the free memory a batch may take
 MAX_BATCH = 64  # bounds the retries, one by one, of a batch that one structure failed
-# On a CPU the cost per structure is flat from ~15 to ~160 atoms a batch and rises beyond
-# (the joined graph outgrows the caches): CHGNet on the Delta set's cells, one thread,
-# 24-26 ms a cell from 15 to 160 atoms, 28 ms alone, 34 ms at 320 atoms, 40 ms at 1155;
-# SevenNet-0 61 ms at 20 atoms, 69 ms alone, 75 ms at 160, 78 ms at 320.
-CPU_ATOMS_PER_BATCH = 100
+# On a CPU the cost per structure is flat from ~15 to ~100 atoms a batch and rises beyond
+# (the joined graph outgrows the caches). CHGNet, one thread, the Delta set's first ten
+# crystals and Cu strained over 21 volumes (~5 atoms a cell): 24-26 ms a cell from 15
+# to 160 atoms, 28 ms alone, 34 ms at 320 atoms, 40 ms at 1155; its boron (12 atoms,
+# up to 5832 angles a cell): 154 ms alone, 163 ms at 48 atoms, 174 ms at 96.
+# SevenNet-0: 61 ms at 20 atoms, 69 ms alone, 75 ms at 160, 78 ms at 320.
+CPU_ATOMS_PER_BATCH = 50
 
 
 @dataclass(frozen=True)

@@ -146,9 +146,9 @@ def test_batch_size_comes_from_the_registry_or_from_memory(cache_dir):
     ):
         assert_same_as_ase(evaluation, atoms, reference)
     unset = load_calculator(SPECS["chgnet"], device="cpu", cache_dir=cache_dir)
-    # on the CPU, batches of at most 100 atoms: cells of two atoms go 50 at a time
-    assert default_batch_size(unset, crystals) == 50
-    assert default_batch_size(unset, [bulk("Cu"), bulk("Cu", cubic=True).repeat(2)]) == 3
+    # on the CPU, batches of at most 50 atoms: cells of two atoms go 25 at a time
+    assert default_batch_size(unset, crystals) == 25
+    assert default_batch_size(unset, [bulk("Cu"), bulk("Cu", cubic=True).repeat((3, 1, 1))]) == 4
     assert default_batch_size(unset, [bulk("Cu", cubic=True).repeat(4)]) == 1  # 256 atoms
 
 
