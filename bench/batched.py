@@ -1,7 +1,7 @@
 """Seconds per structure one at a time and batched, for CHGNet and SevenNet-0 on Delta crystals.
 
 Usage: .venv/bin/python bench/batched.py [--structures H,He,...] [--models CHGNet,SevenNet-0]
-       [--device cpu|cuda] [--run-benchmark]
+       [--device cpu|cuda] [--threads N] [--run-benchmark]
 
 Default structures: the first ten Delta crystals plus fcc Cu. Four figures per model:
 - single points: every crystal strained over the E–V scan's 21 volumes, energy, forces
@@ -15,7 +15,10 @@ Default structures: the first ten Delta crystals plus fcc Cu. Four figures per m
   ``eos.run`` with the family's ASE calculator, and with the batched calculator;
 - with --run-benchmark: ``manage.py run_benchmark eos`` as a whole process (imports,
   model load, database) in a scratch SQLite database, against the bare loop's seconds.
-The machine is often shared: the load average is printed beside the figures.
+The machine is often shared: each figure is given in CPU seconds (this process's, or the
+whole command's with its workers) beside wall seconds, and the load average beside them;
+under load only the CPU seconds compare. ``--threads N`` limits this process's torch,
+OpenMP and BLAS threads (default: the libraries' own choice, as a bare loop has it).
 """
 
 from __future__ import annotations
@@ -23,10 +26,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import resource
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
+import torch  # noqa: E402
 from ase.collections import dcdft  # noqa: E402
 from ase.filters import FrechetCellFilter  # noqa: E402
 from ase.optimize import FIRE  # noqa: E402
@@ -46,6 +53,7 @@ from compute.errors import TaskFailed  # noqa: E402
 from compute.model_spec import ModelSpec  # noqa: E402
 from compute.relaxation import Relaxation  # noqa: E402
 from compute.tasks.eos import protocol as eos  # noqa: E402
+from compute.threads import apply_threads  # noqa: E402
 from compute.torch_compat import e3nn_import_allowed  # noqa: E402
 
 with e3nn_import_allowed():
@@ -64,12 +72,15 @@ def main() -> None:
     parser.add_argument("--structures", default=DEFAULT_STRUCTURES)
     parser.add_argument("--models", default=",".join(SPECS))
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--run-benchmark", action="store_true")
     options = parser.parse_args()
+    if options.threads:
+        apply_threads(options.threads)
     labels = options.structures.split(",")
     print(
         f"{len(labels)} crystals ({options.structures}), device {options.device}, "
-        f"{os.cpu_count()} cores, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '')}"
+        f"{os.cpu_count()} cores, torch threads {torch.get_num_threads()}"
     )
     print(f"load average before: {load_average()}")
     for name in options.models.split(","):
@@ -102,17 +113,17 @@ def strained(label: str) -> list:
 def single_points(name: str, labels: list[str], batched, alone) -> None:
     cells = [cell for label in labels for cell in strained(label)]
     evaluate_batch(cells[:2], batched)  # warm up
-    started = time.perf_counter()
-    evaluate_batch(cells, alone, properties=PROPERTIES)
-    one = (time.perf_counter() - started) / len(cells)
+    with timed() as one:
+        evaluate_batch(cells, alone, properties=PROPERTIES)
     sizes = sorted({default_batch_size(batched, strained(label)) for label in labels})
-    started = time.perf_counter()
-    evaluate_batch(cells, batched, properties=PROPERTIES)
-    many = (time.perf_counter() - started) / len(cells)
+    with timed() as many:
+        evaluate_batch(cells, batched, properties=PROPERTIES)
+    n = len(cells)
     print(
-        f"{name} single points ({len(cells)} cells, batch sizes {sizes}): "
-        f"{one * 1000:.1f} ms one at a time, {many * 1000:.1f} ms batched, "
-        f"{one / many:.2f}x  [load {load_average()}]"
+        f"{name} single points ({n} cells, batch sizes {sizes}): one at a time "
+        f"{one.cpu / n * 1000:.1f} ms CPU a cell ({one.wall / n * 1000:.1f} ms wall), batched "
+        f"{many.cpu / n * 1000:.1f} ms ({many.wall / n * 1000:.1f} ms), "
+        f"{many.cpu / one.cpu:.2f}x in CPU  [load {load_average()}]"
     )
 
 
@@ -124,22 +135,20 @@ def cell_relaxations(name: str, labels: list[str], batched, alone) -> None:
         atoms.rattle(0.03, rng=rng)
         atoms.set_cell(atoms.cell @ (np.eye(3) + 0.02 * rng.standard_normal((3, 3))), True)
         crystals.append(atoms)
-    started = time.perf_counter()
     steps = 0
-    for atoms in crystals:
-        atoms = atoms.copy()
-        atoms.calc = alone
-        optimizer = FIRE(FrechetCellFilter(atoms), logfile=None)
-        optimizer.run(fmax=0.1, steps=500)
-        steps += optimizer.nsteps
-    one = time.perf_counter() - started
-    started = time.perf_counter()
-    relaxed = relax_batch(Relaxation(), crystals, batched)
-    many = time.perf_counter() - started
+    with timed() as one:
+        for atoms in crystals:
+            atoms = atoms.copy()
+            atoms.calc = alone
+            optimizer = FIRE(FrechetCellFilter(atoms), logfile=None)
+            optimizer.run(fmax=0.1, steps=500)
+            steps += optimizer.nsteps
+    with timed() as many:
+        relaxed = relax_batch(Relaxation(), crystals, batched)
     print(
         f"{name} cell relaxations ({len(crystals)} crystals, {steps} / "
-        f"{sum(r.steps for r in relaxed)} steps): ASE one at a time {one:.1f} s, batched "
-        f"{many:.1f} s, {many / one:.2f}x  [load {load_average()}]"
+        f"{sum(r.steps for r in relaxed)} steps): ASE one at a time {one}, batched "
+        f"{many}, {many.cpu / one.cpu:.2f}x in CPU  [load {load_average()}]"
     )
 
 
@@ -156,29 +165,28 @@ def bare_ase_eos(atoms, calculator) -> None:
         FIRE(point, logfile=None).run(fmax=0.1, steps=500)
 
 
-def eos_seconds(name: str, labels: list[str], batched, alone) -> float:
+def eos_seconds(name: str, labels: list[str], batched, alone) -> Seconds:
     """Seconds of the EOS protocol over all crystals, bare ASE loop, ``eos.run`` one at a
     time and batched; returns the bare loop's."""
     times = {}
     runs = (("bare loop", bare_ase_eos, alone), ("one at a time", eos.run, alone))
     for mode, run, calculator in (*runs, ("batched", eos.run, batched)):
-        started = time.perf_counter()
-        for label in labels:
-            with contextlib.suppress(TaskFailed):  # failures (no minimum in range) count too
-                run(dcdft[label], calculator)
-        times[mode] = time.perf_counter() - started
-    bare, n = times["bare loop"], len(labels)
+        with timed() as times[mode]:
+            for label in labels:
+                with contextlib.suppress(TaskFailed):  # failures (no minimum) count too
+                    run(dcdft[label], calculator)
+    bare, alone_run, batch = times["bare loop"], times["one at a time"], times["batched"]
     print(
-        f"{name} EOS: bare ASE loop {bare:.1f} s ({bare / n:.2f} s per crystal), eos.run "
-        f"one at a time {times['one at a time']:.1f} s ({times['one at a time'] / bare:.2f}x), "
-        f"batched {times['batched']:.1f} s ({times['batched'] / bare:.2f}x the bare loop)  "
-        f"[load {load_average()}]"
+        f"{name} EOS: bare ASE loop {bare} ({bare.cpu / len(labels):.2f} s CPU per crystal), "
+        f"eos.run one at a time {alone_run} ({alone_run.cpu / bare.cpu:.2f}x), batched "
+        f"{batch} ({batch.cpu / bare.cpu:.2f}x the bare loop in CPU)  [load {load_average()}]"
     )
     return bare
 
 
-def run_benchmark_seconds(name: str, structures: str, bare: float) -> None:
-    """``run_benchmark eos`` as a whole process, in a scratch SQLite database."""
+def run_benchmark_seconds(name: str, structures: str, bare: Seconds) -> None:
+    """``run_benchmark eos`` as a whole process (its workers' CPU included), in a scratch
+    SQLite database."""
     scratch = tempfile.mkdtemp(prefix="arena-bench-")
     env = {
         **os.environ,
@@ -189,18 +197,38 @@ def run_benchmark_seconds(name: str, structures: str, bare: float) -> None:
     manage = [sys.executable, str(ROOT / "manage.py")]
     for command in (["migrate", "-v0"], ["seed_registry"]):
         subprocess.run(manage + command, env=env, cwd=ROOT, check=True, capture_output=True)
-    started = time.perf_counter()
-    subprocess.run(
-        [*manage, "run_benchmark", "eos", "--models", name, "--structures", structures, "--force"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-    )
-    wall = time.perf_counter() - started
+    command = [*manage, "run_benchmark", "eos", "--models", name, "--structures", structures]
+    with timed(children=True) as whole:
+        subprocess.run([*command, "--force"], env=env, cwd=ROOT, capture_output=True)
     print(
-        f"{name} run_benchmark eos (whole process): {wall:.1f} s, {wall / bare:.2f}x the "
-        f"bare loop's {bare:.1f} s  [load {load_average()}]"
+        f"{name} run_benchmark eos (whole process): {whole}, {whole.cpu / bare.cpu:.2f}x the "
+        f"bare loop's CPU seconds ({bare.cpu:.1f} s)  [load {load_average()}]"
     )
+
+
+@dataclass
+class Seconds:
+    cpu: float = 0.0
+    wall: float = 0.0
+
+    def __str__(self) -> str:
+        return f"{self.cpu:.1f} s CPU ({self.wall:.1f} s wall)"
+
+
+@contextlib.contextmanager
+def timed(*, children: bool = False) -> Iterator[Seconds]:
+    """CPU and wall seconds of the block: this process's CPU, or its finished children's."""
+    seconds = Seconds()
+    cpu, wall = cpu_seconds(children), time.perf_counter()
+    yield seconds
+    seconds.cpu, seconds.wall = cpu_seconds(children) - cpu, time.perf_counter() - wall
+
+
+def cpu_seconds(children: bool) -> float:
+    if not children:
+        return time.process_time()
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def load_average() -> str:

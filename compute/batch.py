@@ -28,6 +28,13 @@ from compute.errors import TaskFailed, first_line
 BYTES_PER_ATOM = 8 * 2**20
 MEMORY_FRACTION = 0.5  # of the free memory a batch may take
 MAX_BATCH = 64  # bounds the retries, one by one, of a batch that one structure failed
+# On a CPU the cost per structure is flat from ~15 to ~100 atoms a batch and rises beyond
+# (the joined graph outgrows the caches). CHGNet, one thread, the Delta set's first ten
+# crystals and Cu strained over 21 volumes (~5 atoms a cell): 24-26 ms a cell from 15
+# to 160 atoms, 28 ms alone, 34 ms at 320 atoms, 40 ms at 1155; its boron (12 atoms,
+# up to 5832 angles a cell): 154 ms alone, 163 ms at 48 atoms, 174 ms at 96.
+# SevenNet-0: 61 ms at 20 atoms, 69 ms alone, 75 ms at 160, 78 ms at 320.
+CPU_ATOMS_PER_BATCH = 50
 
 
 @dataclass(frozen=True)
@@ -70,22 +77,27 @@ def evaluate_batch(
 
 def default_batch_size(calculator: Calculator, atoms_list: Sequence[Atoms]) -> int:
     """The calculator's ``batch_size`` if set, else as many structures as fit in memory
-    were each as large as the largest."""
+    were each as large as the largest; on a CPU, at most ``CPU_ATOMS_PER_BATCH`` atoms."""
     chosen = getattr(calculator, "batch_size", None)
     if chosen:
         return max(1, int(chosen))
     largest = max((len(atoms) for atoms in atoms_list), default=1)
     fitting = int(free_memory_bytes(calculator) * MEMORY_FRACTION / (BYTES_PER_ATOM * largest))
+    if not on_gpu(calculator):
+        fitting = min(fitting, CPU_ATOMS_PER_BATCH // largest)
     return max(1, min(MAX_BATCH, fitting))
+
+
+def on_gpu(calculator: Calculator) -> bool:
+    return str(getattr(calculator, "device", "cpu")).startswith("cuda")
 
 
 def free_memory_bytes(calculator: Calculator) -> int:
     """Free memory of the calculator's GPU, or the RAM available to this machine."""
-    device = str(getattr(calculator, "device", "cpu"))
-    if device.startswith("cuda"):
+    if on_gpu(calculator):
         import torch
 
-        free, _ = torch.cuda.mem_get_info(torch.device(device))
+        free, _ = torch.cuda.mem_get_info(torch.device(str(calculator.device)))
         return int(free)
     with contextlib.suppress(OSError):  # Linux: free memory plus cache it can reclaim
         for line in Path("/proc/meminfo").read_text().splitlines():

@@ -20,8 +20,9 @@ from ase.collections import dcdft
 from ase.optimize import FIRE
 from chgnet.model.dynamics import CHGNetCalculator
 
-from compute.batch import MAX_BATCH, default_batch_size, evaluate_batch
+from compute.batch import default_batch_size, evaluate_batch
 from compute.batched_relaxation import relax_together
+from compute.cached_model import CachedModel
 from compute.calculators import load_calculator
 from compute.errors import TaskFailed
 from compute.model_spec import ModelSpec
@@ -93,6 +94,21 @@ def test_batched_results_equal_one_at_a_time(batched):
         assert_same_as_ase(evaluation, atoms, reference)
 
 
+def test_chgnets_single_structure_call_gives_chgnets_own_numbers(cache_dir):
+    """Our CHGNet calculator's ASE path (one backward pass for forces and stress) against
+    CHGNet's own calculator (two passes), magnetic moments included."""
+    calculator = load_calculator(SPECS["chgnet"], device="cpu", cache_dir=cache_dir)
+    reference = one_at_a_time(calculator)
+    for atoms in small_crystals():
+        ours, theirs = atoms.copy(), atoms.copy()
+        ours.calc, theirs.calc = calculator, reference
+        assert ours.get_potential_energy() == pytest.approx(theirs.get_potential_energy(), abs=1e-5)
+        assert ours.get_forces() == pytest.approx(theirs.get_forces(), abs=1e-5)
+        assert ours.get_stress() == pytest.approx(theirs.get_stress(), abs=1e-6)
+        moments = theirs.get_magnetic_moments()
+        assert ours.get_magnetic_moments() == pytest.approx(moments, abs=1e-5)
+
+
 def test_a_structure_failing_inside_a_batch_fails_alone(batched):
     """Americium (Z = 95) lies outside both models' elements: its cell fails with the
     model's own reason, the cells on either side of it come out as if run alone."""
@@ -130,9 +146,10 @@ def test_batch_size_comes_from_the_registry_or_from_memory(cache_dir):
     ):
         assert_same_as_ase(evaluation, atoms, reference)
     unset = load_calculator(SPECS["chgnet"], device="cpu", cache_dir=cache_dir)
-    assert default_batch_size(unset, crystals) == MAX_BATCH  # a few atoms fit many times
-    # a cell of 10⁶ atoms takes ~8 TB by the estimate: one structure per call
-    assert default_batch_size(unset, [bulk("Cu", cubic=True).repeat((100, 100, 25))]) == 1
+    # on the CPU, batches of at most 50 atoms: cells of two atoms go 25 at a time
+    assert default_batch_size(unset, crystals) == 25
+    assert default_batch_size(unset, [bulk("Cu"), bulk("Cu", cubic=True).repeat((3, 1, 1))]) == 4
+    assert default_batch_size(unset, [bulk("Cu", cubic=True).repeat(4)]) == 1  # 256 atoms
 
 
 def vacancy_cells() -> list[Atoms]:
@@ -194,12 +211,15 @@ def test_a_relaxation_failing_inside_a_batch_fails_alone():
 @pytest.mark.slow
 def test_eos_with_batched_relaxations_equals_one_at_a_time(batched):
     """Arsenic (Delta set, two atoms with a free coordinate): each fixed-cell point is
-    relaxed by batched FIRE or by ASE's FIRE one at a time. Both stop below fmax =
-    0.01 eV/Å, so the energies agree within ~F²/k ≪ 1e-4 eV per cell, and B0 and V0
-    within the Birch–Murnaghan fit's own scatter."""
+    relaxed by batched FIRE or by ASE's FIRE one at a time, on the same model call (the
+    calculator behind ``CachedModel``, which has no batch call), so the cell relaxation
+    before them is the same. Both stop below fmax = 0.01 eV/Å, so the energies agree
+    within ~F²/k ≪ 1e-4 eV per cell, and B0 and V0 within the Birch–Murnaghan fit's own
+    scatter."""
     params = {"fmax": 0.01, "npoints": 11}
     batch = run_task("eos", dcdft["As"], batched, params)
-    alone = run_task("eos", dcdft["As"], one_at_a_time(batched), params)
+    alone = run_task("eos", dcdft["As"], CachedModel(batched), params)
+    assert alone["relaxed_volume_a3"] == batch["relaxed_volume_a3"]
     assert batch["energies_ev"] == pytest.approx(alone["energies_ev"], abs=1e-4)
     assert batch["v0_a3_per_atom"] == pytest.approx(alone["v0_a3_per_atom"], rel=1e-4)
     assert batch["b0_gpa"] == pytest.approx(alone["b0_gpa"], rel=1e-3)
