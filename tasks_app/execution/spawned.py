@@ -11,6 +11,7 @@ import ctypes.util
 import os
 import signal
 import sys
+import threading
 from collections.abc import MutableSequence
 
 PR_SET_PDEATHSIG = 1  # prctl(2)
@@ -28,9 +29,7 @@ def work(
     """Take run ``run_id``'s jobs until none is left, as worker ``index`` of the run's
     local workers, on the command's ``database`` (its connection settings); SIGINT or
     SIGTERM interrupts it as Ctrl-C does the command, also while it is still starting."""
-    signal.signal(signal.SIGINT, _interrupted)
-    signal.signal(signal.SIGTERM, _interrupted)
-    _stop_with_parent()
+    _begin()
     try:
         # Imported here, not at the top: a spawned process starts bare, and Django (with
         # the command's database) must be set up before any model is imported.
@@ -63,6 +62,24 @@ def work(
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
+
+
+def _begin() -> None:
+    """What a worker sets up before Django: its signals, its parent's death, tqdm's lock."""
+    signal.signal(signal.SIGINT, _interrupted)
+    signal.signal(signal.SIGTERM, _interrupted)
+    _stop_with_parent()
+    _thread_lock_for_progress_bars()
+
+
+def _thread_lock_for_progress_bars() -> None:
+    """Give tqdm a thread lock, before any library draws a bar (e3nn does, building
+    SevenNet): its default lock includes a multiprocessing semaphore, which this worker's
+    ``os._exit`` would leave for the resource tracker to report as leaked. Nothing else
+    writes bars to this process's output, so no other process needs the lock."""
+    from tqdm import tqdm
+
+    tqdm.set_lock(threading.RLock())
 
 
 def _stop_with_parent() -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -140,3 +142,39 @@ def test_stopping_ends_live_workers_and_reaps_the_ended_ones():
     stop(children)
     assert time.monotonic() - started < 5  # SIGTERM, not the 30 s grace
     assert [child.exitcode for child in children] == [-signal.SIGTERM, 4]
+
+
+LEAK_SCRIPT = """
+import multiprocessing, os, sys
+from tqdm import tqdm
+
+def child(lock_first):
+    if lock_first:
+        from tasks_app.execution.spawned import _begin
+        _begin()
+    for _ in tqdm(range(3), disable=True):  # e3nn draws one so, building SevenNet
+        pass
+    os._exit(0)  # as a local worker leaves
+
+if __name__ == "__main__":
+    process = multiprocessing.get_context("spawn").Process(
+        target=child, args=(sys.argv[1] == "lock",)
+    )
+    process.start()
+    process.join()
+"""
+
+
+@pytest.mark.parametrize("lock_first", [False, True])
+def test_a_worker_that_draws_a_progress_bar_leaks_no_semaphore(tmp_path, lock_first):
+    """tqdm's default lock is a multiprocessing semaphore, which a worker's os._exit
+    leaves behind: the resource tracker then warns when the command ends (as scripts/setup
+    printed). The control case (no thread lock) shows the test can see the leak."""
+    script = tmp_path / "leak.py"
+    script.write_text(LEAK_SCRIPT)
+    env = dict(os.environ, PYTHONPATH=os.getcwd())
+    done = subprocess.run(
+        [sys.executable, str(script), "lock" if lock_first else "default"],
+        capture_output=True, text=True, env=env, timeout=60, check=True,
+    )  # fmt: skip
+    assert ("leaked semaphore" in done.stderr) is not lock_first, done.stderr
