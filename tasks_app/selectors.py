@@ -8,7 +8,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, CharField, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Now
 
 from arena_site.errors import ArenaError
@@ -220,10 +232,11 @@ def job_status(*, job_id: int) -> str | None:
 
 
 def next_claimable_job(*, run: BenchmarkRun, models_first: Sequence[int] = ()) -> int | None:
-    """The first of the run's jobs that this process may take (``claimable``): by model
-    name, the models ``models_first`` names (ids) first in that order, then by structure."""
+    """The first of the run's jobs that this process may take (``claimable``): the
+    models ``models_first`` names (ids) first in that order, then by model name, and
+    within a model the longest first (``longest_first``)."""
     jobs = run_jobs(run=run).filter(claimable())
-    order = ["model__name", "structure__position", "id"]
+    order: list[Any] = ["model__name"]
     if models_first:
         rank = Case(
             *(When(model_id=pk, then=Value(i)) for i, pk in enumerate(models_first)),
@@ -231,7 +244,28 @@ def next_claimable_job(*, run: BenchmarkRun, models_first: Sequence[int] = ()) -
             output_field=IntegerField(),
         )
         order.insert(0, rank)
-    return jobs.order_by(*order).values_list("id", flat=True).first()
+    return longest_first(jobs, then=order).values_list("id", flat=True).first()
+
+
+def longest_first(jobs: QuerySet[Job], *, then: Sequence[Any] = ()) -> QuerySet[Job]:
+    """``jobs`` ordered by ``then``, and within it the longest first, so that workers
+    that share a run do not end with one of them alone on a long job (LPT scheduling):
+    by the compute seconds of the last done job of the same key (the same work, as a
+    re-run or ``--force`` meets it), those never done first by their atoms (larger
+    cells take longer), then by structure."""
+    last_done = (
+        Job.objects.filter(key=OuterRef("key"), status=JobStatus.DONE)
+        .exclude(compute_seconds=None)
+        .order_by("-finished_at")
+        .values("compute_seconds")[:1]
+    )
+    return jobs.annotate(seconds_before=Subquery(last_done)).order_by(
+        *then,
+        F("seconds_before").desc(nulls_first=True),
+        "-structure__natoms",
+        "structure__position",
+        "id",
+    )
 
 
 def batch_mates(*, job_id: int, run: BenchmarkRun | None = None) -> list[int]:
@@ -266,12 +300,10 @@ def reused_jobs_count(*, run: BenchmarkRun) -> int:
 
 
 def unheld_unfinished_jobs(*, job_ids: list[int]) -> list[Job]:
-    """Those of ``job_ids`` still unfinished that no live process holds (no lease)."""
-    return list(
-        Job.objects.filter(pk__in=job_ids, status__in=UNFINISHED)
-        .exclude(lease_held())
-        .select_related("model", "task")
-    )
+    """Those of ``job_ids`` still unfinished that no live process holds (no lease),
+    longest first (``longest_first``): the order RQ is sent them in, and runs them."""
+    jobs = Job.objects.filter(pk__in=job_ids, status__in=UNFINISHED).exclude(lease_held())
+    return list(longest_first(jobs).select_related("model", "task"))
 
 
 def unfinished_rq_jobs() -> list[Job]:
