@@ -63,6 +63,80 @@ def apply_threads(threads: int) -> dict[str, int]:
     return chosen
 
 
+class ThreadShare:
+    """This process's compute threads while a job runs: its share of the cores when the
+    job starts, more while the host's other workers are idle (the last job of a run,
+    alone on the host, then runs on the cores the others left), back to the share as
+    soon as one is busy again.
+
+    Any thread may report the busy workers (``peers``); the thread that calls the model
+    applies the count before its next call (``settle``, through ``follow``): torch's and
+    OpenMP's thread counts belong to the calling thread. A worker grows only once it has
+    seen the others idle at two reports running, so that a sibling between two jobs does
+    not make it fight that sibling's next job for the cores.
+    """
+
+    def __init__(self) -> None:
+        self.base = 0  # the share the job started with; 0: no share taken (no changes)
+        self.grows = False
+        self.wanted = 0
+        self.applied = 0
+        self.seen_idle = 0  # threads the last report would have given, while above the base
+
+    def start(self, threads: int, *, grows: bool = True) -> None:
+        """In the computing thread, as a job starts: its share, ``threads``, applied now
+        (the job's provenance reads it); ``grows``: it may take idle cores. 0: no share
+        taken, the threads are left as they are."""
+        self.base = self.wanted = threads
+        self.grows = grows
+        self.seen_idle = 0
+        self.settle()
+
+    def peers(self, *, busy: int, cores: int) -> None:
+        """Report ``busy`` workers on this host (this one included) of ``cores``."""
+        if not (self.base and self.grows):
+            return
+        fair = threads_per_worker(cores=cores, workers=busy)
+        if fair <= self.base:
+            self.wanted, self.seen_idle = self.base, 0  # back at once
+        elif self.seen_idle == fair:
+            self.wanted = fair
+        else:
+            self.seen_idle = fair
+
+    def settle(self) -> None:
+        """Apply the wanted count in the calling (computing) thread, if it changed."""
+        wanted = self.wanted
+        if wanted and wanted != self.applied:
+            self.applied = wanted
+            apply_threads(wanted)
+
+
+SHARE = ThreadShare()  # this process's
+
+
+def follow(calculator: Any, share: ThreadShare = SHARE) -> Any:
+    """Have ``calculator`` settle ``share`` before each of its calls (ASE's ``calculate``
+    and a batch call), once per calculator object; returns it."""
+    if getattr(calculator, "_follows_share", None) is share:
+        return calculator
+    for name in ("calculate", "calculate_batch"):
+        method = getattr(calculator, name, None)
+        if method is not None:
+            setattr(calculator, name, _settling(method, share))
+    calculator._follows_share = share
+    return calculator
+
+
+def _settling(method: Any, share: ThreadShare) -> Any:
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        share.settle()
+        return method(*args, **kwargs)
+
+    return call
+
+
 @functools.cache
 def _blas_pools() -> Any:
     from threadpoolctl import ThreadpoolController

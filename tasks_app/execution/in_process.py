@@ -8,10 +8,13 @@ before it computes, so a job is computed once.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import MutableSequence
 from dataclasses import dataclass, field
 
+from compute.threads import SHARE, usable_cores
+from tasks_app.execution.heartbeat import every
 from tasks_app.execution.job import claim_jobs, execute_claimed
 from tasks_app.execution.progress import (
     POLL_S,
@@ -40,9 +43,15 @@ class Share:
     index: int = 0
     held: MutableSequence[int] = field(default_factory=lambda: [0])
     models_first: tuple[int, ...] = ()
+    threads: int = 0  # its share of the cores (0: a lone process, threads left as they are)
+    grows: bool = True  # into the cores of idle siblings (not with ARENA_WORKER_THREADS)
 
     def hold(self, job_id: int) -> None:
         self.held[self.index] = job_id
+
+    def busy(self) -> int:
+        """Workers of the run holding a job, this one included."""
+        return max(1, sum(1 for job in self.held if job))
 
     def siblings_hold(self) -> set[int]:
         return {job for i, job in enumerate(self.held) if job and i != self.index}
@@ -79,7 +88,7 @@ def run_in_process(
                 current = [first, *batch_mates(job_id=first, run=run)]  # held while claimed
                 current = claim_jobs(current)
                 try:
-                    with time_limit(left(until), error=RunTimeUp):
+                    with time_limit(left(until), error=RunTimeUp), cores_while_running(share):
                         if current:
                             execute_claimed(current)
                 except Exception:
@@ -107,6 +116,15 @@ def run_in_process(
     except BaseException:
         interrupt(run, current)
         raise
+
+
+def cores_while_running(share: Share) -> contextlib.AbstractContextManager:
+    """While a job runs: its share of the cores, and the idle siblings' (``ThreadShare``)."""
+    SHARE.start(share.threads, grows=share.grows)
+    if not share.threads or len(share.held) < 2:
+        return contextlib.nullcontext()
+    cores = usable_cores()
+    return every(POLL_S, lambda: SHARE.peers(busy=share.busy(), cores=cores), name="thread share")
 
 
 def interrupt(run: BenchmarkRun, current: list[int]) -> int:

@@ -23,6 +23,7 @@ from compute.errors import ComputeError, NotApplicable, first_line
 from compute.provenance import provenance
 from compute.structures import atoms_from_dict
 from compute.tasks import TaskOutcome, run_job, run_jobs, task_spec
+from compute.threads import follow
 from models_app.loading import calculator_for
 from tasks_app.execution.heartbeat import job_lease
 from tasks_app.execution.time_limits import TimeLimitExceeded, job_time_limit_s, time_limit
@@ -72,7 +73,7 @@ def execute_claimed(job_ids: Sequence[int], *, rq_job: RQJob | None = None) -> N
     try:
         with job_lease(*job_ids):
             payloads = [job_payload(job_id=job_id) for job_id in job_ids]
-            calculator = calculator_for(payloads[0].spec)
+            calculator = follow(calculator_for(payloads[0].spec))  # ThreadShare
             ready = _ready(job_ids, payloads, calculator, started)
             if not ready:
                 return

@@ -70,6 +70,7 @@ def run_with_workers(
     by another once its lease runs out. Interrupted, every worker marks its job
     interrupted, as a single process does."""
     threads = worker_threads(workers)
+    grows = not settings.ARENA_WORKER_THREADS  # into idle siblings' cores (ThreadShare)
     models = run_model_ids(run=run)
     context = multiprocessing.get_context("spawn")
     held = context.Array("q", workers, lock=False)
@@ -77,7 +78,16 @@ def run_with_workers(
     children = [
         context.Process(
             target=spawned.work,
-            args=(database, run.pk, index, held, rotated(models, index), threads, timeout_s),
+            args=(
+                database,
+                run.pk,
+                index,
+                held,
+                rotated(models, index),
+                threads,
+                grows,
+                timeout_s,
+            ),
             name=f"arena run {run.pk} worker {index}",
         )
         for index in range(1, workers)
@@ -93,7 +103,13 @@ def run_with_workers(
                 progress=lambda _: None,
                 say=say,
                 timeout_s=timeout_s,
-                share=Share(index=0, held=held, models_first=rotated(models, 0)),
+                share=Share(
+                    index=0,
+                    held=held,
+                    models_first=rotated(models, 0),
+                    threads=threads,
+                    grows=grows,
+                ),
             )
     finally:
         # Every job has ended, or this process was interrupted or ran out of time: the

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import timedelta
 
@@ -15,8 +16,15 @@ from rq.utils import as_text, now, utcparse
 from rq.worker import SimpleWorker, WorkerStatus
 
 from compute.calculators import pick_device
-from compute.threads import apply_threads, physical_device, threads_per_worker, usable_cores
+from compute.threads import (
+    SHARE,
+    apply_threads,
+    physical_device,
+    threads_per_worker,
+    usable_cores,
+)
 from tasks_app.execution.heartbeat import every
+from tasks_app.execution.progress import POLL_S
 from tasks_app.execution.rq import reconcile
 from tasks_app.selectors import lease_seconds, unfinished_rq_jobs
 
@@ -51,6 +59,8 @@ class ArenaWorker(SimpleWorker):
     the cores divided by the workers on the host (ARENA_WORKERS_PER_HOST, else the live
     workers registered in Redis on this host, itself included), and logs it when it
     changes; a worker that joins or leaves changes the others' share at their next job.
+    While its job runs, it takes the cores of workers on the host that are idle (no job:
+    the end of a run) and gives them back once one is busy again (``ThreadShare``).
     It registers, then takes no job for JOIN_S, so that workers started together (by
     systemd, supervisord, a Procfile) count each other from their first job.
     """
@@ -87,6 +97,10 @@ class ArenaWorker(SimpleWorker):
         threads = settings.ARENA_WORKER_THREADS or threads_per_worker(cores=cores, workers=workers)
         sharing = devices.count(self.device_id) if self.device != "cpu" else 0
         share = (threads, workers, sharing)
+        # The job may take the cores of idle workers on the host, where no setting fixes
+        # the share and it computes on the CPU (ThreadShare).
+        fixed = settings.ARENA_WORKER_THREADS or settings.ARENA_WORKERS_PER_HOST
+        SHARE.start(threads, grows=not fixed and self.device == "cpu")
         if share == self.share:
             return
         self.share = share
@@ -108,7 +122,16 @@ class ArenaWorker(SimpleWorker):
             )
 
     def host_devices(self) -> list[str]:
-        """The device of each live worker registered on this host, this one included.
+        """The device of each live worker registered on this host, this one included."""
+        return [as_text(device or b"") for device, _ in self.host_workers()]
+
+    def busy_on_host(self) -> int:
+        """Live workers on this host running a job, this one included."""
+        busy = sum(as_text(state or b"") == WorkerStatus.BUSY for _, state in self.host_workers())
+        return max(1, busy)
+
+    def host_workers(self) -> list[tuple[bytes | None, bytes | None]]:
+        """(device, RQ state) of each live worker registered on this host.
 
         Live: a heartbeat within two leases and a join window (an idle worker sends one
         every lease), so a worker killed without deregistering stops counting within
@@ -117,16 +140,22 @@ class ArenaWorker(SimpleWorker):
         keys = worker_registration.get_keys(connection=self.connection)
         with self.connection.pipeline() as pipeline:
             for key in keys:
-                pipeline.hmget(key, "hostname", "last_heartbeat", DEVICE_FIELD)
+                pipeline.hmget(key, "hostname", "last_heartbeat", DEVICE_FIELD, "state")
             fields = pipeline.execute()
         live = now() - timedelta(seconds=2 * lease_ttl() + JOIN_S)
         return [
-            as_text(device or b"")
-            for host, heartbeat, device in fields
+            (device, state)
+            for host, heartbeat, device, state in fields
             if host is not None
             and as_text(host) == self.hostname
             and utcparse(as_text(heartbeat)) >= live
         ]
+
+    def report_peers(self) -> None:
+        """Tell this process's ThreadShare how many workers on the host are busy (nothing
+        while Redis is away: the heartbeat says so, and the share stays as it is)."""
+        with contextlib.suppress(RedisError):
+            SHARE.peers(busy=self.busy_on_host(), cores=usable_cores())
 
     @property
     def dequeue_timeout(self) -> int:
@@ -140,10 +169,13 @@ class ArenaWorker(SimpleWorker):
         try:
             self.take_share()
             execution = self.prepare_execution(job)
-            with every(
-                settings.ARENA_HEARTBEAT_S,
-                lambda: self.maintain_heartbeats(job, execution),
-                name=f"RQ job {job.id}",
+            with (
+                every(
+                    settings.ARENA_HEARTBEAT_S,
+                    lambda: self.maintain_heartbeats(job, execution),
+                    name=f"RQ job {job.id}",
+                ),
+                every(POLL_S, self.report_peers, name="thread share"),
             ):
                 self.perform_job(job, queue, execution)
             self.set_state(WorkerStatus.IDLE)

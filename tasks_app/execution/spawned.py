@@ -24,11 +24,14 @@ def work(
     held: MutableSequence[int],
     models_first: tuple[int, ...],
     threads: int,
+    grows: bool,
     timeout_s: float | None,
 ) -> None:
     """Take run ``run_id``'s jobs until none is left, as worker ``index`` of the run's
-    local workers, on the command's ``database`` (its connection settings); SIGINT or
-    SIGTERM interrupts it as Ctrl-C does the command, also while it is still starting."""
+    local workers, on the command's ``database`` (its connection settings), with
+    ``threads`` compute threads (more while its siblings are idle, where it ``grows``);
+    SIGINT or SIGTERM interrupts it as Ctrl-C does the command, also while it is still
+    starting."""
     _begin()
     try:
         # Imported here, not at the top: a spawned process starts bare, and Django (with
@@ -51,7 +54,7 @@ def work(
                 progress=lambda _: None,
                 say=lambda _: None,
                 timeout_s=timeout_s,
-                share=Share(index=index, held=held, models_first=models_first),
+                share=Share(index, held, models_first, threads, grows),
             )
         finally:
             connection.close()

@@ -178,3 +178,53 @@ def test_a_worker_that_draws_a_progress_bar_leaks_no_semaphore(tmp_path, lock_fi
         capture_output=True, text=True, env=env, timeout=60, check=True,
     )  # fmt: skip
     assert ("leaked semaphore" in done.stderr) is not lock_first, done.stderr
+
+
+@pytest.fixture
+def threads_restored(monkeypatch):
+    """This process's compute threads and thread variables as they were, after the test."""
+    import torch
+
+    from compute.threads import THREAD_VARIABLES, apply_threads
+
+    for name in THREAD_VARIABLES:  # restored by monkeypatch, whatever apply_threads sets
+        monkeypatch.setenv(name, os.environ.get(name, ""))
+    before = torch.get_num_threads()
+    yield
+    apply_threads(before)
+
+
+@pytest.mark.skipif(CORES < 2, reason="needs two cores to share")
+def test_a_workers_job_takes_its_idle_siblings_cores_and_gives_them_back(threads_restored):
+    """The heartbeat thread sees the sibling's slot of ``held`` empty, then busy; the
+    model's calls in this thread run on the cores that leaves this worker."""
+    import torch
+    from ase import Atoms
+    from ase.calculators.calculator import Calculator
+
+    from compute.threads import follow
+    from tasks_app.execution.in_process import Share, cores_while_running
+
+    class Probe(Calculator):
+        implemented_properties = ["energy"]
+
+        def calculate(self, atoms=None, properties=("energy",), system_changes=()):
+            self.results = {"energy": float(torch.get_num_threads())}
+
+    probe = follow(Probe())
+
+    def threads_until(wanted: int) -> int:
+        for _ in range(100):  # the reports come every POLL_S, the second one counts
+            probe.reset()
+            seen = int(probe.get_potential_energy(Atoms("H")))
+            if seen == wanted:
+                break
+            time.sleep(0.1)
+        return seen
+
+    share = Share(index=0, held=[11, 0], threads=1)  # this one holds job 11, its sibling none
+    with cores_while_running(share):
+        assert threads_until(1) == 1  # its share when the job starts
+        assert threads_until(CORES) == CORES  # the sibling stays idle: its cores taken
+        share.held[1] = 12  # the sibling takes a job
+        assert threads_until(1) == 1

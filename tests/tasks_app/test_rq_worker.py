@@ -331,3 +331,33 @@ def test_a_job_past_its_time_limit_on_a_worker_fails_as_such_not_as_the_models_e
     assert job.error.startswith("time limit of 1 s exceeded"), job.error
     assert not Result.objects.filter(job=job).exists()
     assert (tmp_path / "checkpoints" / f"{job.key}.json").exists()  # for a re-run to go on
+
+
+def test_a_worker_counts_the_busy_live_workers_on_its_own_host(redis_url):
+    """What a job's ThreadShare is told: RQ's state of each live worker on this host."""
+    from rq.worker import WorkerStatus
+
+    from tasks_app.execution.rq_worker import ArenaWorker
+
+    connection = redis.Redis.from_url(redis_url)
+    here, idle, elsewhere = (
+        ArenaWorker(["cpu.main"], connection=connection, name=f"share-{i}") for i in range(3)
+    )
+    elsewhere.hostname = "another-node"
+    workers = (here, idle, elsewhere)
+    try:
+        for one in workers:
+            one.register_birth()
+            one.heartbeat()
+        here.set_state(WorkerStatus.BUSY)
+        idle.set_state(WorkerStatus.IDLE)
+        elsewhere.set_state(WorkerStatus.BUSY)
+        assert here.busy_on_host() == 1
+        idle.set_state(WorkerStatus.BUSY)
+        assert here.busy_on_host() == 2
+        idle.register_death()  # gone: no longer counted
+        assert here.busy_on_host() == 1
+        assert len(here.host_devices()) == 1
+    finally:
+        for one in (here, elsewhere):
+            one.register_death()

@@ -62,3 +62,60 @@ def test_cuda_and_its_index_name_the_gpu_nvidia_smi_knows_by_that_uuid():
     assert torch.cuda.current_device() == 0  # what "cuda" means unless a worker sets it
     assert physical_device("cuda") == physical_device("cuda:0")
     assert any(physical_device("cuda:0") in uuid for uuid in uuids), uuids
+
+
+# A worker's threads while its job runs (ThreadShare): reports come from another thread,
+# the model's calls see the count. In a fresh process: the counts are process-wide.
+GROWTH = """
+import json, threading
+import torch
+from ase import Atoms
+from ase.calculators.calculator import Calculator
+from compute.threads import ThreadShare, apply_threads, follow
+
+class Probe(Calculator):
+    implemented_properties = ["energy"]
+    def calculate(self, atoms=None, properties=("energy",), system_changes=()):
+        seen.append(torch.get_num_threads())
+        self.results = {"energy": 0.0}
+
+def report(share, busy):  # as a heartbeat thread does
+    thread = threading.Thread(target=share.peers, kwargs={"busy": busy, "cores": 2})
+    thread.start()
+    thread.join()
+
+apply_threads(1)
+out = {}
+for grows in (True, False):
+    seen = []
+    share = ThreadShare()
+    calculator = follow(Probe(), share)
+
+    def call():
+        calculator.reset()
+        calculator.get_potential_energy(Atoms("H"))
+
+    share.start(1, grows=grows)
+    call()
+    report(share, 1); call()          # the sibling idle once: maybe between two jobs
+    report(share, 1); call()          # idle twice running: its core is taken
+    report(share, 2); call()          # busy again: given back at once
+    report(share, 1); report(share, 1); share.start(1, grows=grows); call()  # next job
+    out[str(grows)] = seen
+print(json.dumps(out))
+"""
+
+
+def test_a_job_takes_an_idle_siblings_core_only_after_two_reports_and_gives_it_back_at_once():
+    done = subprocess.run(
+        [sys.executable, "-c", GROWTH],
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["True"] == [1, 1, 2, 1, 1]
+    assert seen["False"] == [1, 1, 1, 1, 1]  # ARENA_WORKER_THREADS: the share stays fixed
