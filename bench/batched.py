@@ -202,7 +202,8 @@ def run_benchmark_seconds(name: str, structures: str, bare: Seconds) -> None:
         subprocess.run([*command, "--force"], env=env, cwd=ROOT, capture_output=True)
     print(
         f"{name} run_benchmark eos (whole process): {whole}, {whole.cpu / bare.cpu:.2f}x the "
-        f"bare loop's CPU seconds ({bare.cpu:.1f} s)  [load {load_average()}]"
+        f"bare loop's CPU seconds ({bare.cpu:.1f} s), {whole.wall / bare.wall:.2f}x its wall "
+        f"seconds ({bare.wall:.1f} s; on idle cores this is the figure)  [load {load_average()}]"
     )
 
 
