@@ -32,9 +32,10 @@ def test_share_is_cores_divided_by_workers_and_never_zero():
     assert threads_per_worker(cores=8, workers=0) == 8
 
 
-def test_apply_threads_limits_torch_and_every_native_pool_in_a_fresh_process():
+def fresh_python(script: str, *args: str) -> dict:
+    """What ``script`` prints last as JSON, run in a fresh process with no thread count set."""
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, "1"],
+        [sys.executable, "-c", script, *args],
         cwd=ROOT,
         env={k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")},
         capture_output=True,
@@ -42,7 +43,11 @@ def test_apply_threads_limits_torch_and_every_native_pool_in_a_fresh_process():
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_apply_threads_limits_torch_and_every_native_pool_in_a_fresh_process():
+    report = fresh_python(PROBE, "1")
     assert report["torch"] == 1
     assert report["chosen"]["torch_inter_op"] == 1
     # OpenMP, numpy's OpenBLAS, and scipy's, loaded after the call, alike.
@@ -107,15 +112,6 @@ print(json.dumps(out))
 
 
 def test_a_job_takes_an_idle_siblings_core_only_after_two_reports_and_gives_it_back_at_once():
-    done = subprocess.run(
-        [sys.executable, "-c", GROWTH],
-        cwd=ROOT,
-        env={k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    seen = fresh_python(GROWTH)
     assert seen["True"] == [1, 1, 2, 1, 1]
     assert seen["False"] == [1, 1, 1, 1, 1]  # ARENA_WORKER_THREADS: the share stays fixed
