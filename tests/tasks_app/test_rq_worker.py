@@ -361,3 +361,43 @@ def test_a_worker_counts_the_busy_live_workers_on_its_own_host(redis_url):
     finally:
         for one in (here, elsewhere):
             one.register_death()
+
+
+def test_a_worker_stops_listening_for_commands_at_once(redis_url):
+    """RQ's teardown unsubscribes, then stops the listener thread and waits for it.
+
+    The listener here has already read the unsubscribe confirmation before it is told to
+    stop (the race a warm shutdown lost about one time in three): it then waits for a
+    subscription, and the stop must not wait its full sleep (RQ's own: 60 s). A command
+    sent before that still reaches the worker at once.
+    """
+    import threading
+
+    from rq.command import send_command
+
+    from tasks_app.execution.rq_worker import PUBSUB_WAKE_S, ArenaWorker
+
+    connection = redis.Redis.from_url(redis_url)
+    worker = ArenaWorker(["cpu.main"], connection=connection, name="listener")
+    received = threading.Event()
+    worker.handle_payload = lambda message: received.set()
+    worker.subscribe()
+    deadline = time.monotonic() + 5
+    while connection.pubsub_numsub(worker.pubsub_channel_name)[0][1] < 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    send_command(connection, worker.name, "noop")
+    assert received.wait(2), "a command did not reach the worker's listener"
+
+    worker.pubsub.unsubscribe()
+    while worker.pubsub.subscribed:  # the listener reads the confirmation
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(0.2)  # now waiting for a subscription
+    stopper = threading.Thread(target=worker.unsubscribe, daemon=True)
+    started = time.monotonic()
+    stopper.start()
+    stopper.join(timeout=10)
+    assert not stopper.is_alive(), "stopping the listener waited out its sleep"
+    # The stop waits at most one wake of the listener, plus scheduling on busy cores.
+    assert time.monotonic() - started < PUBSUB_WAKE_S + 2
