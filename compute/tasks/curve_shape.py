@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.stats import spearmanr
 
 from compute.tasks.failures import FAILURE_RATE
 from compute.tasks.spec import HIGHER, LOWER, TARGET, Metric, MetricGroup
@@ -89,4 +88,8 @@ def spearman(x: np.ndarray, y: np.ndarray) -> float:
     """Spearman's ρ of y against x; NaN for fewer than two points or a constant y."""
     if len(x) < 2 or np.all(y == y[0]):
         return math.nan
+    # scipy.stats here, not at the top: every process loads this module with the task
+    # registry, and scipy.stats costs 0.6 s to import.
+    from scipy.stats import spearmanr
+
     return float(spearmanr(x, y).statistic)

@@ -8,7 +8,7 @@ import sys
 from compute.lazy import lazy_module
 from tests.conftest import ROOT
 
-HEAVY = ("pymatgen", "phonopy", "sympy", "torch")
+HEAVY = ("pymatgen", "phonopy", "sympy", "torch", "scipy.stats")
 
 
 def test_loading_the_registry_imports_no_heavy_library():
@@ -16,6 +16,20 @@ def test_loading_the_registry_imports_no_heavy_library():
     code = (
         "import sys, compute.tasks; compute.tasks.task_titles(); "
         f"print([m for m in {HEAVY!r} if m in sys.modules])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
+
+
+def test_starting_django_imports_no_heavy_library():
+    """What every ``manage.py`` command pays before it does anything: its apps, the
+    registry, the model families and the queues."""
+    code = (
+        "import os, sys, django; "
+        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'arena_site.settings'); "
+        f"django.setup(); print([m for m in {HEAVY!r} if m in sys.modules])"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
